@@ -1,0 +1,26 @@
+package io.postwire.delivery.smtp;
+
+/**
+ * One SMTP reply, parsed from the reply text (RFC 5321 §4.2, enhanced codes RFC 3463).
+ *
+ * @param code the three-digit reply code, or 0 when no reply exists (connection failure)
+ * @param enhancedCode the RFC 3463 enhanced status code ("5.1.1") or {@code null}
+ * @param text the reply text, lines joined by a space, without the codes
+ */
+public record SmtpReply(int code, String enhancedCode, String text) {
+
+  /** 2xx. */
+  public boolean positive() {
+    return code >= 200 && code < 400;
+  }
+
+  /** 4xx, or no reply at all (a network failure is worth another try). */
+  public boolean transientFailure() {
+    return (code >= 400 && code < 500) || code == 0;
+  }
+
+  /** 5xx. */
+  public boolean permanentFailure() {
+    return code >= 500;
+  }
+}
