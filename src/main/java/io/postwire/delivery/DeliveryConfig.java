@@ -1,0 +1,71 @@
+package io.postwire.delivery;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.Optional;
+
+/** Delivery settings ({@code postwire.delivery.*}). */
+@ConfigMapping(prefix = "postwire.delivery")
+public interface DeliveryConfig {
+
+  /** Where mail goes: {@code mx}, {@code relay} or {@code sandbox}. */
+  @WithDefault("mx")
+  Mode mode();
+
+  /** The TCP port used on MX hosts (25; tests use a high port on loopback). */
+  @WithDefault("25")
+  int smtpPort();
+
+  /** The name given in EHLO; required in mx mode, never guessed from the host's DNS. */
+  Optional<String> ehloName();
+
+  /** How long a claimed delivery stays leased; workers renew what they hold. */
+  @WithDefault("60s")
+  Duration lease();
+
+  /** SMTP transactions in flight per replica. */
+  @WithDefault("64")
+  int concurrency();
+
+  /** On shutdown: stop claiming, finish or release in-flight work within this. */
+  @WithDefault("20s")
+  Duration shutdownGrace();
+
+  /** The safety poll for due deliveries (LISTEN/NOTIFY wakes workers sooner). */
+  @WithDefault("5s")
+  Duration pollInterval();
+
+  /** Whether this replica runs the delivery pipeline at all. */
+  @WithDefault("true")
+  boolean enabled();
+
+  /** The retry schedule for deferred recipients. */
+  Retry retry();
+
+  /** Exponential backoff with jitter, capped. */
+  interface Retry {
+    /** Wait after the first deferral. */
+    @WithDefault("5m")
+    Duration initial();
+
+    /** Factor applied per further deferral. */
+    @WithDefault("2")
+    double multiplier();
+
+    /** Longest wait between attempts. */
+    @WithDefault("2h")
+    Duration max();
+
+    /** Random spread around each wait, as a fraction (0.2 = ±20%). */
+    @WithDefault("0.2")
+    double jitter();
+  }
+
+  /** Delivery modes. */
+  enum Mode {
+    MX,
+    RELAY,
+    SANDBOX
+  }
+}

@@ -1,0 +1,511 @@
+package io.postwire.delivery;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.postwire.delivery.smtp.SmtpReply;
+import io.postwire.delivery.smtp.SmtpResult;
+import io.postwire.message.MessageStore;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.BackPressureStrategy;
+import io.smallrye.mutiny.subscription.Cancellable;
+import io.smallrye.mutiny.subscription.MultiEmitter;
+import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.pgclient.pubsub.PgSubscriber;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jboss.logging.Logger;
+
+/**
+ * The delivery worker of this replica: one Mutiny pipeline, started at start-up and stopped at
+ * shutdown, that claims due deliveries (woken by NOTIFY, with a slow poll as a safety net), groups
+ * them per message and destination, signs each message once, hands each group to the transport of
+ * the configured mode, and records every recipient's outcome.
+ */
+@ApplicationScoped
+public class DeliveryPipeline {
+
+  private static final Logger LOG = Logger.getLogger(DeliveryPipeline.class);
+
+  private final DeliveryConfig config;
+  private final DeliveryStore store;
+  private final DeliveryTransports transports;
+  private final MessageSigner signer;
+  private final RetryPolicy retry;
+  private final Vertx vertx;
+  private final MeterRegistry registry;
+
+  private final String owner = "postwire-" + UUID.randomUUID();
+  private final Set<Long> held = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicReference<MultiEmitter<? super Boolean>> wakes = new AtomicReference<>();
+  private final AtomicLong[] depth = {new AtomicLong(), new AtomicLong(), new AtomicLong()};
+  private volatile boolean running;
+  private volatile boolean stopping;
+  private Cancellable subscription;
+  private PgSubscriber subscriber;
+  private long renewTimer = -1;
+  private long depthTimer = -1;
+  private Timer duration;
+
+  public DeliveryPipeline(
+      DeliveryConfig config,
+      DeliveryStore store,
+      DeliveryTransports transports,
+      MessageSigner signer,
+      RetryPolicy retry,
+      Vertx vertx,
+      MeterRegistry registry) {
+    this.config = config;
+    this.store = store;
+    this.transports = transports;
+    this.signer = signer;
+    this.retry = retry;
+    this.vertx = vertx;
+    this.registry = registry;
+  }
+
+  /** Whether the pipeline runs (readiness). */
+  public boolean running() {
+    return running && !stopping;
+  }
+
+  /** Rows this replica holds right now. */
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  /** This replica's lease owner name. */
+  public String owner() {
+    return owner;
+  }
+
+  void start(@Observes @Priority(5000) StartupEvent event) {
+    if (!config.enabled()) {
+      LOG.info("Delivery pipeline disabled on this replica");
+      return;
+    }
+    transports.validate();
+    duration =
+        Timer.builder("postwire.delivery.duration")
+            .description("Time of one delivery attempt (one SMTP transaction)")
+            .publishPercentileHistogram()
+            .register(registry);
+    String[] states = {"due", "deferred", "leased"};
+    for (int i = 0; i < states.length; i++) {
+      AtomicLong value = depth[i];
+      Gauge.builder("postwire.queue.depth", value, AtomicLong::get)
+          .tag("state", states[i])
+          .description("Deliveries waiting in the queue")
+          .register(registry);
+    }
+    listen();
+    Multi<Boolean> notified =
+        Multi.createFrom().<Boolean>emitter(wakes::set, BackPressureStrategy.LATEST);
+    Multi<Boolean> polled =
+        Multi.createFrom().ticks().every(config.pollInterval()).map(tick -> Boolean.TRUE);
+    // The one subscription: wake → claim what fits → deliver each group, at most `concurrency`.
+    subscription =
+        Multi.createBy()
+            .merging()
+            .streams(notified, polled)
+            .onOverflow()
+            .drop()
+            .onItem()
+            .transformToMultiAndConcatenate(wake -> claimGroups())
+            .onItem()
+            .transformToUni(this::deliverGroup)
+            .merge(Math.max(1, config.concurrency()))
+            .subscribe()
+            .with(done -> wake(), failure -> LOG.error("Delivery pipeline stopped", failure));
+    renewTimer =
+        vertx.setPeriodic(
+            Math.max(1000, config.lease().toMillis() / 3),
+            id ->
+                store
+                    .renew(owner, List.copyOf(held), config.lease())
+                    .subscribe()
+                    .with(n -> {}, e -> LOG.warnf("Lease renewal failed: %s", e.toString())));
+    depthTimer =
+        vertx.setPeriodic(
+            15_000,
+            id ->
+                store
+                    .depth()
+                    .subscribe()
+                    .with(
+                        counts -> {
+                          for (int i = 0; i < 3; i++) {
+                            depth[i].set(counts[i]);
+                          }
+                        },
+                        e -> {}));
+    running = true;
+    wake();
+    LOG.infof(
+        "Delivery pipeline started: mode=%s concurrency=%d lease=%s owner=%s",
+        config.mode().name().toLowerCase(), config.concurrency(), config.lease(), owner);
+  }
+
+  /** Stop claiming, let in-flight work finish within the grace period, release the rest. */
+  void stop(@Observes @Priority(1) ShutdownEvent event) {
+    if (!running) {
+      return;
+    }
+    stopping = true;
+    long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
+    while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    int released =
+        store
+            .releaseAll(owner)
+            .onFailure()
+            .recoverWithItem(0)
+            .await()
+            .atMost(Duration.ofSeconds(5));
+    if (subscription != null) {
+      subscription.cancel();
+    }
+    vertx.cancelTimer(renewTimer);
+    vertx.cancelTimer(depthTimer);
+    if (subscriber != null) {
+      subscriber.close().subscribe().with(v -> {}, e -> {});
+    }
+    running = false;
+    LOG.infof(
+        "Delivery pipeline stopped; %d deliveries released, %d unfinished",
+        released, inFlight.get());
+  }
+
+  /** Asks the pipeline to look for due work (coalesced). */
+  public void wake() {
+    MultiEmitter<? super Boolean> emitter = wakes.get();
+    if (emitter != null && !stopping) {
+      emitter.emit(Boolean.TRUE);
+    }
+  }
+
+  private void listen() {
+    subscriber = transports.subscriber();
+    if (subscriber == null) {
+      return;
+    }
+    subscriber.reconnectPolicy(retries -> 1000L);
+    subscriber.channel(MessageStore.CHANNEL).handler(payload -> wake());
+    subscriber
+        .connect()
+        .subscribe()
+        .with(
+            v -> LOG.debug("Listening for new deliveries"),
+            e -> LOG.warnf("LISTEN failed (the poll still runs): %s", e.toString()));
+  }
+
+  /** Claims as many due rows as there are free slots and groups them. */
+  private Multi<Group> claimGroups() {
+    int free = config.concurrency() - inFlight.get();
+    if (stopping || free <= 0) {
+      return Multi.createFrom().empty();
+    }
+    inFlight.addAndGet(free);
+    return store
+        .claim(owner, free, config.lease())
+        .onFailure()
+        .invoke(e -> LOG.warnf("Claiming deliveries failed: %s", e.toString()))
+        .onFailure()
+        .recoverWithItem(List.of())
+        .onItem()
+        .transformToMulti(
+            claimed -> {
+              inFlight.addAndGet(claimed.size() - free);
+              claimed.forEach(c -> held.add(c.id()));
+              if (claimed.size() == free) {
+                wake();
+              }
+              return Multi.createFrom().iterable(group(claimed));
+            });
+  }
+
+  /** Recipients of one message that share one SMTP transaction. */
+  record Group(UUID messageId, String destination, List<DeliveryStore.Claimed> rows) {}
+
+  private List<Group> group(List<DeliveryStore.Claimed> claimed) {
+    boolean perDomain = config.mode() == DeliveryConfig.Mode.MX;
+    Map<String, Group> groups = new LinkedHashMap<>();
+    for (DeliveryStore.Claimed c : claimed) {
+      String destination = perDomain ? c.recipientDomain() : "";
+      groups
+          .computeIfAbsent(
+              c.messageId() + "|" + destination,
+              k -> new Group(c.messageId(), destination, new ArrayList<>()))
+          .rows()
+          .add(c);
+    }
+    return List.copyOf(groups.values());
+  }
+
+  private Uni<Void> deliverGroup(Group group) {
+    long started = System.nanoTime();
+    return store
+        .message(group.messageId())
+        .chain(message -> attempt(group, message))
+        .chain(result -> store.record(owner, result.outcomes(), result.events()))
+        .onFailure()
+        .invoke(
+            e ->
+                LOG.warnf(
+                    e, "Delivery of message %s failed; its lease will expire", group.messageId()))
+        .onFailure()
+        .recoverWithNull()
+        .eventually(
+            () -> {
+              duration.record(Duration.ofNanos(System.nanoTime() - started));
+              group.rows().forEach(r -> held.remove(r.id()));
+              inFlight.addAndGet(-group.rows().size());
+            })
+        .replaceWithVoid();
+  }
+
+  private record Recorded(List<DeliveryStore.Outcome> outcomes, List<DeliveryStore.Event> events) {}
+
+  private Uni<Recorded> attempt(Group group, DeliveryStore.MessageData message) {
+    Instant now = Instant.now();
+    if (message == null) {
+      return Uni.createFrom().item(new Recorded(List.of(), List.of()));
+    }
+    if (!message.domainExists()) {
+      return Uni.createFrom().item(finish(group, "failed", null, "domain_removed", "failed"));
+    }
+    if (!now.isBefore(message.expiresAt())) {
+      return Uni.createFrom().item(finish(group, "expired", "expired", "expired", "expired"));
+    }
+    return signed(message)
+        .chain(
+            bytes ->
+                switch (config.mode()) {
+                  case SANDBOX -> Uni.createFrom().item(sandbox(group));
+                  case RELAY ->
+                      transports
+                          .relay(message.mailFrom(), recipients(group), bytes)
+                          .map(result -> fromSmtp(group, message, result));
+                  case MX ->
+                      transports
+                          .mx(group.destination(), message.mailFrom(), recipients(group), bytes)
+                          .map(result -> fromSmtp(group, message, result));
+                });
+  }
+
+  /** The signed bytes of a message: signed at its first attempt and stored, reused after. */
+  private Uni<byte[]> signed(DeliveryStore.MessageData message) {
+    Uni<String> signature =
+        message.signature() != null
+            ? Uni.createFrom().item(message.signature())
+            : signer
+                .sign(message.domain(), message.content())
+                .chain(s -> store.storeSignature(message.id(), s));
+    return signature.map(
+        s -> {
+          if (s == null || s.isEmpty()) {
+            return message.content();
+          }
+          byte[] head = s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+          byte[] all = new byte[head.length + message.content().length];
+          System.arraycopy(head, 0, all, 0, head.length);
+          System.arraycopy(message.content(), 0, all, head.length, message.content().length);
+          return all;
+        });
+  }
+
+  private static List<String> recipients(Group group) {
+    return group.rows().stream().map(DeliveryStore.Claimed::recipient).toList();
+  }
+
+  private Recorded sandbox(Group group) {
+    List<DeliveryStore.Outcome> outcomes = new ArrayList<>();
+    List<DeliveryStore.Event> events = new ArrayList<>();
+    for (DeliveryStore.Claimed c : group.rows()) {
+      outcomes.add(
+          new DeliveryStore.Outcome(
+              c.id(),
+              c.messageId(),
+              c.recipient(),
+              "delivered",
+              null,
+              null,
+              null,
+              null,
+              null,
+              null,
+              true,
+              false));
+      events.add(
+          new DeliveryStore.Event(c.messageId(), c.recipient(), "delivered", "{\"sandbox\":true}"));
+      count("delivered");
+    }
+    return new Recorded(outcomes, events);
+  }
+
+  private Recorded finish(
+      Group group, String status, String category, String reason, String eventType) {
+    List<DeliveryStore.Outcome> outcomes = new ArrayList<>();
+    List<DeliveryStore.Event> events = new ArrayList<>();
+    for (DeliveryStore.Claimed c : group.rows()) {
+      outcomes.add(
+          new DeliveryStore.Outcome(
+              c.id(),
+              c.messageId(),
+              c.recipient(),
+              status,
+              null,
+              null,
+              null,
+              reason,
+              null,
+              category,
+              false,
+              false));
+      events.add(
+          new DeliveryStore.Event(
+              c.messageId(), c.recipient(), eventType, "{\"reason\":\"" + reason + "\"}"));
+      count(status);
+    }
+    return new Recorded(outcomes, events);
+  }
+
+  private Recorded fromSmtp(Group group, DeliveryStore.MessageData message, SmtpResult result) {
+    List<DeliveryStore.Outcome> outcomes = new ArrayList<>();
+    List<DeliveryStore.Event> events = new ArrayList<>();
+    Instant now = Instant.now();
+    for (DeliveryStore.Claimed c : group.rows()) {
+      SmtpReply reply = result.recipients().get(c.recipient());
+      if (reply == null) {
+        reply = new SmtpReply(0, null, "no reply for this recipient");
+      }
+      String host = result.host();
+      events.add(
+          new DeliveryStore.Event(
+              c.messageId(), c.recipient(), "attempt", attemptDetail(result, reply)));
+      if (reply.positive()) {
+        outcomes.add(outcome(c, "delivered", null, reply, host, null, false));
+        events.add(
+            new DeliveryStore.Event(c.messageId(), c.recipient(), "delivered", replyJson(reply)));
+        count("delivered");
+      } else if (reply.permanentFailure()) {
+        BounceClassifier.Classification cls = BounceClassifier.classify(reply);
+        outcomes.add(
+            outcome(c, "bounced", null, reply, host, cls.category(), cls.suppressAddress()));
+        events.add(
+            new DeliveryStore.Event(c.messageId(), c.recipient(), "bounced", replyJson(reply)));
+        if (cls.suppressAddress()) {
+          events.add(
+              new DeliveryStore.Event(
+                  c.messageId(), c.recipient(), "suppressed", "{\"reason\":\"hard_bounce\"}"));
+        }
+        count("bounced");
+      } else {
+        Duration wait = retry.next(c.attempts() + 1, transports.retryHint(reply));
+        Instant next = now.plus(wait);
+        if (!next.isBefore(message.expiresAt())) {
+          outcomes.add(outcome(c, "expired", null, reply, host, "expired", false));
+          events.add(
+              new DeliveryStore.Event(c.messageId(), c.recipient(), "expired", replyJson(reply)));
+          count("expired");
+        } else {
+          outcomes.add(outcome(c, "deferred", next, reply, host, null, false));
+          events.add(
+              new DeliveryStore.Event(c.messageId(), c.recipient(), "deferred", replyJson(reply)));
+          count("deferred");
+        }
+      }
+    }
+    return new Recorded(outcomes, events);
+  }
+
+  private static DeliveryStore.Outcome outcome(
+      DeliveryStore.Claimed c,
+      String status,
+      Instant next,
+      SmtpReply reply,
+      String host,
+      String category,
+      boolean suppress) {
+    return new DeliveryStore.Outcome(
+        c.id(),
+        c.messageId(),
+        c.recipient(),
+        status,
+        next,
+        reply.code(),
+        reply.enhancedCode(),
+        reply.text(),
+        host,
+        category,
+        true,
+        suppress);
+  }
+
+  private void count(String outcome) {
+    Counter.builder("postwire.deliveries")
+        .tag("outcome", outcome)
+        .description("Delivery outcomes per recipient")
+        .register(registry)
+        .increment();
+  }
+
+  private static String attemptDetail(SmtpResult result, SmtpReply reply) {
+    return "{\"host\":"
+        + quote(result.host())
+        + ",\"ip\":"
+        + quote(result.ip())
+        + ",\"tls\":"
+        + result.tls()
+        + ",\"code\":"
+        + reply.code()
+        + ",\"enhancedCode\":"
+        + quote(reply.enhancedCode())
+        + ",\"text\":"
+        + quote(reply.text())
+        + ",\"durationMs\":"
+        + result.durationMs()
+        + "}";
+  }
+
+  private static String replyJson(SmtpReply reply) {
+    return "{\"code\":"
+        + reply.code()
+        + ",\"enhancedCode\":"
+        + quote(reply.enhancedCode())
+        + ",\"text\":"
+        + quote(reply.text())
+        + "}";
+  }
+
+  static String quote(String s) {
+    if (s == null) {
+      return "null";
+    }
+    return io.vertx.core.json.Json.encode(s);
+  }
+}

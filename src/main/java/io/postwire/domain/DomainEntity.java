@@ -1,0 +1,19 @@
+package io.postwire.domain;
+
+import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.OffsetDateTime;
+
+/** A registered sending domain (the {@code domain} table). */
+@Entity
+@Table(name = "domain")
+public class DomainEntity extends PanacheEntityBase {
+
+  @Id public String name;
+
+  @Column(name = "created_at", nullable = false)
+  public OffsetDateTime createdAt;
+}

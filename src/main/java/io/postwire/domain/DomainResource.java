@@ -1,0 +1,96 @@
+package io.postwire.domain;
+
+import io.postwire.platform.ApiException;
+import io.postwire.platform.Json;
+import io.postwire.platform.Page;
+import io.postwire.security.CurrentPrincipal;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.net.URI;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** {@code /v1/domains}: the sending domains. */
+@Path("/v1/domains")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Domains")
+public class DomainResource {
+
+  private final DomainService domains;
+  private final DomainViews views;
+  private final CurrentPrincipal current;
+  private final Json json;
+
+  /** The body of {@code POST /v1/domains}. */
+  public record RegisterRequest(String name, DkimOptions dkim) {
+    /** Which DKIM algorithms to generate keys for. */
+    public record DkimOptions(List<String> algorithms) {}
+  }
+
+  public DomainResource(
+      DomainService domains, DomainViews views, CurrentPrincipal current, Json json) {
+    this.domains = domains;
+    this.views = views;
+    this.current = current;
+    this.json = json;
+  }
+
+  @POST
+  @Consumes(MediaType.APPLICATION_JSON)
+  @Operation(summary = "Register a sending domain (admin)")
+  public Uni<Response> register(byte[] body) {
+    current.get().requireAdmin();
+    RegisterRequest request = json.bind(json.tree(body), RegisterRequest.class, "");
+    List<String> algorithms =
+        request.dkim() == null || request.dkim().algorithms() == null
+            ? List.of()
+            : request.dkim().algorithms();
+    return views
+        .register(request.name(), algorithms)
+        .map(
+            view ->
+                Response.created(URI.create("/v1/domains/" + view.name())).entity(view).build());
+  }
+
+  @GET
+  @Operation(summary = "List the sending domains this key may see")
+  public Uni<Page<DomainViews.DomainView>> list(
+      @QueryParam("limit") Integer limit, @QueryParam("after") String after) {
+    return domains
+        .list(current.get(), Page.limit(limit), after)
+        .chain(page -> views.views(page.items()).map(items -> new Page<>(items, page.next())));
+  }
+
+  @GET
+  @Path("/{name}")
+  @Operation(summary = "Show a sending domain, its DKIM keys and the DNS records to publish")
+  public Uni<DomainViews.DomainView> get(@PathParam("name") String name) {
+    return domains.get(current.get(), name).chain(views::view);
+  }
+
+  @DELETE
+  @Path("/{name}")
+  @Operation(summary = "Remove a sending domain (admin); its queued mail fails")
+  public Uni<Response> delete(@PathParam("name") String name) {
+    current.get().requireAdmin();
+    return domains
+        .delete(name)
+        .map(
+            deleted -> {
+              if (!deleted) {
+                throw ApiException.notFound("Domain");
+              }
+              return Response.noContent().build();
+            });
+  }
+}

@@ -1,0 +1,126 @@
+package io.postwire.domain;
+
+import io.postwire.platform.ApiException;
+import io.postwire.platform.Page;
+import io.postwire.security.ApiPrincipal;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.hibernate.reactive.panache.common.WithSession;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+
+/** Sending domains: registration, lookup within a key's scope, removal. */
+@ApplicationScoped
+public class DomainService {
+
+  private final Pool pool;
+
+  public DomainService(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** Registers a domain; 409 {@code domain_exists} when it already is. */
+  public Uni<DomainEntity> register(String rawName) {
+    String name = DomainNames.require(rawName, "name");
+    return Panache.withTransaction(
+            () ->
+                DomainEntity.<DomainEntity>findById(name)
+                    .chain(
+                        existing -> {
+                          if (existing != null) {
+                            throw new ApiException(
+                                409, "domain_exists", name + " is already registered");
+                          }
+                          DomainEntity domain = new DomainEntity();
+                          domain.name = name;
+                          domain.createdAt = OffsetDateTime.now(ZoneOffset.UTC);
+                          return domain.<DomainEntity>persist();
+                        }))
+        .onFailure(DomainService::uniqueViolation)
+        .transform(e -> new ApiException(409, "domain_exists", name + " is already registered"));
+  }
+
+  /** The domain if it exists and the caller may see it, else 404. */
+  @WithSession
+  public Uni<DomainEntity> get(ApiPrincipal caller, String rawName) {
+    String name = DomainNames.normalize(rawName);
+    if (name == null || !caller.mayUse(name)) {
+      return Uni.createFrom().failure(ApiException.notFound("Domain"));
+    }
+    return DomainEntity.<DomainEntity>findById(name)
+        .onItem()
+        .ifNull()
+        .failWith(() -> ApiException.notFound("Domain"));
+  }
+
+  /** The domains the caller may see, by name. */
+  @WithSession
+  public Uni<Page<DomainEntity>> list(ApiPrincipal caller, int limit, String after) {
+    String cursor = after == null ? "" : after;
+    Uni<List<DomainEntity>> rows =
+        caller.admin()
+            ? DomainEntity.<DomainEntity>find("name > ?1 order by name", cursor)
+                .page(0, limit + 1)
+                .list()
+            : DomainEntity.<DomainEntity>find(
+                    "name > ?1 and name in ?2 order by name", cursor, List.copyOf(caller.domains()))
+                .page(0, limit + 1)
+                .list();
+    return rows.map(
+        items -> {
+          if (items.size() > limit) {
+            List<DomainEntity> page = items.subList(0, limit);
+            return new Page<>(page, page.get(limit - 1).name);
+          }
+          return new Page<>(items, null);
+        });
+  }
+
+  /** Whether a domain is registered (the sender check of every send). */
+  public Uni<Boolean> exists(String name) {
+    return pool.preparedQuery("select 1 from domain where name = $1")
+        .execute(Tuple.of(name))
+        .map(rows -> rows.size() > 0);
+  }
+
+  /**
+   * Removes a domain. Its queued mail fails with {@code domain_removed} in the same transaction, so
+   * no worker signs or sends for a domain that is gone.
+   */
+  public Uni<Boolean> delete(String rawName) {
+    String name = DomainNames.normalize(rawName);
+    if (name == null) {
+      return Uni.createFrom().item(false);
+    }
+    return pool.withTransaction(
+        conn ->
+            conn.preparedQuery(
+                    "with failed as (update delivery d set status = 'failed', next_attempt_at = null,"
+                        + " lease_owner = null, updated_at = now(), last_text = 'domain_removed'"
+                        + " from message m where d.message_id = m.id and m.domain = $1"
+                        + " and d.status in ('queued', 'deferred')"
+                        + " returning d.message_id, d.recipient)"
+                        + " insert into event (message_id, recipient, type, detail)"
+                        + " select message_id, recipient, 'failed',"
+                        + " '{\"reason\":\"domain_removed\"}'::jsonb from failed")
+                .execute(Tuple.of(name))
+                .chain(
+                    () ->
+                        conn.preparedQuery("delete from domain where name = $1")
+                            .execute(Tuple.of(name)))
+                .map(rows -> rows.rowCount() > 0));
+  }
+
+  private static boolean uniqueViolation(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof io.vertx.pgclient.PgException pg && "23505".equals(pg.getSqlState())) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

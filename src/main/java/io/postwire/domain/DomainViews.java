@@ -1,0 +1,58 @@
+package io.postwire.domain;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Builds the API's domain documents (keys, DNS records to publish, latest audit). */
+@ApplicationScoped
+public class DomainViews {
+
+  private final DomainService domains;
+
+  /** A domain as the API shows it. */
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  public record DomainView(
+      String name,
+      OffsetDateTime createdAt,
+      List<Object> dkimKeys,
+      List<DnsRecord> dnsRecords,
+      Object audit) {}
+
+  /** A record the user should publish. */
+  public record DnsRecord(String purpose, String type, String name, String value) {}
+
+  public DomainViews(DomainService domains) {
+    this.domains = domains;
+  }
+
+  public Uni<DomainView> register(String name, List<String> algorithms) {
+    return domains.register(name).chain(this::view);
+  }
+
+  public Uni<DomainView> view(DomainEntity domain) {
+    return Uni.createFrom()
+        .item(new DomainView(domain.name, domain.createdAt, List.of(), records(domain), null));
+  }
+
+  public Uni<List<DomainView>> views(List<DomainEntity> page) {
+    List<DomainView> views = new ArrayList<>();
+    for (DomainEntity domain : page) {
+      views.add(new DomainView(domain.name, domain.createdAt, List.of(), records(domain), null));
+    }
+    return Uni.createFrom().item(views);
+  }
+
+  private static List<DnsRecord> records(DomainEntity domain) {
+    return List.of(
+        new DnsRecord("spf", "TXT", domain.name, "v=spf1 mx ~all"),
+        new DnsRecord(
+            "dmarc",
+            "TXT",
+            "_dmarc." + domain.name,
+            "v=DMARC1; p=none; rua=mailto:dmarc@" + domain.name));
+  }
+}

@@ -1,0 +1,163 @@
+package io.postwire.message;
+
+import io.postwire.platform.ApiException;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.core.buffer.Buffer;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.UUID;
+
+/**
+ * {@code Idempotency-Key}, scoped to the API key. A key is claimed with an insert that the primary
+ * key makes unique (never read-then-write), answered in the same transaction that stores the
+ * message, and released when the request is refused, so only 2xx answers are kept.
+ */
+@ApplicationScoped
+public class IdempotencyStore {
+
+  /** A claim older than this with no answer belongs to a crashed request; it may be taken over. */
+  private static final Duration STALE_CLAIM = Duration.ofMinutes(2);
+
+  private final Pool pool;
+  private final MessageConfig config;
+
+  /** What a claim found: go ahead, or replay an earlier answer. */
+  public record Claim(boolean owned, int status, String body) {}
+
+  public IdempotencyStore(Pool pool, MessageConfig config) {
+    this.pool = pool;
+    this.config = config;
+  }
+
+  public static void validateKey(String key) {
+    if (key != null
+        && (key.isEmpty()
+            || key.length() > 255
+            || !key.chars().allMatch(c -> c >= 32 && c < 127))) {
+      throw ApiException.field(
+          "validation_failed", "Idempotency-Key", "1 to 255 printable ASCII characters");
+    }
+  }
+
+  /** SHA-256 of the path and the exact body bytes: "identical body bytes" in API.md's words. */
+  public static byte[] requestHash(String path, byte[] body) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      digest.update(path.getBytes(StandardCharsets.UTF_8));
+      digest.update((byte) 0);
+      digest.update(body);
+      return digest.digest();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public Uni<Claim> claim(UUID apiKey, String key, byte[] hash) {
+    return pool.preparedQuery(
+            "insert into idempotency_key (api_key_id, key, request_hash) values ($1, $2, $3)"
+                + " on conflict do nothing")
+        .execute(Tuple.of(apiKey, key, Buffer.buffer(hash)))
+        .chain(
+            inserted -> {
+              if (inserted.rowCount() == 1) {
+                return Uni.createFrom().item(new Claim(true, 0, null));
+              }
+              return existing(apiKey, key, hash);
+            });
+  }
+
+  private Uni<Claim> existing(UUID apiKey, String key, byte[] hash) {
+    return pool.preparedQuery(
+            "select request_hash, response_code, response_body,"
+                + " created_at < now() - $3::interval as expired,"
+                + " created_at < now() - $4::interval as stale"
+                + " from idempotency_key where api_key_id = $1 and key = $2")
+        .execute(
+            Tuple.of(
+                apiKey,
+                key,
+                config.idempotencyRetention().toSeconds() + " seconds",
+                STALE_CLAIM.toSeconds() + " seconds"))
+        .chain(
+            rows -> {
+              if (!rows.iterator().hasNext()) {
+                // released between our insert and this read: try again
+                return claim(apiKey, key, hash);
+              }
+              Row row = rows.iterator().next();
+              Integer status = row.getInteger("response_code");
+              if (row.getBoolean("expired") || status == null && row.getBoolean("stale")) {
+                return takeOver(apiKey, key, hash);
+              }
+              if (!MessageDigest.isEqual(row.getBuffer("request_hash").getBytes(), hash)) {
+                throw new ApiException(
+                    409,
+                    "idempotency_conflict",
+                    "This Idempotency-Key was used with a different request body");
+              }
+              if (status == null) {
+                throw new ApiException(
+                    409,
+                    "idempotency_in_progress",
+                    "A request with this Idempotency-Key is still being processed",
+                    java.util.List.of(),
+                    1);
+              }
+              return Uni.createFrom()
+                  .item(new Claim(false, status, row.getString("response_body")));
+            });
+  }
+
+  private Uni<Claim> takeOver(UUID apiKey, String key, byte[] hash) {
+    return pool.preparedQuery(
+            "update idempotency_key set request_hash = $3, response_code = null,"
+                + " response_body = null, created_at = now()"
+                + " where api_key_id = $1 and key = $2"
+                + " and (created_at < now() - $4::interval"
+                + " or response_code is null and created_at < now() - $5::interval)")
+        .execute(
+            Tuple.of(
+                apiKey,
+                key,
+                Buffer.buffer(hash),
+                config.idempotencyRetention().toSeconds() + " seconds",
+                STALE_CLAIM.toSeconds() + " seconds"))
+        .chain(
+            updated ->
+                updated.rowCount() == 1
+                    ? Uni.createFrom().item(new Claim(true, 0, null))
+                    : existing(apiKey, key, hash));
+  }
+
+  /** Stores the answer, inside the transaction that stores the message. */
+  public Uni<Void> answer(SqlClient tx, UUID apiKey, String key, int status, String body) {
+    return tx.preparedQuery(
+            "update idempotency_key set response_code = $3, response_body = $4"
+                + " where api_key_id = $1 and key = $2")
+        .execute(Tuple.of(apiKey, key, status, body))
+        .replaceWithVoid();
+  }
+
+  /** Forgets a claim whose request was refused, so a corrected retry is processed afresh. */
+  public Uni<Void> release(UUID apiKey, String key) {
+    return pool.preparedQuery(
+            "delete from idempotency_key where api_key_id = $1 and key = $2"
+                + " and response_code is null")
+        .execute(Tuple.of(apiKey, key))
+        .replaceWithVoid();
+  }
+
+  /** Deletes answers older than the retention (called by a scheduled job). */
+  public Uni<Integer> purge() {
+    return pool.preparedQuery("delete from idempotency_key where created_at < now() - $1::interval")
+        .execute(Tuple.of(config.idempotencyRetention().toSeconds() + " seconds"))
+        .map(rows -> rows.rowCount());
+  }
+}

@@ -1,0 +1,93 @@
+package io.postwire.message;
+
+import io.postwire.platform.Page;
+import io.postwire.security.CurrentPrincipal;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** {@code /v1/messages}: send, send in batches, send raw, track, cancel. */
+@Path("/v1/messages")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Messages")
+public class MessageResource {
+
+  private final MessageService messages;
+  private final CurrentPrincipal current;
+
+  public MessageResource(MessageService messages, CurrentPrincipal current) {
+    this.messages = messages;
+    this.current = current;
+  }
+
+  @POST
+  @Consumes(MediaType.APPLICATION_JSON)
+  @Operation(summary = "Queue a message for delivery")
+  @RequestBody(content = @Content(schema = @Schema(implementation = SendRequest.class)))
+  public Uni<Response> send(@HeaderParam("Idempotency-Key") String idempotencyKey, byte[] body) {
+    return messages.send(current.get(), idempotencyKey, body).map(MessageResource::respond);
+  }
+
+  @POST
+  @Path("/batch")
+  @Consumes(MediaType.APPLICATION_JSON)
+  @Operation(summary = "Queue up to 500 messages; one result per item, in order")
+  @RequestBody(content = @Content(schema = @Schema(implementation = SendRequest[].class)))
+  public Uni<Response> batch(@HeaderParam("Idempotency-Key") String idempotencyKey, byte[] body) {
+    return messages.sendBatch(current.get(), idempotencyKey, body).map(MessageResource::respond);
+  }
+
+  @POST
+  @Path("/raw")
+  @Consumes(MediaType.APPLICATION_JSON)
+  @Operation(summary = "Queue a message the caller built (base64 RFC 5322); it is DKIM-signed too")
+  @RequestBody(content = @Content(schema = @Schema(implementation = RawSendRequest.class)))
+  public Uni<Response> raw(@HeaderParam("Idempotency-Key") String idempotencyKey, byte[] body) {
+    return messages.sendRaw(current.get(), idempotencyKey, body).map(MessageResource::respond);
+  }
+
+  @GET
+  @Path("/{id}")
+  @Operation(summary = "A message with its recipients and events")
+  public Uni<MessageViews.Message> get(@PathParam("id") String id) {
+    return messages.get(current.get(), id);
+  }
+
+  @GET
+  @Operation(summary = "Messages, newest first")
+  public Uni<Page<MessageViews.Summary>> list(
+      @QueryParam("status") String status,
+      @QueryParam("recipient") String recipient,
+      @QueryParam("limit") Integer limit,
+      @QueryParam("after") String after) {
+    return messages.list(current.get(), status, recipient, limit, after);
+  }
+
+  @DELETE
+  @Path("/{id}")
+  @Operation(summary = "Cancel the recipients not yet delivered")
+  public Uni<MessageViews.Message> cancel(@PathParam("id") String id) {
+    return messages.cancel(current.get(), id);
+  }
+
+  private static Response respond(MessageService.Answer answer) {
+    return Response.status(answer.status())
+        .type(MediaType.APPLICATION_JSON)
+        .entity(answer.body())
+        .build();
+  }
+}

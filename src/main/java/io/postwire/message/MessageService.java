@@ -1,0 +1,468 @@
+package io.postwire.message;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.postwire.domain.DomainService;
+import io.postwire.platform.ApiException;
+import io.postwire.platform.Json;
+import io.postwire.platform.Page;
+import io.postwire.platform.Problem;
+import io.postwire.security.ApiPrincipal;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * Accepting messages: validation, sender and scope checks, suppression, rendering, and the one
+ * transaction that stores a message with its deliveries (and its idempotent answer).
+ */
+@ApplicationScoped
+public class MessageService {
+
+  /** Bodies larger than this are rendered on a worker thread, not the event loop. */
+  private static final int INLINE_RENDER_LIMIT = 256 * 1024;
+
+  private static final int MAX_BATCH = 500;
+
+  private final MessageStore store;
+  private final IdempotencyStore idempotency;
+  private final MessageValidator validator;
+  private final MimeRenderer renderer;
+  private final DomainService domains;
+  private final MessageConfig config;
+  private final Json json;
+  private final Counter accepted;
+
+  /** An answer to send back: HTTP status and JSON body. */
+  public record Answer(int status, String body) {}
+
+  /** Accepted work, ready to write in one transaction. */
+  private record Prepared(int status, Object answer, Function<SqlClient, Uni<Void>> writes) {}
+
+  public MessageService(
+      MessageStore store,
+      IdempotencyStore idempotency,
+      MessageValidator validator,
+      MimeRenderer renderer,
+      DomainService domains,
+      MessageConfig config,
+      Json json,
+      MeterRegistry registry) {
+    this.store = store;
+    this.idempotency = idempotency;
+    this.validator = validator;
+    this.renderer = renderer;
+    this.domains = domains;
+    this.config = config;
+    this.json = json;
+    this.accepted =
+        Counter.builder("postwire.messages.accepted")
+            .description("Messages accepted for delivery")
+            .register(registry);
+  }
+
+  public Uni<Answer> send(ApiPrincipal caller, String idempotencyKey, byte[] body) {
+    return idempotent(
+        caller, idempotencyKey, "/v1/messages", body, () -> prepareOne(caller, body, 202));
+  }
+
+  public Uni<Answer> sendRaw(ApiPrincipal caller, String idempotencyKey, byte[] body) {
+    return idempotent(
+        caller, idempotencyKey, "/v1/messages/raw", body, () -> prepareRaw(caller, body));
+  }
+
+  public Uni<Answer> sendBatch(ApiPrincipal caller, String idempotencyKey, byte[] body) {
+    JsonNode tree = json.tree(body);
+    if (!tree.isArray()) {
+      throw ApiException.field("validation_failed", "$", "must be a JSON array of messages");
+    }
+    if (tree.isEmpty()) {
+      throw new ApiException(422, "empty_batch", "The batch holds no messages");
+    }
+    if (tree.size() > MAX_BATCH) {
+      throw new ApiException(
+          422, "batch_too_large", "At most " + MAX_BATCH + " messages per batch");
+    }
+    return idempotent(
+        caller, idempotencyKey, "/v1/messages/batch", body, () -> prepareBatch(caller, tree));
+  }
+
+  /** Runs {@code work} under an Idempotency-Key (when given) and stores its answer with it. */
+  private Uni<Answer> idempotent(
+      ApiPrincipal caller, String key, String path, byte[] body, WorkSupplier work) {
+    IdempotencyStore.validateKey(key);
+    if (key == null) {
+      return work.get().chain(this::write);
+    }
+    byte[] hash = IdempotencyStore.requestHash(path, body);
+    return idempotency
+        .claim(caller.keyId(), key, hash)
+        .chain(
+            claim -> {
+              if (!claim.owned()) {
+                return Uni.createFrom().item(new Answer(claim.status(), claim.body()));
+              }
+              return Uni.createFrom()
+                  .deferred(work::get)
+                  .chain(
+                      prepared -> {
+                        String answer =
+                            new String(json.write(prepared.answer()), StandardCharsets.UTF_8);
+                        return store
+                            .pool()
+                            .withTransaction(
+                                tx ->
+                                    prepared
+                                        .writes()
+                                        .apply(tx)
+                                        .chain(
+                                            () ->
+                                                idempotency.answer(
+                                                    tx,
+                                                    caller.keyId(),
+                                                    key,
+                                                    prepared.status(),
+                                                    answer)))
+                            .invoke(() -> countAccepted(prepared))
+                            .replaceWith(new Answer(prepared.status(), answer));
+                      })
+                  .onFailure()
+                  .call(() -> idempotency.release(caller.keyId(), key));
+            });
+  }
+
+  private Uni<Answer> write(Prepared prepared) {
+    String answer = new String(json.write(prepared.answer()), StandardCharsets.UTF_8);
+    return store
+        .pool()
+        .withTransaction(tx -> prepared.writes().apply(tx))
+        .invoke(() -> countAccepted(prepared))
+        .replaceWith(new Answer(prepared.status(), answer));
+  }
+
+  private void countAccepted(Prepared prepared) {
+    if (prepared.answer() instanceof List<?> items) {
+      accepted.increment(
+          items.stream()
+              .filter(i -> i instanceof MessageViews.BatchItem b && b.id() != null)
+              .count());
+    } else {
+      accepted.increment();
+    }
+  }
+
+  @FunctionalInterface
+  private interface WorkSupplier {
+    Uni<Prepared> get();
+  }
+
+  private Uni<Prepared> prepareOne(ApiPrincipal caller, byte[] body, int status) {
+    SendRequest request = json.bind(json.tree(body), SendRequest.class, "");
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+    ValidatedMessage message = validator.validate(request, now);
+    return checkSender(caller, message.from().domain())
+        .chain(() -> store.suppressed(message.envelopeRecipients()))
+        .chain(
+            suppressed ->
+                render(message, now, body.length)
+                    .map(
+                        rendered -> {
+                          MessageStore.NewMessage row =
+                              newMessage(caller, message, rendered, suppressed, now);
+                          return new Prepared(status, row.accepted(), tx -> store.insert(tx, row));
+                        }));
+  }
+
+  private Uni<Prepared> prepareBatch(ApiPrincipal caller, JsonNode items) {
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+    List<Object> outcomes = new ArrayList<>();
+    Set<String> senderDomains = new LinkedHashSet<>();
+    Set<String> recipients = new LinkedHashSet<>();
+    for (int i = 0; i < items.size(); i++) {
+      try {
+        ValidatedMessage message =
+            validator.validate(json.bind(items.get(i), SendRequest.class, ""), now);
+        senderDomains.add(message.from().domain());
+        recipients.addAll(message.envelopeRecipients());
+        outcomes.add(message);
+      } catch (ApiException e) {
+        outcomes.add(e);
+      }
+    }
+    Uni<Set<String>> registered = registeredAmong(senderDomains);
+    Uni<List<String>> suppressed =
+        recipients.isEmpty()
+            ? Uni.createFrom().item(List.of())
+            : store.suppressed(List.copyOf(recipients));
+    return Uni.combine()
+        .all()
+        .unis(registered, suppressed)
+        .asTuple()
+        .emitOn(Infrastructure.getDefaultWorkerPool())
+        .map(
+            known -> {
+              List<MessageViews.BatchItem> answer = new ArrayList<>();
+              List<MessageStore.NewMessage> rows = new ArrayList<>();
+              for (int i = 0; i < outcomes.size(); i++) {
+                Object outcome = outcomes.get(i);
+                try {
+                  if (outcome instanceof ApiException e) {
+                    throw e;
+                  }
+                  ValidatedMessage message = (ValidatedMessage) outcome;
+                  senderAllowed(caller, message.from().domain(), known.getItem1());
+                  MimeRenderer.Rendered rendered = checkedRender(message, now);
+                  MessageStore.NewMessage row =
+                      newMessage(caller, message, rendered, known.getItem2(), now);
+                  rows.add(row);
+                  MessageViews.Accepted accepted = row.accepted();
+                  answer.add(
+                      new MessageViews.BatchItem(
+                          i,
+                          accepted.id(),
+                          "queued",
+                          accepted.createdAt(),
+                          accepted.recipients(),
+                          null));
+                } catch (ApiException e) {
+                  answer.add(
+                      new MessageViews.BatchItem(i, null, "rejected", null, null, e.toProblem()));
+                }
+              }
+              return new Prepared(
+                  200,
+                  answer,
+                  tx -> {
+                    Uni<Void> chain = Uni.createFrom().voidItem();
+                    for (MessageStore.NewMessage row : rows) {
+                      chain = chain.chain(() -> store.insert(tx, row));
+                    }
+                    return chain;
+                  });
+            });
+  }
+
+  private Uni<Prepared> prepareRaw(ApiPrincipal caller, byte[] body) {
+    RawSendRequest request = json.bind(json.tree(body), RawSendRequest.class, "");
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+    Mailbox mailFrom = Mailbox.parse(request.mailFrom(), "mailFrom");
+    List<Mailbox> rcpts = MessageValidator.mailboxes(request.rcptTo(), "rcptTo");
+    if (rcpts.isEmpty()) {
+      throw ApiException.field("no_recipients", "rcptTo", "at least one recipient is required");
+    }
+    if (rcpts.size() > config.maxRecipients()) {
+      throw ApiException.field(
+          "too_many_recipients", "rcptTo", "at most " + config.maxRecipients() + " recipients");
+    }
+    RawMessages.Raw raw = RawMessages.parse(request.raw(), mailFrom.domain(), now);
+    if (raw.bytes().length > config.maxSize()) {
+      throw tooLarge(raw.bytes().length);
+    }
+    Instant sendAt = MessageValidator.time(request.sendAt(), "sendAt");
+    Instant expiresAt =
+        validator.expiresAt(MessageValidator.time(request.expiresAt(), "expiresAt"), sendAt, now);
+    List<String> recipients = new ArrayList<>(new LinkedHashSet<>(lower(rcpts)));
+    return checkSender(caller, mailFrom.domain())
+        .chain(() -> checkSender(caller, raw.from().domain()))
+        .chain(() -> store.suppressed(recipients))
+        .map(
+            suppressed -> {
+              List<String> queued = new ArrayList<>(recipients);
+              queued.removeAll(suppressed);
+              if (queued.isEmpty()) {
+                throw ApiException.field(
+                    "recipient_suppressed", "rcptTo", "every recipient is on the suppression list");
+              }
+              List<String> held = new ArrayList<>(recipients);
+              held.retainAll(suppressed);
+              MessageStore.NewMessage row =
+                  new MessageStore.NewMessage(
+                      UUID.randomUUID(),
+                      caller.keyId(),
+                      raw.from().domain(),
+                      mailFrom.address(),
+                      raw.fromHeader(),
+                      raw.subject(),
+                      raw.messageId(),
+                      raw.bytes(),
+                      List.of(),
+                      null,
+                      sendAt,
+                      expiresAt,
+                      now,
+                      queued,
+                      held);
+              return new Prepared(202, row.accepted(), tx -> store.insert(tx, row));
+            });
+  }
+
+  private MessageStore.NewMessage newMessage(
+      ApiPrincipal caller,
+      ValidatedMessage message,
+      MimeRenderer.Rendered rendered,
+      List<String> suppressedList,
+      Instant now) {
+    Set<String> suppressed = new HashSet<>(suppressedList);
+    List<String> queued = new ArrayList<>();
+    List<String> held = new ArrayList<>();
+    for (String recipient : message.envelopeRecipients()) {
+      (suppressed.contains(recipient) ? held : queued).add(recipient);
+    }
+    if (queued.isEmpty()) {
+      throw ApiException.field(
+          "recipient_suppressed", "to", "every recipient is on the suppression list");
+    }
+    return new MessageStore.NewMessage(
+        UUID.randomUUID(),
+        caller.keyId(),
+        message.from().domain(),
+        message.from().address(),
+        message.from().toInternetAddress().toUnicodeString(),
+        message.subject(),
+        rendered.messageId(),
+        rendered.bytes(),
+        message.tags(),
+        message.metadataJson(),
+        message.sendAt(),
+        message.expiresAt(),
+        now,
+        queued,
+        held);
+  }
+
+  private Uni<MimeRenderer.Rendered> render(ValidatedMessage message, Instant now, int bodySize) {
+    if (bodySize <= INLINE_RENDER_LIMIT) {
+      return Uni.createFrom().item(() -> checkedRender(message, now));
+    }
+    return Uni.createFrom()
+        .item(() -> checkedRender(message, now))
+        .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+  }
+
+  private MimeRenderer.Rendered checkedRender(ValidatedMessage message, Instant now) {
+    MimeRenderer.Rendered rendered = renderer.render(message, Date.from(now));
+    if (rendered.bytes().length > config.maxSize()) {
+      throw tooLarge(rendered.bytes().length);
+    }
+    return rendered;
+  }
+
+  private ApiException tooLarge(int size) {
+    return new ApiException(
+        413,
+        "payload_too_large",
+        "The rendered message is "
+            + size
+            + " bytes; postwire.message.max-size is "
+            + config.maxSize());
+  }
+
+  /** 422 for an unregistered sender domain; 403 for a registered one outside the key's scope. */
+  private Uni<Void> checkSender(ApiPrincipal caller, String domain) {
+    return domains
+        .exists(domain)
+        .map(
+            exists -> {
+              senderAllowed(caller, domain, exists ? Set.of(domain) : Set.of());
+              return null;
+            });
+  }
+
+  private static void senderAllowed(ApiPrincipal caller, String domain, Set<String> registered) {
+    if (!registered.contains(domain)) {
+      throw ApiException.field(
+          "unknown_sender_domain", "from", domain + " is not a registered sending domain");
+    }
+    if (!caller.mayUse(domain)) {
+      throw new ApiException(
+          403,
+          "forbidden_sender_domain",
+          "This API key may not send as " + domain,
+          List.of(new Problem.FieldError("from", "outside this key's domains")),
+          null);
+    }
+  }
+
+  private Uni<Set<String>> registeredAmong(Set<String> names) {
+    if (names.isEmpty()) {
+      return Uni.createFrom().item(Set.of());
+    }
+    return store
+        .pool()
+        .preparedQuery("select name from domain where name = any($1)")
+        .execute(Tuple.of(names.toArray(String[]::new)))
+        .map(
+            rows -> {
+              Set<String> found = new HashSet<>();
+              rows.forEach(r -> found.add(r.getString(0)));
+              return found;
+            });
+  }
+
+  private static List<String> lower(List<Mailbox> mailboxes) {
+    List<String> out = new ArrayList<>();
+    mailboxes.forEach(m -> out.add(m.address().toLowerCase(Locale.ROOT)));
+    return out;
+  }
+
+  public Uni<MessageViews.Message> get(ApiPrincipal caller, String id) {
+    UUID uuid = parseId(id);
+    if (uuid == null) {
+      return Uni.createFrom().failure(ApiException.notFound("Message"));
+    }
+    return store
+        .find(uuid, scope(caller))
+        .onItem()
+        .ifNull()
+        .failWith(() -> ApiException.notFound("Message"));
+  }
+
+  public Uni<Page<MessageViews.Summary>> list(
+      ApiPrincipal caller, String status, String recipient, Integer limit, String after) {
+    return store.list(
+        scope(caller), status, recipient, Page.limit(limit), MessageStore.Cursor.decode(after));
+  }
+
+  public Uni<MessageViews.Message> cancel(ApiPrincipal caller, String id) {
+    UUID uuid = parseId(id);
+    if (uuid == null) {
+      return Uni.createFrom().failure(ApiException.notFound("Message"));
+    }
+    return store
+        .cancel(uuid, scope(caller))
+        .chain(
+            found -> {
+              if (!found) {
+                return Uni.createFrom().failure(ApiException.notFound("Message"));
+              }
+              return get(caller, id);
+            });
+  }
+
+  private static String[] scope(ApiPrincipal caller) {
+    return caller.admin() ? null : caller.domains().toArray(String[]::new);
+  }
+
+  private static UUID parseId(String id) {
+    try {
+      return UUID.fromString(id);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+}

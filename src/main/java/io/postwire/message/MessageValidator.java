@@ -1,0 +1,301 @@
+package io.postwire.message;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.postwire.platform.ApiException;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.mail.internet.ContentType;
+import jakarta.mail.internet.ParseException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Checks a send request against API.md before anything is stored: mailboxes, header injection,
+ * reserved headers, recipient count, content, attachments and times.
+ */
+@ApplicationScoped
+public class MessageValidator {
+
+  /** Header fields the caller may not set through {@code headers} (Content-* is a prefix). */
+  static final Set<String> RESERVED =
+      Set.of(
+          "from",
+          "to",
+          "cc",
+          "bcc",
+          "reply-to",
+          "subject",
+          "date",
+          "message-id",
+          "mime-version",
+          "dkim-signature",
+          "return-path",
+          "received",
+          "sender");
+
+  private static final int MAX_TAGS = 20;
+  private static final int MAX_HEADERS = 50;
+
+  private final MessageConfig config;
+  private final ObjectMapper mapper;
+
+  public MessageValidator(MessageConfig config, ObjectMapper mapper) {
+    this.config = config;
+    this.mapper = mapper;
+  }
+
+  public ValidatedMessage validate(SendRequest r, Instant now) {
+    Mailbox from = Mailbox.parse(r.from(), "from");
+    List<Mailbox> to = mailboxes(r.to(), "to");
+    List<Mailbox> cc = mailboxes(r.cc(), "cc");
+    List<Mailbox> bcc = mailboxes(r.bcc(), "bcc");
+    int count = to.size() + cc.size() + bcc.size();
+    if (count == 0) {
+      throw ApiException.field("no_recipients", "to", "at least one recipient is required");
+    }
+    if (count > config.maxRecipients()) {
+      throw ApiException.field(
+          "too_many_recipients",
+          "to",
+          "at most " + config.maxRecipients() + " recipients (to, cc and bcc together)");
+    }
+    Mailbox replyTo = r.replyTo() == null ? null : Mailbox.parse(r.replyTo(), "replyTo");
+    String subject = r.subject() == null ? "" : r.subject();
+    noLineBreaks(subject, "subject");
+    if (subject.length() > 2000) {
+      throw ApiException.field("validation_failed", "subject", "at most 2000 characters");
+    }
+    boolean hasText = r.text() != null && !r.text().isEmpty();
+    boolean hasHtml = r.html() != null && !r.html().isEmpty();
+    if (!hasText && !hasHtml) {
+      throw ApiException.field("no_content", "text", "give text, html or both");
+    }
+    Map<String, String> headers = headers(r.headers());
+    List<ValidatedMessage.Part> parts = attachments(r.attachments());
+    List<String> tags = tags(r.tags());
+    String metadata = metadata(r);
+    Instant sendAt = time(r.sendAt(), "sendAt");
+    Instant expiresAt = time(r.expiresAt(), "expiresAt");
+    return new ValidatedMessage(
+        from,
+        to,
+        cc,
+        bcc,
+        replyTo,
+        subject,
+        hasText ? r.text() : null,
+        hasHtml ? r.html() : null,
+        headers,
+        parts,
+        tags,
+        metadata,
+        sendAt,
+        expiresAt(expiresAt, sendAt, now));
+  }
+
+  /** The expiry to use: the request's (after now and after sendAt), or the configured default. */
+  public Instant expiresAt(Instant requested, Instant sendAt, Instant now) {
+    Instant start = sendAt != null && sendAt.isAfter(now) ? sendAt : now;
+    if (requested == null) {
+      return start.plus(config.defaultExpiry());
+    }
+    if (!requested.isAfter(start)) {
+      throw ApiException.field("validation_failed", "expiresAt", "must be after now and sendAt");
+    }
+    return requested;
+  }
+
+  static List<Mailbox> mailboxes(List<String> values, String field) {
+    if (values == null) {
+      return List.of();
+    }
+    if (values.size() > 10_000) {
+      throw ApiException.field("too_many_recipients", field, "far too many recipients");
+    }
+    List<Mailbox> result = new ArrayList<>(values.size());
+    for (int i = 0; i < values.size(); i++) {
+      result.add(Mailbox.parse(values.get(i), field + "[" + i + "]"));
+    }
+    return result;
+  }
+
+  static void noLineBreaks(String value, String field) {
+    if (value != null && (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0)) {
+      throw ApiException.field("header_injection", field, "must not contain CR or LF");
+    }
+  }
+
+  private static Map<String, String> headers(Map<String, String> requested) {
+    Map<String, String> headers = new LinkedHashMap<>();
+    if (requested == null) {
+      return headers;
+    }
+    if (requested.size() > MAX_HEADERS) {
+      throw ApiException.field(
+          "validation_failed", "headers", "at most " + MAX_HEADERS + " headers");
+    }
+    for (Map.Entry<String, String> e : requested.entrySet()) {
+      String name = e.getKey();
+      String field = "headers." + name;
+      noLineBreaks(name, field);
+      if (name.isEmpty()
+          || name.length() > 76
+          || !name.chars().allMatch(c -> c >= 33 && c <= 126 && c != ':')) {
+        throw ApiException.field("validation_failed", field, "is not a valid header field name");
+      }
+      String lower = name.toLowerCase(Locale.ROOT);
+      if (RESERVED.contains(lower) || lower.startsWith("content-")) {
+        throw ApiException.field("reserved_header", field, name + " is set by Postwire");
+      }
+      String value = e.getValue() == null ? "" : e.getValue();
+      noLineBreaks(value, field);
+      if (value.length() > 4000) {
+        throw ApiException.field("validation_failed", field, "at most 4000 characters");
+      }
+      headers.put(name, value);
+    }
+    return headers;
+  }
+
+  private static List<ValidatedMessage.Part> attachments(List<SendRequest.Attachment> requested) {
+    List<ValidatedMessage.Part> parts = new ArrayList<>();
+    if (requested == null) {
+      return parts;
+    }
+    if (requested.size() > 100) {
+      throw ApiException.field("invalid_attachment", "attachments", "at most 100 attachments");
+    }
+    for (int i = 0; i < requested.size(); i++) {
+      SendRequest.Attachment a = requested.get(i);
+      String field = "attachments[" + i + "]";
+      if (a == null) {
+        throw ApiException.field("invalid_attachment", field, "must be an object");
+      }
+      if (a.filename() == null || a.filename().isBlank() || a.filename().length() > 255) {
+        throw ApiException.field(
+            "invalid_attachment", field + ".filename", "is required (at most 255 characters)");
+      }
+      noLineBreaks(a.filename(), field + ".filename");
+      noLineBreaks(a.contentType(), field + ".contentType");
+      noLineBreaks(a.contentId(), field + ".contentId");
+      String contentType =
+          a.contentType() == null || a.contentType().isBlank()
+              ? "application/octet-stream"
+              : a.contentType().trim();
+      try {
+        ContentType parsed = new ContentType(contentType);
+        if (parsed.getPrimaryType().equalsIgnoreCase("multipart")
+            || parsed.getPrimaryType().equalsIgnoreCase("message")) {
+          throw ApiException.field(
+              "invalid_attachment",
+              field + ".contentType",
+              "multipart and message types are not attachments");
+        }
+      } catch (ParseException e) {
+        throw ApiException.field(
+            "invalid_attachment", field + ".contentType", "is not a MIME type");
+      }
+      if (a.content() == null) {
+        throw ApiException.field("invalid_attachment", field + ".content", "is required (base64)");
+      }
+      byte[] content;
+      try {
+        content = Base64.getMimeDecoder().decode(strictBase64(a.content()));
+      } catch (IllegalArgumentException e) {
+        throw ApiException.field("invalid_attachment", field + ".content", "is not valid base64");
+      }
+      String contentId = a.contentId();
+      if (contentId != null) {
+        contentId = contentId.trim();
+        if (contentId.startsWith("<") && contentId.endsWith(">")) {
+          contentId = contentId.substring(1, contentId.length() - 1);
+        }
+        if (contentId.isEmpty()
+            || contentId.length() > 200
+            || !contentId.chars().allMatch(c -> c > 32 && c < 127 && c != '<' && c != '>')) {
+          throw ApiException.field(
+              "invalid_attachment", field + ".contentId", "is not a valid Content-ID");
+        }
+      }
+      parts.add(new ValidatedMessage.Part(a.filename(), contentType, content, contentId));
+    }
+    return parts;
+  }
+
+  /** The MIME decoder skips garbage; refuse anything but the base64 alphabet and line breaks. */
+  private static String strictBase64(String value) {
+    StringBuilder clean = new StringBuilder(value.length());
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '\r' || c == '\n' || c == ' ' || c == '\t') {
+        continue;
+      }
+      if (!(c >= 'A' && c <= 'Z'
+          || c >= 'a' && c <= 'z'
+          || c >= '0' && c <= '9'
+          || c == '+'
+          || c == '/'
+          || c == '='
+          || c == '-'
+          || c == '_')) {
+        throw new IllegalArgumentException("not base64");
+      }
+      clean.append(c == '-' ? '+' : c == '_' ? '/' : c);
+    }
+    if (clean.length() % 4 == 1) {
+      throw new IllegalArgumentException("truncated base64");
+    }
+    return clean.toString();
+  }
+
+  private static List<String> tags(List<String> tags) {
+    if (tags == null) {
+      return List.of();
+    }
+    if (tags.size() > MAX_TAGS) {
+      throw ApiException.field("validation_failed", "tags", "at most " + MAX_TAGS + " tags");
+    }
+    for (int i = 0; i < tags.size(); i++) {
+      String tag = tags.get(i);
+      if (tag == null || tag.isBlank() || tag.length() > 100) {
+        throw ApiException.field("validation_failed", "tags[" + i + "]", "1 to 100 characters");
+      }
+    }
+    return List.copyOf(tags);
+  }
+
+  private String metadata(SendRequest r) {
+    if (r.metadata() == null || r.metadata().isEmpty()) {
+      return null;
+    }
+    try {
+      String json = mapper.writeValueAsString(r.metadata());
+      if (json.length() > 10_000) {
+        throw ApiException.field(
+            "validation_failed", "metadata", "at most 10000 characters as JSON");
+      }
+      return json;
+    } catch (JsonProcessingException e) {
+      throw ApiException.field("validation_failed", "metadata", "is not valid");
+    }
+  }
+
+  static Instant time(String value, String field) {
+    if (value == null) {
+      return null;
+    }
+    try {
+      return OffsetDateTime.parse(value).toInstant();
+    } catch (DateTimeParseException e) {
+      throw ApiException.field("validation_failed", field, "must be an RFC 3339 timestamp");
+    }
+  }
+}

@@ -1,0 +1,26 @@
+package io.postwire.message;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import java.util.Map;
+
+/** The body of {@code POST /v1/messages} (API.md, "Messages"). */
+public record SendRequest(
+    String from,
+    List<String> to,
+    List<String> cc,
+    List<String> bcc,
+    String replyTo,
+    String subject,
+    String text,
+    String html,
+    Map<String, String> headers,
+    List<Attachment> attachments,
+    List<String> tags,
+    Map<String, JsonNode> metadata,
+    String sendAt,
+    String expiresAt) {
+
+  /** A file carried by the message; with a {@code contentId} it is an inline part. */
+  public record Attachment(String filename, String contentType, String content, String contentId) {}
+}

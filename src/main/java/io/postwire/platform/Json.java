@@ -1,0 +1,109 @@
+package io.postwire.platform;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Reads request bodies ourselves (rather than letting the framework bind them) so that every
+ * failure gets its API.md code: unreadable JSON is 400 {@code malformed_json}, a readable document
+ * of the wrong shape is 422 {@code validation_failed} naming the field.
+ */
+@ApplicationScoped
+public class Json {
+
+  private final ObjectMapper mapper;
+
+  public Json(ObjectMapper mapper) {
+    this.mapper =
+        mapper
+            .copy()
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .disable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY);
+  }
+
+  public ObjectMapper mapper() {
+    return mapper;
+  }
+
+  /** Parses a whole body into a tree, or fails with 400 {@code malformed_json}. */
+  public JsonNode tree(byte[] body) {
+    if (body == null || body.length == 0) {
+      throw new ApiException(400, "malformed_json", "The request body is empty");
+    }
+    try {
+      JsonNode node = mapper.readTree(body);
+      if (node == null || node.isMissingNode()) {
+        throw new ApiException(400, "malformed_json", "The request body is empty");
+      }
+      return node;
+    } catch (JsonProcessingException e) {
+      throw new ApiException(400, "malformed_json", "The request body is not valid JSON");
+    } catch (IOException e) {
+      throw new ApiException(400, "malformed_json", "The request body could not be read");
+    }
+  }
+
+  /**
+   * Binds a parsed tree to a type, or fails with 422 {@code validation_failed} naming the field.
+   */
+  public <T> T bind(JsonNode node, Class<T> type, String pathPrefix) {
+    if (!node.isObject()) {
+      throw ApiException.field(
+          "validation_failed", pathPrefix.isEmpty() ? "$" : pathPrefix, "must be a JSON object");
+    }
+    try {
+      return mapper.treeToValue(node, type);
+    } catch (MismatchedInputException e) {
+      String field = pathPrefix + path(e);
+      throw new ApiException(
+          422,
+          "validation_failed",
+          "A field has the wrong type",
+          List.of(new Problem.FieldError(field.isEmpty() ? "$" : field, "has the wrong type")),
+          null);
+    } catch (JsonProcessingException e) {
+      String field = pathPrefix + path(e);
+      throw new ApiException(
+          422,
+          "validation_failed",
+          "A field is invalid",
+          List.of(new Problem.FieldError(field.isEmpty() ? "$" : field, "is invalid")),
+          null);
+    }
+  }
+
+  public byte[] write(Object value) {
+    try {
+      return mapper.writeValueAsBytes(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("Cannot serialize " + value.getClass(), e);
+    }
+  }
+
+  private static String path(JsonProcessingException e) {
+    if (!(e instanceof JsonMappingException mapping)) {
+      return "";
+    }
+    StringBuilder path = new StringBuilder();
+    for (JsonMappingException.Reference ref : mapping.getPath()) {
+      if (ref.getIndex() >= 0) {
+        path.append('[').append(ref.getIndex()).append(']');
+      } else if (ref.getFieldName() != null) {
+        if (!path.isEmpty()) {
+          path.append('.');
+        }
+        path.append(ref.getFieldName());
+      }
+    }
+    return path.toString();
+  }
+}

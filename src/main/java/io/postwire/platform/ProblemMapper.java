@@ -1,0 +1,111 @@
+package io.postwire.platform;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.vertx.core.VertxException;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.ClosedConnectionException;
+import jakarta.ws.rs.NotAcceptableException;
+import jakarta.ws.rs.NotAllowedException;
+import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.NotSupportedException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Response;
+import java.net.ConnectException;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/** Turns every failure of a request into an RFC 9457 problem answer, in one place. */
+public class ProblemMapper {
+
+  private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
+
+  @ServerExceptionMapper
+  public Response api(ApiException e) {
+    return respond(e.toProblem(), e.retryAfterSeconds());
+  }
+
+  @ServerExceptionMapper
+  public Response json(JsonProcessingException e) {
+    return respond(
+        Problem.of(400, "malformed_json", "The request body is not valid JSON", List.of()), null);
+  }
+
+  @ServerExceptionMapper
+  public Response notFound(NotFoundException e) {
+    return respond(Problem.of(404, "not_found", "No such resource", List.of()), null);
+  }
+
+  @ServerExceptionMapper
+  public Response unsupported(NotSupportedException e) {
+    return respond(
+        Problem.of(415, "unsupported_media_type", "Send application/json", List.of()), null);
+  }
+
+  @ServerExceptionMapper
+  public Response notAllowed(NotAllowedException e) {
+    return respond(
+        Problem.of(405, "method_not_allowed", "Method not allowed here", List.of()), null);
+  }
+
+  @ServerExceptionMapper
+  public Response notAcceptable(NotAcceptableException e) {
+    return respond(
+        Problem.of(406, "not_acceptable", "This API answers application/json", List.of()), null);
+  }
+
+  @ServerExceptionMapper
+  public Response web(WebApplicationException e) {
+    int status = e.getResponse().getStatus();
+    if (status == 413) {
+      return respond(
+          Problem.of(413, "payload_too_large", "The request body is too large", List.of()), null);
+    }
+    if (status >= 500) {
+      LOG.error("Request failed", e);
+      return respond(Problem.of(500, "internal", "Internal error", List.of()), null);
+    }
+    return respond(Problem.of(status, "bad_request", e.getMessage(), List.of()), null);
+  }
+
+  @ServerExceptionMapper
+  public Response unexpected(Throwable e) {
+    if (databaseUnavailable(e)) {
+      LOG.warnf("Database unavailable: %s", e.toString());
+      return respond(
+          Problem.of(503, "unavailable", "The database does not answer; retry later", List.of()),
+          5);
+    }
+    LOG.error("Request failed", e);
+    return respond(Problem.of(500, "internal", "Internal error", List.of()), null);
+  }
+
+  /** True when a failure means PostgreSQL cannot be reached (as opposed to a bug of ours). */
+  public static boolean databaseUnavailable(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ConnectException
+          || t instanceof ClosedConnectionException
+          || t instanceof TimeoutException
+          || t instanceof io.netty.channel.ConnectTimeoutException
+          || t instanceof io.vertx.core.impl.NoStackTraceThrowable
+              && String.valueOf(t.getMessage()).contains("Timeout")
+          || t instanceof VertxException && String.valueOf(t.getMessage()).contains("closed")
+          || t instanceof PgException pg
+              && pg.getSqlState() != null
+              && (pg.getSqlState().startsWith("08") || pg.getSqlState().startsWith("57P"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static Response respond(Problem problem, Integer retryAfterSeconds) {
+    Response.ResponseBuilder builder =
+        Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(problem);
+    if (retryAfterSeconds != null) {
+      builder.header("Retry-After", retryAfterSeconds);
+    }
+    return builder.build();
+  }
+}

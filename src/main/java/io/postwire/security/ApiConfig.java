@@ -1,0 +1,22 @@
+package io.postwire.security;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.Optional;
+
+/** API access settings ({@code postwire.api.*}). */
+@ConfigMapping(prefix = "postwire.api")
+public interface ApiConfig {
+
+  /** The first admin API key; empty means only keys created through the API (none at first). */
+  Optional<String> bootstrapKey();
+
+  /** Largest HTTP request body accepted (the HTTP layer answers 413 beyond). */
+  @WithDefault("64M")
+  String maxRequestSize();
+
+  /** How long an authenticated key is remembered on this replica before its row is read again. */
+  @WithDefault("10s")
+  Duration keyCacheTtl();
+}

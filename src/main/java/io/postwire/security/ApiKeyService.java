@@ -1,0 +1,214 @@
+package io.postwire.security;
+
+import io.postwire.platform.ApiException;
+import io.postwire.platform.Page;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * API keys: random 256-bit tokens, stored only as SHA-256 hashes (fast to check on every request; a
+ * slow password hash buys nothing for a high-entropy secret), with a short per-replica cache.
+ */
+@ApplicationScoped
+public class ApiKeyService {
+
+  private static final int CACHE_LIMIT = 10_000;
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final Pool pool;
+  private final ApiConfig config;
+  private final byte[] bootstrapHash;
+  private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+
+  private record Cached(ApiPrincipal principal, long expiresAtNanos) {}
+
+  /** A key as listed (never its secret). */
+  public record ApiKeyView(
+      UUID id, String name, boolean admin, List<String> domains, OffsetDateTime createdAt) {}
+
+  /** A key just created: the only time its secret is shown. */
+  public record CreatedKey(
+      UUID id,
+      String name,
+      boolean admin,
+      List<String> domains,
+      String key,
+      OffsetDateTime createdAt) {}
+
+  public ApiKeyService(Pool pool, ApiConfig config) {
+    this.pool = pool;
+    this.config = config;
+    this.bootstrapHash =
+        config.bootstrapKey().filter(k -> !k.isBlank()).map(ApiKeyService::hash).orElse(null);
+  }
+
+  /** The principal for a bearer token, or {@code null} when the token is unknown. */
+  public Uni<ApiPrincipal> authenticate(String token) {
+    if (token == null || token.isEmpty() || token.length() > 512) {
+      return Uni.createFrom().nullItem();
+    }
+    byte[] hash = hash(token);
+    if (bootstrapHash != null && MessageDigest.isEqual(hash, bootstrapHash)) {
+      return Uni.createFrom()
+          .item(new ApiPrincipal(ApiPrincipal.BOOTSTRAP_ID, "bootstrap", true, Set.of()));
+    }
+    String cacheKey = Base64.getEncoder().encodeToString(hash);
+    Cached cached = cache.get(cacheKey);
+    if (cached != null && cached.expiresAtNanos() - System.nanoTime() > 0) {
+      return Uni.createFrom().item(cached.principal());
+    }
+    return pool.preparedQuery("select id, name, admin, domains from api_key where key_hash = $1")
+        .execute(Tuple.of(io.vertx.mutiny.core.buffer.Buffer.buffer(hash)))
+        .map(
+            rows -> {
+              if (!rows.iterator().hasNext()) {
+                cache.remove(cacheKey);
+                return null;
+              }
+              Row row = rows.iterator().next();
+              ApiPrincipal principal =
+                  new ApiPrincipal(
+                      row.getUUID("id"),
+                      row.getString("name"),
+                      row.getBoolean("admin"),
+                      Set.of(row.getArrayOfStrings("domains")));
+              if (cache.size() > CACHE_LIMIT) {
+                cache.clear();
+              }
+              cache.put(
+                  cacheKey,
+                  new Cached(principal, System.nanoTime() + config.keyCacheTtl().toNanos()));
+              return principal;
+            });
+  }
+
+  public Uni<CreatedKey> create(String name, boolean admin, List<String> domains) {
+    if (name == null || name.isBlank() || name.length() > 200) {
+      throw ApiException.field("validation_failed", "name", "is required (at most 200 characters)");
+    }
+    List<String> normalized =
+        new ArrayList<>(new LinkedHashSet<>(domains == null ? List.of() : domains));
+    for (int i = 0; i < normalized.size(); i++) {
+      String d = normalized.get(i);
+      if (d == null || d.isBlank()) {
+        throw ApiException.field(
+            "validation_failed", "domains[" + i + "]", "must be a domain name");
+      }
+      normalized.set(i, d.trim().toLowerCase(java.util.Locale.ROOT));
+    }
+    if (!admin && normalized.isEmpty()) {
+      throw ApiException.field(
+          "validation_failed", "domains", "a key that is not admin needs at least one domain");
+    }
+    byte[] secret = new byte[32];
+    RANDOM.nextBytes(secret);
+    String token = "pw_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+    UUID id = UUID.randomUUID();
+    return pool.preparedQuery(
+            "insert into api_key (id, name, key_hash, admin, domains) values ($1, $2, $3, $4, $5)"
+                + " returning created_at")
+        .execute(
+            Tuple.of(
+                id,
+                name.trim(),
+                io.vertx.mutiny.core.buffer.Buffer.buffer(hash(token)),
+                admin,
+                normalized.toArray(String[]::new)))
+        .map(
+            rows ->
+                new CreatedKey(
+                    id,
+                    name.trim(),
+                    admin,
+                    normalized,
+                    token,
+                    rows.iterator().next().getOffsetDateTime("created_at")));
+  }
+
+  public Uni<Page<ApiKeyView>> list(int limit, String after) {
+    UUID cursor = parseCursor(after);
+    return pool.preparedQuery(
+            "select id, name, admin, domains, created_at from api_key"
+                + " where ($1::uuid is null or id > $1) order by id limit $2")
+        .execute(Tuple.of(cursor, limit + 1))
+        .map(
+            rows -> {
+              List<ApiKeyView> items = new ArrayList<>();
+              for (Row row : rows) {
+                items.add(
+                    new ApiKeyView(
+                        row.getUUID("id"),
+                        row.getString("name"),
+                        row.getBoolean("admin"),
+                        List.of(row.getArrayOfStrings("domains")),
+                        row.getOffsetDateTime("created_at")));
+              }
+              String next = null;
+              if (items.size() > limit) {
+                items = items.subList(0, limit);
+                next = items.get(limit - 1).id().toString();
+              }
+              return new Page<>(items, next);
+            });
+  }
+
+  public Uni<Boolean> delete(String id) {
+    UUID uuid;
+    try {
+      uuid = UUID.fromString(id);
+    } catch (IllegalArgumentException e) {
+      return Uni.createFrom().item(false);
+    }
+    return pool.preparedQuery("delete from api_key where id = $1 returning key_hash")
+        .execute(Tuple.of(uuid))
+        .map(
+            rows -> {
+              for (Row row : rows) {
+                cache.remove(
+                    Base64.getEncoder().encodeToString(row.getBuffer("key_hash").getBytes()));
+              }
+              return rows.rowCount() > 0;
+            });
+  }
+
+  static UUID parseCursor(String after) {
+    if (after == null || after.isBlank()) {
+      return null;
+    }
+    try {
+      return UUID.fromString(after);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.field("validation_failed", "after", "is not a cursor this API gave");
+    }
+  }
+
+  static byte[] hash(String token) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static OffsetDateTime utc(Instant instant) {
+    return instant.atOffset(ZoneOffset.UTC);
+  }
+}
