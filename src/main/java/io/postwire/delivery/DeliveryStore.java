@@ -66,10 +66,10 @@ public class DeliveryStore {
                 + " where status in ('queued', 'deferred') and next_attempt_at <= now()"
                 + " order by next_attempt_at limit $1 for update skip locked)"
                 + " update delivery d set lease_owner = $2,"
-                + " next_attempt_at = now() + $3::interval, updated_at = now()"
+                + " next_attempt_at = now() + $3::bigint * interval '1 millisecond', updated_at = now()"
                 + " from due where d.id = due.id"
                 + " returning d.id, d.message_id, d.recipient, d.recipient_domain, d.attempts")
-        .execute(Tuple.of(limit, owner, lease.toMillis() + " milliseconds"))
+        .execute(Tuple.of(limit, owner, lease.toMillis()))
         .map(
             rows -> {
               List<Claimed> claimed = new ArrayList<>();
@@ -92,9 +92,9 @@ public class DeliveryStore {
       return Uni.createFrom().item(0);
     }
     return pool.preparedQuery(
-            "update delivery set next_attempt_at = now() + $3::interval"
+            "update delivery set next_attempt_at = now() + $3::bigint * interval '1 millisecond'"
                 + " where lease_owner = $1 and id = any($2) and status in ('queued', 'deferred')")
-        .execute(Tuple.of(owner, ids.toArray(Long[]::new), lease.toMillis() + " milliseconds"))
+        .execute(Tuple.of(owner, ids.toArray(Long[]::new), lease.toMillis()))
         .map(rows -> rows.rowCount());
   }
 

@@ -2,7 +2,7 @@ package io.postwire.message;
 
 import io.postwire.platform.ApiException;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.core.buffer.Buffer;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlClient;
@@ -76,15 +76,12 @@ public class IdempotencyStore {
   private Uni<Claim> existing(UUID apiKey, String key, byte[] hash) {
     return pool.preparedQuery(
             "select request_hash, response_code, response_body,"
-                + " created_at < now() - $3::interval as expired,"
-                + " created_at < now() - $4::interval as stale"
+                + " created_at < now() - $3::bigint * interval '1 second' as expired,"
+                + " created_at < now() - $4::bigint * interval '1 second' as stale"
                 + " from idempotency_key where api_key_id = $1 and key = $2")
         .execute(
             Tuple.of(
-                apiKey,
-                key,
-                config.idempotencyRetention().toSeconds() + " seconds",
-                STALE_CLAIM.toSeconds() + " seconds"))
+                apiKey, key, config.idempotencyRetention().toSeconds(), STALE_CLAIM.toSeconds()))
         .chain(
             rows -> {
               if (!rows.iterator().hasNext()) {
@@ -120,15 +117,15 @@ public class IdempotencyStore {
             "update idempotency_key set request_hash = $3, response_code = null,"
                 + " response_body = null, created_at = now()"
                 + " where api_key_id = $1 and key = $2"
-                + " and (created_at < now() - $4::interval"
-                + " or response_code is null and created_at < now() - $5::interval)")
+                + " and (created_at < now() - $4::bigint * interval '1 second'"
+                + " or response_code is null and created_at < now() - $5::bigint * interval '1 second')")
         .execute(
             Tuple.of(
                 apiKey,
                 key,
                 Buffer.buffer(hash),
-                config.idempotencyRetention().toSeconds() + " seconds",
-                STALE_CLAIM.toSeconds() + " seconds"))
+                config.idempotencyRetention().toSeconds(),
+                STALE_CLAIM.toSeconds()))
         .chain(
             updated ->
                 updated.rowCount() == 1
@@ -156,8 +153,9 @@ public class IdempotencyStore {
 
   /** Deletes answers older than the retention (called by a scheduled job). */
   public Uni<Integer> purge() {
-    return pool.preparedQuery("delete from idempotency_key where created_at < now() - $1::interval")
-        .execute(Tuple.of(config.idempotencyRetention().toSeconds() + " seconds"))
+    return pool.preparedQuery(
+            "delete from idempotency_key where created_at < now() - $1::bigint * interval '1 second'")
+        .execute(Tuple.of(config.idempotencyRetention().toSeconds()))
         .map(rows -> rows.rowCount());
   }
 }

@@ -76,7 +76,7 @@ public class ApiKeyService {
       return Uni.createFrom().item(cached.principal());
     }
     return pool.preparedQuery("select id, name, admin, domains from api_key where key_hash = $1")
-        .execute(Tuple.of(io.vertx.mutiny.core.buffer.Buffer.buffer(hash)))
+        .execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash)))
         .map(
             rows -> {
               if (!rows.iterator().hasNext()) {
@@ -129,7 +129,7 @@ public class ApiKeyService {
             Tuple.of(
                 id,
                 name.trim(),
-                io.vertx.mutiny.core.buffer.Buffer.buffer(hash(token)),
+                io.vertx.core.buffer.Buffer.buffer(hash(token)),
                 admin,
                 normalized.toArray(String[]::new)))
         .map(

@@ -1,0 +1,144 @@
+package io.postwire.message;
+
+import static io.postwire.testing.Api.admin;
+import static io.postwire.testing.Api.message;
+import static io.postwire.testing.Api.registerDomain;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
+import io.postwire.testing.Db;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+import io.vertx.mutiny.sqlclient.Pool;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** {@code Idempotency-Key} as API.md specifies it. */
+@QuarkusTest
+class IdempotencyTests {
+
+  @Inject Pool pool;
+
+  @Test
+  void twentyConcurrentDuplicatesCreateExactlyOneMessage() throws Exception {
+    String domain = registerDomain();
+    String key = UUID.randomUUID().toString();
+    Map<String, Object> body = message(domain, "b@example.org");
+    ExecutorService threads = Executors.newFixedThreadPool(20);
+    List<Future<Response>> results = new ArrayList<>();
+    Callable<Response> call =
+        () -> admin().header("Idempotency-Key", key).body(body).post("/v1/messages");
+    for (int i = 0; i < 20; i++) {
+      results.add(threads.submit(call));
+    }
+    List<String> ids = new ArrayList<>();
+    for (Future<Response> f : results) {
+      Response r = f.get(30, TimeUnit.SECONDS);
+      assertThat(r.statusCode()).isIn(202, 409);
+      if (r.statusCode() == 202) {
+        ids.add(r.path("id"));
+      } else {
+        assertThat(r.<String>path("code")).isEqualTo("idempotency_in_progress");
+      }
+    }
+    threads.shutdown();
+    assertThat(Db.count(pool, "select count(*) from message where domain = $1", domain))
+        .isEqualTo(1);
+    assertThat(ids).isNotEmpty().allMatch(ids.get(0)::equals);
+  }
+
+  @Test
+  void replaysTheSameAnswerAndRefusesAnotherBody() {
+    String domain = registerDomain();
+    String key = "k-" + UUID.randomUUID();
+    Map<String, Object> body = message(domain, "b@example.org");
+    String first =
+        admin()
+            .header("Idempotency-Key", key)
+            .body(body)
+            .post("/v1/messages")
+            .then()
+            .statusCode(202)
+            .extract()
+            .asString();
+    String again =
+        admin()
+            .header("Idempotency-Key", key)
+            .body(body)
+            .post("/v1/messages")
+            .then()
+            .statusCode(202)
+            .extract()
+            .asString();
+    assertThat(again).isEqualTo(first);
+    Map<String, Object> other = new HashMap<>(body);
+    other.put("subject", "different");
+    admin()
+        .header("Idempotency-Key", key)
+        .body(other)
+        .post("/v1/messages")
+        .then()
+        .statusCode(409)
+        .body("code", equalTo("idempotency_conflict"));
+    assertThat(Db.count(pool, "select count(*) from message where domain = $1", domain))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void keepsOnly2xxAnswersSoACorrectedRetryIsProcessed() {
+    String domain = registerDomain();
+    String key = "k-" + UUID.randomUUID();
+    Map<String, Object> bad = new HashMap<>(message(domain, "b@example.org"));
+    bad.put("subject", "a\nb");
+    admin().header("Idempotency-Key", key).body(bad).post("/v1/messages").then().statusCode(422);
+    assertThat(Db.count(pool, "select count(*) from idempotency_key where key = $1", key)).isZero();
+    admin()
+        .header("Idempotency-Key", key)
+        .body(message(domain, "b@example.org"))
+        .post("/v1/messages")
+        .then()
+        .statusCode(202);
+  }
+
+  @Test
+  void scopesKeysToTheApiKey() {
+    String domain = registerDomain();
+    String key = "shared-" + UUID.randomUUID();
+    String scoped = io.postwire.testing.Api.scopedKey(domain);
+    admin()
+        .header("Idempotency-Key", key)
+        .body(message(domain, "b@example.org"))
+        .post("/v1/messages")
+        .then()
+        .statusCode(202);
+    io.postwire.testing.Api.as(scoped)
+        .header("Idempotency-Key", key)
+        .body(message(domain, "c@example.org"))
+        .post("/v1/messages")
+        .then()
+        .statusCode(202);
+    assertThat(Db.count(pool, "select count(*) from message where domain = $1", domain))
+        .isEqualTo(2);
+  }
+
+  @Test
+  void refusesAnOverlongKey() {
+    String domain = registerDomain();
+    admin()
+        .header("Idempotency-Key", "x".repeat(256))
+        .body(message(domain, "b@example.org"))
+        .post("/v1/messages")
+        .then()
+        .statusCode(422);
+  }
+}

@@ -1,0 +1,476 @@
+package io.postwire.message;
+
+import static io.postwire.testing.Api.admin;
+import static io.postwire.testing.Api.as;
+import static io.postwire.testing.Api.message;
+import static io.postwire.testing.Api.registerDomain;
+import static io.postwire.testing.Api.scopedKey;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.notNullValue;
+
+import io.postwire.testing.Db;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.vertx.mutiny.sqlclient.Pool;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The messages API in sandbox mode: every success path and the refusals of API.md. */
+@QuarkusTest
+class MessageResourceTests {
+
+  @Inject Pool pool;
+
+  String domain;
+
+  @BeforeEach
+  void registerSender() {
+    domain = registerDomain();
+  }
+
+  long messagesFrom(String d) {
+    return Db.count(pool, "select count(*) from message where domain = $1", d);
+  }
+
+  @Test
+  void acceptsAMessageAndDeliversItInSandboxMode() {
+    String id =
+        admin()
+            .body(message(domain, "Bob <bob@example.org>"))
+            .post("/v1/messages")
+            .then()
+            .statusCode(202)
+            .contentType(ContentType.JSON)
+            .body("status", equalTo("queued"))
+            .body("createdAt", notNullValue())
+            .body("recipients[0].address", equalTo("bob@example.org"))
+            .body("recipients[0].status", equalTo("queued"))
+            .extract()
+            .path("id");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                admin()
+                    .get("/v1/messages/" + id)
+                    .then()
+                    .statusCode(200)
+                    .body("status", equalTo("delivered"))
+                    .body("recipients[0].status", equalTo("delivered"))
+                    .body("recipients[0].attempts", equalTo(1))
+                    .body("recipients[0].lastResponse", equalTo(null)));
+    admin()
+        .get("/v1/messages/" + id)
+        .then()
+        .body("from", equalTo("Sender <sender@" + domain + ">"))
+        .body("subject", equalTo("Hello"))
+        .body("events.type", org.hamcrest.Matchers.hasItems("queued", "delivered"));
+  }
+
+  @Test
+  void storesAMessageIdDateAndSevenBitContent() {
+    String id =
+        admin()
+            .body(
+                Map.of(
+                    "from",
+                    "Zoë Ünicode <z@" + domain + ">",
+                    "to",
+                    List.of("a@example.org"),
+                    "bcc",
+                    List.of("hidden@example.net"),
+                    "subject",
+                    "Grüße aus Köln — ✓",
+                    "text",
+                    "Schöne Grüße\n" + "x".repeat(1500),
+                    "html",
+                    "<p>Schöne Grüße</p>"))
+            .post("/v1/messages")
+            .then()
+            .statusCode(202)
+            .extract()
+            .path("id");
+    byte[] content =
+        Db.rows(pool, "select content from message where id = $1::uuid", id)
+            .get(0)
+            .getBuffer("content")
+            .getBytes();
+    String text = new String(content, StandardCharsets.US_ASCII);
+    for (byte b : content) {
+      assertThat(b & 0xff).isLessThan(128);
+    }
+    for (String line : text.split("\r\n")) {
+      assertThat(line.length()).isLessThanOrEqualTo(998);
+    }
+    assertThat(text.replace("\r\n", "")).doesNotContain("\n");
+    assertThat(text).contains("Message-ID: <").contains("Date: ").contains("MIME-Version: 1.0");
+    assertThat(text).contains("multipart/alternative");
+    assertThat(text).doesNotContainIgnoringCase("hidden@example.net");
+    assertThat(text).doesNotContainIgnoringCase("Bcc:");
+    assertThat(Db.count(pool, "select count(*) from delivery where message_id = $1::uuid", id))
+        .isEqualTo(2);
+  }
+
+  @Test
+  void reportsSuppressedRecipientsAndNeverQueuesThem() {
+    admin()
+        .body(Map.of("reason", "manual"))
+        .put("/v1/suppressions/gone@example.org")
+        .then()
+        .statusCode(200);
+    admin()
+        .body(
+            Map.of(
+                "from",
+                "s@" + domain,
+                "to",
+                List.of("gone@example.org", "ok@example.org"),
+                "text",
+                "x"))
+        .post("/v1/messages")
+        .then()
+        .statusCode(202)
+        .body("recipients.find { it.address == 'gone@example.org' }.status", equalTo("suppressed"))
+        .body("recipients.find { it.address == 'ok@example.org' }.status", equalTo("queued"));
+    admin()
+        .body(Map.of("from", "s@" + domain, "to", List.of("gone@example.org"), "text", "x"))
+        .post("/v1/messages")
+        .then()
+        .statusCode(422)
+        .body("code", equalTo("recipient_suppressed"));
+  }
+
+  @Test
+  void refusesMalformedJsonWith400AndStoresNothing() {
+    admin()
+        .body("{\"from\": ")
+        .post("/v1/messages")
+        .then()
+        .statusCode(400)
+        .contentType("application/problem+json")
+        .body("code", equalTo("malformed_json"))
+        .body("type", equalTo("urn:postwire:problem:malformed_json"))
+        .body("status", equalTo(400));
+    assertThat(messagesFrom(domain)).isZero();
+  }
+
+  @Test
+  void refusesAnythingButJsonWith415() {
+    given()
+        .header("Authorization", "Bearer " + io.postwire.testing.Api.ADMIN)
+        .contentType("text/plain")
+        .body("hello")
+        .post("/v1/messages")
+        .then()
+        .statusCode(415)
+        .body("code", equalTo("unsupported_media_type"));
+  }
+
+  @Test
+  void refusesAMissingOrUnknownKeyBeforeAnythingElse() {
+    given()
+        .contentType(ContentType.JSON)
+        .body("{not json")
+        .post("/v1/messages")
+        .then()
+        .statusCode(401)
+        .contentType("application/problem+json")
+        .body("code", equalTo("unauthorized"));
+    as("pw_wrong")
+        .body(message(domain, "b@example.org"))
+        .post("/v1/messages")
+        .then()
+        .statusCode(401);
+    as("pw_wrong").get("/v1/messages/not-a-uuid").then().statusCode(401);
+    assertThat(messagesFrom(domain)).isZero();
+  }
+
+  @Test
+  void rejectsHeaderInjectionInSubjectHeaderAndAddress() {
+    Map<String, Object> subject = new HashMap<>(message(domain, "b@example.org"));
+    subject.put("subject", "Hi\r\nBcc: victim@example.net");
+    assertProblem(subject, 422, "header_injection", "subject");
+
+    Map<String, Object> header = new HashMap<>(message(domain, "b@example.org"));
+    header.put("headers", Map.of("X-Campaign", "a\nBcc: victim@example.net"));
+    assertProblem(header, 422, "header_injection", "headers.X-Campaign");
+
+    Map<String, Object> address = new HashMap<>(message(domain, "b@example.org"));
+    address.put("to", List.of("b@example.org\r\nBcc: victim@example.net"));
+    assertProblem(address, 422, "header_injection", "to[0]");
+
+    Map<String, Object> attachment = new HashMap<>(message(domain, "b@example.org"));
+    attachment.put("attachments", List.of(Map.of("filename", "a\r\n.txt", "content", "aGk=")));
+    assertProblem(attachment, 422, "header_injection", "attachments[0].filename");
+    assertThat(messagesFrom(domain)).isZero();
+  }
+
+  @Test
+  void refusesReservedHeaders() {
+    for (String name : List.of("Bcc", "DKIM-Signature", "Content-Type", "message-id", "Received")) {
+      Map<String, Object> body = new HashMap<>(message(domain, "b@example.org"));
+      body.put("headers", Map.of(name, "x"));
+      assertProblem(body, 422, "reserved_header", "headers." + name);
+    }
+    assertThat(messagesFrom(domain)).isZero();
+  }
+
+  @Test
+  void refusesBadAddressesRecipientsAndContent() {
+    Map<String, Object> bad = new HashMap<>(message(domain, "not an address"));
+    assertProblem(bad, 422, "invalid_address", "to[0]");
+
+    Map<String, Object> utf8 = new HashMap<>(message(domain, "jörg@example.org"));
+    assertProblem(utf8, 422, "unsupported_address", "to[0]");
+
+    List<String> many = new ArrayList<>();
+    for (int i = 0; i < 51; i++) {
+      many.add("r" + i + "@example.org");
+    }
+    Map<String, Object> tooMany = new HashMap<>(message(domain, "x@example.org"));
+    tooMany.put("to", many);
+    assertProblem(tooMany, 422, "too_many_recipients", "to");
+
+    Map<String, Object> none = new HashMap<>(message(domain, "x@example.org"));
+    none.put("to", List.of());
+    assertProblem(none, 422, "no_recipients", "to");
+
+    Map<String, Object> empty = new HashMap<>(message(domain, "x@example.org"));
+    empty.remove("text");
+    assertProblem(empty, 422, "no_content", "text");
+
+    Map<String, Object> base64 = new HashMap<>(message(domain, "x@example.org"));
+    base64.put("attachments", List.of(Map.of("filename", "a.bin", "content", "!!not base64!!")));
+    assertProblem(base64, 422, "invalid_attachment", "attachments[0].content");
+
+    Map<String, Object> wrongType = new HashMap<>(message(domain, "x@example.org"));
+    wrongType.put("to", "x@example.org");
+    assertProblem(wrongType, 422, "validation_failed", "to");
+    assertThat(messagesFrom(domain)).isZero();
+  }
+
+  @Test
+  void refusesAnUnknownSenderDomainWith422() {
+    assertProblem(
+        message("unregistered.example", "b@example.org"), 422, "unknown_sender_domain", "from");
+    Map<String, Object> sub = new HashMap<>(message("sub." + domain, "b@example.org"));
+    assertProblem(sub, 422, "unknown_sender_domain", "from");
+  }
+
+  @Test
+  void refusesAScopedKeySendingAsAnotherDomainWith403() {
+    String other = registerDomain();
+    String key = scopedKey(domain);
+    as(key)
+        .body(message(other, "b@example.org"))
+        .post("/v1/messages")
+        .then()
+        .statusCode(403)
+        .body("code", equalTo("forbidden_sender_domain"));
+    as(key).body(message(domain, "b@example.org")).post("/v1/messages").then().statusCode(202);
+    assertThat(messagesFrom(other)).isZero();
+  }
+
+  @Test
+  void hidesAnotherDomainsMessagesFromAScopedKey() {
+    String other = registerDomain();
+    String id =
+        admin()
+            .body(message(other, "b@example.org"))
+            .post("/v1/messages")
+            .then()
+            .statusCode(202)
+            .extract()
+            .path("id");
+    String key = scopedKey(domain);
+    as(key).get("/v1/messages/" + id).then().statusCode(404).body("code", equalTo("not_found"));
+    as(key).delete("/v1/messages/" + id).then().statusCode(404);
+    as(key)
+        .get("/v1/messages")
+        .then()
+        .statusCode(200)
+        .body("items.findAll { it.id == '" + id + "' }", hasSize(0));
+    admin().get("/v1/messages/" + id).then().statusCode(200);
+    admin().get("/v1/messages/not-a-uuid").then().statusCode(404);
+  }
+
+  @Test
+  void refusesAnOversizeMessageWith413() {
+    Map<String, Object> big = new HashMap<>(message(domain, "b@example.org"));
+    byte[] eleven = new byte[11 * 1024 * 1024];
+    big.put(
+        "attachments",
+        List.of(
+            Map.of("filename", "big.bin", "content", Base64.getEncoder().encodeToString(eleven))));
+    admin()
+        .body(big)
+        .post("/v1/messages")
+        .then()
+        .statusCode(413)
+        .contentType("application/problem+json")
+        .body("code", equalTo("payload_too_large"));
+    assertThat(messagesFrom(domain)).isZero();
+  }
+
+  @Test
+  void holdsAMessageUntilSendAtAndCancelsWhatIsNotDelivered() {
+    String later = Instant.now().plus(Duration.ofHours(1)).toString();
+    Map<String, Object> body = new HashMap<>(message(domain, "b@example.org"));
+    body.put("sendAt", later);
+    String id = admin().body(body).post("/v1/messages").then().statusCode(202).extract().path("id");
+    admin()
+        .get("/v1/messages/" + id)
+        .then()
+        .body("status", equalTo("queued"))
+        .body("recipients[0].nextAttemptAt", notNullValue());
+    admin()
+        .delete("/v1/messages/" + id)
+        .then()
+        .statusCode(200)
+        .body("status", equalTo("failed"))
+        .body("recipients[0].status", equalTo("failed"))
+        .body("events.type", org.hamcrest.Matchers.hasItem("cancelled"));
+  }
+
+  @Test
+  void listsMessagesNewestFirstInPages() {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      ids.add(
+          admin()
+              .body(message(domain, "p" + i + "@example.org"))
+              .post("/v1/messages")
+              .then()
+              .statusCode(202)
+              .extract()
+              .path("id"));
+    }
+    String key = scopedKey(domain);
+    var first =
+        as(key)
+            .get("/v1/messages?limit=2")
+            .then()
+            .statusCode(200)
+            .body("items", hasSize(2))
+            .extract();
+    assertThat(first.<String>path("items[0].id")).isEqualTo(ids.get(2));
+    String next = first.path("next");
+    as(key)
+        .get("/v1/messages?limit=2&after=" + next)
+        .then()
+        .statusCode(200)
+        .body("items[0].id", equalTo(ids.get(0)));
+    as(key)
+        .get("/v1/messages?recipient=p1@example.org")
+        .then()
+        .body("items", hasSize(1))
+        .body("items[0].id", equalTo(ids.get(1)));
+    admin().get("/v1/messages?limit=501").then().statusCode(422);
+  }
+
+  @Test
+  void acceptsABatchWithOneResultPerItemInOrder() {
+    List<Object> items =
+        List.of(
+            message(domain, "b1@example.org"),
+            Map.of("from", "s@" + domain, "to", List.of("x@example.org")),
+            message(domain, "b2@example.org"));
+    admin()
+        .body(items)
+        .post("/v1/messages/batch")
+        .then()
+        .statusCode(200)
+        .body("", hasSize(3))
+        .body("[0].index", equalTo(0))
+        .body("[0].status", equalTo("queued"))
+        .body("[1].status", equalTo("rejected"))
+        .body("[1].error.code", equalTo("no_content"))
+        .body("[2].status", equalTo("queued"));
+    assertThat(messagesFrom(domain)).isEqualTo(2);
+    admin()
+        .body(List.of())
+        .post("/v1/messages/batch")
+        .then()
+        .statusCode(422)
+        .body("code", equalTo("empty_batch"));
+    List<Object> tooMany = new ArrayList<>();
+    for (int i = 0; i < 501; i++) {
+      tooMany.add(message(domain, "b@example.org"));
+    }
+    admin()
+        .body(tooMany)
+        .post("/v1/messages/batch")
+        .then()
+        .statusCode(422)
+        .body("code", equalTo("batch_too_large"));
+    admin().body("[{").post("/v1/messages/batch").then().statusCode(400);
+    assertThat(messagesFrom(domain)).isEqualTo(2);
+  }
+
+  @Test
+  void acceptsARawMessageAndAddsAMessageId() {
+    String raw = "From: Raw <raw@" + domain + ">\nTo: bob@example.org\nSubject: raw\n\nhello\n";
+    String id =
+        admin()
+            .body(
+                Map.of(
+                    "mailFrom",
+                    "bounce@" + domain,
+                    "rcptTo",
+                    List.of("bob@example.org"),
+                    "raw",
+                    Base64.getEncoder().encodeToString(raw.getBytes(StandardCharsets.US_ASCII))))
+            .post("/v1/messages/raw")
+            .then()
+            .statusCode(202)
+            .extract()
+            .path("id");
+    String stored =
+        new String(
+            Db.rows(pool, "select content from message where id = $1::uuid", id)
+                .get(0)
+                .getBuffer("content")
+                .getBytes(),
+            StandardCharsets.US_ASCII);
+    assertThat(stored)
+        .startsWith("Message-ID: <")
+        .contains("\r\nFrom: Raw <raw@" + domain + ">\r\n");
+    admin()
+        .body(
+            Map.of(
+                "mailFrom",
+                "bounce@other.example",
+                "rcptTo",
+                List.of("b@example.org"),
+                "raw",
+                Base64.getEncoder().encodeToString(raw.getBytes(StandardCharsets.US_ASCII))))
+        .post("/v1/messages/raw")
+        .then()
+        .statusCode(422)
+        .body("code", equalTo("unknown_sender_domain"));
+  }
+
+  private static void assertProblem(Object body, int status, String code, String field) {
+    admin()
+        .body(body)
+        .post("/v1/messages")
+        .then()
+        .statusCode(status)
+        .contentType("application/problem+json")
+        .body("code", equalTo(code))
+        .body("errors[0].field", equalTo(field));
+  }
+}
