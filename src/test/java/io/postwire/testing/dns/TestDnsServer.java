@@ -38,9 +38,7 @@ import org.xbill.DNS.PTRRecord;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.SOARecord;
-import org.xbill.DNS.SPFRecord;
 import org.xbill.DNS.Section;
-import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
@@ -64,6 +62,7 @@ public final class TestDnsServer implements AutoCloseable {
   private final Map<Name, SOARecord> zones = new ConcurrentHashMap<>();
   private final Set<Name> timeouts = ConcurrentHashMap.newKeySet();
   private final Set<Name> servfails = ConcurrentHashMap.newKeySet();
+  private final Set<String> typedTimeouts = ConcurrentHashMap.newKeySet();
   private final List<String> queryLog = new CopyOnWriteArrayList<>();
   private final AtomicInteger queryCount = new AtomicInteger();
   private final DatagramSocket udp;
@@ -167,9 +166,12 @@ public final class TestDnsServer implements AutoCloseable {
     return add(new MXRecord(name(owner), DClass.IN, TTL, preference, name(target)));
   }
 
-  /** Adds a TXT record made of the given character-strings (each at most 255 bytes). */
+  /**
+   * Adds a TXT record made of the given character-strings, each sent as its UTF-8 bytes exactly (no
+   * zone-file escapes), at most 255 bytes each.
+   */
   public TestDnsServer txt(String owner, String... strings) {
-    return add(new TXTRecord(name(owner), DClass.IN, TTL, List.of(strings)));
+    return add(Record.newRecord(name(owner), Type.TXT, DClass.IN, TTL, characterStrings(strings)));
   }
 
   /** Adds a TXT record from a long text, split into 255-byte character-strings. */
@@ -178,12 +180,25 @@ public final class TestDnsServer implements AutoCloseable {
     for (int i = 0; i < text.length(); i += 255) {
       strings.add(text.substring(i, Math.min(text.length(), i + 255)));
     }
-    return add(new TXTRecord(name(owner), DClass.IN, TTL, strings));
+    return txt(owner, strings.toArray(String[]::new));
   }
 
   /** Adds a record of the obsolete SPF type 99 (RFC 7208 §3.1 / §14.1). */
   public TestDnsServer spf(String owner, String... strings) {
-    return add(new SPFRecord(name(owner), DClass.IN, TTL, List.of(strings)));
+    return add(Record.newRecord(name(owner), Type.SPF, DClass.IN, TTL, characterStrings(strings)));
+  }
+
+  private static byte[] characterStrings(String... strings) {
+    java.io.ByteArrayOutputStream rdata = new java.io.ByteArrayOutputStream();
+    for (String string : strings) {
+      byte[] bytes = string.getBytes(StandardCharsets.UTF_8);
+      if (bytes.length > 255) {
+        throw new IllegalArgumentException("character-string over 255 bytes: " + string);
+      }
+      rdata.write(bytes.length);
+      rdata.write(bytes, 0, bytes.length);
+    }
+    return rdata.toByteArray();
   }
 
   /** Adds a PTR record. */
@@ -207,6 +222,12 @@ public final class TestDnsServer implements AutoCloseable {
     return this;
   }
 
+  /** Makes queries for {@code owner} of one type go unanswered. */
+  public TestDnsServer timeout(String owner, int type) {
+    typedTimeouts.add(name(owner) + " " + type);
+    return this;
+  }
+
   /** Makes every query for {@code owner} answer SERVFAIL. */
   public TestDnsServer servfail(String owner) {
     servfails.add(name(owner));
@@ -218,6 +239,7 @@ public final class TestDnsServer implements AutoCloseable {
     records.clear();
     zones.clear();
     timeouts.clear();
+    typedTimeouts.clear();
     servfails.clear();
     queryLog.clear();
     return this;
@@ -321,7 +343,7 @@ public final class TestDnsServer implements AutoCloseable {
     Name qname = question.getName();
     int qtype = question.getType();
     queryLog.add(qname + " " + Type.string(qtype));
-    if (timeouts.contains(qname)) {
+    if (timeouts.contains(qname) || typedTimeouts.contains(qname + " " + qtype)) {
       return null;
     }
     if (servfails.contains(qname)) {
@@ -446,6 +468,9 @@ public final class TestDnsServer implements AutoCloseable {
   }
 
   private static Name name(String text) {
+    if (text.isEmpty() || text.equals(".")) {
+      return Name.root;
+    }
     try {
       return Name.fromString(text, Name.root);
     } catch (TextParseException e) {
