@@ -124,10 +124,11 @@ final class RelaxedCanonicalizer {
 
   /**
    * Feeds the relaxed canonical body (RFC 6376 §3.4.4) of {@code m[from, to)} to {@code digest}:
-   * WSP at line ends removed, other WSP runs reduced to one SP, empty lines at the end ignored, a
+   * WSP at line ends removed, other WSP runs reduced to one SP, then empty lines at the end ignored
+   * (in that order, RFC 4871 errata 1384, so whitespace-only lines at the end go too), and a
    * missing final CRLF added. A body that is empty after this hashes as the empty string, not as
-   * CRLF: §3.4.4 adds a CRLF only to a non-empty body (errata 1384 of RFC 4871, folded into RFC
-   * 6376), which is what OpenDKIM and dkimpy do.
+   * CRLF: §3.4.4 adds a CRLF only to a non-empty body (RFC 4871 errata 1376: SHA-256 {@code
+   * 47DEQpj8...}), which is what OpenDKIM and dkimpy do.
    */
   static void body(byte[] m, int from, int to, MessageDigest digest, byte[] scratch) {
     int n = 0;

@@ -137,9 +137,9 @@ class DkimSignerJdkimTest {
 
   /**
    * RFC 6376 §3.4.4 adds a CRLF only to a non-empty body, so a relaxed empty body hashes as the
-   * empty string (errata 1384 to RFC 4871 made this explicit; OpenDKIM and dkimpy agree, and dkimpy
+   * empty string (RFC 4871 errata 1376 made this explicit; OpenDKIM and dkimpy agree, and dkimpy
    * verifies it in the peers tier). jDKIM 0.5 still hashes a lone CRLF, so it must report exactly a
-   * body-hash mismatch here, and accept once the body hash is the only difference.
+   * body-hash mismatch here.
    */
   @ParameterizedTest
   @org.junit.jupiter.params.provider.ValueSource(strings = {"", "\r\n", "\r\n \t\r\n\r\n"})
