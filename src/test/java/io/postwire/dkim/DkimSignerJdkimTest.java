@@ -157,4 +157,18 @@ class DkimSignerJdkimTest {
       assertThat(e.getMessage()).contains("bodyhash");
     }
   }
+
+  @Test
+  void whitespaceBeforeTheColonIsRemovedRfc6376Section3_4_2() throws Exception {
+    // Obsolete syntax (RFC 5322 §4.5.3) that dkimpy refuses to parse; jDKIM accepts it.
+    byte[] message =
+        TestMessages.crlf(
+            "From : a@example.org",
+            "Subject\t:  obs",
+            "Date : Tue, 02 Jun 2026 10:00:00 +0000",
+            "",
+            "x");
+    assertThat(jdkim.verify(TestMessages.concat(signer.sign(message, Instant.now()), message)))
+        .hasSize(1);
+  }
 }

@@ -124,7 +124,7 @@ final class TestMessages {
             "From:    a@example.org",
             "To:\tb@example.net",
             "Subject:no space at all",
-            "Date :   Tue, 02 Jun 2026 10:00:00 +0000",
+            "Date:   Tue, 02 Jun 2026 10:00:00 +0000",
             "Message-ID:  <7@example.org>",
             "",
             "  leading spaces in the body stay one space"));
