@@ -166,6 +166,11 @@ public final class DkimSigner {
     return provider.getName();
   }
 
+  /** The provider instance itself (it may not be registered), so a benchmark can use the same. */
+  Provider provider() {
+    return provider;
+  }
+
   /** The algorithm this signer signs with. */
   public DkimAlgorithm algorithm() {
     return algorithm;

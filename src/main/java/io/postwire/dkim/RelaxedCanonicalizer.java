@@ -131,62 +131,101 @@ final class RelaxedCanonicalizer {
    * 47DEQpj8...}), which is what OpenDKIM and dkimpy do.
    */
   static void body(byte[] m, int from, int to, MessageDigest digest, byte[] scratch) {
-    int n = 0;
-    int pendingCrlf = 0;
-    boolean pendingWsp = false;
+    Out out = new Out(digest, scratch);
+    int pendingCrlf = 0; // CRLFs owed before the next non-empty line; trailing ones never paid
     boolean content = false;
     int i = from;
     while (i < to) {
-      byte b = m[i];
-      if (b == SP || b == HTAB) {
-        pendingWsp = true;
-        i++;
-        continue;
+      int eol = i;
+      while (eol < to && m[eol] != CR && m[eol] != LF) {
+        eol++;
       }
-      if (b == CR) {
-        if (i + 1 < to && m[i + 1] == LF) {
-          pendingWsp = false;
-          pendingCrlf++;
-          i += 2;
-          continue;
+      if (eol < to && (m[eol] == LF || eol + 1 == to || m[eol + 1] != LF)) {
+        throw new IllegalArgumentException(
+            (m[eol] == LF ? "bare LF" : "bare CR") + " in body at offset " + eol);
+      }
+      int end = eol;
+      while (end > i && (m[end - 1] == SP || m[end - 1] == HTAB)) {
+        end--;
+      }
+      if (end > i) {
+        for (; pendingCrlf > 0; pendingCrlf--) {
+          out.crlf();
         }
-        throw new IllegalArgumentException("bare CR in body at offset " + i);
-      }
-      if (b == LF) {
-        throw new IllegalArgumentException("bare LF in body at offset " + i);
-      }
-      // Room for the pending CRLFs, one SP and this byte; long runs of empty lines flush piecewise.
-      while (pendingCrlf > 0) {
-        if (n + 2 > scratch.length) {
-          digest.update(scratch, 0, n);
-          n = 0;
+        // Copy runs verbatim; a lone SP between words is already canonical, so only tabs and
+        // runs of WSP break a run. The line has no trailing WSP, so m[j + 1] is in range.
+        int run = i;
+        int j = i;
+        while (j < end) {
+          byte b = m[j];
+          if (b == SP && m[j + 1] != SP && m[j + 1] != HTAB) {
+            j++;
+          } else if (b == SP || b == HTAB) {
+            out.copy(m, run, j - run);
+            out.put(SP);
+            while (m[j] == SP || m[j] == HTAB) {
+              j++;
+            }
+            run = j;
+          } else {
+            j++;
+          }
         }
-        scratch[n++] = CR;
-        scratch[n++] = LF;
-        pendingCrlf--;
+        out.copy(m, run, end - run);
+        content = true;
+        pendingCrlf = 1;
+      } else if (eol < to) {
+        pendingCrlf++;
       }
-      if (n + 2 > scratch.length) {
-        digest.update(scratch, 0, n);
-        n = 0;
-      }
-      if (pendingWsp) {
-        scratch[n++] = SP;
-        pendingWsp = false;
-      }
-      scratch[n++] = b;
-      content = true;
-      i++;
+      i = eol < to ? eol + 2 : to;
     }
     if (content) {
-      // The last non-empty line's own CRLF (or the one §3.4.4 adds when it had none).
-      if (n + 2 > scratch.length) {
-        digest.update(scratch, 0, n);
-        n = 0;
-      }
-      scratch[n++] = CR;
-      scratch[n++] = LF;
+      // The last non-empty line's own CRLF, or the one §3.4.4 adds when it had none.
+      out.crlf();
     }
-    digest.update(scratch, 0, n);
+    out.flush();
+  }
+
+  /** Batches canonical output through the scratch buffer into the digest. */
+  private static final class Out {
+    private final MessageDigest digest;
+    private final byte[] buf;
+    private int n;
+
+    Out(MessageDigest digest, byte[] buf) {
+      this.digest = digest;
+      this.buf = buf;
+    }
+
+    void copy(byte[] src, int off, int len) {
+      while (len > 0) {
+        if (n == buf.length) {
+          flush();
+        }
+        int k = Math.min(len, buf.length - n);
+        System.arraycopy(src, off, buf, n, k);
+        n += k;
+        off += k;
+        len -= k;
+      }
+    }
+
+    void put(byte b) {
+      if (n == buf.length) {
+        flush();
+      }
+      buf[n++] = b;
+    }
+
+    void crlf() {
+      put(CR);
+      put(LF);
+    }
+
+    void flush() {
+      digest.update(buf, 0, n);
+      n = 0;
+    }
   }
 
   private static byte lower(byte b) {
