@@ -5,10 +5,10 @@ import java.util.List;
 /**
  * One mail transaction for one destination host.
  *
- * @param host the host name we connect to (MX name or relay host); used for TLS SNI and
- *     certificate checks
- * @param address the IP address to connect to, already resolved by our own resolver (IPv4 or
- *     IPv6 literal); {@code null} lets the transport resolve {@code host} itself (relay mode only)
+ * @param host the host name we connect to (MX name or relay host); used for TLS SNI and certificate
+ *     checks
+ * @param address the IP address to connect to, already resolved by our own resolver (IPv4 or IPv6
+ *     literal); {@code null} lets the transport resolve {@code host} itself (relay mode only)
  * @param port the TCP port
  * @param tls what TLS this transaction requires
  * @param mailFrom the envelope sender (RFC 5321 reverse-path), empty for the null sender

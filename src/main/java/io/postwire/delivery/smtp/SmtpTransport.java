@@ -3,11 +3,11 @@ package io.postwire.delivery.smtp;
 import io.smallrye.mutiny.Uni;
 
 /**
- * One SMTP transaction to one destination host: the envelope and the exact bytes to send in,
- * the per-recipient outcome out.
+ * One SMTP transaction to one destination host: the envelope and the exact bytes to send in, the
+ * per-recipient outcome out.
  *
- * <p>Implementations never fail the returned {@code Uni} for protocol or network trouble: those
- * are outcomes ({@link SmtpResult}), so that every recipient gets an exact, recorded answer.
+ * <p>Implementations never fail the returned {@code Uni} for protocol or network trouble: those are
+ * outcomes ({@link SmtpResult}), so that every recipient gets an exact, recorded answer.
  */
 public interface SmtpTransport {
 
