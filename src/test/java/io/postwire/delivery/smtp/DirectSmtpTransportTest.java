@@ -446,6 +446,19 @@ class DirectSmtpTransportTest {
   }
 
   @Test
+  void replacesAPooledConnectionTheServerClosedWhileIdle() {
+    server.dropAfterMessage();
+
+    send(transport, tx(server, TlsPolicy.NONE, "a@example.test"));
+    SmtpResult second = send(transport, tx(server, TlsPolicy.NONE, "b@example.test"));
+
+    assertThat(second.reply("b@example.test").code()).isEqualTo(250);
+    assertThat(server.messages())
+        .extracting(ScriptedSmtpServer.Received::connection)
+        .containsExactly(1, 2);
+  }
+
+  @Test
   void opensANewConnectionAfterMaxMessagesPerConnection() {
     DirectSmtpTransport limited =
         new DirectSmtpTransport(vertx, fastOptions().withPool(10, 100, 2, 10));

@@ -93,6 +93,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
   private final AtomicInteger accepted = new AtomicInteger();
   private volatile boolean pipelining = true;
   private volatile boolean dropDuringData;
+  private volatile boolean dropAfterMessage;
   private volatile SSLContext tls;
   private volatile boolean failTlsHandshake;
   private volatile String authUser;
@@ -163,6 +164,15 @@ public final class ScriptedSmtpServer implements AutoCloseable {
   /** Closes the connection after the first line of message data. */
   public ScriptedSmtpServer dropDuringData() {
     this.dropDuringData = true;
+    return this;
+  }
+
+  /**
+   * Closes the connection right after answering the end of DATA, without 421: a pooled client
+   * connection is then dead while it sits idle.
+   */
+  public ScriptedSmtpServer dropAfterMessage() {
+    this.dropAfterMessage = true;
     return this;
   }
 
@@ -377,7 +387,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
           mailFrom = null;
           recipients.clear();
           send(end);
-          if (end.startsWith("421")) {
+          if (end.startsWith("421") || dropAfterMessage) {
             return;
           }
         } else if (upper.equals("RSET")) {
