@@ -1,5 +1,8 @@
 package io.postwire.delivery.smtp;
 
+import java.time.Duration;
+import java.util.Optional;
+
 /**
  * One SMTP reply, parsed from the reply text (RFC 5321 §4.2, enhanced codes RFC 3463).
  *
@@ -22,5 +25,20 @@ public record SmtpReply(int code, String enhancedCode, String text) {
   /** 5xx. */
   public boolean permanentFailure() {
     return code >= 500;
+  }
+
+  /** The server's explicit retry hint ("try again in 5 minutes"), see {@link SmtpReplies}. */
+  public Optional<Duration> retryAfter() {
+    return SmtpReplies.retryAfter(text);
+  }
+
+  /** A reply for a failure that produced no SMTP reply (connection refused, timeout, TLS). */
+  public static SmtpReply noReply(String why) {
+    return new SmtpReply(0, null, why);
+  }
+
+  @Override
+  public String toString() {
+    return code + (enhancedCode == null ? "" : " " + enhancedCode) + " " + text;
   }
 }

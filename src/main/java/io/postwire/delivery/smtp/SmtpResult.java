@@ -6,11 +6,33 @@ import java.util.Map;
  * The outcome of one transaction.
  *
  * @param host the host name of the server that answered
- * @param ip the IP address we were connected to, or {@code null} if no connection was made
+ * @param ip the IP address we connected (or tried to connect) to; {@code null} only when no address
+ *     was known
  * @param tls whether the transaction ran over TLS
  * @param recipients each envelope recipient's final reply: the RCPT reply when it was refused, else
  *     the reply to the end of DATA (or the failure that ended the transaction)
  * @param durationMs how long the transaction took, connection included
+ * @param tlsFailed the STARTTLS handshake (or the certificate check) failed, so every recipient got
+ *     a transient code-0 reply; under {@code OPPORTUNISTIC} the caller may retry this host once
+ *     with {@code TlsPolicy.NONE} (as Postfix's {@code may} level does), never under {@code
+ *     REQUIRED} or {@code REQUIRED_VERIFIED}
  */
 public record SmtpResult(
-    String host, String ip, boolean tls, Map<String, SmtpReply> recipients, long durationMs) {}
+    String host,
+    String ip,
+    boolean tls,
+    Map<String, SmtpReply> recipients,
+    long durationMs,
+    boolean tlsFailed) {
+
+  /** A result whose TLS, if any, worked. */
+  public SmtpResult(
+      String host, String ip, boolean tls, Map<String, SmtpReply> recipients, long durationMs) {
+    this(host, ip, tls, recipients, durationMs, false);
+  }
+
+  /** The reply for one recipient, or {@code null} if it was not part of the transaction. */
+  public SmtpReply reply(String recipient) {
+    return recipients.get(recipient);
+  }
+}

@@ -1,0 +1,876 @@
+package io.postwire.delivery.smtp;
+
+import io.postwire.delivery.smtp.SmtpConnection.ConnectionLost;
+import io.postwire.delivery.smtp.SmtpTransaction.TlsPolicy;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.core.net.TrustOptions;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * A focused RFC 5321 client on Vert.x {@link NetClient}: one transaction per {@link #send}, exact
+ * replies per recipient, per-command timeouts (RFC 5321 §4.5.3.2), STARTTLS (RFC 3207) per {@link
+ * TlsPolicy}, PIPELINING (RFC 2920) for the envelope, AUTH PLAIN/LOGIN (RFC 4954) when configured,
+ * and a bounded pool of connections per host name.
+ *
+ * <p>Outcomes, never exceptions: every network or protocol problem becomes a reply for each
+ * recipient. A reply with code 0 means no server reply exists (refused, reset, timeout, TLS
+ * failure, a required STARTTLS missing); its text says what happened. {@link
+ * SmtpResult#tlsFailed()} marks a failed STARTTLS handshake, so that a caller using {@code
+ * OPPORTUNISTIC} may retry the host once with {@code NONE}. Retry hints in reply texts are read
+ * with {@link SmtpReply#retryAfter()}.
+ *
+ * <p>Pooling: after a completed transaction the connection stays open for the next one to the same
+ * host name, address, port and TLS policy (RFC 5321 §3.3 allows a new MAIL after the end of data);
+ * RSET is sent only after a failed or aborted transaction. Idle connections are closed with QUIT
+ * after {@link SmtpClientOptions#idleTimeout()}.
+ */
+public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
+
+  private static final int CHUNK = 32 * 1024;
+
+  private final Vertx vertx;
+  private final SmtpClientOptions options;
+  private final NetClient trustingClient;
+  private final NetClient verifyingClient;
+  private final Object lock = new Object();
+  // access order: the eldest entry is the least recently used host (LRU eviction)
+  private final LinkedHashMap<String, HostPool> pools = new LinkedHashMap<>(16, 0.75f, true);
+  private final AtomicLong connectionIds = new AtomicLong();
+  private boolean closed;
+
+  /** Creates the transport; nothing connects before the first {@link #send}. */
+  public DirectSmtpTransport(Vertx vertx, SmtpClientOptions options) {
+    this.vertx = vertx;
+    this.options = options;
+    // Opportunistic and REQUIRED TLS take any certificate, as Postfix's "may" and "encrypt" do:
+    // an unverified encryption is still better than plaintext (RFC 7435).
+    this.trustingClient =
+        vertx.createNetClient(base(options).setTrustAll(true).setHostnameVerificationAlgorithm(""));
+    NetClientOptions verified = base(options).setHostnameVerificationAlgorithm("HTTPS");
+    if (options.trustStore() != null) {
+      try {
+        TrustManagerFactory tmf =
+            TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(options.trustStore());
+        verified.setTrustOptions(TrustOptions.wrap(tmf));
+      } catch (Exception e) {
+        throw new IllegalArgumentException("unusable trust store: " + e.getMessage(), e);
+      }
+    }
+    this.verifyingClient = vertx.createNetClient(verified);
+  }
+
+  private static NetClientOptions base(SmtpClientOptions options) {
+    return new NetClientOptions()
+        .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, options.connectTimeout().toMillis()))
+        .setSslHandshakeTimeout(options.commandTimeout().toMillis())
+        .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
+        .setTcpNoDelay(true);
+  }
+
+  @Override
+  public Uni<SmtpResult> send(SmtpTransaction transaction) {
+    return Uni.createFrom()
+        .emitter(
+            emitter -> {
+              validate(transaction);
+              long start = System.nanoTime();
+              run(transaction, start, false)
+                  .onComplete(
+                      ar ->
+                          emitter.complete(
+                              ar.succeeded()
+                                  ? ar.result()
+                                  : failed(
+                                      transaction,
+                                      transaction.address(),
+                                      false,
+                                      ar.cause(),
+                                      start)));
+            });
+  }
+
+  /** Connections open (or being opened) to {@code host} right now. */
+  public int openConnections(String host) {
+    synchronized (lock) {
+      HostPool pool = pools.get(key(host));
+      return pool == null ? 0 : pool.total;
+    }
+  }
+
+  /** Connections open (or being opened) right now, per host name. */
+  public Map<String, Integer> openConnectionsByHost() {
+    synchronized (lock) {
+      Map<String, Integer> counts = new LinkedHashMap<>();
+      pools.forEach((host, pool) -> counts.put(host, pool.total));
+      return counts;
+    }
+  }
+
+  /** Idle pooled connections to {@code host}. */
+  public int idleConnections(String host) {
+    synchronized (lock) {
+      HostPool pool = pools.get(key(host));
+      return pool == null ? 0 : pool.idle.size();
+    }
+  }
+
+  /** Transactions waiting for a connection to {@code host}. */
+  public int queuedTransactions(String host) {
+    synchronized (lock) {
+      HostPool pool = pools.get(key(host));
+      return pool == null ? 0 : pool.waiters.size();
+    }
+  }
+
+  /** Host pools held right now (bounded by {@link SmtpClientOptions#maxHosts()}). */
+  public int hostPools() {
+    synchronized (lock) {
+      return pools.size();
+    }
+  }
+
+  /**
+   * Stops taking transactions, sends QUIT on idle connections, then closes the clients; busy
+   * connections close when their transaction ends.
+   */
+  @Override
+  public void close() {
+    List<SmtpConnection> idle = new ArrayList<>();
+    synchronized (lock) {
+      closed = true;
+      for (HostPool pool : pools.values()) {
+        idle.addAll(pool.idle);
+        pool.total -= pool.idle.size();
+        pool.idle.clear();
+        for (Waiter w : pool.waiters) {
+          w.promise.tryComplete(Lease.refused("transport closed"));
+        }
+        pool.waiters.clear();
+      }
+    }
+    List<Future<Void>> quits = new ArrayList<>();
+    Duration quick = min(options.commandTimeout(), Duration.ofSeconds(2));
+    for (SmtpConnection c : idle) {
+      Promise<Void> done = Promise.promise();
+      c.context.runOnContext(v -> c.quit(quick).onComplete(done));
+      quits.add(done.future());
+    }
+    Future.join(quits)
+        .onComplete(
+            ar -> {
+              trustingClient.close();
+              verifyingClient.close();
+            });
+  }
+
+  // ---- one transaction ----------------------------------------------------------------------
+
+  private Future<SmtpResult> run(SmtpTransaction tx, long start, boolean retried) {
+    return acquire(tx)
+        .compose(
+            lease -> {
+              if (lease.refusal != null) {
+                return Future.succeededFuture(
+                    failed(tx, tx.address(), false, new ConnectionLost(lease.refusal), start));
+              }
+              if (lease.connection != null) {
+                SmtpConnection c = lease.connection;
+                Promise<SmtpResult> result = Promise.promise();
+                c.context.runOnContext(
+                    v -> transact(lease.pool, c, tx, start, !retried).onComplete(result));
+                return result.future();
+              }
+              return openSession(lease.pool, tx, start)
+                  .compose(
+                      session ->
+                          session.result != null
+                              ? Future.succeededFuture(session.result)
+                              : transact(lease.pool, session.connection, tx, start, false));
+            })
+        .compose(
+            outcome -> outcome == STALE ? run(tx, start, true) : Future.succeededFuture(outcome));
+  }
+
+  // A pooled connection the server had already closed: run once more on a fresh connection.
+  private static final SmtpResult STALE = new SmtpResult("", "", false, Map.of(), 0);
+
+  private Future<SmtpResult> transact(
+      HostPool pool, SmtpConnection c, SmtpTransaction tx, long start, boolean mayBeStale) {
+    List<String> recipients = new ArrayList<>(new LinkedHashSet<>(tx.recipients()));
+    Exchange x = new Exchange(recipients);
+    String mail =
+        "MAIL FROM:<"
+            + tx.mailFrom()
+            + ">"
+            + (c.offers("SIZE") ? " SIZE=" + tx.message().length : "");
+    Future<Void> envelope;
+    if (c.offers("PIPELINING")) {
+      // RFC 2920 §3.1: MAIL and every RCPT in one group; DATA waits for the RCPT replies, so a
+      // mix of 250/550 can never leave a 354 hanging.
+      StringBuilder group = new StringBuilder(mail).append("\r\n");
+      recipients.forEach(r -> group.append("RCPT TO:<").append(r).append(">\r\n"));
+      envelope =
+          c.write(group.toString())
+              .compose(v -> c.read(options.commandTimeout(), "MAIL"))
+              .compose(
+                  m -> {
+                    x.mail = m;
+                    return m.code() == 421 ? Future.succeededFuture() : readRcpts(c, x, 0);
+                  });
+    } else {
+      envelope =
+          c.command(mail, options.commandTimeout())
+              .compose(
+                  m -> {
+                    x.mail = m;
+                    return m.positive() ? sendRcpts(c, x, 0) : Future.succeededFuture();
+                  });
+    }
+    return envelope
+        .compose(v -> afterEnvelope(c, tx, x))
+        .transform(
+            ar -> {
+              if (ar.failed()) {
+                // a pooled connection closed by the server while idle fails before any reply;
+                // a stalled server (timeout) is not retried
+                if (mayBeStale && x.mail == null && !x.timedOut(ar.cause())) {
+                  release(pool, c, false);
+                  return Future.succeededFuture(STALE);
+                }
+                x.failRest(ar.cause());
+                x.clean = false;
+              }
+              release(pool, c, x.clean);
+              return Future.succeededFuture(
+                  new SmtpResult(tx.host(), c.ip, c.secure(), x.ordered(), elapsed(start), false));
+            });
+  }
+
+  private Future<Void> readRcpts(SmtpConnection c, Exchange x, int i) {
+    if (i >= x.recipients.size()) {
+      return Future.succeededFuture();
+    }
+    return c.read(options.rcptTimeout(), "RCPT")
+        .compose(
+            r -> {
+              x.rcpt.put(x.recipients.get(i), r);
+              return r.code() == 421 ? Future.succeededFuture() : readRcpts(c, x, i + 1);
+            });
+  }
+
+  private Future<Void> sendRcpts(SmtpConnection c, Exchange x, int i) {
+    if (i >= x.recipients.size()) {
+      return Future.succeededFuture();
+    }
+    String r = x.recipients.get(i);
+    return c.command("RCPT TO:<" + r + ">", options.rcptTimeout())
+        .compose(
+            reply -> {
+              x.rcpt.put(r, reply);
+              return reply.code() == 421 ? Future.succeededFuture() : sendRcpts(c, x, i + 1);
+            });
+  }
+
+  private Future<Void> afterEnvelope(SmtpConnection c, SmtpTransaction tx, Exchange x) {
+    SmtpReply closing = x.closing();
+    if (closing != null) {
+      // RFC 5321 §3.8: 421 means the server is closing; everyone still open gets that reply.
+      x.rest(closing);
+      x.clean = false;
+      c.close();
+      return Future.succeededFuture();
+    }
+    if (!x.mail.positive()) {
+      x.recipients.forEach(r -> x.result.put(r, x.mail));
+      return reset(c, x);
+    }
+    List<String> accepted = new ArrayList<>();
+    x.rcpt.forEach(
+        (r, reply) -> {
+          if (reply.positive()) {
+            accepted.add(r);
+          } else {
+            x.result.put(r, reply);
+          }
+        });
+    if (accepted.isEmpty()) {
+      return reset(c, x);
+    }
+    return c.command("DATA", options.dataInitTimeout())
+        .compose(
+            d -> {
+              if (d.code() != 354) {
+                accepted.forEach(r -> x.result.put(r, d));
+                if (d.code() == 421) {
+                  c.close();
+                  return Future.succeededFuture();
+                }
+                return reset(c, x);
+              }
+              return stream(c, tx.message())
+                  .compose(v -> c.read(options.dataEndTimeout(), "end of DATA"))
+                  .compose(
+                      end -> {
+                        c.messages++;
+                        accepted.forEach(r -> x.result.put(r, end));
+                        if (end.code() == 421) {
+                          c.close();
+                          return Future.succeededFuture();
+                        }
+                        if (!end.positive()) {
+                          return reset(c, x);
+                        }
+                        x.clean = true;
+                        return Future.succeededFuture();
+                      });
+            });
+  }
+
+  /** RSET after a failed transaction (RFC 5321 §4.1.1.5); the connection is reusable if 250. */
+  private Future<Void> reset(SmtpConnection c, Exchange x) {
+    return c.command("RSET", options.commandTimeout())
+        .transform(
+            ar -> {
+              x.clean = ar.succeeded() && ar.result().positive();
+              return Future.succeededFuture();
+            });
+  }
+
+  /**
+   * Streams the message with dot-stuffing (RFC 5321 §4.5.2): a line starting with "." gets another
+   * "." in front; then CRLF.CRLF. Each block must be taken within the data block timeout.
+   */
+  private Future<Void> stream(SmtpConnection c, byte[] message) {
+    return streamFrom(c, message, 0, new boolean[] {true})
+        .compose(
+            v -> {
+              boolean endsWithNewLine = message.length > 0 && message[message.length - 1] == '\n';
+              return c.write(endsWithNewLine ? ".\r\n" : "\r\n.\r\n");
+            });
+  }
+
+  private Future<Void> streamFrom(
+      SmtpConnection c, byte[] message, int offset, boolean[] atLineStart) {
+    if (offset >= message.length) {
+      return Future.succeededFuture();
+    }
+    int end = Math.min(message.length, offset + CHUNK);
+    Buffer block = Buffer.buffer(end - offset + 64);
+    for (int i = offset; i < end; i++) {
+      byte b = message[i];
+      if (atLineStart[0] && b == '.') {
+        block.appendByte((byte) '.');
+      }
+      block.appendByte(b);
+      atLineStart[0] = b == '\n';
+    }
+    return c.write(block)
+        .compose(v -> c.drained(options.dataBlockTimeout()))
+        .compose(v -> streamFrom(c, message, end, atLineStart));
+  }
+
+  // ---- session set-up -----------------------------------------------------------------------
+
+  private Future<Session> openSession(HostPool pool, SmtpTransaction tx, long start) {
+    String ip = tx.address() == null ? tx.host() : tx.address();
+    SocketAddress remote;
+    try {
+      remote = socketAddress(tx);
+    } catch (UnknownHostException | IllegalArgumentException e) {
+      releasePermit(pool);
+      return Future.succeededFuture(new Session(null, failed(tx, ip, false, e, start)));
+    }
+    NetClient client = tx.tls() == TlsPolicy.REQUIRED_VERIFIED ? verifyingClient : trustingClient;
+    return client
+        .connect(remote, tx.host())
+        .transform(
+            ar -> {
+              if (ar.failed()) {
+                releasePermit(pool);
+                return Future.succeededFuture(
+                    new Session(
+                        null,
+                        failed(
+                            tx,
+                            ip,
+                            false,
+                            new ConnectionLost(
+                                "cannot connect to " + ip + ": " + describe(ar.cause())),
+                            start)));
+              }
+              SmtpConnection c =
+                  new SmtpConnection(
+                      vertx,
+                      ar.result(),
+                      tx.host(),
+                      ip,
+                      tx.port(),
+                      tx.tls(),
+                      connectionIds.incrementAndGet());
+              boolean[] tlsFailed = {false};
+              return dialogue(c, tx, tlsFailed)
+                  .transform(
+                      d -> {
+                        SmtpReply refusal = d.succeeded() ? d.result() : null;
+                        if (d.succeeded() && refusal == null) {
+                          return Future.succeededFuture(new Session(c, null));
+                        }
+                        SmtpReply reply =
+                            refusal != null ? refusal : SmtpReply.noReply(describe(d.cause()));
+                        boolean polite = refusal != null && refusal.code() != 421 && c.open();
+                        (polite ? c.quit(options.commandTimeout()) : close(c))
+                            .onComplete(q -> releasePermit(pool));
+                        return Future.succeededFuture(
+                            new Session(
+                                null,
+                                new SmtpResult(
+                                    tx.host(),
+                                    ip,
+                                    c.secure(),
+                                    all(tx, reply),
+                                    elapsed(start),
+                                    tlsFailed[0])));
+                      });
+            });
+  }
+
+  /**
+   * Greeting, EHLO (HELO on 5xx), STARTTLS per policy, EHLO again, AUTH. Completes with {@code
+   * null} when the session is ready, or with the reply every recipient gets.
+   */
+  private Future<SmtpReply> dialogue(SmtpConnection c, SmtpTransaction tx, boolean[] tlsFailed) {
+    return c.read(options.greetingTimeout(), "greeting")
+        .compose(
+            greeting -> {
+              if (greeting.code() / 100 != 2) {
+                return Future.succeededFuture(greeting);
+              }
+              return hello(c);
+            })
+        .compose(
+            refusal -> refusal != null ? Future.succeededFuture(refusal) : tls(c, tx, tlsFailed))
+        .compose(refusal -> refusal != null ? Future.succeededFuture(refusal) : auth(c));
+  }
+
+  private Future<SmtpReply> hello(SmtpConnection c) {
+    return c.command("EHLO " + options.ehloName(), options.commandTimeout())
+        .compose(
+            ehlo -> {
+              if (ehlo.positive()) {
+                c.extensionsFrom(c.lastLines());
+                return Future.succeededFuture(null);
+              }
+              if (ehlo.code() >= 500) {
+                // RFC 5321 §4.1.4: a server without EHLO still speaks HELO.
+                return c.command("HELO " + options.ehloName(), options.commandTimeout())
+                    .map(helo -> helo.positive() ? null : helo);
+              }
+              return Future.succeededFuture(ehlo);
+            });
+  }
+
+  private Future<SmtpReply> tls(SmtpConnection c, SmtpTransaction tx, boolean[] tlsFailed) {
+    TlsPolicy policy = tx.tls();
+    if (policy == TlsPolicy.NONE || c.secure()) {
+      return Future.succeededFuture(null);
+    }
+    boolean required = policy != TlsPolicy.OPPORTUNISTIC;
+    if (!c.offers("STARTTLS")) {
+      return Future.succeededFuture(
+          required
+              ? SmtpReply.noReply("TLS required but " + c.host + " does not offer STARTTLS")
+              : null);
+    }
+    return c.command("STARTTLS", options.commandTimeout())
+        .compose(
+            reply -> {
+              if (reply.code() != 220) {
+                if (reply.code() == 421) {
+                  return Future.succeededFuture(reply);
+                }
+                // RFC 3207 §4: after a refused STARTTLS the session goes on in plaintext.
+                return Future.succeededFuture(
+                    required
+                        ? SmtpReply.noReply("TLS required but STARTTLS refused: " + reply)
+                        : null);
+              }
+              return c.upgradeToTls()
+                  .transform(
+                      ar -> {
+                        if (ar.failed()) {
+                          tlsFailed[0] = true;
+                          return Future.succeededFuture(
+                              SmtpReply.noReply(
+                                  "TLS handshake with "
+                                      + c.host
+                                      + " failed: "
+                                      + describe(ar.cause())));
+                        }
+                        // RFC 3207 §4.2: forget what was learned in plaintext, ask again.
+                        return hello(c);
+                      });
+            });
+  }
+
+  private Future<SmtpReply> auth(SmtpConnection c) {
+    if (options.username() == null) {
+      return Future.succeededFuture(null);
+    }
+    if (!c.offers("AUTH")) {
+      return Future.succeededFuture(SmtpReply.noReply("AUTH not offered by " + c.host));
+    }
+    List<String> mechanisms = List.of(c.parameters("AUTH").toUpperCase(Locale.ROOT).split(" "));
+    Duration t = options.commandTimeout();
+    Future<SmtpReply> outcome;
+    if (mechanisms.contains("PLAIN")) {
+      // RFC 4616: authzid NUL authcid NUL passwd
+      outcome =
+          c.command("AUTH PLAIN " + b64("\0" + options.username() + "\0" + options.password()), t);
+    } else if (mechanisms.contains("LOGIN")) {
+      outcome =
+          c.command("AUTH LOGIN", t)
+              .compose(
+                  r ->
+                      r.code() == 334
+                          ? c.command(b64(options.username()), t)
+                          : Future.succeededFuture(r))
+              .compose(
+                  r ->
+                      r.code() == 334
+                          ? c.command(b64(options.password()), t)
+                          : Future.succeededFuture(r));
+    } else {
+      return Future.succeededFuture(
+          SmtpReply.noReply(
+              "no supported AUTH mechanism offered by " + c.host + ": " + mechanisms));
+    }
+    // A refused login is our configuration's fault, not the recipients': keep it transient.
+    return outcome.map(r -> r.code() == 235 ? null : SmtpReply.noReply("AUTH refused: " + r));
+  }
+
+  // ---- the pool -----------------------------------------------------------------------------
+
+  private Future<Lease> acquire(SmtpTransaction tx) {
+    SmtpConnection toClose = null;
+    Future<Lease> lease;
+    synchronized (lock) {
+      if (closed) {
+        return Future.succeededFuture(Lease.refused("transport closed"));
+      }
+      HostPool pool = pool(tx.host());
+      SmtpConnection idle = takeIdle(pool, tx);
+      if (idle != null) {
+        lease = Future.succeededFuture(new Lease(pool, idle, null));
+      } else if (pool.total < options.maxConnectionsPerHost()) {
+        pool.total++;
+        lease = Future.succeededFuture(new Lease(pool, null, null));
+      } else if (!pool.idle.isEmpty()) {
+        // an idle connection for another address or TLS policy makes room for this one
+        toClose = pool.idle.poll();
+        lease = Future.succeededFuture(new Lease(pool, null, null));
+      } else if (pool.waiters.size() < options.maxQueuedPerHost()) {
+        Promise<Lease> promise = Promise.promise();
+        pool.waiters.add(new Waiter(tx, promise));
+        lease = promise.future();
+      } else {
+        lease =
+            Future.succeededFuture(
+                Lease.refused(
+                    "too many transactions waiting for "
+                        + tx.host()
+                        + " ("
+                        + pool.waiters.size()
+                        + ")"));
+      }
+    }
+    if (toClose != null) {
+      quitLater(toClose);
+    }
+    return lease;
+  }
+
+  private SmtpConnection takeIdle(HostPool pool, SmtpTransaction tx) {
+    for (Iterator<SmtpConnection> it = pool.idle.iterator(); it.hasNext(); ) {
+      SmtpConnection c = it.next();
+      if (!c.open()) {
+        it.remove();
+        pool.total--;
+      } else if (matches(c, tx)) {
+        it.remove();
+        vertx.cancelTimer(c.idleTimer);
+        return c;
+      }
+    }
+    return null;
+  }
+
+  private static boolean matches(SmtpConnection c, SmtpTransaction tx) {
+    return c.port == tx.port()
+        && c.policy == tx.tls()
+        && c.ip.equals(tx.address() == null ? tx.host() : tx.address());
+  }
+
+  /** Returns a connection after a transaction; {@code clean} = the dialogue is in a known state. */
+  private void release(HostPool pool, SmtpConnection c, boolean clean) {
+    boolean keep = clean && c.open() && c.messages < options.maxMessagesPerConnection();
+    List<Runnable> after = new ArrayList<>();
+    synchronized (lock) {
+      if (keep && !closed) {
+        Waiter same = null;
+        for (Waiter w : pool.waiters) {
+          if (matches(c, w.tx)) {
+            same = w;
+            break;
+          }
+        }
+        if (same != null) {
+          pool.waiters.remove(same);
+          Waiter w = same;
+          after.add(() -> w.promise.complete(new Lease(pool, c, null)));
+        } else if (pool.waiters.isEmpty()) {
+          pool.idle.add(c);
+          c.idleTimer = vertx.setTimer(options.idleTimeout().toMillis(), t -> idleExpired(pool, c));
+        } else {
+          // the waiters need another address or policy: hand them this connection's slot
+          Waiter w = pool.waiters.poll();
+          after.add(() -> w.promise.complete(new Lease(pool, null, null)));
+          after.add(() -> c.quit(options.commandTimeout()));
+        }
+      } else {
+        pool.total--;
+        after.addAll(wake(pool));
+        after.add(keep || (clean && c.open()) ? () -> c.quit(options.commandTimeout()) : c::close);
+      }
+    }
+    after.forEach(Runnable::run);
+  }
+
+  private void releasePermit(HostPool pool) {
+    List<Runnable> after;
+    synchronized (lock) {
+      pool.total--;
+      after = wake(pool);
+    }
+    after.forEach(Runnable::run);
+  }
+
+  /** Gives free connection slots to waiting transactions; run the result outside the lock. */
+  private List<Runnable> wake(HostPool pool) {
+    List<Runnable> after = new ArrayList<>();
+    while (pool.total < options.maxConnectionsPerHost() && !pool.waiters.isEmpty()) {
+      Waiter w = pool.waiters.poll();
+      pool.total++;
+      after.add(() -> w.promise.complete(new Lease(pool, null, null)));
+    }
+    return after;
+  }
+
+  private void idleExpired(HostPool pool, SmtpConnection c) {
+    boolean mine;
+    List<Runnable> after = List.of();
+    synchronized (lock) {
+      mine = pool.idle.remove(c);
+      if (mine) {
+        pool.total--;
+        after = wake(pool);
+      }
+    }
+    if (mine) {
+      c.quit(options.commandTimeout());
+    }
+    after.forEach(Runnable::run);
+  }
+
+  private HostPool pool(String host) {
+    String key = key(host);
+    HostPool pool = pools.get(key);
+    if (pool == null) {
+      pool = new HostPool();
+      pools.put(key, pool);
+      evict();
+    }
+    return pool;
+  }
+
+  /** Drops least recently used pools that have nothing in flight, closing their idle links. */
+  private void evict() {
+    Iterator<HostPool> it = pools.values().iterator();
+    while (pools.size() > options.maxHosts() && it.hasNext()) {
+      HostPool p = it.next();
+      if (p.total == p.idle.size() && p.waiters.isEmpty()) {
+        it.remove();
+        for (SmtpConnection c : p.idle) {
+          vertx.cancelTimer(c.idleTimer);
+          quitLater(c);
+        }
+        p.total = 0;
+        p.idle.clear();
+      }
+    }
+  }
+
+  private void quitLater(SmtpConnection c) {
+    c.context.runOnContext(v -> c.quit(options.commandTimeout()));
+  }
+
+  private static Future<Void> close(SmtpConnection c) {
+    c.close();
+    return Future.succeededFuture();
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private static String key(String host) {
+    return host.toLowerCase(Locale.ROOT);
+  }
+
+  private static SocketAddress socketAddress(SmtpTransaction tx) throws UnknownHostException {
+    if (tx.address() == null) {
+      // relay mode: the relay's name is resolved by Vert.x
+      return SocketAddress.inetSocketAddress(tx.port(), tx.host());
+    }
+    String literal = tx.address();
+    if (literal.startsWith("[") && literal.endsWith("]")) {
+      literal = literal.substring(1, literal.length() - 1);
+    }
+    if (!literal.contains(":") && !literal.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+      throw new IllegalArgumentException("not an IP literal: " + tx.address());
+    }
+    // an IP literal never reaches a resolver: InetAddress parses it in place
+    return SocketAddress.inetSocketAddress(
+        new InetSocketAddress(InetAddress.getByName(literal), tx.port()));
+  }
+
+  private static void validate(SmtpTransaction tx) {
+    if (tx.recipients() == null || tx.recipients().isEmpty()) {
+      throw new IllegalArgumentException("a transaction needs at least one recipient");
+    }
+    check(tx.mailFrom());
+    tx.recipients().forEach(DirectSmtpTransport::check);
+    if (tx.host() == null || tx.message() == null || tx.tls() == null) {
+      throw new IllegalArgumentException("host, tls and message are required");
+    }
+  }
+
+  // CR, LF or angle brackets in a path would let an address inject SMTP commands.
+  private static void check(String path) {
+    if (path == null
+        || path.chars()
+            .anyMatch(ch -> ch == '\r' || ch == '\n' || ch == '<' || ch == '>' || ch == 0)) {
+      throw new IllegalArgumentException("unsafe envelope address: " + path);
+    }
+  }
+
+  private static SmtpResult failed(
+      SmtpTransaction tx, String ip, boolean tls, Throwable cause, long start) {
+    return new SmtpResult(
+        tx.host(), ip, tls, all(tx, SmtpReply.noReply(describe(cause))), elapsed(start), false);
+  }
+
+  private static Map<String, SmtpReply> all(SmtpTransaction tx, SmtpReply reply) {
+    Map<String, SmtpReply> m = new LinkedHashMap<>();
+    tx.recipients().forEach(r -> m.put(r, reply));
+    return Collections.unmodifiableMap(m);
+  }
+
+  private static String describe(Throwable e) {
+    return e instanceof ConnectionLost ? e.getMessage() : SmtpConnection.describe(e);
+  }
+
+  private static long elapsed(long start) {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private static String b64(String s) {
+    return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Per-host pool state, guarded by {@link #lock}. */
+  private static final class HostPool {
+    final ArrayDeque<SmtpConnection> idle = new ArrayDeque<>();
+    final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    int total;
+  }
+
+  private record Waiter(SmtpTransaction tx, Promise<Lease> promise) {}
+
+  /** A pooled connection, a permit to open one, or a refusal. */
+  private record Lease(HostPool pool, SmtpConnection connection, String refusal) {
+    static Lease refused(String why) {
+      return new Lease(null, null, why);
+    }
+  }
+
+  private record Session(SmtpConnection connection, SmtpResult result) {}
+
+  /** The replies gathered during one transaction, on the connection's context. */
+  private static final class Exchange {
+    final List<String> recipients;
+    final Map<String, SmtpReply> rcpt = new LinkedHashMap<>();
+    final Map<String, SmtpReply> result = new LinkedHashMap<>();
+    SmtpReply mail;
+    boolean clean;
+
+    Exchange(List<String> recipients) {
+      this.recipients = recipients;
+    }
+
+    SmtpReply closing() {
+      if (mail != null && mail.code() == 421) {
+        return mail;
+      }
+      return rcpt.values().stream().filter(r -> r.code() == 421).findFirst().orElse(null);
+    }
+
+    /** Recipients refused at RCPT keep that reply; the rest get {@code reply}. */
+    void rest(SmtpReply reply) {
+      for (String r : recipients) {
+        SmtpReply own = rcpt.get(r);
+        result.putIfAbsent(r, own != null && !own.positive() ? own : reply);
+      }
+    }
+
+    boolean timedOut(Throwable cause) {
+      return String.valueOf(cause.getMessage()).startsWith("timeout");
+    }
+
+    void failRest(Throwable cause) {
+      rest(SmtpReply.noReply(describe(cause)));
+    }
+
+    Map<String, SmtpReply> ordered() {
+      Map<String, SmtpReply> m = new LinkedHashMap<>();
+      recipients.forEach(r -> m.put(r, result.get(r)));
+      return Collections.unmodifiableMap(m);
+    }
+  }
+}

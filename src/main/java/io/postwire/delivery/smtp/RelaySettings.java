@@ -1,0 +1,57 @@
+package io.postwire.delivery.smtp;
+
+/**
+ * Where and how to relay all mail (relay mode): one smarthost, optional AUTH (RFC 4954) and a
+ * STARTTLS level (RFC 3207).
+ *
+ * @param host the relay's host name or IP literal
+ * @param port the relay's port (587 submission, 25 relay)
+ * @param username AUTH user, or {@code null} for no AUTH
+ * @param password AUTH password, or {@code null}
+ * @param starttls whether STARTTLS is skipped, used when offered, or required
+ * @param ehloName the name we announce in EHLO
+ */
+public record RelaySettings(
+    String host, int port, String username, String password, Starttls starttls, String ehloName) {
+
+  /** STARTTLS levels, as in quarkus-mailer's {@code start-tls} setting. */
+  public enum Starttls {
+    /** Never STARTTLS. */
+    DISABLED,
+    /** STARTTLS when the relay offers it; no certificate check. */
+    OPTIONAL,
+    /** STARTTLS or no mail; no certificate check (the relay is configured, not discovered). */
+    REQUIRED
+  }
+
+  /** Validates the settings (fail fast at start-up). */
+  public RelaySettings {
+    if (host == null || host.isBlank()) {
+      throw new IllegalArgumentException("relay host is required");
+    }
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("relay port out of range: " + port);
+    }
+    if ((username == null) != (password == null)) {
+      throw new IllegalArgumentException("relay username and password go together");
+    }
+    if (starttls == null) {
+      throw new IllegalArgumentException("relay starttls is required");
+    }
+  }
+
+  /** The TLS policy a relay transaction runs with. */
+  SmtpTransaction.TlsPolicy tlsPolicy() {
+    return switch (starttls) {
+      case DISABLED -> SmtpTransaction.TlsPolicy.NONE;
+      case OPTIONAL -> SmtpTransaction.TlsPolicy.OPPORTUNISTIC;
+      case REQUIRED -> SmtpTransaction.TlsPolicy.REQUIRED;
+    };
+  }
+
+  @Override
+  public String toString() {
+    // never print the password
+    return "RelaySettings[" + host + ":" + port + ", user=" + username + ", " + starttls + "]";
+  }
+}

@@ -1,0 +1,214 @@
+package io.postwire.delivery.smtp;
+
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Settings of {@link DirectSmtpTransport}: our EHLO name, per-command timeouts (RFC 5321 §4.5.3.2),
+ * connection pool limits and the trust anchors for verified TLS.
+ *
+ * @param ehloName the name we announce in EHLO/HELO (RFC 5321 §4.1.1.1); required
+ * @param connectTimeout TCP connect timeout
+ * @param greetingTimeout wait for the 220 greeting (RFC 5321 §4.5.3.2.1: 5 minutes)
+ * @param commandTimeout EHLO, HELO, STARTTLS, AUTH, MAIL, RSET, QUIT (§4.5.3.2.2: 5 minutes)
+ * @param rcptTimeout each RCPT reply (§4.5.3.2.3: 5 minutes)
+ * @param dataInitTimeout the 354 reply to DATA (§4.5.3.2.4: 2 minutes)
+ * @param dataBlockTimeout each block of message data to be taken by the peer (§4.5.3.2.5: 3
+ *     minutes)
+ * @param dataEndTimeout the reply to the final "." (§4.5.3.2.6: 10 minutes)
+ * @param idleTimeout how long a pooled connection may sit idle before we QUIT it
+ * @param maxConnectionsPerHost connections open at once to one host name
+ * @param maxQueuedPerHost transactions waiting for a connection to one host name; more are answered
+ *     at once with a transient failure
+ * @param maxMessagesPerConnection messages sent over one connection before it is closed
+ * @param maxHosts per-host pools kept; the least recently used idle pool is closed beyond it
+ * @param trustStore trust anchors for {@code REQUIRED_VERIFIED}; {@code null} = the JDK's default
+ * @param username AUTH user (RFC 4954, relay mode), or {@code null} for no AUTH
+ * @param password AUTH password, or {@code null}
+ */
+public record SmtpClientOptions(
+    String ehloName,
+    Duration connectTimeout,
+    Duration greetingTimeout,
+    Duration commandTimeout,
+    Duration rcptTimeout,
+    Duration dataInitTimeout,
+    Duration dataBlockTimeout,
+    Duration dataEndTimeout,
+    Duration idleTimeout,
+    int maxConnectionsPerHost,
+    int maxQueuedPerHost,
+    int maxMessagesPerConnection,
+    int maxHosts,
+    KeyStore trustStore,
+    String username,
+    String password) {
+
+  /** Validates the options (fail fast at start-up). */
+  public SmtpClientOptions {
+    if (ehloName == null || ehloName.isBlank() || ehloName.matches(".*[\\s<>].*")) {
+      throw new IllegalArgumentException("ehloName must be a host name, got: " + ehloName);
+    }
+    for (Duration d :
+        new Duration[] {
+          connectTimeout,
+          greetingTimeout,
+          commandTimeout,
+          rcptTimeout,
+          dataInitTimeout,
+          dataBlockTimeout,
+          dataEndTimeout,
+          idleTimeout
+        }) {
+      if (d == null || d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException("timeouts must be positive");
+      }
+    }
+    if (maxConnectionsPerHost < 1
+        || maxQueuedPerHost < 0
+        || maxMessagesPerConnection < 1
+        || maxHosts < 1) {
+      throw new IllegalArgumentException("pool limits must be positive");
+    }
+    if ((username == null) != (password == null)) {
+      throw new IllegalArgumentException("username and password go together");
+    }
+  }
+
+  /**
+   * RFC 5321 §4.5.3.2 timeouts, 30 s connect, 60 s idle, 10 connections and 1000 waiting
+   * transactions per host, 100 messages per connection, 1000 host pools, the JDK trust store.
+   */
+  public static SmtpClientOptions defaults(String ehloName) {
+    return new SmtpClientOptions(
+        ehloName,
+        Duration.ofSeconds(30),
+        Duration.ofMinutes(5),
+        Duration.ofMinutes(5),
+        Duration.ofMinutes(5),
+        Duration.ofMinutes(2),
+        Duration.ofMinutes(3),
+        Duration.ofMinutes(10),
+        Duration.ofSeconds(60),
+        10,
+        1000,
+        100,
+        1000,
+        null,
+        null,
+        null);
+  }
+
+  /** The same options with every command and connect timeout set to {@code timeout}. */
+  public SmtpClientOptions withTimeouts(Duration timeout) {
+    return new SmtpClientOptions(
+        ehloName,
+        timeout,
+        timeout,
+        timeout,
+        timeout,
+        timeout,
+        timeout,
+        timeout,
+        idleTimeout,
+        maxConnectionsPerHost,
+        maxQueuedPerHost,
+        maxMessagesPerConnection,
+        maxHosts,
+        trustStore,
+        username,
+        password);
+  }
+
+  /** The same options with another idle timeout. */
+  public SmtpClientOptions withIdleTimeout(Duration idle) {
+    return new SmtpClientOptions(
+        ehloName,
+        connectTimeout,
+        greetingTimeout,
+        commandTimeout,
+        rcptTimeout,
+        dataInitTimeout,
+        dataBlockTimeout,
+        dataEndTimeout,
+        idle,
+        maxConnectionsPerHost,
+        maxQueuedPerHost,
+        maxMessagesPerConnection,
+        maxHosts,
+        trustStore,
+        username,
+        password);
+  }
+
+  /** The same options with other pool limits. */
+  public SmtpClientOptions withPool(
+      int connectionsPerHost, int queuedPerHost, int messagesPerConnection, int hosts) {
+    return new SmtpClientOptions(
+        ehloName,
+        connectTimeout,
+        greetingTimeout,
+        commandTimeout,
+        rcptTimeout,
+        dataInitTimeout,
+        dataBlockTimeout,
+        dataEndTimeout,
+        idleTimeout,
+        connectionsPerHost,
+        queuedPerHost,
+        messagesPerConnection,
+        hosts,
+        trustStore,
+        username,
+        password);
+  }
+
+  /** The same options trusting only the anchors in {@code store} for verified TLS. */
+  public SmtpClientOptions withTrustStore(KeyStore store) {
+    return new SmtpClientOptions(
+        ehloName,
+        connectTimeout,
+        greetingTimeout,
+        commandTimeout,
+        rcptTimeout,
+        dataInitTimeout,
+        dataBlockTimeout,
+        dataEndTimeout,
+        idleTimeout,
+        maxConnectionsPerHost,
+        maxQueuedPerHost,
+        maxMessagesPerConnection,
+        maxHosts,
+        store,
+        username,
+        password);
+  }
+
+  /** The same options authenticating with AUTH PLAIN or LOGIN (RFC 4954) after STARTTLS. */
+  public SmtpClientOptions withCredentials(String user, String secret) {
+    return new SmtpClientOptions(
+        ehloName,
+        connectTimeout,
+        greetingTimeout,
+        commandTimeout,
+        rcptTimeout,
+        dataInitTimeout,
+        dataBlockTimeout,
+        dataEndTimeout,
+        idleTimeout,
+        maxConnectionsPerHost,
+        maxQueuedPerHost,
+        maxMessagesPerConnection,
+        maxHosts,
+        trustStore,
+        Objects.requireNonNull(user),
+        Objects.requireNonNull(secret));
+  }
+
+  @Override
+  public String toString() {
+    // never print the password
+    return "SmtpClientOptions[ehloName=" + ehloName + ", user=" + username + "]";
+  }
+}

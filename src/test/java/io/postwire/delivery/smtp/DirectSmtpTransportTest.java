@@ -1,0 +1,584 @@
+package io.postwire.delivery.smtp;
+
+import static io.postwire.delivery.smtp.SmtpTestSupport.HOST;
+import static io.postwire.delivery.smtp.SmtpTestSupport.MESSAGE;
+import static io.postwire.delivery.smtp.SmtpTestSupport.fastOptions;
+import static io.postwire.delivery.smtp.SmtpTestSupport.send;
+import static io.postwire.delivery.smtp.SmtpTestSupport.tx;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.postwire.delivery.smtp.SmtpTransaction.TlsPolicy;
+import io.postwire.testing.smtp.ScriptedSmtpServer;
+import io.postwire.testing.smtp.ScriptedSmtpServer.Phase;
+import io.postwire.testing.smtp.TestCertificates;
+import io.vertx.core.Vertx;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** {@link DirectSmtpTransport} against {@link ScriptedSmtpServer}: RFC 5321 outcomes. */
+class DirectSmtpTransportTest {
+
+  private static Vertx vertx;
+  private static TestCertificates ca;
+  private ScriptedSmtpServer server;
+  private DirectSmtpTransport transport;
+
+  @BeforeAll
+  static void startVertx() {
+    vertx = Vertx.vertx();
+    ca = TestCertificates.newAuthority();
+  }
+
+  @AfterAll
+  static void stopVertx() {
+    vertx.close().toCompletionStage().toCompletableFuture().join();
+  }
+
+  @BeforeEach
+  void start() {
+    server = ScriptedSmtpServer.start();
+    transport = new DirectSmtpTransport(vertx, fastOptions());
+  }
+
+  @AfterEach
+  void stop() {
+    transport.close();
+    server.close();
+  }
+
+  @Test
+  void deliversTheExactBytesWithDotStuffingUndoneByTheServer_rfc5321_4_5_2() {
+    SmtpResult result =
+        send(transport, tx(server, TlsPolicy.NONE, "a@example.test", "b@example.test"));
+
+    assertThat(result.recipients()).hasSize(2);
+    assertThat(result.recipients().values()).allSatisfy(r -> assertThat(r.code()).isEqualTo(250));
+    assertThat(result.reply("a@example.test").enhancedCode()).isEqualTo("2.0.0");
+    assertThat(result.ip()).isEqualTo("127.0.0.1");
+    assertThat(result.host()).isEqualTo(HOST);
+    assertThat(result.tls()).isFalse();
+    ScriptedSmtpServer.Received m = server.messages().get(0);
+    assertThat(m.data()).isEqualTo(MESSAGE.getBytes(StandardCharsets.US_ASCII));
+    assertThat(m.mailFrom()).isEqualTo("bounce@example.test");
+    assertThat(m.recipients()).containsExactly("a@example.test", "b@example.test");
+    assertThat(server.commands())
+        .anyMatch(c -> c.startsWith("MAIL FROM:<bounce@example.test> SIZE="));
+  }
+
+  @Test
+  void appendsTheMissingFinalLineEndBeforeTheDot_rfc5321_4_1_1_4() {
+    SmtpTransaction t = tx(server, TlsPolicy.NONE, "a@example.test");
+    byte[] body = "Subject: x\r\n\r\nno final CRLF".getBytes(StandardCharsets.US_ASCII);
+    SmtpTransaction noEol =
+        new SmtpTransaction(
+            t.host(), t.address(), t.port(), t.tls(), t.mailFrom(), t.recipients(), body);
+
+    assertThat(send(transport, noEol).reply("a@example.test").code()).isEqualTo(250);
+    assertThat(server.messages().get(0).text()).isEqualTo("Subject: x\r\n\r\nno final CRLF\r\n");
+  }
+
+  @ParameterizedTest(name = "pipelining={0}")
+  @ValueSource(booleans = {true, false})
+  void keepsEveryRecipientsOwnReplyInAMixedTransaction_rfc5321_3_3(boolean pipelining) {
+    server
+        .pipelining(pipelining)
+        .rcpt("gone@example.test", "550 5.1.1 No such user")
+        .rcpt("policy@example.test", "550 5.7.1 Relaying denied")
+        .rcpt("busy@example.test", "450 4.2.0 Mailbox busy")
+        .rcpt("full@example.test", "452 4.5.3 Too many recipients")
+        .rcpt("grey@example.test", "451 4.7.1 Greylisted, try again in 5 minutes");
+
+    SmtpResult result =
+        send(
+            transport,
+            tx(
+                server,
+                TlsPolicy.NONE,
+                "ok@example.test",
+                "gone@example.test",
+                "policy@example.test",
+                "busy@example.test",
+                "full@example.test",
+                "grey@example.test",
+                "ok2@example.test"));
+
+    assertThat(result.reply("ok@example.test").code()).isEqualTo(250);
+    assertThat(result.reply("ok2@example.test").code()).isEqualTo(250);
+    assertThat(result.reply("gone@example.test"))
+        .isEqualTo(new SmtpReply(550, "5.1.1", "No such user"));
+    assertThat(result.reply("policy@example.test").enhancedCode()).isEqualTo("5.7.1");
+    assertThat(result.reply("busy@example.test"))
+        .isEqualTo(new SmtpReply(450, "4.2.0", "Mailbox busy"));
+    assertThat(result.reply("full@example.test").code()).isEqualTo(452);
+    assertThat(result.reply("grey@example.test").transientFailure()).isTrue();
+    assertThat(result.reply("grey@example.test").retryAfter()).contains(Duration.ofMinutes(5));
+    assertThat(server.messages()).hasSize(1);
+    assertThat(server.messages().get(0).recipients())
+        .containsExactly("ok@example.test", "ok2@example.test");
+  }
+
+  @Test
+  void endOfDataReplyAppliesToEveryAcceptedRecipientOnly_rfc5321_4_2_5() {
+    server
+        .rcpt("gone@example.test", "550 5.1.1 No such user")
+        .reply(Phase.DATA_END, "552 5.3.4 Message size exceeds fixed limit");
+
+    SmtpResult result =
+        send(
+            transport,
+            tx(server, TlsPolicy.NONE, "a@example.test", "gone@example.test", "b@example.test"));
+
+    assertThat(result.reply("a@example.test"))
+        .isEqualTo(new SmtpReply(552, "5.3.4", "Message size exceeds fixed limit"));
+    assertThat(result.reply("b@example.test").code()).isEqualTo(552);
+    assertThat(result.reply("gone@example.test").code()).isEqualTo(550);
+    assertThat(server.commands()).contains("RSET");
+  }
+
+  @Test
+  void sendsNoDataWhenEveryRecipientIsRefusedAndResetsForReuse_rfc5321_3_3() {
+    server.reply(Phase.RCPT, "550 5.1.1 No such user");
+
+    SmtpResult result =
+        send(transport, tx(server, TlsPolicy.NONE, "a@example.test", "b@example.test"));
+
+    assertThat(result.recipients().values()).allSatisfy(r -> assertThat(r.code()).isEqualTo(550));
+    assertThat(server.commands()).doesNotContain("DATA").contains("RSET");
+    server.reply(Phase.RCPT, "250 2.1.5 Ok");
+    assertThat(
+            send(transport, tx(server, TlsPolicy.NONE, "a@example.test"))
+                .reply("a@example.test")
+                .code())
+        .isEqualTo(250);
+    assertThat(server.connectionsAccepted()).isEqualTo(1);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(
+      strings = {
+        "421 4.3.2 Service not available, try again later",
+        "554 5.7.1 No SMTP service here"
+      })
+  void aRefusingGreetingIsTheReplyForEveryRecipient_rfc5321_3_1(String greeting) {
+    server.reply(Phase.GREETING, greeting);
+
+    SmtpResult result =
+        send(transport, tx(server, TlsPolicy.NONE, "a@example.test", "b@example.test"));
+
+    SmtpReply expected = SmtpReplies.parse(greeting);
+    assertThat(result.recipients()).containsValues(expected, expected).hasSize(2);
+    assertThat(result.reply("a@example.test").retryAfter()).isEmpty();
+    await().atMost(Duration.ofSeconds(5)).until(() -> server.openConnections() == 0);
+    assertThat(transport.openConnections(HOST)).isZero();
+  }
+
+  @Test
+  void refusedSenderIsTheReplyForEveryRecipient_rfc5321_4_1_1_2() {
+    server.reply(Phase.MAIL, "553 5.7.1 Sender address rejected");
+
+    SmtpResult result =
+        send(transport, tx(server, TlsPolicy.NONE, "a@example.test", "b@example.test"));
+
+    assertThat(result.recipients().values())
+        .containsOnly(new SmtpReply(553, "5.7.1", "Sender address rejected"));
+    assertThat(server.commands()).doesNotContain("DATA");
+  }
+
+  @Test
+  void refusedDataCommandIsTheReplyForAcceptedRecipients_rfc5321_4_1_1_4() {
+    server.reply(Phase.DATA, "451 4.3.0 Try again in 30 seconds");
+
+    SmtpResult result = send(transport, tx(server, TlsPolicy.NONE, "a@example.test"));
+
+    assertThat(result.reply("a@example.test").code()).isEqualTo(451);
+    assertThat(result.reply("a@example.test").retryAfter()).contains(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void fallsBackToHeloWhenEhloIsNotRecognised_rfc5321_4_1_4() {
+    server.reply(Phase.EHLO, "502 5.5.2 Command not recognized");
+
+    SmtpResult result = send(transport, tx(server, TlsPolicy.NONE, "a@example.test"));
+
+    assertThat(result.reply("a@example.test").code()).isEqualTo(250);
+    assertThat(server.commands()).contains("HELO client.example.test");
+    // without EHLO there is no PIPELINING and no SIZE
+    assertThat(server.commands()).contains("MAIL FROM:<bounce@example.test>");
+  }
+
+  @Test
+  void droppedConnectionDuringDataIsTransientForAcceptedRecipients() {
+    server.dropDuringData().rcpt("gone@example.test", "550 5.1.1 No such user");
+
+    SmtpResult result =
+        send(transport, tx(server, TlsPolicy.NONE, "a@example.test", "gone@example.test"));
+
+    assertThat(result.reply("a@example.test").code()).isZero();
+    assertThat(result.reply("a@example.test").transientFailure()).isTrue();
+    assertThat(result.reply("gone@example.test").code()).isEqualTo(550);
+    assertThat(transport.openConnections(HOST)).isZero();
+  }
+
+  @ParameterizedTest(name = "stall at {0}")
+  @EnumSource(
+      value = Phase.class,
+      names = {"GREETING", "EHLO", "MAIL", "RCPT", "DATA", "DATA_END"})
+  void aStalledServerTimesOutAndTheConnectionIsClosed_rfc5321_4_5_3_2(Phase phase) {
+    server.stall(phase);
+    long t0 = System.nanoTime();
+
+    SmtpResult result = send(transport, tx(server, TlsPolicy.NONE, "a@example.test"));
+
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(8));
+    SmtpReply reply = result.reply("a@example.test");
+    assertThat(reply.code()).isZero();
+    assertThat(reply.text()).startsWith("timeout").contains("within PT2S");
+    await().atMost(Duration.ofSeconds(5)).until(() -> server.openConnections() == 0);
+    assertThat(transport.openConnections(HOST)).isZero();
+  }
+
+  @Test
+  void refusedConnectionIsTransientWithTheAddressSet() throws Exception {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = s.getLocalPort();
+    }
+    SmtpTransaction t = tx(server, TlsPolicy.NONE, "a@example.test", "b@example.test");
+    SmtpTransaction refused =
+        new SmtpTransaction(
+            t.host(), "127.0.0.1", closedPort, t.tls(), t.mailFrom(), t.recipients(), t.message());
+
+    SmtpResult result = send(transport, refused);
+
+    assertThat(result.ip()).isEqualTo("127.0.0.1");
+    assertThat(result.recipients().values())
+        .allSatisfy(
+            r -> {
+              assertThat(r.code()).isZero();
+              assertThat(r.text()).contains("cannot connect to 127.0.0.1");
+            });
+    assertThat(transport.openConnections(HOST)).isZero();
+  }
+
+  @Test
+  void deliversOverIpv6Loopback() {
+    try (ScriptedSmtpServer v6 = ScriptedSmtpServer.start(InetAddress.getByName("::1"))) {
+      SmtpResult result = send(transport, tx(v6, TlsPolicy.NONE, "a@example.test"));
+
+      assertThat(result.reply("a@example.test").code()).isEqualTo(250);
+      assertThat(result.ip()).isEqualTo(v6.address());
+      assertThat(v6.messages()).hasSize(1);
+    } catch (java.net.UnknownHostException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  // ---- STARTTLS (RFC 3207) ----
+
+  @Test
+  void opportunisticTlsAcceptsASelfSignedCertificate_rfc3207() {
+    server.starttls(TestCertificates.selfSignedServerContext(HOST));
+
+    SmtpResult result = send(transport, tx(server, TlsPolicy.OPPORTUNISTIC, "a@example.test"));
+
+    assertThat(result.reply("a@example.test").code()).isEqualTo(250);
+    assertThat(result.tls()).isTrue();
+    assertThat(result.tlsFailed()).isFalse();
+    assertThat(server.messages().get(0).tls()).isTrue();
+    // RFC 3207 §4.2: EHLO again after the handshake
+    assertThat(server.commands().stream().filter(c -> c.startsWith("EHLO"))).hasSize(2);
+  }
+
+  @Test
+  void opportunisticTlsGoesOnInPlaintextWhenNotOffered() {
+    SmtpResult result = send(transport, tx(server, TlsPolicy.OPPORTUNISTIC, "a@example.test"));
+
+    assertThat(result.reply("a@example.test").code()).isEqualTo(250);
+    assertThat(result.tls()).isFalse();
+  }
+
+  @Test
+  void failedTlsHandshakeIsReportedForAPlaintextRetry() {
+    server.failTlsHandshake();
+
+    SmtpResult result =
+        send(transport, tx(server, TlsPolicy.OPPORTUNISTIC, "a@example.test", "b@example.test"));
+
+    assertThat(result.tlsFailed()).isTrue();
+    assertThat(result.recipients().values())
+        .allSatisfy(
+            r -> {
+              assertThat(r.code()).isZero();
+              assertThat(r.text()).contains("TLS handshake with " + HOST + " failed");
+            });
+    assertThat(server.messages()).isEmpty();
+    await().atMost(Duration.ofSeconds(5)).until(() -> server.openConnections() == 0);
+    assertThat(transport.openConnections(HOST)).isZero();
+  }
+
+  @Test
+  void requiredTlsWithoutStarttlsOfferIsTransientForEveryRecipient() {
+    SmtpResult result =
+        send(transport, tx(server, TlsPolicy.REQUIRED, "a@example.test", "b@example.test"));
+
+    assertThat(result.recipients().values())
+        .allSatisfy(
+            r -> {
+              assertThat(r.code()).isZero();
+              assertThat(r.text()).contains("does not offer STARTTLS");
+            });
+    assertThat(server.commands()).noneMatch(c -> c.startsWith("MAIL"));
+  }
+
+  @Test
+  void requiredTlsTakesASelfSignedCertificate() {
+    server.starttls(TestCertificates.selfSignedServerContext(HOST));
+
+    SmtpResult result = send(transport, tx(server, TlsPolicy.REQUIRED, "a@example.test"));
+
+    assertThat(result.tls()).as("%s", result).isTrue();
+    assertThat(result.reply("a@example.test").code()).isEqualTo(250);
+  }
+
+  @Test
+  void verifiedTlsRefusesASelfSignedCertificate() {
+    server.starttls(TestCertificates.selfSignedServerContext(HOST));
+
+    SmtpResult result = send(transport, tx(server, TlsPolicy.REQUIRED_VERIFIED, "a@example.test"));
+
+    assertThat(result.tlsFailed()).isTrue();
+    assertThat(result.reply("a@example.test").code()).isZero();
+    assertThat(server.messages()).isEmpty();
+  }
+
+  @Test
+  void verifiedTlsPassesWithTheTrustedAuthorityAndTheRightName() {
+    server.starttls(ca.serverContext(HOST));
+    try (DirectSmtpTransport verifying =
+        new DirectSmtpTransport(vertx, fastOptions().withTrustStore(ca.trustStore()))) {
+
+      SmtpResult result =
+          send(verifying, tx(server, TlsPolicy.REQUIRED_VERIFIED, "a@example.test"));
+
+      assertThat(result.tls()).isTrue();
+      assertThat(result.reply("a@example.test").code()).isEqualTo(250);
+      assertThat(server.messages().get(0).tls()).isTrue();
+    }
+  }
+
+  @Test
+  void verifiedTlsRefusesATrustedCertificateForAnotherName() {
+    server.starttls(ca.serverContext("other.example.test"));
+    try (DirectSmtpTransport verifying =
+        new DirectSmtpTransport(vertx, fastOptions().withTrustStore(ca.trustStore()))) {
+
+      SmtpResult result =
+          send(verifying, tx(server, TlsPolicy.REQUIRED_VERIFIED, "a@example.test"));
+
+      assertThat(result.tlsFailed()).isTrue();
+      assertThat(result.reply("a@example.test").code()).isZero();
+      assertThat(server.messages()).isEmpty();
+    }
+  }
+
+  // ---- AUTH (RFC 4954) ----
+
+  @Test
+  void authenticatesWithPlainAfterStarttls_rfc4954() {
+    server
+        .starttls(TestCertificates.selfSignedServerContext(HOST))
+        .requireAuth("relay-user", "s3cret");
+    try (DirectSmtpTransport relay =
+        new DirectSmtpTransport(vertx, fastOptions().withCredentials("relay-user", "s3cret"))) {
+
+      SmtpResult result = send(relay, tx(server, TlsPolicy.REQUIRED, "a@example.test"));
+
+      assertThat(result.reply("a@example.test").code()).isEqualTo(250);
+      assertThat(server.messages().get(0).authUser()).isEqualTo("relay-user");
+      assertThat(server.messages().get(0).tls()).isTrue();
+    }
+  }
+
+  @Test
+  void refusedCredentialsAreTransientForEveryRecipient() {
+    server.requireAuth("relay-user", "s3cret");
+    try (DirectSmtpTransport relay =
+        new DirectSmtpTransport(vertx, fastOptions().withCredentials("relay-user", "wrong"))) {
+
+      SmtpResult result = send(relay, tx(server, TlsPolicy.NONE, "a@example.test"));
+
+      assertThat(result.reply("a@example.test").code()).isZero();
+      assertThat(result.reply("a@example.test").text()).contains("AUTH refused: 535 5.7.8");
+    }
+  }
+
+  // ---- pooling ----
+
+  @Test
+  void reusesTheConnectionForTheNextTransactionWithoutRset_rfc5321_3_3() {
+    for (int i = 0; i < 3; i++) {
+      assertThat(
+              send(transport, tx(server, TlsPolicy.NONE, "a@example.test"))
+                  .reply("a@example.test")
+                  .code())
+          .isEqualTo(250);
+    }
+
+    assertThat(server.connectionsAccepted()).isEqualTo(1);
+    assertThat(server.messages())
+        .extracting(ScriptedSmtpServer.Received::connection)
+        .containsOnly(1);
+    assertThat(server.commands()).doesNotContain("RSET");
+    assertThat(transport.idleConnections(HOST)).isEqualTo(1);
+  }
+
+  @Test
+  void replacesAPooledConnectionTheServerClosedWhileIdle() {
+    server.dropAfterMessage();
+
+    send(transport, tx(server, TlsPolicy.NONE, "a@example.test"));
+    SmtpResult second = send(transport, tx(server, TlsPolicy.NONE, "b@example.test"));
+
+    assertThat(second.reply("b@example.test").code()).isEqualTo(250);
+    assertThat(server.messages())
+        .extracting(ScriptedSmtpServer.Received::connection)
+        .containsExactly(1, 2);
+  }
+
+  @Test
+  void opensANewConnectionAfterMaxMessagesPerConnection() {
+    DirectSmtpTransport limited =
+        new DirectSmtpTransport(vertx, fastOptions().withPool(10, 100, 2, 10));
+    try (limited) {
+      for (int i = 0; i < 5; i++) {
+        send(limited, tx(server, TlsPolicy.NONE, "a@example.test"));
+      }
+    }
+
+    assertThat(server.messages()).hasSize(5);
+    assertThat(server.messages())
+        .extracting(ScriptedSmtpServer.Received::connection)
+        .containsExactly(1, 1, 2, 2, 3);
+    assertThat(server.commands().stream().filter("QUIT"::equals)).hasSizeGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void neverExceedsTheConnectionLimitPerHostUnderFiftyConcurrentSends() {
+    DirectSmtpTransport limited =
+        new DirectSmtpTransport(vertx, fastOptions().withPool(3, 100, 1000, 10));
+    try (limited) {
+      List<SmtpResult> results =
+          io.smallrye.mutiny.Multi.createFrom()
+              .range(0, 50)
+              .onItem()
+              .transformToUniAndMerge(
+                  i -> limited.send(tx(server, TlsPolicy.NONE, "r" + i + "@example.test")))
+              .collect()
+              .asList()
+              .await()
+              .atMost(Duration.ofSeconds(60));
+
+      assertThat(results).hasSize(50);
+      assertThat(results)
+          .allSatisfy(
+              r -> assertThat(r.recipients().values().iterator().next().code()).isEqualTo(250));
+      assertThat(server.messages()).hasSize(50);
+      assertThat(server.maxOpenConnections()).isBetween(1, 3);
+      assertThat(limited.openConnections(HOST)).isLessThanOrEqualTo(3);
+      assertThat(limited.queuedTransactions(HOST)).isZero();
+    }
+  }
+
+  @Test
+  void refusesBeyondTheWaitingQueueInsteadOfGrowingIt() {
+    server.stall(Phase.DATA_END);
+    DirectSmtpTransport tiny =
+        new DirectSmtpTransport(vertx, fastOptions().withPool(1, 1, 100, 10));
+    try (tiny) {
+      List<SmtpResult> results =
+          io.smallrye.mutiny.Multi.createFrom()
+              .range(0, 3)
+              .onItem()
+              .transformToUniAndMerge(
+                  i -> tiny.send(tx(server, TlsPolicy.NONE, "r" + i + "@example.test")))
+              .collect()
+              .asList()
+              .await()
+              .atMost(Duration.ofSeconds(30));
+
+      assertThat(results)
+          .filteredOn(
+              r ->
+                  r.recipients()
+                      .values()
+                      .iterator()
+                      .next()
+                      .text()
+                      .startsWith("too many transactions waiting"))
+          .hasSize(1);
+    }
+  }
+
+  @Test
+  void closesIdleConnectionsWithQuitAfterTheIdleTimeout() {
+    DirectSmtpTransport quick =
+        new DirectSmtpTransport(vertx, fastOptions().withIdleTimeout(Duration.ofMillis(300)));
+    try (quick) {
+      send(quick, tx(server, TlsPolicy.NONE, "a@example.test"));
+
+      await().atMost(Duration.ofSeconds(5)).until(() -> server.openConnections() == 0);
+      assertThat(server.commands()).endsWith("QUIT");
+      assertThat(quick.openConnections(HOST)).isZero();
+    }
+  }
+
+  @Test
+  void boundsTheNumberOfHostPoolsAndClosesTheEvictedIdleConnections() {
+    DirectSmtpTransport few =
+        new DirectSmtpTransport(vertx, fastOptions().withPool(10, 10, 100, 2));
+    try (few) {
+      IntStream.range(0, 4)
+          .forEach(
+              i -> {
+                SmtpTransaction t = tx(server, TlsPolicy.NONE, "a@example.test");
+                send(
+                    few,
+                    new SmtpTransaction(
+                        "mx" + i + ".example.test",
+                        t.address(),
+                        t.port(),
+                        t.tls(),
+                        t.mailFrom(),
+                        t.recipients(),
+                        t.message()));
+              });
+
+      assertThat(few.hostPools()).isEqualTo(2);
+      await().atMost(Duration.ofSeconds(5)).until(() -> server.openConnections() == 2);
+    }
+  }
+
+  @Test
+  void closeSendsQuitOnIdleConnections() {
+    send(transport, tx(server, TlsPolicy.NONE, "a@example.test"));
+    assertThat(server.openConnections()).isEqualTo(1);
+
+    transport.close();
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> server.openConnections() == 0);
+    assertThat(server.commands()).endsWith("QUIT");
+  }
+}
