@@ -40,6 +40,16 @@ public interface DeliveryConfig {
   @WithDefault("true")
   boolean enabled();
 
+  /**
+   * One timeout for every SMTP step, connect included; unset keeps the RFC 5321 §4.5.3.2 values (30
+   * s connect, 5 min greeting and commands, 2 min DATA, 3 min per block, 10 min end of data).
+   */
+  Optional<Duration> commandTimeout();
+
+  /** How long an idle SMTP connection is kept for reuse. */
+  @WithDefault("60s")
+  Duration idleTimeout();
+
   /** The retry schedule for deferred recipients. */
   Retry retry();
 

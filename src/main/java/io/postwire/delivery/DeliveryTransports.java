@@ -1,14 +1,24 @@
 package io.postwire.delivery;
 
+import io.postwire.delivery.smtp.DirectSmtpTransport;
+import io.postwire.delivery.smtp.RelayMailClientTransport;
+import io.postwire.delivery.smtp.RelaySettings;
+import io.postwire.delivery.smtp.SmtpClientOptions;
 import io.postwire.delivery.smtp.SmtpReply;
 import io.postwire.delivery.smtp.SmtpResult;
+import io.postwire.delivery.smtp.SmtpTransaction;
+import io.postwire.dns.Dns;
+import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.pgclient.pubsub.PgSubscriber;
 import io.vertx.pgclient.PgConnectOptions;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -25,6 +35,10 @@ public class DeliveryTransports {
   private final Optional<String> reactiveUrl;
   private final Optional<String> username;
   private final Optional<String> password;
+  private final Instance<Dns> dns;
+  private volatile RelayMailClientTransport relayTransport;
+  private volatile DirectSmtpTransport direct;
+  private volatile MxRouter mxRouter;
 
   public DeliveryTransports(
       DeliveryConfig config,
@@ -32,7 +46,9 @@ public class DeliveryTransports {
       Vertx vertx,
       @ConfigProperty(name = "quarkus.datasource.reactive.url") Optional<String> reactiveUrl,
       @ConfigProperty(name = "quarkus.datasource.username") Optional<String> username,
-      @ConfigProperty(name = "quarkus.datasource.password") Optional<String> password) {
+      @ConfigProperty(name = "quarkus.datasource.password") Optional<String> password,
+      Instance<Dns> dns) {
+    this.dns = dns;
     this.config = config;
     this.relay = relay;
     this.vertx = vertx;
@@ -65,14 +81,65 @@ public class DeliveryTransports {
   }
 
   Uni<SmtpResult> relay(String mailFrom, List<String> recipients, byte[] message) {
-    throw new UnsupportedOperationException("relay transport not wired yet");
+    RelayMailClientTransport transport = relayTransport;
+    if (transport == null) {
+      synchronized (this) {
+        if (relayTransport == null) {
+          RelaySettings settings =
+              new RelaySettings(
+                  relay.host().orElseThrow(),
+                  relay.port(),
+                  relay.username().orElse(null),
+                  relay.password().orElse(null),
+                  RelaySettings.Starttls.valueOf(relay.starttls().trim().toUpperCase(Locale.ROOT)),
+                  config.ehloName().orElse("localhost"));
+          relayTransport = new RelayMailClientTransport(vertx.getDelegate(), settings, options());
+        }
+        transport = relayTransport;
+      }
+    }
+    return transport.send(
+        new SmtpTransaction(
+            relay.host().orElseThrow(),
+            null,
+            relay.port(),
+            SmtpTransaction.TlsPolicy.OPPORTUNISTIC,
+            mailFrom,
+            recipients,
+            message));
   }
 
   Uni<SmtpResult> mx(String domain, String mailFrom, List<String> recipients, byte[] message) {
-    throw new UnsupportedOperationException("mx transport not wired yet");
+    MxRouter router = mxRouter;
+    if (router == null) {
+      synchronized (this) {
+        if (mxRouter == null) {
+          direct = new DirectSmtpTransport(vertx.getDelegate(), options());
+          mxRouter = new MxRouter(dns.get(), direct, config.smtpPort());
+        }
+        router = mxRouter;
+      }
+    }
+    return router.deliver(domain, mailFrom, recipients, message);
+  }
+
+  private SmtpClientOptions options() {
+    SmtpClientOptions options =
+        SmtpClientOptions.defaults(config.ehloName().orElse("localhost"))
+            .withIdleTimeout(config.idleTimeout());
+    return config.commandTimeout().map(options::withTimeouts).orElse(options);
   }
 
   Optional<Duration> retryHint(SmtpReply reply) {
-    return Optional.empty();
+    return reply.retryAfter();
+  }
+
+  void close(@Observes ShutdownEvent event) {
+    if (relayTransport != null) {
+      relayTransport.close();
+    }
+    if (direct != null) {
+      direct.close();
+    }
   }
 }

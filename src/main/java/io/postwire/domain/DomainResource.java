@@ -30,6 +30,7 @@ public class DomainResource {
   private final DomainViews views;
   private final CurrentPrincipal current;
   private final Json json;
+  private final io.postwire.dkim.DkimKeyService keys;
 
   /** The body of {@code POST /v1/domains}. */
   public record RegisterRequest(String name, DkimOptions dkim) {
@@ -38,7 +39,12 @@ public class DomainResource {
   }
 
   public DomainResource(
-      DomainService domains, DomainViews views, CurrentPrincipal current, Json json) {
+      DomainService domains,
+      DomainViews views,
+      CurrentPrincipal current,
+      Json json,
+      io.postwire.dkim.DkimKeyService keys) {
+    this.keys = keys;
     this.domains = domains;
     this.views = views;
     this.current = current;
@@ -76,6 +82,27 @@ public class DomainResource {
   @Operation(summary = "Show a sending domain, its DKIM keys and the DNS records to publish")
   public Uni<DomainViews.DomainView> get(@PathParam("name") String name) {
     return domains.get(current.get(), name).chain(views::view);
+  }
+
+  /** The body of {@code POST /v1/domains/{name}/dkim-keys}. */
+  public record RotateRequest(String algorithm, Boolean activate) {}
+
+  @POST
+  @Path("/{name}/dkim-keys")
+  @Consumes(MediaType.APPLICATION_JSON)
+  @Operation(summary = "Rotate: add a DKIM key (pending until published, or active at once)")
+  public Uni<Response> rotate(@PathParam("name") String name, byte[] body) {
+    current.get().requireAdmin();
+    RotateRequest request = json.bind(json.tree(body), RotateRequest.class, "");
+    io.postwire.dkim.DkimAlgorithm algorithm =
+        io.postwire.dkim.DkimKeyService.algorithms(
+                request.algorithm() == null ? List.of() : List.of(request.algorithm()), "algorithm")
+            .get(0);
+    return domains
+        .get(current.get(), name)
+        .chain(
+            domain -> keys.rotate(domain.name, algorithm, Boolean.TRUE.equals(request.activate())))
+        .map(key -> Response.status(201).entity(key).build());
   }
 
   @DELETE

@@ -3,14 +3,11 @@ package io.postwire.domain;
 import io.postwire.platform.ApiException;
 import io.postwire.platform.Page;
 import io.postwire.security.ApiPrincipal;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.List;
 
 /** Sending domains: registration, lookup within a key's scope, removal. */
@@ -18,30 +15,38 @@ import java.util.List;
 public class DomainService {
 
   private final Pool pool;
+  private final io.postwire.dkim.DkimKeyService keys;
 
-  public DomainService(Pool pool) {
+  public DomainService(Pool pool, io.postwire.dkim.DkimKeyService keys) {
     this.pool = pool;
+    this.keys = keys;
   }
 
-  /** Registers a domain; 409 {@code domain_exists} when it already is. */
-  public Uni<DomainEntity> register(String rawName) {
+  /**
+   * Registers a domain with freshly generated DKIM keys (active at once), in one transaction; 409
+   * {@code domain_exists} when it already is.
+   */
+  public Uni<String> register(String rawName, List<String> algorithmNames) {
     String name = DomainNames.require(rawName, "name");
-    return Panache.withTransaction(
-            () ->
-                DomainEntity.<DomainEntity>findById(name)
-                    .chain(
-                        existing -> {
-                          if (existing != null) {
-                            throw new ApiException(
-                                409, "domain_exists", name + " is already registered");
-                          }
-                          DomainEntity domain = new DomainEntity();
-                          domain.name = name;
-                          domain.createdAt = OffsetDateTime.now(ZoneOffset.UTC);
-                          return domain.<DomainEntity>persist();
-                        }))
-        .onFailure(DomainService::uniqueViolation)
-        .transform(e -> new ApiException(409, "domain_exists", name + " is already registered"));
+    List<io.postwire.dkim.DkimAlgorithm> algorithms =
+        io.postwire.dkim.DkimKeyService.algorithms(algorithmNames, "dkim.algorithms");
+    return keys.generate(name, algorithms)
+        .chain(
+            generated ->
+                pool.withTransaction(
+                    tx ->
+                        tx.preparedQuery(
+                                "insert into domain (name) values ($1) on conflict do nothing")
+                            .execute(Tuple.of(name))
+                            .chain(
+                                rows -> {
+                                  if (rows.rowCount() == 0) {
+                                    throw new ApiException(
+                                        409, "domain_exists", name + " is already registered");
+                                  }
+                                  return keys.insert(tx, name, generated, "active");
+                                })))
+        .replaceWith(name);
   }
 
   /** The domain if it exists and the caller may see it, else 404. */
@@ -113,14 +118,5 @@ public class DomainService {
                         conn.preparedQuery("delete from domain where name = $1")
                             .execute(Tuple.of(name)))
                 .map(rows -> rows.rowCount() > 0));
-  }
-
-  private static boolean uniqueViolation(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof io.vertx.pgclient.PgException pg && "23505".equals(pg.getSqlState())) {
-        return true;
-      }
-    }
-    return false;
   }
 }

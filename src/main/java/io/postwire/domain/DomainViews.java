@@ -1,58 +1,98 @@
 package io.postwire.domain;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.postwire.dkim.DkimKeyService;
+import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-/** Builds the API's domain documents (keys, DNS records to publish, latest audit). */
+/** Builds the API's domain documents: keys, the DNS records to publish, the latest audit. */
 @ApplicationScoped
 public class DomainViews {
 
   private final DomainService domains;
+  private final DkimKeyService keys;
+  private final List<String> egressIps;
 
   /** A domain as the API shows it. */
   @JsonInclude(JsonInclude.Include.ALWAYS)
   public record DomainView(
       String name,
       OffsetDateTime createdAt,
-      List<Object> dkimKeys,
+      List<DkimKeyService.KeyView> dkimKeys,
       List<DnsRecord> dnsRecords,
       Object audit) {}
 
   /** A record the user should publish. */
   public record DnsRecord(String purpose, String type, String name, String value) {}
 
-  public DomainViews(DomainService domains) {
+  public DomainViews(
+      DomainService domains,
+      DkimKeyService keys,
+      @ConfigProperty(name = "postwire.audit.egress-ips") Optional<List<String>> egressIps) {
     this.domains = domains;
+    this.keys = keys;
+    this.egressIps = egressIps.orElse(List.of());
   }
 
   public Uni<DomainView> register(String name, List<String> algorithms) {
-    return domains.register(name).chain(this::view);
+    return domains.register(name, algorithms).chain(this::byName);
+  }
+
+  @WithSession
+  Uni<DomainView> byName(String name) {
+    return DomainEntity.<DomainEntity>findById(name).chain(this::view);
   }
 
   public Uni<DomainView> view(DomainEntity domain) {
-    return Uni.createFrom()
-        .item(new DomainView(domain.name, domain.createdAt, List.of(), records(domain), null));
+    return views(List.of(domain)).map(list -> list.get(0));
   }
 
   public Uni<List<DomainView>> views(List<DomainEntity> page) {
-    List<DomainView> views = new ArrayList<>();
-    for (DomainEntity domain : page) {
-      views.add(new DomainView(domain.name, domain.createdAt, List.of(), records(domain), null));
-    }
-    return Uni.createFrom().item(views);
+    List<String> names = page.stream().map(d -> d.name).toList();
+    return keys.views(names)
+        .map(
+            byDomain -> {
+              List<DomainView> views = new ArrayList<>();
+              for (DomainEntity domain : page) {
+                List<DkimKeyService.KeyView> domainKeys =
+                    byDomain.getOrDefault(domain.name, List.of());
+                views.add(
+                    new DomainView(
+                        domain.name,
+                        domain.createdAt,
+                        domainKeys,
+                        records(domain.name, domainKeys),
+                        null));
+              }
+              return views;
+            });
   }
 
-  private static List<DnsRecord> records(DomainEntity domain) {
-    return List.of(
-        new DnsRecord("spf", "TXT", domain.name, "v=spf1 mx ~all"),
+  private List<DnsRecord> records(String domain, List<DkimKeyService.KeyView> domainKeys) {
+    List<DnsRecord> records = new ArrayList<>();
+    for (DkimKeyService.KeyView key : domainKeys) {
+      if (!key.status().equals("retired")) {
+        records.add(new DnsRecord("dkim", "TXT", key.dnsRecord().name(), key.dnsRecord().value()));
+      }
+    }
+    StringBuilder spf = new StringBuilder("v=spf1");
+    for (String ip : egressIps) {
+      spf.append(ip.contains(":") ? " ip6:" : " ip4:").append(ip.trim());
+    }
+    spf.append(egressIps.isEmpty() ? " mx ~all" : " -all");
+    records.add(new DnsRecord("spf", "TXT", domain, spf.toString()));
+    records.add(
         new DnsRecord(
             "dmarc",
             "TXT",
-            "_dmarc." + domain.name,
-            "v=DMARC1; p=none; rua=mailto:dmarc@" + domain.name));
+            "_dmarc." + domain,
+            "v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@" + domain + "; adkim=r; aspf=r"));
+    return records;
   }
 }

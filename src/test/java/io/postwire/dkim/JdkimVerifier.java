@@ -13,19 +13,19 @@ import org.apache.james.jdkim.exceptions.PermFailException;
  * Apache jDKIM, an implementation that is not ours, verifying against key records handed to it
  * (never its DNS retriever: nothing here may resolve names).
  */
-final class JdkimVerifier {
+public final class JdkimVerifier {
 
   private final Map<String, String> records;
 
   /**
    * @param records TXT record text by {@code selector._domainkey.domain}
    */
-  JdkimVerifier(Map<String, String> records) {
+  public JdkimVerifier(Map<String, String> records) {
     this.records = records;
   }
 
   /** The signatures jDKIM accepts; it throws {@link FailException} when none verifies. */
-  List<SignatureRecord> verify(byte[] message) throws Exception {
+  public List<SignatureRecord> verify(byte[] message) throws Exception {
     PublicKeyRecordRetriever retriever =
         (method, selector, token) -> {
           String name = selector + "._domainkey." + token;
@@ -42,10 +42,10 @@ final class JdkimVerifier {
   }
 
   /** What jDKIM said about each signature in the last verification, for failure messages. */
-  String lastResults = "";
+  public String lastResults = "";
 
   /** True when jDKIM accepts at least one signature, false when it rejects them. */
-  boolean accepts(byte[] message) throws Exception {
+  public boolean accepts(byte[] message) throws Exception {
     try {
       List<SignatureRecord> ok = verify(message);
       return ok != null && !ok.isEmpty();

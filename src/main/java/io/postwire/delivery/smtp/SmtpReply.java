@@ -17,14 +17,17 @@ public record SmtpReply(int code, String enhancedCode, String text) {
     return code >= 200 && code < 400;
   }
 
-  /** 4xx, or no reply at all (a network failure is worth another try). */
+  /**
+   * 4xx, or no reply at all (a network failure is worth another try) unless our own verdict says
+   * permanent (a null MX: no reply, enhanced code 5.x.x).
+   */
   public boolean transientFailure() {
-    return (code >= 400 && code < 500) || code == 0;
+    return (code >= 400 && code < 500) || code == 0 && !permanentFailure();
   }
 
-  /** 5xx. */
+  /** 5xx, or no reply with a permanent enhanced code (RFC 7505 null MX: 5.1.10). */
   public boolean permanentFailure() {
-    return code >= 500;
+    return code >= 500 || code == 0 && enhancedCode != null && enhancedCode.startsWith("5.");
   }
 
   /** The server's explicit retry hint ("try again in 5 minutes"), see {@link SmtpReplies}. */

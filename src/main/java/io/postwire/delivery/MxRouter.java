@@ -1,0 +1,197 @@
+package io.postwire.delivery;
+
+import io.postwire.delivery.smtp.SmtpReply;
+import io.postwire.delivery.smtp.SmtpResult;
+import io.postwire.delivery.smtp.SmtpTransaction;
+import io.postwire.delivery.smtp.SmtpTransport;
+import io.postwire.dns.Dns;
+import io.postwire.dns.DnsTemporaryException;
+import io.postwire.dns.MxHost;
+import io.postwire.dns.MxResult;
+import io.smallrye.mutiny.Uni;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Direct delivery to a domain's mail exchangers (RFC 5321 §5.1): MX records by preference (random
+ * among equals, as {@link Dns} returns them), implicit MX when there is none, a null MX (RFC 7505)
+ * bounced at once with 5.1.10 and no connection. Addresses come from our resolver and we connect to
+ * the IP, giving the host name for TLS. A host that cannot be reached, or greets with 4xx, hands
+ * over to the next address and host; a failed opportunistic STARTTLS is retried once in plaintext
+ * on the same address.
+ */
+public class MxRouter {
+
+  /** At most this many addresses are tried in one attempt, so a long MX list cannot stall it. */
+  static final int MAX_ADDRESSES = 6;
+
+  private final Dns dns;
+  private final SmtpTransport transport;
+  private final int port;
+
+  public MxRouter(Dns dns, SmtpTransport transport, int port) {
+    this.dns = dns;
+    this.transport = transport;
+    this.port = port;
+  }
+
+  public Uni<SmtpResult> deliver(
+      String domain, String mailFrom, List<String> recipients, byte[] message) {
+    return dns.mx(domain)
+        .chain(
+            mx -> {
+              if (mx instanceof MxResult.NullMx) {
+                return Uni.createFrom()
+                    .item(
+                        everyone(
+                            domain,
+                            recipients,
+                            new SmtpReply(
+                                0, "5.1.10", "the domain accepts no mail (null MX, RFC 7505)"),
+                            true));
+              }
+              if (mx.hosts().isEmpty()) {
+                return Uni.createFrom()
+                    .item(
+                        everyone(
+                            domain,
+                            recipients,
+                            new SmtpReply(0, "5.1.10", "the domain cannot receive mail"),
+                            true));
+              }
+              return tryHosts(
+                  mx.hosts(), 0, new ArrayList<>(), mailFrom, recipients, message, null);
+            })
+        .onFailure(DnsTemporaryException.class)
+        .recoverWithItem(
+            e ->
+                everyone(
+                    domain,
+                    recipients,
+                    new SmtpReply(0, "4.4.3", "DNS temporary failure: " + e.getMessage()),
+                    false));
+  }
+
+  private Uni<SmtpResult> tryHosts(
+      List<MxHost> hosts,
+      int index,
+      List<String> tried,
+      String mailFrom,
+      List<String> recipients,
+      byte[] message,
+      SmtpResult last) {
+    if (index >= hosts.size() || tried.size() >= MAX_ADDRESSES) {
+      return Uni.createFrom().item(last);
+    }
+    String host = hosts.get(index).host();
+    return dns.addresses(host)
+        .onFailure()
+        .recoverWithItem(List.of())
+        .chain(
+            addresses -> {
+              if (addresses.isEmpty()) {
+                SmtpResult noAddress =
+                    last != null
+                        ? last
+                        : everyone(
+                            host,
+                            recipients,
+                            new SmtpReply(0, "4.4.4", "MX host " + host + " has no address"),
+                            false);
+                return tryHosts(hosts, index + 1, tried, mailFrom, recipients, message, noAddress);
+              }
+              return tryAddresses(
+                  hosts, index, addresses, 0, tried, mailFrom, recipients, message, last);
+            });
+  }
+
+  private Uni<SmtpResult> tryAddresses(
+      List<MxHost> hosts,
+      int hostIndex,
+      List<InetAddress> addresses,
+      int addressIndex,
+      List<String> tried,
+      String mailFrom,
+      List<String> recipients,
+      byte[] message,
+      SmtpResult last) {
+    if (addressIndex >= addresses.size() || tried.size() >= MAX_ADDRESSES) {
+      return tryHosts(hosts, hostIndex + 1, tried, mailFrom, recipients, message, last);
+    }
+    String host = hosts.get(hostIndex).host();
+    String ip = addresses.get(addressIndex).getHostAddress();
+    tried.add(ip);
+    SmtpTransaction tx =
+        new SmtpTransaction(
+            host, ip, port, SmtpTransaction.TlsPolicy.OPPORTUNISTIC, mailFrom, recipients, message);
+    return transport
+        .send(tx)
+        .chain(
+            result -> {
+              if (result.tlsFailed()) {
+                return transport.send(
+                    new SmtpTransaction(
+                        host,
+                        ip,
+                        port,
+                        SmtpTransaction.TlsPolicy.NONE,
+                        mailFrom,
+                        recipients,
+                        message));
+              }
+              return Uni.createFrom().item(result);
+            })
+        .chain(
+            result -> {
+              if (unreachable(result)) {
+                return tryAddresses(
+                    hosts,
+                    hostIndex,
+                    addresses,
+                    addressIndex + 1,
+                    tried,
+                    mailFrom,
+                    recipients,
+                    message,
+                    result);
+              }
+              return Uni.createFrom().item(result);
+            });
+  }
+
+  /**
+   * True when the host never took part in a transaction: no connection, or a transient failure
+   * shared by every recipient before any RCPT was answered (a 4xx greeting, a dropped connection).
+   */
+  static boolean unreachable(SmtpResult result) {
+    SmtpReply first = null;
+    for (SmtpReply reply : result.recipients().values()) {
+      if (!reply.transientFailure()) {
+        return false;
+      }
+      if (first == null) {
+        first = reply;
+      } else if (first.code() != reply.code()
+          || !String.valueOf(first.text()).equals(reply.text())) {
+        return false;
+      }
+    }
+    return first != null && (first.code() == 0 || first.code() == 421);
+  }
+
+  private static SmtpResult everyone(
+      String host, List<String> recipients, SmtpReply reply, boolean permanent) {
+    Map<String, SmtpReply> replies = new LinkedHashMap<>();
+    SmtpReply effective =
+        permanent && reply.code() == 0
+            ? new SmtpReply(0, reply.enhancedCode(), reply.text())
+            : reply;
+    for (String r : recipients) {
+      replies.put(r, effective);
+    }
+    return new SmtpResult(host, null, false, replies, 0);
+  }
+}
