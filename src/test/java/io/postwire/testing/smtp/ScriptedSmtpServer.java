@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -85,6 +86,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
   private final Map<Phase, String> replies = new ConcurrentHashMap<>();
   private final Map<String, String> rcptReplies = new ConcurrentHashMap<>();
   private final Set<Phase> stalls = ConcurrentHashMap.newKeySet();
+  private final Map<Phase, Duration> delays = new ConcurrentHashMap<>();
   private final List<Received> messages = new CopyOnWriteArrayList<>();
   private final List<String> commands = new CopyOnWriteArrayList<>();
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
@@ -158,6 +160,12 @@ public final class ScriptedSmtpServer implements AutoCloseable {
    */
   public ScriptedSmtpServer stall(Phase phase) {
     stalls.add(phase);
+    return this;
+  }
+
+  /** Answers the end of DATA only after {@code pause}: a slow but live server. */
+  public ScriptedSmtpServer slowDataEnd(Duration pause) {
+    delays.put(Phase.DATA_END, pause);
     return this;
   }
 
@@ -378,6 +386,15 @@ public final class ScriptedSmtpServer implements AutoCloseable {
           }
           if (stalled(Phase.DATA_END)) {
             return;
+          }
+          Duration pause = delays.get(Phase.DATA_END);
+          if (pause != null) {
+            try {
+              Thread.sleep(pause.toMillis());
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              return;
+            }
           }
           String end = replies.getOrDefault(Phase.DATA_END, "250 2.0.0 Ok: queued");
           if (end.startsWith("2")) {
