@@ -1,6 +1,7 @@
 package io.postwire.domain;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.postwire.audit.AuditService;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.OffsetDateTime;
@@ -12,6 +13,7 @@ import java.util.List;
 public class DomainViews {
 
   private final DomainService domains;
+  private final AuditService audits;
 
   /** A domain as the API shows it. */
   @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -25,17 +27,27 @@ public class DomainViews {
   /** A record the user should publish. */
   public record DnsRecord(String purpose, String type, String name, String value) {}
 
-  public DomainViews(DomainService domains) {
+  public DomainViews(DomainService domains, AuditService audits) {
     this.domains = domains;
+    this.audits = audits;
   }
 
   public Uni<DomainView> register(String name, List<String> algorithms) {
-    return domains.register(name).chain(this::view);
+    return domains
+        .register(name)
+        // the first audit runs in the background: the 201 does not wait for the DNS
+        .invoke(domain -> audits.auditInBackground(domain.name))
+        .map(
+            domain ->
+                new DomainView(domain.name, domain.createdAt, List.of(), records(domain), null));
   }
 
   public Uni<DomainView> view(DomainEntity domain) {
-    return Uni.createFrom()
-        .item(new DomainView(domain.name, domain.createdAt, List.of(), records(domain), null));
+    return audits
+        .latest(domain.name)
+        .map(
+            audit ->
+                new DomainView(domain.name, domain.createdAt, List.of(), records(domain), audit));
   }
 
   public Uni<List<DomainView>> views(List<DomainEntity> page) {
