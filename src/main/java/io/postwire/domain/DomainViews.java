@@ -1,6 +1,7 @@
 package io.postwire.domain;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.postwire.audit.AuditService;
 import io.postwire.dkim.DkimKeyService;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.smallrye.mutiny.Uni;
@@ -17,6 +18,7 @@ public class DomainViews {
 
   private final DomainService domains;
   private final DkimKeyService keys;
+  private final AuditService audits;
   private final List<String> egressIps;
 
   /** A domain as the API shows it. */
@@ -34,14 +36,20 @@ public class DomainViews {
   public DomainViews(
       DomainService domains,
       DkimKeyService keys,
+      AuditService audits,
       @ConfigProperty(name = "postwire.audit.egress-ips") Optional<List<String>> egressIps) {
     this.domains = domains;
     this.keys = keys;
+    this.audits = audits;
     this.egressIps = egressIps.orElse(List.of());
   }
 
   public Uni<DomainView> register(String name, List<String> algorithms) {
-    return domains.register(name, algorithms).chain(this::byName);
+    return domains
+        .register(name, algorithms)
+        // the first audit runs in the background: the 201 does not wait for the DNS
+        .invoke(audits::auditInBackground)
+        .chain(this::byName);
   }
 
   @WithSession
@@ -55,9 +63,17 @@ public class DomainViews {
 
   public Uni<List<DomainView>> views(List<DomainEntity> page) {
     List<String> names = page.stream().map(d -> d.name).toList();
-    return keys.views(names)
-        .map(
-            byDomain -> {
+    Uni<List<Object>> latest =
+        page.isEmpty()
+            ? Uni.createFrom().item(List.of())
+            : Uni.join()
+                .all(names.stream().map(n -> audits.latest(n).map(a -> (Object) a)).toList())
+                .andFailFast();
+    return Uni.combine()
+        .all()
+        .unis(keys.views(names), latest)
+        .with(
+            (byDomain, audit) -> {
               List<DomainView> views = new ArrayList<>();
               for (DomainEntity domain : page) {
                 List<DkimKeyService.KeyView> domainKeys =
@@ -68,7 +84,7 @@ public class DomainViews {
                         domain.createdAt,
                         domainKeys,
                         records(domain.name, domainKeys),
-                        null));
+                        audit.get(views.size())));
               }
               return views;
             });

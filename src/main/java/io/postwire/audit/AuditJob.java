@@ -1,0 +1,83 @@
+package io.postwire.audit;
+
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+/**
+ * Audits every domain every {@code postwire.audit.interval}. Runs never overlap on a replica, and a
+ * PostgreSQL advisory lock, held on one connection for the run, keeps other replicas out.
+ */
+@ApplicationScoped
+public class AuditJob {
+
+  private static final Logger LOG = Logger.getLogger(AuditJob.class);
+
+  /** The advisory lock key of the audit run ("pwaudit" in ASCII). */
+  static final long LOCK_KEY = 0x7077617564697474L;
+
+  private final Pool pool;
+  private final AuditStore store;
+  private final AuditService audits;
+
+  public AuditJob(Pool pool, AuditStore store, AuditService audits) {
+    this.pool = pool;
+    this.store = store;
+    this.audits = audits;
+  }
+
+  @Scheduled(
+      identity = "dns-audit",
+      every = "${postwire.audit.interval:1h}",
+      concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+  Uni<Void> run() {
+    return pool.getConnection().chain(this::runHolding);
+  }
+
+  private Uni<Void> runHolding(SqlConnection conn) {
+    return conn.query("select pg_try_advisory_lock(" + LOCK_KEY + ")")
+        .execute()
+        .chain(
+            rows -> {
+              if (!rows.iterator().next().getBoolean(0)) {
+                LOG.debug("another replica is auditing the domains");
+                return Uni.createFrom().voidItem();
+              }
+              return auditAll()
+                  .onTermination()
+                  .call(
+                      () ->
+                          conn.query("select pg_advisory_unlock(" + LOCK_KEY + ")")
+                              .execute()
+                              .onFailure()
+                              .recoverWithNull());
+            })
+        .onTermination()
+        .call(conn::close);
+  }
+
+  private Uni<Void> auditAll() {
+    return store
+        .domains()
+        .chain(
+            domains -> {
+              Uni<Void> steps = Uni.createFrom().voidItem();
+              for (String domain : domains) {
+                steps =
+                    steps.chain(
+                        () ->
+                            audits
+                                .audit(domain)
+                                .onFailure()
+                                .invoke(e -> LOG.warnf(e, "audit of %s failed", domain))
+                                .onFailure()
+                                .recoverWithNull()
+                                .replaceWithVoid());
+              }
+              return steps;
+            });
+  }
+}

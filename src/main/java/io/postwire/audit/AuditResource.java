@@ -1,0 +1,64 @@
+package io.postwire.audit;
+
+import io.postwire.domain.DomainNames;
+import io.postwire.platform.ApiException;
+import io.postwire.security.CurrentPrincipal;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** {@code /v1/domains/{name}/audit}: the DNS audit of a sending domain. */
+@Path("/v1/domains/{name}/audit")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Domains")
+public class AuditResource {
+
+  private final AuditService audits;
+  private final AuditStore store;
+  private final CurrentPrincipal current;
+
+  public AuditResource(AuditService audits, AuditStore store, CurrentPrincipal current) {
+    this.audits = audits;
+    this.store = store;
+    this.current = current;
+  }
+
+  @GET
+  @Operation(summary = "The latest DNS audit; 404 until the first has finished")
+  public Uni<Audit> latest(@PathParam("name") String name) {
+    return visible(name)
+        .chain(audits::latest)
+        .onItem()
+        .ifNull()
+        .failWith(() -> ApiException.notFound("Audit"));
+  }
+
+  @POST
+  @Operation(summary = "Audit the domain's DNS now")
+  public Uni<Audit> auditNow(@PathParam("name") String name) {
+    return visible(name).chain(audits::audit);
+  }
+
+  /** The normalized name if the caller may see the domain and it exists, else 404. */
+  private Uni<String> visible(String rawName) {
+    String name = DomainNames.normalize(rawName);
+    if (name == null || !current.get().mayUse(name)) {
+      return Uni.createFrom().failure(ApiException.notFound("Domain"));
+    }
+    return store
+        .exists(name)
+        .map(
+            exists -> {
+              if (!exists) {
+                throw ApiException.notFound("Domain");
+              }
+              return name;
+            });
+  }
+}

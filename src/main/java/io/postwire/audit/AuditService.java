@@ -1,0 +1,155 @@
+package io.postwire.audit;
+
+import com.google.common.net.InetAddresses;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.postwire.dns.Dns;
+import io.postwire.dns.SpfEvaluator;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.core.Vertx;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jboss.logging.Logger;
+
+/**
+ * Audits a sending domain's DNS (SPF, DKIM, DMARC, MX, MTA-STS, TLS-RPT), stores the result with
+ * history and keeps the {@code postwire_audit_status} gauges current.
+ */
+@ApplicationScoped
+public class AuditService {
+
+  private static final Logger LOG = Logger.getLogger(AuditService.class);
+  private static final List<String> STATUSES = List.of("pass", "warn", "fail");
+
+  private final AuditStore store;
+  private final AuditConfig config;
+  private final MeterRegistry registry;
+  private final SpfCheck spf;
+  private final DkimCheck dkim;
+  private final DmarcCheck dmarc;
+  private final MxCheck mx;
+  private final MtaStsCheck mtaSts;
+  private final Map<String, String> current = new ConcurrentHashMap<>();
+  private final Set<String> gauged = ConcurrentHashMap.newKeySet();
+
+  public AuditService(
+      AuditStore store,
+      AuditConfig config,
+      Dns dns,
+      SpfEvaluator evaluator,
+      Vertx vertx,
+      MeterRegistry registry) {
+    this.store = store;
+    this.config = config;
+    this.registry = registry;
+    List<String> egress = config.egressIps().orElse(List.of());
+    for (String ip : egress) {
+      if (!InetAddresses.isInetAddress(ip)) {
+        throw new IllegalStateException("postwire.audit.egress-ips: not an IP address: " + ip);
+      }
+    }
+    this.spf = new SpfCheck(dns, evaluator, egress);
+    this.dkim = new DkimCheck(dns, store);
+    this.dmarc = new DmarcCheck(dns);
+    this.mx = new MxCheck(dns);
+    this.mtaSts = new MtaStsCheck(dns, vertx, config.mtaSts());
+  }
+
+  @PreDestroy
+  void close() {
+    mtaSts.close();
+  }
+
+  /** Audits a registered domain now, stores the audit and returns it. */
+  public Uni<Audit> audit(String domain) {
+    return Uni.combine()
+        .all()
+        .unis(
+            guarded("spf", spf.run(domain)),
+            guarded("dkim", dkim.run(domain)),
+            guarded("dmarc", dmarc.run(domain)),
+            guarded("mx", mx.run(domain)),
+            guarded("mta-sts", mtaSts.mtaSts(domain)),
+            guarded("tls-rpt", mtaSts.tlsRpt(domain)))
+        .with(CheckResult.class, checks -> checks)
+        .chain(
+            checks -> {
+              String status = "pass";
+              for (CheckResult check : checks) {
+                status = Audit.worst(status, check.status());
+              }
+              Audit audit =
+                  new Audit(
+                      domain,
+                      OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS),
+                      status,
+                      List.copyOf(checks));
+              return store
+                  .latestStatus(domain)
+                  .chain(
+                      previous ->
+                          store
+                              .save(audit, config.history())
+                              .invoke(() -> changed(domain, previous, audit.status())))
+                  .replaceWith(audit);
+            });
+  }
+
+  /** Starts an audit without waiting for it (after registration); failures are only logged. */
+  public void auditInBackground(String domain) {
+    audit(domain)
+        .subscribe()
+        .with(
+            audit -> LOG.debugf("first audit of %s: %s", domain, audit.status()),
+            failure -> LOG.warnf(failure, "audit of %s failed", domain));
+  }
+
+  /** The latest audit of a domain, or null before the first has finished. */
+  public Uni<Audit> latest(String domain) {
+    return store.latest(domain);
+  }
+
+  /** A failure inside a check (a DNS temporary failure) makes that check fail, not the audit. */
+  private static Uni<CheckResult> guarded(String name, Uni<CheckResult> check) {
+    return check
+        .onFailure()
+        .recoverWithItem(
+            failure ->
+                new CheckResult.Builder(name)
+                    .error(
+                        "dns_temporary_failure",
+                        "the check could not finish: "
+                            + (failure.getMessage() == null
+                                ? failure.getClass().getSimpleName()
+                                : failure.getMessage()))
+                    .build());
+  }
+
+  private void changed(String domain, String previous, String status) {
+    current.put(domain, status);
+    if (gauged.add(domain)) {
+      for (String candidate : STATUSES) {
+        Gauge.builder(
+                "postwire.audit.status",
+                current,
+                statuses -> candidate.equals(statuses.get(domain)) ? 1 : 0)
+            .description("1 for the domain's current DNS audit status, 0 for the others")
+            .tags("domain", domain, "status", candidate)
+            .register(registry);
+      }
+    }
+    if (previous != null && !previous.equals(status)) {
+      LOG.infof("DNS audit of %s: %s -> %s", domain, previous, status);
+      registry.counter("postwire.audit.status.changes", "from", previous, "to", status).increment();
+    } else if (previous == null) {
+      LOG.infof("DNS audit of %s: first result %s", domain, status);
+    }
+  }
+}

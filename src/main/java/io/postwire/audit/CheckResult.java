@@ -1,0 +1,83 @@
+package io.postwire.audit;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The outcome of one check of an audit (API.md "Domains").
+ *
+ * @param name {@code spf}, {@code dkim}, {@code dmarc}, {@code mx}, {@code mta-sts} or {@code
+ *     tls-rpt}
+ * @param status {@code pass}, {@code warn} or {@code fail}: fail with an error finding, warn with a
+ *     warning
+ * @param record the record as found in the DNS, or null
+ * @param findings what was found
+ * @param details check-specific data
+ */
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record CheckResult(
+    String name,
+    String status,
+    String record,
+    List<Finding> findings,
+    Map<String, Object> details) {
+
+  /** Collects findings for one check; the status follows from the worst severity. */
+  static final class Builder {
+    private final String name;
+    private String record;
+    private final List<Finding> findings = new ArrayList<>();
+    private final Map<String, Object> details = new LinkedHashMap<>();
+
+    Builder(String name) {
+      this.name = name;
+    }
+
+    Builder record(String text) {
+      this.record = text;
+      return this;
+    }
+
+    Builder add(Finding finding) {
+      findings.add(finding);
+      return this;
+    }
+
+    Builder error(String code, String message) {
+      return add(Finding.error(code, message));
+    }
+
+    Builder warning(String code, String message) {
+      return add(Finding.warning(code, message));
+    }
+
+    Builder info(String code, String message) {
+      return add(Finding.info(code, message));
+    }
+
+    Builder detail(String key, Object value) {
+      details.put(key, value);
+      return this;
+    }
+
+    CheckResult build() {
+      String status = "pass";
+      for (Finding finding : findings) {
+        if (finding.severity().equals("error")) {
+          status = "fail";
+        } else if (finding.severity().equals("warning") && status.equals("pass")) {
+          status = "warn";
+        }
+      }
+      return new CheckResult(
+          name,
+          status,
+          record,
+          List.copyOf(findings),
+          java.util.Collections.unmodifiableMap(new LinkedHashMap<>(details)));
+    }
+  }
+}
