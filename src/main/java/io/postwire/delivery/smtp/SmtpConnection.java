@@ -41,6 +41,8 @@ final class SmtpConnection {
   final long id;
 
   private final ArrayDeque<SmtpReply> replies = new ArrayDeque<>();
+  private final ArrayDeque<List<String>> rawReplies = new ArrayDeque<>();
+  private List<String> lastLines = List.of();
   private final ArrayDeque<Promise<SmtpReply>> waiters = new ArrayDeque<>();
   private final List<String> lines = new ArrayList<>();
   private Buffer partial = Buffer.buffer();
@@ -113,14 +115,10 @@ final class SmtpConnection {
     extensions = found;
   }
 
-  private List<String> lastLines = List.of();
-
   /** The raw lines of the reply most recently handed out (EHLO keywords live there). */
   List<String> lastLines() {
     return lastLines;
   }
-
-  private final ArrayDeque<List<String>> rawReplies = new ArrayDeque<>();
 
   /** Writes {@code command} + CRLF and reads its reply within {@code timeout}. */
   Future<SmtpReply> command(String command, Duration timeout) {
