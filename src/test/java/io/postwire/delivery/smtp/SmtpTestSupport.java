@@ -42,6 +42,6 @@ final class SmtpTestSupport {
   }
 
   static SmtpClientOptions fastOptions() {
-    return SmtpClientOptions.defaults("client.example.test").withTimeouts(Duration.ofSeconds(4));
+    return SmtpClientOptions.defaults("client.example.test").withTimeouts(Duration.ofSeconds(2));
   }
 }
