@@ -51,11 +51,15 @@ public class DomainViews {
   }
 
   public Uni<List<DomainView>> views(List<DomainEntity> page) {
-    List<DomainView> views = new ArrayList<>();
-    for (DomainEntity domain : page) {
-      views.add(new DomainView(domain.name, domain.createdAt, List.of(), records(domain), null));
+    if (page.isEmpty()) {
+      return Uni.createFrom().item(List.of());
     }
-    return Uni.createFrom().item(views);
+    List<Uni<DomainView>> views = new ArrayList<>();
+    for (DomainEntity domain : page) {
+      views.add(view(domain));
+    }
+    // one query per domain, in order: the page is small (API limit)
+    return Uni.join().all(views).andFailFast();
   }
 
   private static List<DnsRecord> records(DomainEntity domain) {

@@ -35,6 +35,8 @@ class AuditTests {
 
   @Inject Pool pool;
 
+  @Inject AuditJob job;
+
   /** A domain whose every record is right (no DKIM key and no MTA-STS unless a test adds them). */
   private String goodZone(String domain) {
     return "@ TXT \"v=spf1 ip4:"
@@ -400,12 +402,74 @@ class AuditTests {
   }
 
   @Test
-  void historyKeepsAuditsPerDomain() {
+  void historyKeepsTheLastNAuditsPerDomain() {
     String domain = registerDomain();
-    audit(domain);
-    audit(domain);
+    for (int i = 0; i < AuditTestResource.HISTORY + 2; i++) {
+      audit(domain);
+    }
+    String latest = audit(domain).getString("checkedAt");
     assertThat(Db.count(pool, "select count(*) from domain_audit where domain = $1", domain))
-        .isGreaterThanOrEqualTo(2);
+        .isEqualTo(AuditTestResource.HISTORY);
+    admin()
+        .get("/v1/domains/" + domain + "/audit")
+        .then()
+        .statusCode(200)
+        .body("checkedAt", equalTo(latest));
+  }
+
+  @Test
+  void aChangeOfStatusIsCounted() {
+    String domain = registerDomain();
+    audit(domain); // fail: no SPF
+    peers.dns.zone(domain, goodZone(domain));
+    audit(domain); // warn
+    String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+    assertThat(metrics)
+        .containsPattern(
+            "postwire_audit_status_changes_total\\{from=\"fail\",to=\"warn\"\\} [1-9]");
+  }
+
+  @Test
+  void theJobAuditsEveryDomainOnlyWhenItHoldsTheAdvisoryLock() {
+    String domain = registerDomain();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                Db.count(pool, "select count(*) from domain_audit where domain = $1", domain) > 0);
+    String newer = "select count(*) from domain_audit where domain = $1 and id > $2";
+    long last =
+        Db.rows(pool, "select max(id) from domain_audit where domain = $1", domain)
+            .get(0)
+            .getLong(0);
+    // another replica holds the lock: this one skips the run
+    io.vertx.mutiny.sqlclient.SqlConnection other =
+        pool.getConnection().await().atMost(Duration.ofSeconds(10));
+    try {
+      other
+          .query("select pg_advisory_lock(" + AuditJob.LOCK_KEY + ")")
+          .execute()
+          .await()
+          .atMost(Duration.ofSeconds(10));
+      job.run().await().atMost(Duration.ofSeconds(60));
+      assertThat(Db.count(pool, newer, domain, last)).isZero();
+    } finally {
+      other
+          .query("select pg_advisory_unlock(" + AuditJob.LOCK_KEY + ")")
+          .execute()
+          .await()
+          .atMost(Duration.ofSeconds(10));
+      other.closeAndAwait();
+    }
+    job.run().await().atMost(Duration.ofSeconds(120));
+    assertThat(Db.count(pool, newer, domain, last)).isEqualTo(1);
+    // the lock is released after the run
+    assertThat(
+            Db.count(
+                pool,
+                "select count(*) from pg_locks where locktype = 'advisory' and objid = $1",
+                (int) (AuditJob.LOCK_KEY & 0xffffffffL)))
+        .isZero();
   }
 
   @Test
