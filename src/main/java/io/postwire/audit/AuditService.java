@@ -37,6 +37,7 @@ public class AuditService {
   private final MxCheck mx;
   private final MtaStsCheck mtaSts;
   private final Map<String, String> current = new ConcurrentHashMap<>();
+  private final Map<String, OffsetDateTime> latestAt = new ConcurrentHashMap<>();
   private final Set<String> gauged = ConcurrentHashMap.newKeySet();
 
   public AuditService(
@@ -97,7 +98,7 @@ public class AuditService {
                       previous ->
                           store
                               .save(audit, config.history())
-                              .invoke(() -> changed(domain, previous, audit.status())))
+                              .invoke(() -> changed(audit, previous)))
                   .replaceWith(audit);
             });
   }
@@ -132,8 +133,19 @@ public class AuditService {
                     .build());
   }
 
-  private void changed(String domain, String previous, String status) {
-    current.put(domain, status);
+  private void changed(Audit audit, String previous) {
+    String domain = audit.domain();
+    String status = audit.status();
+    // audits of one domain may finish out of order: the gauge follows the newest
+    latestAt.compute(
+        domain,
+        (name, seen) -> {
+          if (seen == null || !audit.checkedAt().isBefore(seen)) {
+            current.put(name, status);
+            return audit.checkedAt();
+          }
+          return seen;
+        });
     if (gauged.add(domain)) {
       for (String candidate : STATUSES) {
         Gauge.builder(

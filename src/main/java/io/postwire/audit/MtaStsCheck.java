@@ -242,6 +242,6 @@ final class MtaStsCheck {
   }
 
   void close() {
-    client.closeAndAwait();
+    client.closeAndForget();
   }
 }

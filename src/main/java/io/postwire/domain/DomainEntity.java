@@ -12,7 +12,9 @@ import java.time.OffsetDateTime;
 @Table(name = "domain")
 public class DomainEntity extends PanacheEntityBase {
 
-  @Id public String name;
+  @Id
+  @Column(columnDefinition = "text")
+  public String name;
 
   @Column(name = "created_at", nullable = false)
   public OffsetDateTime createdAt;

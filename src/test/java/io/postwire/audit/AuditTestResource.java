@@ -46,6 +46,9 @@ public class AuditTestResource implements QuarkusTestResourceLifecycleManager {
   /** The egress IP the test profile configures; SPF must authorize it. */
   static final String EGRESS_IP = "192.0.2.10";
 
+  /** Audits kept per domain in the tests. */
+  static final int HISTORY = 3;
+
   /**
    * Domains whose policy host has a certificate (a fresh label per run, never registered twice).
    */
@@ -120,7 +123,9 @@ public class AuditTestResource implements QuarkusTestResourceLifecycleManager {
           "postwire.audit.mta-sts.trust-store",
           caFile.toString(),
           "postwire.audit.mta-sts.timeout",
-          "3s");
+          "3s",
+          "postwire.audit.history",
+          String.valueOf(HISTORY));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (Exception e) {

@@ -34,6 +34,8 @@ class AuditTests {
 
   @Inject Pool pool;
 
+  @Inject AuditJob job;
+
   /** A domain whose every record is right (no DKIM key and no MTA-STS unless a test adds them). */
   private String goodZone(String domain) {
     return "@ TXT \"v=spf1 ip4:"
@@ -47,6 +49,17 @@ class AuditTests {
         + "_smtp._tls TXT \"v=TLSRPTv1; rua=mailto:tls@"
         + domain
         + "\"\n";
+  }
+
+  /** Registers a domain and waits for its first (background) audit, so none races a test's own. */
+  private String registerAudited() {
+    String domain = registerDomain();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                Db.count(pool, "select count(*) from domain_audit where domain = $1", domain) > 0);
+    return domain;
   }
 
   private static JsonPath audit(String domain) {
@@ -72,7 +85,7 @@ class AuditTests {
 
   @Test
   void aGoodDomainPassesSpfDmarcMxAndTlsRpt() {
-    String domain = registerDomain();
+    String domain = registerAudited();
     peers.dns.zone(domain, goodZone(domain));
     JsonPath audit = audit(domain);
     assertThat(audit.getString("domain")).isEqualTo(domain);
@@ -93,7 +106,7 @@ class AuditTests {
 
   @Test
   void spfSyntaxErrorIsReportedWithItsPosition_rfc7208section4_6() {
-    String domain = registerDomain();
+    String domain = registerAudited();
     peers.dns.txt(domain, "v=spf1 ip4:192.0.2.10 bogus:x -all");
     JsonPath audit = audit(domain);
     assertThat(status(audit, "spf")).isEqualTo("fail");
@@ -107,7 +120,7 @@ class AuditTests {
 
   @Test
   void moreThanTenLookupsThroughIncludesFail_rfc7208section4_6_4() {
-    String domain = registerDomain();
+    String domain = registerAudited();
     StringBuilder record = new StringBuilder("v=spf1 ip4:192.0.2.10");
     for (int i = 0; i < 6; i++) {
       record.append(" include:i").append(i).append('.').append(domain);
@@ -124,7 +137,7 @@ class AuditTests {
 
   @Test
   void includeLoopIsFound() {
-    String domain = registerDomain();
+    String domain = registerAudited();
     peers.dns.txt(domain, "v=spf1 ip4:192.0.2.10 include:loop." + domain + " -all");
     peers.dns.txt("loop." + domain, "v=spf1 include:" + domain + " -all");
     assertThat(codes(audit(domain), "spf")).contains("spf_loop");
@@ -132,7 +145,7 @@ class AuditTests {
 
   @Test
   void plusAllAndPtrWarnButTheEgressIpStillPasses() {
-    String domain = registerDomain();
+    String domain = registerAudited();
     peers.dns.txt(domain, "v=spf1 ptr +all");
     JsonPath audit = audit(domain);
     assertThat(codes(audit, "spf")).contains("spf_permissive_all", "spf_ptr");
@@ -141,7 +154,7 @@ class AuditTests {
 
   @Test
   void anEgressIpNotAuthorizedFails() {
-    String domain = registerDomain();
+    String domain = registerAudited();
     peers.dns.txt(domain, "v=spf1 ip4:198.51.100.0/24 ~all");
     JsonPath audit = audit(domain);
     assertThat(codes(audit, "spf")).contains("spf_egress_not_authorized");
@@ -151,9 +164,9 @@ class AuditTests {
 
   @Test
   void missingSpfAndTwoSpfRecordsFail_rfc7208section4_5() {
-    String none = registerDomain();
+    String none = registerAudited();
     assertThat(codes(audit(none), "spf")).contains("spf_missing");
-    String two = registerDomain();
+    String two = registerAudited();
     peers.dns.txt(two, "v=spf1 -all");
     peers.dns.txt(two, "v=spf1 ip4:192.0.2.10 -all");
     assertThat(codes(audit(two), "spf")).contains("spf_multiple_records");
@@ -161,7 +174,7 @@ class AuditTests {
 
   @Test
   void aLongRecordWarns_rfc7208section3_4() {
-    String domain = registerDomain();
+    String domain = registerAudited();
     StringBuilder record = new StringBuilder("v=spf1 ip4:192.0.2.10");
     for (int i = 0; i < 30; i++) {
       record.append(" ip4:198.51.100.").append(i);
@@ -211,7 +224,7 @@ class AuditTests {
 
   @Test
   void dkimKeyPublishedAsWeHoldItPasses_andAMissingOrDifferentOneFails() throws Exception {
-    String domain = registerDomain();
+    String domain = registerAudited();
     peers.dns.zone(domain, goodZone(domain));
     String key = rsaPublicKey(2048);
     addKey(domain, "s1", "active", key);
@@ -223,7 +236,7 @@ class AuditTests {
     JsonPath wrong = audit(domain);
     assertThat(codes(wrong, "dkim")).contains("dkim_key_mismatch");
 
-    String other = registerDomain();
+    String other = registerAudited();
     addKey(other, "s1", "active", key);
     peers.dns.longTxt("s1._domainkey." + other, "v=DKIM1; k=rsa; p=" + key);
     JsonPath good = audit(other);
@@ -233,7 +246,7 @@ class AuditTests {
 
   @Test
   void weakAndTestingKeysWarn_rfc8301() throws Exception {
-    String domain = registerDomain();
+    String domain = registerAudited();
     String key = rsaPublicKey(1024);
     addKey(domain, "weak", "active", key);
     peers.dns.longTxt("weak._domainkey." + domain, "v=DKIM1; k=rsa; t=y; p=" + key);
@@ -244,7 +257,7 @@ class AuditTests {
 
   @Test
   void aPendingKeyBecomesActiveOncePublished_andRetiresTheOneItReplaces() throws Exception {
-    String domain = registerDomain();
+    String domain = registerAudited();
     String oldKey = rsaPublicKey(2048);
     String newKey = rsaPublicKey(2048);
     UUID old = addKey(domain, "old", "active", oldKey);
@@ -271,7 +284,7 @@ class AuditTests {
 
   @Test
   void dmarcPolicyNoneAndNoRuaWarn_rfc7489section6_3() {
-    String domain = registerDomain();
+    String domain = registerAudited();
     peers.dns.txt("_dmarc." + domain, "v=DMARC1; p=none");
     JsonPath audit = audit(domain);
     assertThat(codes(audit, "dmarc")).contains("dmarc_policy_none", "dmarc_no_rua");
@@ -293,11 +306,11 @@ class AuditTests {
 
   @Test
   void externalReportDestinationMustAuthorize_rfc7489section7_1() {
-    String domain = registerDomain();
+    String domain = registerAudited();
     peers.dns.txt("_dmarc." + domain, "v=DMARC1; p=reject; rua=mailto:r@reports.example.net");
     assertThat(codes(audit(domain), "dmarc")).contains("dmarc_external_report_unauthorized");
 
-    String authorized = registerDomain();
+    String authorized = registerAudited();
     peers.dns.txt("_dmarc." + authorized, "v=DMARC1; p=reject; rua=mailto:r@reports.example.net");
     peers.dns.txt(authorized + "._report._dmarc.reports.example.net", "v=DMARC1");
     JsonPath audit = audit(authorized);
@@ -307,23 +320,23 @@ class AuditTests {
 
   @Test
   void nullMxAndNoMxWarn_rfc7505() {
-    String nullMx = registerDomain();
+    String nullMx = registerAudited();
     peers.dns.mx(nullMx, 0, ".");
     JsonPath audit = audit(nullMx);
     assertThat(codes(audit, "mx")).containsExactly("mx_null");
     assertThat(status(audit, "mx")).isEqualTo("warn");
 
-    String none = registerDomain();
+    String none = registerAudited();
     assertThat(codes(audit(none), "mx")).containsExactly("mx_missing");
 
-    String dangling = registerDomain();
+    String dangling = registerAudited();
     peers.dns.mx(dangling, 10, "nowhere." + dangling);
     assertThat(codes(audit(dangling), "mx")).containsExactly("mx_host_unresolvable");
   }
 
   @Test
   void mtaStsRecordWithoutAFetchablePolicyFails_rfc8461section3_3() {
-    String domain = registerDomain();
+    String domain = registerAudited();
     peers.dns.txt("_mta-sts." + domain, "v=STSv1; id=20260101");
     peers.dns.a("mta-sts." + domain, "127.0.0.1");
     JsonPath audit = audit(domain);
@@ -366,7 +379,7 @@ class AuditTests {
   @Test
   void aCertificateForAnotherNameIsNotTrusted() {
     // the test certificate names only the two mta-sts hosts above
-    String domain = registerDomain();
+    String domain = registerAudited();
     peers.dns.txt("_mta-sts." + domain, "v=STSv1; id=1");
     peers.dns.a("mta-sts." + domain, "127.0.0.1");
     peers.policies.put(
@@ -377,7 +390,7 @@ class AuditTests {
 
   @Test
   void missingTlsRptWarns_rfc8460() {
-    String domain = registerDomain();
+    String domain = registerAudited();
     JsonPath audit = audit(domain);
     assertThat(codes(audit, "tls-rpt")).containsExactly("tls_rpt_missing");
     assertThat(status(audit, "tls-rpt")).isEqualTo("warn");
@@ -417,18 +430,80 @@ class AuditTests {
   }
 
   @Test
-  void historyKeepsAuditsPerDomain() {
-    String domain = registerDomain();
-    audit(domain);
-    audit(domain);
+  void historyKeepsTheLastNAuditsPerDomain() {
+    String domain = registerAudited();
+    for (int i = 0; i < AuditTestResource.HISTORY + 2; i++) {
+      audit(domain);
+    }
+    String latest = audit(domain).getString("checkedAt");
     assertThat(Db.count(pool, "select count(*) from domain_audit where domain = $1", domain))
-        .isGreaterThanOrEqualTo(2);
+        .isEqualTo(AuditTestResource.HISTORY);
+    admin()
+        .get("/v1/domains/" + domain + "/audit")
+        .then()
+        .statusCode(200)
+        .body("checkedAt", equalTo(latest));
+  }
+
+  @Test
+  void aChangeOfStatusIsCounted() {
+    String domain = registerAudited();
+    audit(domain); // fail: no SPF
+    peers.dns.zone(domain, goodZone(domain));
+    audit(domain); // warn
+    String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+    assertThat(metrics)
+        .containsPattern(
+            "postwire_audit_status_changes_total\\{from=\"fail\",to=\"warn\"\\} [1-9]");
+  }
+
+  @Test
+  void theJobAuditsEveryDomainOnlyWhenItHoldsTheAdvisoryLock() {
+    String domain = registerAudited();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                Db.count(pool, "select count(*) from domain_audit where domain = $1", domain) > 0);
+    String newer = "select count(*) from domain_audit where domain = $1 and id > $2";
+    long last =
+        Db.rows(pool, "select max(id) from domain_audit where domain = $1", domain)
+            .get(0)
+            .getLong(0);
+    // another replica holds the lock: this one skips the run
+    io.vertx.mutiny.sqlclient.SqlConnection other =
+        pool.getConnection().await().atMost(Duration.ofSeconds(10));
+    try {
+      other
+          .query("select pg_advisory_lock(" + AuditJob.LOCK_KEY + ")")
+          .execute()
+          .await()
+          .atMost(Duration.ofSeconds(10));
+      job.run().await().atMost(Duration.ofSeconds(60));
+      assertThat(Db.count(pool, newer, domain, last)).isZero();
+    } finally {
+      other
+          .query("select pg_advisory_unlock(" + AuditJob.LOCK_KEY + ")")
+          .execute()
+          .await()
+          .atMost(Duration.ofSeconds(10));
+      other.closeAndAwait();
+    }
+    job.run().await().atMost(Duration.ofSeconds(120));
+    assertThat(Db.count(pool, newer, domain, last)).isEqualTo(1);
+    // the lock is released after the run
+    assertThat(
+            Db.count(
+                pool,
+                "select count(*) from pg_locks where locktype = 'advisory' and objid = $1",
+                (int) (AuditJob.LOCK_KEY & 0xffffffffL)))
+        .isZero();
   }
 
   @Test
   void aScopedKeyReadsItsDomainsAuditButNotAnothers() {
-    String mine = registerDomain();
-    String theirs = registerDomain();
+    String mine = registerAudited();
+    String theirs = registerAudited();
     audit(mine);
     audit(theirs);
     String key = Api.scopedKey(mine);
@@ -444,7 +519,7 @@ class AuditTests {
   @Test
   void healthIsDownWhileAnyDomainFails_andItsDataMapsDomainsToStatus() {
     Db.exec(pool, "delete from domain_audit");
-    String good = registerDomain();
+    String good = registerAudited();
     peers.dns.zone(good, goodZone(good));
     await()
         .atMost(Duration.ofSeconds(20))
@@ -462,7 +537,7 @@ class AuditTests {
             equalTo("warn"));
     given().get("/q/health/well").then().statusCode(200);
 
-    String bad = registerDomain();
+    String bad = registerAudited();
     audit(bad);
     given()
         .get("/q/health/group/dns-auth")
@@ -482,7 +557,7 @@ class AuditTests {
 
   @Test
   void statusGaugeIsOneForTheCurrentStatus() {
-    String domain = registerDomain();
+    String domain = registerAudited();
     peers.dns.zone(domain, goodZone(domain));
     audit(domain);
     String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
@@ -493,7 +568,7 @@ class AuditTests {
 
   @Test
   void spfToolEvaluatesCheckHostAgainstTheZones_rfc7208section4() {
-    String domain = registerDomain();
+    String domain = registerAudited();
     peers.dns.txt(domain, "v=spf1 ip4:192.0.2.0/24 -all");
     admin()
         .body(Map.of("ip", "192.0.2.77", "sender", "bounce@" + domain, "helo", "mta." + domain))
