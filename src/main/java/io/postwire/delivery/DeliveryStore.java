@@ -139,7 +139,7 @@ public class DeliveryStore {
             "with s as (update message set signature = $2 where id = $1 and signature is null"
                 + " returning signature),"
                 + " e as (insert into event (message_id, type, detail)"
-                + " select $1, 'signed', $3::jsonb from s)"
+                + " select $1, 'signed', $3::text::jsonb from s)"
                 + " select coalesce((select signature from s),"
                 + " (select signature from message where id = $1)) as signature")
         .execute(Tuple.of(messageId, signature, "{}"))
@@ -205,7 +205,7 @@ public class DeliveryStore {
                 + " bounce_category = o.category, updated_at = now()"
                 + " from o where d.id = o.id and d.lease_owner = $1 returning d.id),"
                 + " e as (insert into event (message_id, recipient, type, detail)"
-                + " select * from unnest($11::uuid[], $12::text[], $13::text[], $14::jsonb[])),"
+                + " select m, r, t, d::jsonb from unnest($11::uuid[], $12::text[], $13::text[], $14::text[]) as x(m, r, t, d)),"
                 + " s as (insert into suppression (address, reason, detail)"
                 + " select a, 'hard_bounce', 'permanent failure' from unnest($15::text[]) a"
                 + " on conflict (address) do nothing)"

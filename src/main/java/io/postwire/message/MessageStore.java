@@ -30,7 +30,7 @@ public class MessageStore {
   private static final String ENQUEUE =
       "with m as (insert into message (id, api_key_id, domain, mail_from, from_header, subject,"
           + " message_id, content, tags, metadata, size_bytes, send_at, expires_at, created_at)"
-          + " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14)"
+          + " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb, $11, $12, $13, $14)"
           + " returning id),"
           + " d as (insert into delivery (message_id, recipient, recipient_domain, status,"
           + " next_attempt_at, updated_at)"
@@ -46,9 +46,23 @@ public class MessageStore {
           + "', '')";
 
   private final Pool pool;
+  private final com.fasterxml.jackson.databind.ObjectMapper mapper;
 
-  public MessageStore(Pool pool) {
+  public MessageStore(Pool pool, com.fasterxml.jackson.databind.ObjectMapper mapper) {
     this.pool = pool;
+    this.mapper = mapper;
+  }
+
+  /** A JSON column's text as a tree, so the API shows objects, not strings. */
+  private com.fasterxml.jackson.databind.JsonNode json(String text) {
+    if (text == null) {
+      return null;
+    }
+    try {
+      return mapper.readTree(text);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("Stored JSON is unreadable", e);
+    }
   }
 
   /** Everything one accepted message needs in the database. */
@@ -149,7 +163,7 @@ public class MessageStore {
                           row.getOffsetDateTime("created_at"),
                           row.getString("status"),
                           List.of(row.getArrayOfStrings("tags")),
-                          row.getString("metadata"),
+                          json(row.getString("metadata")),
                           row.getOffsetDateTime("send_at"),
                           row.getOffsetDateTime("expires_at"),
                           recipients,
@@ -205,7 +219,7 @@ public class MessageStore {
                         r.getString("type"),
                         r.getString("recipient"),
                         r.getOffsetDateTime("at"),
-                        r.getString("detail")));
+                        json(r.getString("detail"))));
               }
               return list;
             });

@@ -1,7 +1,7 @@
 package io.postwire.message;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.annotation.JsonRawValue;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.time.OffsetDateTime;
 import java.util.List;
 
@@ -36,7 +36,7 @@ public final class MessageViews {
       OffsetDateTime createdAt,
       String status,
       List<String> tags,
-      @JsonRawValue String metadata,
+      JsonNode metadata,
       OffsetDateTime sendAt,
       OffsetDateTime expiresAt,
       List<Recipient> recipients,
@@ -62,6 +62,5 @@ public final class MessageViews {
 
   /** Something that happened to a message. */
   @JsonInclude(JsonInclude.Include.ALWAYS)
-  public record Event(
-      String type, String recipient, OffsetDateTime at, @JsonRawValue String detail) {}
+  public record Event(String type, String recipient, OffsetDateTime at, JsonNode detail) {}
 }

@@ -77,7 +77,21 @@ class MessageResourceTests {
         .then()
         .body("from", equalTo("Sender <sender@" + domain + ">"))
         .body("subject", equalTo("Hello"))
-        .body("events.type", org.hamcrest.Matchers.hasItems("queued", "delivered"));
+        .body("events.type", org.hamcrest.Matchers.hasItems("queued", "delivered"))
+        .body("events.find { it.type == 'delivered' }.detail.sandbox", equalTo(true));
+  }
+
+  @Test
+  void keepsTagsAndMetadataAsSent() {
+    Map<String, Object> body = new HashMap<>(message(domain, "b@example.org"));
+    body.put("tags", List.of("welcome"));
+    body.put("metadata", Map.of("userId", "42"));
+    String id = admin().body(body).post("/v1/messages").then().statusCode(202).extract().path("id");
+    admin()
+        .get("/v1/messages/" + id)
+        .then()
+        .body("tags[0]", equalTo("welcome"))
+        .body("metadata.userId", equalTo("42"));
   }
 
   @Test
