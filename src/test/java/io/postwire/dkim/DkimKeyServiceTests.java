@@ -1,0 +1,191 @@
+package io.postwire.dkim;
+
+import static io.postwire.testing.Api.admin;
+import static io.postwire.testing.Api.uniqueDomain;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.postwire.testing.Db;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+/** DKIM keys of the service: sealed at rest, usable after a restart, never logged. */
+@QuarkusTest
+class DkimKeyServiceTests {
+
+  @Inject Pool pool;
+  @Inject io.micrometer.core.instrument.MeterRegistry registry;
+
+  @ConfigProperty(name = "postwire.dkim.master-key")
+  String masterKey;
+
+  static final byte[] MESSAGE =
+      ("From: a@%s\r\nTo: b@example.org\r\nSubject: s\r\nDate: Sun, 29 Nov 2026 10:00:00 +0000\r\n"
+              + "Message-ID: <1@x>\r\n\r\nbody\r\n")
+          .getBytes(StandardCharsets.US_ASCII);
+
+  String register(List<String> algorithms) {
+    String name = uniqueDomain();
+    admin()
+        .body(Map.of("name", name, "dkim", Map.of("algorithms", algorithms)))
+        .post("/v1/domains")
+        .then()
+        .statusCode(201);
+    return name;
+  }
+
+  @Test
+  void storesPrivateKeysSealedNeverInClear() {
+    String domain = register(List.of("rsa-sha256", "ed25519-sha256"));
+    List<Row> rows =
+        Db.rows(
+            pool,
+            "select selector, algorithm, private_key_sealed from dkim_key where domain = $1",
+            domain);
+    assertThat(rows).hasSize(2);
+    MasterKeyCipher cipher = new MasterKeyCipher(masterKey);
+    for (Row row : rows) {
+      byte[] sealed = row.getBuffer("private_key_sealed").getBytes();
+      byte[] pkcs8 =
+          cipher.open(sealed, MasterKeyCipher.associatedData(domain, row.getString("selector")));
+      PrivateKey key =
+          DkimKeys.decodePrivate(DkimAlgorithm.fromWireName(row.getString("algorithm")), pkcs8);
+      assertThat(key).isNotNull();
+      // neither the key bytes nor any 16-byte run of them appear in the stored column
+      assertThat(
+              indexOf(sealed, java.util.Arrays.copyOfRange(pkcs8, pkcs8.length - 16, pkcs8.length)))
+          .isEqualTo(-1);
+      assertThat(new String(sealed, StandardCharsets.ISO_8859_1))
+          .doesNotContain(Base64.getEncoder().encodeToString(pkcs8).substring(0, 40));
+    }
+  }
+
+  @Test
+  void keysSurviveARestart_aFreshServiceSignsWithTheStoredKey() throws Exception {
+    String domain = register(List.of("rsa-sha256"));
+    Map<String, String> records = new java.util.HashMap<>();
+    List<Map<String, Object>> keys =
+        admin().get("/v1/domains/" + domain).then().extract().path("dkimKeys");
+    @SuppressWarnings("unchecked")
+    Map<String, String> record = (Map<String, String>) keys.get(0).get("dnsRecord");
+    records.put(record.get("name"), record.get("value"));
+    // a new service instance, as after a restart: nothing in memory, only the database and the
+    // master key
+    DkimKeyService fresh =
+        new DkimKeyService(pool, () -> Optional.of(masterKey), new SimpleMeterRegistry());
+    byte[] message =
+        String.format(new String(MESSAGE, StandardCharsets.US_ASCII), domain)
+            .getBytes(StandardCharsets.US_ASCII);
+    String signature = fresh.sign(domain, message).await().atMost(Duration.ofSeconds(20));
+    assertThat(signature).startsWith("DKIM-Signature:").contains("d=" + domain);
+    byte[] signed =
+        (signature + new String(message, StandardCharsets.US_ASCII))
+            .getBytes(StandardCharsets.US_ASCII);
+    JdkimVerifier verifier = new JdkimVerifier(records);
+    assertThat(verifier.accepts(signed)).as(verifier.lastResults).isTrue();
+  }
+
+  @Test
+  void theLogHoldsNoPrivateKeyMaterial() throws Exception {
+    String domain = register(List.of("rsa-sha256", "ed25519-sha256"));
+    admin()
+        .body(Map.of("from", "a@" + domain, "to", List.of("b@example.org"), "text", "x"))
+        .post("/v1/messages")
+        .then()
+        .statusCode(202);
+    Thread.sleep(1500);
+    MasterKeyCipher cipher = new MasterKeyCipher(masterKey);
+    Path log = Path.of("target", "postwire-test.log");
+    assertThat(log).exists();
+    String text = Files.readString(log, StandardCharsets.ISO_8859_1);
+    assertThat(text).doesNotContain(masterKey);
+    for (Row row :
+        Db.rows(
+            pool, "select selector, private_key_sealed from dkim_key where domain = $1", domain)) {
+      byte[] pkcs8 =
+          cipher.open(
+              row.getBuffer("private_key_sealed").getBytes(),
+              MasterKeyCipher.associatedData(domain, row.getString("selector")));
+      String b64 = Base64.getEncoder().encodeToString(pkcs8);
+      assertThat(text).doesNotContain(b64.substring(b64.length() - 40));
+    }
+  }
+
+  @Test
+  void aMissingOrMalformedMasterKeyStopsTheStartWithAClearMessage() {
+    DkimKeyService missing = new DkimKeyService(pool, Optional::empty, new SimpleMeterRegistry());
+    assertThatThrownBy(() -> missing.checkMasterKey(null))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("POSTWIRE_DKIM_MASTER_KEY");
+    DkimKeyService malformed =
+        new DkimKeyService(pool, () -> Optional.of("c2hvcnQ="), new SimpleMeterRegistry());
+    assertThatThrownBy(() -> malformed.checkMasterKey(null))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("postwire.dkim.master-key")
+        .hasMessageNotContaining("c2hvcnQ=");
+  }
+
+  @Test
+  void rotationAddsAPendingKeyAndActivationRetiresTheOldOne() {
+    String domain = register(List.of("rsa-sha256"));
+    admin()
+        .body(Map.of("algorithm", "rsa-sha256"))
+        .post("/v1/domains/" + domain + "/dkim-keys")
+        .then()
+        .statusCode(201)
+        .body("status", org.hamcrest.Matchers.equalTo("pending"))
+        .body("dnsRecord.name", org.hamcrest.Matchers.endsWith("._domainkey." + domain));
+    admin()
+        .body(Map.of("algorithm", "rsa-sha256", "activate", true))
+        .post("/v1/domains/" + domain + "/dkim-keys")
+        .then()
+        .statusCode(201)
+        .body("status", org.hamcrest.Matchers.equalTo("active"));
+    assertThat(
+            Db.count(
+                pool,
+                "select count(*) from dkim_key where domain = $1 and status = 'retired'",
+                domain))
+        .isEqualTo(1);
+    assertThat(
+            Db.count(
+                pool,
+                "select count(*) from dkim_key where domain = $1 and status = 'active'",
+                domain))
+        .isEqualTo(1);
+    String scoped = io.postwire.testing.Api.scopedKey(domain);
+    io.postwire.testing.Api.as(scoped)
+        .body(Map.of("algorithm", "rsa-sha256"))
+        .post("/v1/domains/" + domain + "/dkim-keys")
+        .then()
+        .statusCode(403)
+        .body("code", org.hamcrest.Matchers.equalTo("forbidden"));
+  }
+
+  static int indexOf(byte[] data, byte[] pattern) {
+    outer:
+    for (int i = 0; i + pattern.length <= data.length; i++) {
+      for (int j = 0; j < pattern.length; j++) {
+        if (data[i + j] != pattern[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+}
