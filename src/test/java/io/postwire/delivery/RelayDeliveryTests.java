@@ -216,14 +216,7 @@ class RelayDeliveryTests {
             + domain
             + ">\nTo: bob@example.org\nSubject: raw\n\nhello raw\n";
     admin()
-        .body(
-            Map.of(
-                "mailFrom",
-                "bounce@" + domain,
-                "rcptTo",
-                List.of("bob@example.org"),
-                "raw",
-                Base64.getEncoder().encodeToString(raw.getBytes(StandardCharsets.US_ASCII))))
+        .body(io.postwire.testing.Api.rawMessage("bounce@" + domain, "bob@example.org", raw))
         .post("/v1/messages/raw")
         .then()
         .statusCode(202);

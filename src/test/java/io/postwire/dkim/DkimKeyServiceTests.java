@@ -65,10 +65,9 @@ class DkimKeyServiceTests {
       PrivateKey key =
           DkimKeys.decodePrivate(DkimAlgorithm.fromWireName(row.getString("algorithm")), pkcs8);
       assertThat(key).isNotNull();
-      // neither the key bytes nor any 16-byte run of them appear in the stored column
-      assertThat(
-              indexOf(sealed, java.util.Arrays.copyOfRange(pkcs8, pkcs8.length - 16, pkcs8.length)))
-          .isEqualTo(-1);
+      // the key's last 16 bytes (secret material) do not appear in the stored column
+      String tail = new String(pkcs8, pkcs8.length - 16, 16, StandardCharsets.ISO_8859_1);
+      assertThat(new String(sealed, StandardCharsets.ISO_8859_1)).doesNotContain(tail);
       assertThat(new String(sealed, StandardCharsets.ISO_8859_1))
           .doesNotContain(Base64.getEncoder().encodeToString(pkcs8).substring(0, 40));
     }
@@ -174,18 +173,5 @@ class DkimKeyServiceTests {
         .then()
         .statusCode(403)
         .body("code", org.hamcrest.Matchers.equalTo("forbidden"));
-  }
-
-  static int indexOf(byte[] data, byte[] pattern) {
-    outer:
-    for (int i = 0; i + pattern.length <= data.length; i++) {
-      for (int j = 0; j < pattern.length; j++) {
-        if (data[i + j] != pattern[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
   }
 }

@@ -439,14 +439,7 @@ class MessageResourceTests {
     String raw = "From: Raw <raw@" + domain + ">\nTo: bob@example.org\nSubject: raw\n\nhello\n";
     String id =
         admin()
-            .body(
-                Map.of(
-                    "mailFrom",
-                    "bounce@" + domain,
-                    "rcptTo",
-                    List.of("bob@example.org"),
-                    "raw",
-                    Base64.getEncoder().encodeToString(raw.getBytes(StandardCharsets.US_ASCII))))
+            .body(io.postwire.testing.Api.rawMessage("bounce@" + domain, "bob@example.org", raw))
             .post("/v1/messages/raw")
             .then()
             .statusCode(202)

@@ -61,6 +61,18 @@ public final class Api {
         "plain body");
   }
 
+  /** The body of {@code POST /v1/messages/raw} for an RFC 5322 text (LF line ends are fine). */
+  public static Map<String, Object> rawMessage(String mailFrom, String rcptTo, String rfc5322) {
+    return Map.of(
+        "mailFrom",
+        mailFrom,
+        "rcptTo",
+        List.of(rcptTo),
+        "raw",
+        java.util.Base64.getEncoder()
+            .encodeToString(rfc5322.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+  }
+
   public static Response send(Object body) {
     return admin().body(body).post("/v1/messages");
   }
