@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
-import java.util.List;
 
 /**
  * Reads request bodies ourselves (rather than letting the framework bind them) so that every
@@ -62,22 +61,10 @@ public class Json {
     }
     try {
       return mapper.treeToValue(node, type);
-    } catch (MismatchedInputException e) {
-      String field = pathPrefix + path(e);
-      throw new ApiException(
-          422,
-          "validation_failed",
-          "A field has the wrong type",
-          List.of(new Problem.FieldError(field.isEmpty() ? "$" : field, "has the wrong type")),
-          null);
     } catch (JsonProcessingException e) {
       String field = pathPrefix + path(e);
-      throw new ApiException(
-          422,
-          "validation_failed",
-          "A field is invalid",
-          List.of(new Problem.FieldError(field.isEmpty() ? "$" : field, "is invalid")),
-          null);
+      String problem = e instanceof MismatchedInputException ? "has the wrong type" : "is invalid";
+      throw ApiException.field("validation_failed", field.isEmpty() ? "$" : field, problem);
     }
   }
 
