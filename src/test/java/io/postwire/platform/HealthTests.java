@@ -28,6 +28,36 @@ class HealthTests {
   }
 
   @Test
+  void metricsCarryTheNamesOfApiMd() {
+    String domain = io.postwire.testing.Api.registerDomain();
+    String id =
+        io.postwire.testing.Api.send(io.postwire.testing.Api.message(domain, "m@example.org"))
+            .then()
+            .statusCode(202)
+            .extract()
+            .path("id");
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(10))
+        .until(
+            () ->
+                "delivered"
+                    .equals(
+                        io.postwire.testing.Api.admin()
+                            .get("/v1/messages/" + id)
+                            .then()
+                            .extract()
+                            .path("status")));
+    String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+    org.assertj.core.api.Assertions.assertThat(metrics)
+        .contains("postwire_messages_accepted_total")
+        .contains("postwire_deliveries_total{outcome=\"delivered\"")
+        .contains("postwire_queue_depth{state=\"due\"")
+        .contains("postwire_queue_depth{state=\"leased\"")
+        .contains("postwire_delivery_duration_seconds_bucket")
+        .contains("postwire_dkim_sign_duration_seconds");
+  }
+
+  @Test
   void metricsAndOpenApiAreServed() {
     given().get("/q/metrics").then().statusCode(200);
     given()
