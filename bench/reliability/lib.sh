@@ -53,7 +53,7 @@ start_sink() {
 start_service() {
   local port=$1 logfile=$2
   shift 2
-  env PORT="$port" \
+  env PORT="$port" QUARKUS_HTTP_HOST=127.0.0.1 \
     QUARKUS_DATASOURCE_REACTIVE_URL="postgresql://127.0.0.1:$PG_PORT/$DB" \
     QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASS" \
     POSTWIRE_API_BOOTSTRAP_KEY="$ADMIN_KEY" POSTWIRE_DKIM_MASTER_KEY="$MASTER_KEY" \
