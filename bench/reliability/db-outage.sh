@@ -34,10 +34,10 @@ LOAD=$!; PIDS+=($LOAD)
 sleep 5
 STOP=$(date +%s.%N)
 log "stopping PostgreSQL for $OUTAGE s"
-pg_ctlcluster --skip-systemctl-redirect 15 main stop -m fast
+pg_ctlcluster --skip-systemctl-redirect 15 "$PG_CLUSTER" stop -m fast
 sleep "$OUTAGE"
 START=$(date +%s.%N)
-pg_ctlcluster --skip-systemctl-redirect 15 main start
+pg_ctlcluster --skip-systemctl-redirect 15 "$PG_CLUSTER" start
 log "PostgreSQL started"
 wait $LOAD || true
 wait $PROBE || true

@@ -1,5 +1,5 @@
 # Shared helpers for the reliability scripts: loopback only, every wait bounded.
-# Needs: a JDK, curl, psql, the system PostgreSQL 15 cluster (pg_ctlcluster), Postfix's smtp-sink.
+# Needs: a JDK, curl, psql, PostgreSQL 15 (pg_createcluster / pg_ctlcluster; a cluster "reliability" on port 54329), Postfix's smtp-sink.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -7,7 +7,9 @@ WORK=${WORK:-/tmp/postwire-reliability}
 DB=${PW_DB:-postwire_rel}
 DB_USER=${PW_DB_USER:-postwire_rel}
 DB_PASS=${PW_DB_PASS:-postwire_rel}
-PG_PORT=${PG_PORT:-5432}
+# a cluster of our own, so stopping it (db-outage.sh) disturbs nobody else's database
+PG_CLUSTER=${PG_CLUSTER:-reliability}
+PG_PORT=${PG_PORT:-54329}
 SINK_PORT=${SINK_PORT:-2525}
 ADMIN_KEY=pw_reliability_admin_key_0123456789
 MASTER_KEY=cG9zdHdpcmUtZGV2LW1hc3Rlci1rZXktMzItYnl0ZXM=
@@ -25,7 +27,10 @@ trap cleanup EXIT
 pg() { su postgres -c "psql -qAt -p $PG_PORT $*"; }
 
 fresh_database() {
-  pg_ctlcluster --skip-systemctl-redirect 15 main start 2>/dev/null || true
+  if ! pg_lsclusters -h | awk '{print $2}' | grep -qx "$PG_CLUSTER"; then
+    pg_createcluster -p "$PG_PORT" 15 "$PG_CLUSTER" >/dev/null
+  fi
+  pg_ctlcluster --skip-systemctl-redirect 15 "$PG_CLUSTER" start 2>/dev/null || true
   for _ in $(seq 1 30); do pg -c "'select 1'" >/dev/null 2>&1 && break; sleep 1; done
   pg -c "\"drop database if exists $DB\""
   pg -c "\"do \\\$\\\$ begin if not exists (select from pg_roles where rolname='$DB_USER') then create role $DB_USER login password '$DB_PASS'; end if; end \\\$\\\$\""
@@ -43,10 +48,14 @@ package() {
 # start_sink <dump dir> [delay before answering DATA, seconds]
 start_sink() {
   rm -rf "$1" && mkdir -p "$1" && chown postfix "$1"
-  smtp-sink -u postfix -d "$1/%Y%m%d%H/%M." -w "${2:-0}" -m 500 "127.0.0.1:$SINK_PORT" 1000 &
+  local delay=()
+  # smtp-sink refuses -w 0
+  [ "${2:-0}" != 0 ] && delay=(-w "$2")
+  smtp-sink -u postfix -d "$1/%Y%m%d%H/%M." "${delay[@]}" -m 500 "127.0.0.1:$SINK_PORT" 1000 &
   PIDS+=($!)
   SINK_PID=$!
   sleep 0.5
+  kill -0 "$SINK_PID" 2>/dev/null || { log "smtp-sink did not start"; return 1; }
 }
 
 # start_service <http port> <log file> [extra env...]: sets SERVICE_PID
