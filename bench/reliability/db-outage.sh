@@ -41,7 +41,9 @@ pg_ctlcluster --skip-systemctl-redirect 15 "$PG_CLUSTER" start
 log "PostgreSQL started"
 wait $LOAD || true
 wait $PROBE || true
-ACCEPTED=$(grep -c ' 202 ' "$OUT" || true)
+# the status is the field after the request number in "RESULT <n> <status> <seconds>"
+status_of() { awk '{for(i=1;i<=NF;i++) if($i=="RESULT") print $(i+2)}' "$OUT"; }
+ACCEPTED=$(status_of | grep -cx 202 || true)
 for _ in $(seq 1 120); do
   read -r uniq total < <(sink_counts "$WORK/outage-sink" out)
   [ "$uniq" -ge "$ACCEPTED" ] && break
@@ -50,7 +52,8 @@ done
 read -r uniq total < <(sink_counts "$WORK/outage-sink" out)
 echo "status histogram:"; awk '{for(i=1;i<=NF;i++) if($i=="RESULT") print $(i+2)}' "$OUT" | sort | uniq -c
 echo "max request seconds: $(awk '{for(i=1;i<=NF;i++) if($i=="RESULT") print $(i+3)}' "$OUT" | sort -n | tail -1)"
-echo "503 without Retry-After: $(grep ' 503 ' "$OUT" | grep -vic 'retry-after' || true)"
+echo "503 without Retry-After: $(awk '{for(i=1;i<=NF;i++) if($i=="RESULT" && $(i+2)==503) print}' "$OUT" | grep -vic 'retry-after' || true)"
+echo "5xx other than 503: $(status_of | grep -c '^5' | awk -v t="$(status_of | grep -cx 503)" '{print $1-t}')"
 echo "503 not unavailable: $(grep -l '"status":503' "$WORK"/outage-body-*.json 2>/dev/null | xargs -r grep -L '"code":"unavailable"' | wc -l)"
 DOWN_AT=$(awk -v s="$STOP" '$1>s && $2!=200 {print $1-s; exit}' "$READY")
 UP_AFTER=$(awk -v s="$START" '$1>s && $2==200 {print $1-s; exit}' "$READY")
