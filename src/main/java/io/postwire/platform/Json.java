@@ -8,6 +8,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Reads request bodies ourselves (rather than letting the framework bind them) so that every
@@ -38,6 +42,11 @@ public class Json {
     if (body == null || body.length == 0) {
       throw new ApiException(400, "malformed_json", "The request body is empty");
     }
+    if (!isUtf8(body)) {
+      // RFC 8259 section 8.1: JSON exchanged between systems is UTF-8; the parser lets some
+      // ill-formed sequences (surrogates, overlong forms) through, which we would then store
+      throw new ApiException(400, "malformed_json", "The request body is not valid UTF-8");
+    }
     try {
       JsonNode node = mapper.readTree(body);
       if (node == null || node.isMissingNode()) {
@@ -48,6 +57,19 @@ public class Json {
       throw new ApiException(400, "malformed_json", "The request body is not valid JSON");
     } catch (IOException e) {
       throw new ApiException(400, "malformed_json", "The request body could not be read");
+    }
+  }
+
+  static boolean isUtf8(byte[] body) {
+    try {
+      StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(body));
+      return true;
+    } catch (CharacterCodingException e) {
+      return false;
     }
   }
 

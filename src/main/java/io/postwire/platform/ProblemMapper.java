@@ -77,8 +77,32 @@ public class ProblemMapper {
           Problem.of(503, "unavailable", "The database does not answer; retry later", List.of()),
           5);
     }
+    if (invalidValue(e)) {
+      return respond(
+          Problem.of(
+              422,
+              "validation_failed",
+              "A value contains characters that cannot be stored (such as NUL)",
+              List.of()),
+          null);
+    }
     LOG.error("Request failed", e);
     return respond(Problem.of(500, "internal", "Internal error", List.of()), null);
+  }
+
+  /**
+   * True when PostgreSQL refused a value the client sent (SQLSTATE class 22, data exception: a NUL
+   * in text, an unsupported escape in jsonb): the client's input, not our failure.
+   */
+  static boolean invalidValue(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof PgException pg
+          && pg.getSqlState() != null
+          && pg.getSqlState().startsWith("22")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** True when a failure means PostgreSQL cannot be reached (as opposed to a bug of ours). */
