@@ -81,12 +81,15 @@ psql_app() { PGPASSWORD=postwire psql -X -q -t -A -v ON_ERROR_STOP=1 -h 127.0.0.
 start_sink() {
   SINK_PORT="$(free_port)"
   SINK_OUT="$BENCH_DIR/sink.$SINK_PORT.out"
-  /usr/sbin/smtp-sink -c -u root "127.0.0.1:$SINK_PORT" 1000 >"$SINK_OUT" 2>&1 &
+  SINK_DUMP="$BENCH_DIR/sink.$SINK_PORT.dump"
+  # -D: every message appended to one file, so signatures can be counted afterwards
+  /usr/sbin/smtp-sink -c -u root -D "$SINK_DUMP" "127.0.0.1:$SINK_PORT" 1000 >"$SINK_OUT" 2>&1 &
   BENCH_PIDS+=($!)
   SINK_PID=$!
   for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$SINK_PORT") 2>/dev/null && break; sleep 0.1; done
   log "smtp-sink on 127.0.0.1:$SINK_PORT"
 }
+sink_signed() { grep -c '^DKIM-Signature:' "$SINK_DUMP" 2>/dev/null || true; }
 sink_count() {
   local last
   last="$(tr '\r' '\n' <"$SINK_OUT" | grep -o 'mesg=[0-9]*' | tail -1)"
@@ -160,3 +163,108 @@ create_domain() {
 
 # The load client (bench/LoadClient.java, single-file source launch, JDK 17 HttpClient).
 load_client() { java -XX:+UseSerialGC -Xmx256m "$BENCH_ROOT/bench/LoadClient.java" "$@"; }
+
+# A private Postfix instance (config, queue and data under $BENCH_DIR/postfix-*), smtpd on a free
+# loopback port, relayhost = the smtp-sink, no DNS, no chroot; the master runs in the foreground
+# as our child (postfix start-fg). $1 = optional milter socket (OpenDKIM).
+start_postfix() {
+  local milter="${1:-}"
+  POSTFIX_CONF="$BENCH_DIR/postfix-etc"
+  POSTFIX_PORT="$(free_port)"
+  rm -rf "$POSTFIX_CONF" "$BENCH_DIR/postfix-queue" "$BENCH_DIR/postfix-data"
+  mkdir -p "$POSTFIX_CONF" "$BENCH_DIR/postfix-data" "$BENCH_DIR/postfix-queue"
+  chown postfix "$BENCH_DIR/postfix-data"
+  cp /etc/postfix/dynamicmaps.cf "$POSTFIX_CONF/" 2>/dev/null || true
+  cp -r /etc/postfix/dynamicmaps.cf.d "$POSTFIX_CONF/" 2>/dev/null || true
+  cat >"$POSTFIX_CONF/main.cf" <<CF
+compatibility_level = 3.6
+queue_directory = $BENCH_DIR/postfix-queue
+data_directory = $BENCH_DIR/postfix-data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = postfix.bench.test
+mydestination =
+local_recipient_maps =
+alias_maps =
+alias_database =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject
+relayhost = [127.0.0.1]:$SINK_PORT
+disable_dns_lookups = yes
+smtp_dns_support_level = disabled
+smtp_tls_security_level = none
+smtpd_tls_security_level = none
+biff = no
+maillog_file = $BENCH_DIR/postfix.log
+maillog_file_prefixes = $BENCH_DIR
+default_destination_concurrency_limit = 20
+smtpd_milters = ${milter:+unix:$milter}
+milter_default_action = tempfail
+CF
+  # Debian's master.cf with chroot off (the queue directory is not a prepared chroot) and smtpd
+  # moved to 127.0.0.1:$POSTFIX_PORT; postlog added for maillog_file.
+  awk -v port="$POSTFIX_PORT" '
+    /^smtp[ \t]+inet/ { print "127.0.0.1:" port "  inet  n - n - - smtpd"; next }
+    /^[a-z0-9]/ && NF >= 8 { $5 = "n"; print; next }
+    { print }' /etc/postfix/master.cf >"$POSTFIX_CONF/master.cf"
+  grep -q '^postlog' "$POSTFIX_CONF/master.cf" ||
+    echo 'postlog   unix-dgram n  -       n       -       1       postlogd' >>"$POSTFIX_CONF/master.cf"
+  script -qec "postfix -c $POSTFIX_CONF check" /dev/null || { log "postfix check failed"; return 1; }
+  postfix -c "$POSTFIX_CONF" start-fg >"$BENCH_DIR/postfix-master.out" 2>&1 &
+  POSTFIX_PID=$!
+  BENCH_PIDS+=($POSTFIX_PID)
+  for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$POSTFIX_PORT") 2>/dev/null && break; sleep 0.1; done
+  log "Postfix on 127.0.0.1:$POSTFIX_PORT${milter:+ with milter $milter}"
+}
+stop_postfix() {
+  postfix -c "$POSTFIX_CONF" stop >/dev/null 2>&1 || true
+  for _ in $(seq 100); do kill -0 "$POSTFIX_PID" 2>/dev/null || break; sleep 0.1; done
+  kill "$POSTFIX_PID" 2>/dev/null || true
+  wait "$POSTFIX_PID" 2>/dev/null || true
+}
+
+# OpenDKIM in signing mode for bench.test (RSA-2048 key from opendkim-genkey), foreground child,
+# milter on a unix socket $OPENDKIM_SOCK.
+start_opendkim() {
+  local dir="$BENCH_DIR/opendkim"
+  mkdir -p "$dir"
+  opendkim-genkey -b 2048 -d bench.test -s bench -D "$dir"
+  OPENDKIM_SOCK="$dir/opendkim.sock"
+  cat >"$dir/opendkim.conf" <<CF
+Mode                    s
+Domain                  bench.test
+Selector                bench
+KeyFile                 $dir/bench.private
+Canonicalization        relaxed/relaxed
+SignatureAlgorithm      rsa-sha256
+Socket                  local:$OPENDKIM_SOCK
+UMask                   000
+Syslog                  no
+Background              no
+PidFile                 $dir/opendkim.pid
+RequireSafeKeys         no
+CF
+  chown -R postfix "$dir"
+  opendkim -f -x "$dir/opendkim.conf" -u postfix >"$dir/out.log" 2>&1 &
+  BENCH_PIDS+=($!)
+  OPENDKIM_PID=$!
+  for _ in $(seq 100); do [[ -S "$OPENDKIM_SOCK" ]] && break; sleep 0.1; done
+  [[ -S "$OPENDKIM_SOCK" ]] || { cat "$dir/out.log" >&2; log "opendkim did not start"; return 1; }
+  log "OpenDKIM milter on $OPENDKIM_SOCK"
+}
+
+# Posts $1 messages (batches of 100, 2 requests in flight) to the running service and waits until
+# the sink has counted them all (at most $2 s). Prints "<msg/s> <ms> <signed>"; the time runs from
+# the first POST until the sink's count reaches the target.
+postwire_deliver() {
+  local n="$1" limit="${2:-600}" base signed0 first end out batch=100
+  ((n < batch)) && batch="$n"
+  base="$(sink_count)"; signed0="$(sink_signed)"
+  out="$(load_client count "$APP_URL" "$BENCH_KEY" "$batch" "$n" 2)"
+  log "posted: $(echo "$out" | head -1)"
+  first="$(echo "$out" | sed -nE 's/.*first_post_ms=([0-9]+).*/\1/p')"
+  end="$(wait_sink $((base + n)) "$limit")"
+  echo "$(( n * 1000 / (end - first) )) $(( end - first )) $(( $(sink_signed) - signed0 ))"
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# End to end: N messages (1 KB, one recipient) posted to Postwire → DKIM rsa-sha256 (2048) →
+# relayed to smtp-sink on loopback; messages/s from the first POST until the sink counted N.
+# Then the same N messages of the same size pushed by smtp-source through a private Postfix to the
+# same sink, once plain and once with OpenDKIM (rsa-sha256, 2048) as a milter. Prints the ratios.
+# Usage: bench/e2e.sh [--smoke]    env: N (default 5000), SOURCE_SESSIONS (default 20)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+N="${N:-5000}"; SOURCE_SESSIONS="${SOURCE_SESSIONS:-20}"
+[[ "${1:-}" == "--smoke" ]] && N=100
+for p in /usr/sbin/smtp-sink /usr/sbin/smtp-source /usr/sbin/postfix /usr/sbin/opendkim; do
+  [[ -x "$p" ]] || { echo "$p missing (apt-get install postfix opendkim opendkim-tools)" >&2; exit 1; }
+done
+
+start_pg
+start_sink
+start_app POSTWIRE_DELIVERY_ENABLED=true
+create_domain
+log "warm-up: $((N / 5 + 1)) messages"
+postwire_deliver $((N / 5 + 1)) 600 >/dev/null
+read -r PW_RATE PW_MS PW_SIGNED < <(postwire_deliver "$N" 900)
+echo "RESULT e2e postwire: $N messages in $PW_MS ms = $PW_RATE msg/s ($PW_SIGNED DKIM-signed at the sink), load $(load_avg)"
+stop_app
+
+postfix_run() { # postfix_run LABEL [milter socket] → prints msg/s
+  start_postfix "${2:-}"
+  local base signed0 t0 end
+  base="$(sink_count)"; signed0="$(sink_signed)"
+  t0="$(now_ms)"
+  timeout 900 /usr/sbin/smtp-source -s "$SOURCE_SESSIONS" -m "$N" -l 1000 \
+    -f bench@bench.test -t rcpt@sink.test "127.0.0.1:$POSTFIX_PORT"
+  end="$(wait_sink $((base + N)) 900)"
+  echo "RESULT e2e $1: $N messages in $((end - t0)) ms = $((N * 1000 / (end - t0))) msg/s ($(( $(sink_signed) - signed0 )) DKIM-signed at the sink), load $(load_avg)" >&2
+  stop_postfix
+  echo $((N * 1000 / (end - t0)))
+}
+PF_RATE="$(postfix_run "postfix plain" 2>&1 >/dev/null | tee /dev/stderr | sed -nE 's/.*= ([0-9]+) msg\/s.*/\1/p')"
+start_opendkim
+PFD_RATE="$(postfix_run "postfix+opendkim" "$OPENDKIM_SOCK" 2>&1 >/dev/null | tee /dev/stderr | sed -nE 's/.*= ([0-9]+) msg\/s.*/\1/p')"
+awk -v a="$PW_RATE" -v b="$PFD_RATE" -v c="$PF_RATE" 'BEGIN {
+  printf "RESULT e2e ratio postwire / postfix+opendkim = %.2f (target >= 2)\n", a / b
+  printf "RESULT e2e ratio postwire / postfix plain    = %.2f (stretch >= 1)\n", a / c }'
