@@ -144,9 +144,9 @@ start_app() {
   log "service not ready within 60 s"
   return 1
 }
-stop_app() {
+stop_app() { # stop_app [seconds to wait for a clean exit, default 10]
   kill "$APP_PID" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq $((${1:-10} * 10))); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$APP_PID" 2>/dev/null || true
   wait "$APP_PID" 2>/dev/null || true
 }
