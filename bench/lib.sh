@@ -68,7 +68,7 @@ start_pg() {
   mkdir -p "$PG_DATA" && chown postgres "$PG_DATA"
   runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DATA" -U postgres -A trust >/dev/null
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w -t 60 \
-    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DATA -c max_connections=100 -c shared_buffers=256MB" \
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DATA -c max_connections=100 -c shared_buffers=256MB ${BENCH_PG_OPTS:-}" \
     start >/dev/null
   psql_admin -c "create role postwire login password 'postwire'" >/dev/null
   psql_admin -c "create database postwire owner postwire" >/dev/null
@@ -267,4 +267,18 @@ postwire_deliver() {
   first="$(echo "$out" | sed -nE 's/.*first_post_ms=([0-9]+).*/\1/p')"
   end="$(wait_sink $((base + n)) "$limit")"
   echo "$(( n * 1000 / (end - first) )) $(( end - first )) $(( $(sink_signed) - signed0 ))"
+}
+
+# CPU time (ms, user+system) used so far by a process, and by the PostgreSQL cluster (postmaster,
+# its live children, and the children it has reaped). On a shared machine the wall-clock rate
+# depends on what else runs; CPU per message does not, so the scripts print both.
+proc_cpu_ms() {
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%d", ($12 + $13) * 1000 / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+pg_cpu_ms() {
+  local pm total=0 c
+  pm="$(head -1 "$PG_DATA/postmaster.pid")"
+  total="$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%d", ($12 + $13 + $14 + $15) * 1000 / hz }' "/proc/$pm/stat")"
+  for c in $(pgrep -P "$pm"); do total=$((total + $(proc_cpu_ms "$c"))); done
+  echo "$total"
 }
