@@ -16,8 +16,9 @@ start_pg
 start_sink
 start_app POSTWIRE_DELIVERY_ENABLED=true
 create_domain
-log "warm-up: $((N / 5 + 1)) messages"
-postwire_deliver $((N / 5 + 1)) 600 >/dev/null
+WARM=$(( (N / 5 + 99) / 100 * 100 ))
+log "warm-up: $WARM messages"
+postwire_deliver "$WARM" 600 >/dev/null
 read -r PW_RATE PW_MS PW_SIGNED < <(postwire_deliver "$N" 900)
 echo "RESULT e2e postwire: $N messages in $PW_MS ms = $PW_RATE msg/s ($PW_SIGNED DKIM-signed at the sink), load $(load_avg)"
 stop_app

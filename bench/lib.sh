@@ -7,6 +7,8 @@
 #   BENCH_JAVA     java binary for the service (default: java on PATH)
 #   BENCH_JVM_OPTS JVM flags for the service (default: the README's -XX:MaxRAMPercentage=75 -XX:+UseSerialGC)
 #   PG_BIN         PostgreSQL server binaries (default: /usr/lib/postgresql/15/bin)
+#   BENCH_PG_OPTS  extra postgres -c options, e.g. "-c synchronous_commit=off" (default: none)
+#   BENCH_APP_ENV  extra NAME=VALUE settings for the service, e.g. POSTWIRE_DELIVERY_POLL_INTERVAL=50ms
 
 BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -123,7 +125,7 @@ start_app() {
     POSTWIRE_RELAY_STARTTLS=disabled POSTWIRE_DELIVERY_EHLO_NAME=bench.test \
     POSTWIRE_DNS_SERVERS=127.0.0.1:5353 POSTWIRE_AUDIT_INTERVAL=24h \
     QUARKUS_LOG_LEVEL="${BENCH_LOG_LEVEL:-WARN}" \
-    "$@" \
+    ${BENCH_APP_ENV:-} "$@" \
     "$BENCH_JAVA" $BENCH_JVM_OPTS ${BENCH_EXTRA_JVM_OPTS:-} -jar "$BENCH_JAR" \
     >"$BENCH_DIR/app.$APP_PORT.log" 2>&1 &
   APP_PID=$!
@@ -260,7 +262,7 @@ CF
 # the first POST until the sink's count reaches the target.
 postwire_deliver() {
   local n="$1" limit="${2:-600}" base signed0 first end out batch=100
-  ((n < batch)) && batch="$n"
+  ((n % batch == 0)) || batch=1 # every request carries the same number of messages
   base="$(sink_count)"; signed0="$(sink_signed)"
   out="$(load_client count "$APP_URL" "$BENCH_KEY" "$batch" "$n" 2)"
   log "posted: $(echo "$out" | head -1)"

@@ -12,8 +12,9 @@ start_pg
 start_sink
 start_app POSTWIRE_DELIVERY_ENABLED=true
 create_domain
-log "warm-up: $((N / 5 + 1)) messages"
-postwire_deliver $((N / 5 + 1)) 600 >/dev/null
+WARM=$(( (N / 5 + 99) / 100 * 100 ))
+log "warm-up: $WARM messages"
+postwire_deliver "$WARM" 600 >/dev/null
 read -r EMPTY_RATE EMPTY_MS _ < <(postwire_deliver "$N" 900)
 echo "RESULT queue empty: $N messages in $EMPTY_MS ms = $EMPTY_RATE msg/s, load $(load_avg)"
 
