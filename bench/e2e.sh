@@ -19,20 +19,26 @@ create_domain
 WARM=$(( (N / 5 + 99) / 100 * 100 ))
 log "warm-up: $WARM messages"
 postwire_deliver "$WARM" 600 >/dev/null
+cpu0=$(( $(proc_cpu_ms "$APP_PID") + $(pg_cpu_ms) ))
 read -r PW_RATE PW_MS PW_SIGNED < <(postwire_deliver "$N" 900)
-echo "RESULT e2e postwire: $N messages in $PW_MS ms = $PW_RATE msg/s ($PW_SIGNED DKIM-signed at the sink), load $(load_avg)"
+cpu1=$(( $(proc_cpu_ms "$APP_PID") + $(pg_cpu_ms) ))
+echo "RESULT e2e postwire: $N messages in $PW_MS ms = $PW_RATE msg/s ($PW_SIGNED DKIM-signed at the sink), CPU $(( (cpu1 - cpu0) * 1000 / N )) us/msg (service + PostgreSQL), load $(load_avg)"
 stop_app
 
+opendkim_cpu() { if [[ -n "${OPENDKIM_PID:-}" ]]; then tree_cpu_ms "$OPENDKIM_PID"; else echo 0; fi; }
 postfix_run() { # postfix_run LABEL [milter socket] → prints its RESULT line, sets RUN_RATE
   start_postfix "${2:-}"
   local base signed0 t0 end
   base="$(sink_count)"; signed0="$(sink_signed)"
+  local cpu0 cpu1
+  cpu0=$(( $(tree_cpu_ms "$POSTFIX_PID") + $(opendkim_cpu) ))
   t0="$(now_ms)"
   timeout 900 /usr/sbin/smtp-source -s "$SOURCE_SESSIONS" -m "$N" -l 1000 \
     -f bench@bench.test -t rcpt@sink.test "127.0.0.1:$POSTFIX_PORT"
   end="$(wait_sink $((base + N)) 900)"
   RUN_RATE=$((N * 1000 / (end - t0)))
-  echo "RESULT e2e $1: $N messages in $((end - t0)) ms = $RUN_RATE msg/s ($(( $(sink_signed) - signed0 )) DKIM-signed at the sink), load $(load_avg)"
+  cpu1=$(( $(tree_cpu_ms "$POSTFIX_PID") + $(opendkim_cpu) ))
+  echo "RESULT e2e $1: $N messages in $((end - t0)) ms = $RUN_RATE msg/s ($(( $(sink_signed) - signed0 )) DKIM-signed at the sink), CPU $(( (cpu1 - cpu0) * 1000 / N )) us/msg (Postfix${OPENDKIM_PID:+ + OpenDKIM}), load $(load_avg)"
   stop_postfix
 }
 postfix_run "postfix plain"; PF_RATE="$RUN_RATE"

@@ -284,3 +284,10 @@ pg_cpu_ms() {
   for c in $(pgrep -P "$pm"); do total=$((total + $(proc_cpu_ms "$c"))); done
   echo "$total"
 }
+# CPU ms of a process tree: the process (with the children it has reaped) and its live descendants.
+tree_cpu_ms() {
+  local total c
+  total="$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%d", ($12 + $13 + $14 + $15) * 1000 / hz }' "/proc/$1/stat" 2>/dev/null || echo 0)"
+  for c in $(pgrep -P "$1"); do total=$((total + $(tree_cpu_ms "$c"))); done
+  echo "$total"
+}
