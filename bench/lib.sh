@@ -17,6 +17,8 @@ BENCH_JAVA="${BENCH_JAVA:-java}"
 BENCH_JVM_OPTS="${BENCH_JVM_OPTS:--XX:MaxRAMPercentage=75 -XX:+UseSerialGC}"
 BENCH_KEY="pw_bench_bootstrap_key_0123456789"
 BENCH_PIDS=()
+# One master key per run: every start of the service must open the DKIM keys sealed by the first.
+BENCH_MASTER_KEY="${BENCH_MASTER_KEY:-$(openssl rand -base64 32)}"
 
 if [[ -z "${BENCH_DIR:-}" ]]; then
   BENCH_DIR="$(mktemp -d /tmp/postwire-bench.XXXXXX)"
@@ -120,7 +122,7 @@ start_app() {
     QUARKUS_DATASOURCE_REACTIVE_URL="postgresql://127.0.0.1:$PG_PORT/postwire" \
     QUARKUS_DATASOURCE_USERNAME=postwire QUARKUS_DATASOURCE_PASSWORD=postwire \
     POSTWIRE_API_BOOTSTRAP_KEY="$BENCH_KEY" \
-    POSTWIRE_DKIM_MASTER_KEY="${BENCH_MASTER_KEY:=$(openssl rand -base64 32)}" \
+    POSTWIRE_DKIM_MASTER_KEY="$BENCH_MASTER_KEY" \
     POSTWIRE_DELIVERY_MODE=relay POSTWIRE_RELAY_HOST=127.0.0.1 POSTWIRE_RELAY_PORT="${SINK_PORT:-1}" \
     POSTWIRE_RELAY_STARTTLS=disabled POSTWIRE_DELIVERY_EHLO_NAME=bench.test \
     POSTWIRE_DNS_SERVERS=127.0.0.1:5353 POSTWIRE_AUDIT_INTERVAL=24h \

@@ -3,7 +3,8 @@
 # -XX:ArchiveClassesAtExit then -XX:SharedArchiveFile), JDK 25 plain and JDK 25 AOT cache
 # (-XX:AOTCacheOutput then -XX:AOTCache). Then peak RSS under sustained load (enqueue + delivery to
 # smtp-sink) with the README's flags, and with -Xmx256m added.
-# Usage: bench/startup-memory.sh [--smoke]   env: REPEAT (default 3), LOAD_SECONDS (60), LOAD_RATE (300 msg/s)
+# Usage: bench/startup-memory.sh [--smoke]   env: REPEAT (default 3), LOAD_SECONDS (60), LOAD_RATE (300 msg/s),
+#        ONLY_LOAD=1 (only the two RSS-under-load runs)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 REPEAT="${REPEAT:-3}"; LOAD_SECONDS="${LOAD_SECONDS:-60}"; LOAD_RATE="${LOAD_RATE:-300}"
@@ -51,6 +52,7 @@ under_load() { # under_load EXTRA_OPTS: peak RSS while LOAD_RATE msg/s are poste
   echo "RESULT RSS under load ($BASE_OPTS $1): peak ${peak} MB, end $(rss_mb "$APP_PID") MB; load: $out; delivered meanwhile $delivered; load avg $(load_avg)"
   stop_app
 }
+if [[ -n "${ONLY_LOAD:-}" ]]; then under_load ""; under_load "-Xmx256m"; exit 0; fi
 measure "JDK 17 plain" java ""
 if [[ -n "$SMOKE" ]]; then under_load ""; exit 0; fi # the smoke run checks the two paths only
 train java "-XX:ArchiveClassesAtExit=$BENCH_DIR/app-17.jsa"
