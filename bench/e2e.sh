@@ -21,6 +21,7 @@ log "warm-up: $WARM messages"
 postwire_deliver "$WARM" 600 >/dev/null
 cpu0=$(( $(proc_cpu_ms "$APP_PID") + $(pg_cpu_ms) ))
 read -r PW_RATE PW_MS PW_SIGNED < <(postwire_deliver "$N" 900)
+[[ -n "${PW_RATE:-}" ]] || { log "Postwire did not deliver all $N messages"; exit 1; }
 cpu1=$(( $(proc_cpu_ms "$APP_PID") + $(pg_cpu_ms) ))
 echo "RESULT e2e postwire: $N messages in $PW_MS ms = $PW_RATE msg/s ($PW_SIGNED DKIM-signed at the sink), CPU $(( (cpu1 - cpu0) * 1000 / N )) us/msg (service + PostgreSQL), load $(load_avg)"
 stop_app

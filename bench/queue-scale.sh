@@ -16,6 +16,7 @@ WARM=$(( (N / 5 + 99) / 100 * 100 ))
 log "warm-up: $WARM messages"
 postwire_deliver "$WARM" 600 >/dev/null
 read -r EMPTY_RATE EMPTY_MS _ < <(postwire_deliver "$N" 900)
+[[ -n "${EMPTY_RATE:-}" ]] || { log "Postwire did not deliver all $N messages"; exit 1; }
 echo "RESULT queue empty: $N messages in $EMPTY_MS ms = $EMPTY_RATE msg/s, load $(load_avg)"
 
 log "inserting $ROWS deferred delivery rows"
@@ -32,5 +33,6 @@ analyze delivery;
 SQL
 log "inserted in $(( $(now_ms) - t0 )) ms; delivery rows: $(psql_app -c 'select count(*) from delivery')"
 read -r FULL_RATE FULL_MS _ < <(postwire_deliver "$N" 900)
+[[ -n "${FULL_RATE:-}" ]] || { log "Postwire did not deliver all $N messages"; exit 1; }
 echo "RESULT queue with $ROWS deferred rows: $N messages in $FULL_MS ms = $FULL_RATE msg/s, load $(load_avg)"
 awk -v a="$FULL_RATE" -v b="$EMPTY_RATE" 'BEGIN { printf "RESULT queue scale ratio = %.2f (target >= 0.90)\n", a / b }'
