@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Start-up time (exec → /q/health/ready = 200) and RSS after start: plain JVM 17, AppCDS (JDK 17,
+# -XX:ArchiveClassesAtExit then -XX:SharedArchiveFile), JDK 25 plain and JDK 25 AOT cache
+# (-XX:AOTCacheOutput then -XX:AOTCache). Then peak RSS under sustained load (enqueue + delivery to
+# smtp-sink) with the README's flags, and with -Xmx256m added.
+# Usage: bench/startup-memory.sh [--smoke]   env: REPEAT (default 3), LOAD_SECONDS (60), LOAD_RATE (300 msg/s),
+#        ONLY_LOAD=1 (only the two RSS-under-load runs)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+REPEAT="${REPEAT:-3}"; LOAD_SECONDS="${LOAD_SECONDS:-60}"; LOAD_RATE="${LOAD_RATE:-300}"
+JDK25="${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+SMOKE=""
+if [[ "${1:-}" == "--smoke" ]]; then SMOKE=1; REPEAT=1; LOAD_SECONDS=3; LOAD_RATE=20; fi
+BASE_OPTS="$BENCH_JVM_OPTS"
+
+start_pg
+start_sink
+ensure_jar
+
+measure() { # measure LABEL JAVA EXTRA_OPTS → REPEAT starts, prints each and the best
+  local label="$1" best=999999 all=""
+  for _ in $(seq "$REPEAT"); do
+    BENCH_JAVA="$2" BENCH_EXTRA_JVM_OPTS="$3" start_app
+    sleep 2
+    local rss; rss="$(rss_mb "$APP_PID")"
+    stop_app
+    all+="${APP_READY_MS}ms/${rss}MB "
+    ((APP_READY_MS < best)) && best="$APP_READY_MS"
+  done
+  echo "RESULT start-up $label: best ${best} ms to ready; each run ready/RSS-after-2s: $all; load $(load_avg)"
+}
+train() { # train JAVA OPTS: one start, a little traffic, clean stop (the archive is written at exit)
+  BENCH_JAVA="$1" BENCH_EXTRA_JVM_OPTS="$2" start_app
+  create_domain 2>/dev/null || true
+  load_client rate "$APP_URL" "$BENCH_KEY" 1 20 2 >/dev/null
+  stop_app 180 # JDK 25 assembles the AOT cache in a child JVM at exit
+}
+
+under_load() { # under_load EXTRA_OPTS: peak RSS while LOAD_RATE msg/s are posted and delivered
+  BENCH_EXTRA_JVM_OPTS="$1" start_app
+  create_domain 2>/dev/null || true
+  local peak=0 rss out sink0; sink0="$(sink_count)"
+  load_client rate "$APP_URL" "$BENCH_KEY" 1 "$LOAD_RATE" "$LOAD_SECONDS" >"$BENCH_DIR/load.out" &
+  local client=$!
+  BENCH_PIDS+=($client)
+  while kill -0 "$client" 2>/dev/null; do
+    rss="$(rss_mb "$APP_PID")"; ((rss > peak)) && peak="$rss"
+    sleep 0.5
+  done
+  out="$(head -1 "$BENCH_DIR/load.out")"
+  local delivered=$(( $(sink_count) - sink0 ))
+  echo "RESULT RSS under load ($BASE_OPTS $1): peak ${peak} MB, end $(rss_mb "$APP_PID") MB; load: $out; delivered meanwhile $delivered; load avg $(load_avg)"
+  stop_app
+}
+if [[ -n "${ONLY_LOAD:-}" ]]; then under_load ""; under_load "-Xmx256m"; exit 0; fi
+measure "JDK 17 plain" java ""
+if [[ -n "$SMOKE" ]]; then under_load ""; exit 0; fi # the smoke run checks the two paths only
+train java "-XX:ArchiveClassesAtExit=$BENCH_DIR/app-17.jsa"
+[[ -f "$BENCH_DIR/app-17.jsa" ]] || log "AppCDS archive was not written"
+measure "JDK 17 AppCDS" java "-XX:SharedArchiveFile=$BENCH_DIR/app-17.jsa -Xshare:auto"
+if [[ -x "$JDK25/bin/java" ]]; then
+  measure "JDK 25 plain" "$JDK25/bin/java" ""
+  train "$JDK25/bin/java" "-XX:AOTCacheOutput=$BENCH_DIR/app-25.aot"
+  [[ -f "$BENCH_DIR/app-25.aot" ]] || log "AOT cache was not written"
+  measure "JDK 25 AOT cache" "$JDK25/bin/java" "-XX:AOTCache=$BENCH_DIR/app-25.aot"
+else
+  log "no JDK 25 at $JDK25: skipping its rows"
+fi
+
+under_load ""
+under_load "-Xmx256m"
