@@ -122,12 +122,14 @@ public class DeliveryPipeline {
     Multi<Boolean> polled =
         Multi.createFrom().ticks().every(config.pollInterval()).map(tick -> Boolean.TRUE);
     // The one subscription: wake → claim what fits → deliver each group, at most `concurrency`.
+    // Wakes coalesce, but the last one is kept until there is demand for it: a wake that arrives
+    // while every slot is busy must still lead to a claim once a slot frees.
     subscription =
         Multi.createBy()
             .merging()
             .streams(notified, polled)
             .onOverflow()
-            .drop()
+            .dropPreviousItems()
             .onItem()
             .transformToMultiAndConcatenate(wake -> claimGroups())
             .onItem()
@@ -271,7 +273,16 @@ public class DeliveryPipeline {
     return store
         .message(group.messageId())
         .chain(message -> attempt(group, message))
-        .chain(result -> store.record(owner, result.outcomes(), result.events()))
+        .chain(
+            result ->
+                store
+                    .record(owner, result.outcomes(), result.events())
+                    // the SMTP side is done: keep trying to record it while we hold the lease,
+                    // or a database blip would send the message again
+                    .onFailure()
+                    .retry()
+                    .withBackOff(Duration.ofMillis(200), Duration.ofSeconds(2))
+                    .expireIn(config.lease().toMillis()))
         .onFailure()
         .invoke(
             e ->
