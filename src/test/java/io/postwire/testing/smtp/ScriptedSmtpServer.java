@@ -117,12 +117,21 @@ public final class ScriptedSmtpServer implements AutoCloseable {
 
   /** Starts a server on the given loopback address ({@code ::1} for IPv6) and an ephemeral port. */
   public static ScriptedSmtpServer start(InetAddress loopback) {
+    return start(loopback, 0);
+  }
+
+  /**
+   * Starts a server on the given loopback address and port (0 = ephemeral): several servers on
+   * 127.0.0.x sharing one port stand in for the MX hosts of a domain, all reached on the one SMTP
+   * port the client is configured with.
+   */
+  public static ScriptedSmtpServer start(InetAddress loopback, int port) {
     if (!loopback.isLoopbackAddress()) {
       throw new IllegalArgumentException("tests listen on loopback only: " + loopback);
     }
     try {
       ServerSocket socket = new ServerSocket();
-      socket.bind(new InetSocketAddress(loopback, 0), 200);
+      socket.bind(new InetSocketAddress(loopback, port), 200);
       return new ScriptedSmtpServer(socket);
     } catch (IOException e) {
       throw new IllegalStateException("cannot listen on " + loopback, e);

@@ -1,0 +1,313 @@
+package io.postwire.delivery;
+
+import static io.postwire.delivery.MxDeliveryResource.BACKUP;
+import static io.postwire.delivery.MxDeliveryResource.BUSY;
+import static io.postwire.delivery.MxDeliveryResource.EQUAL_A;
+import static io.postwire.delivery.MxDeliveryResource.EQUAL_B;
+import static io.postwire.delivery.MxDeliveryResource.MAIN;
+import static io.postwire.delivery.MxDeliveryResource.REFUSING;
+import static io.postwire.delivery.MxDeliveryResource.STALLED;
+import static io.postwire.delivery.MxDeliveryResource.UNTOUCHED;
+import static io.postwire.delivery.MxDeliveryResource.dns;
+import static io.postwire.delivery.MxDeliveryResource.server;
+import static io.postwire.testing.Api.admin;
+import static io.postwire.testing.Api.registerDomain;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.postwire.testing.smtp.ScriptedSmtpServer;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * MX mode end to end through the service (RFC 5321 §5.1, RFC 7505): submitted over REST, routed
+ * through our resolver to scripted MX hosts on loopback, outcomes read back over REST.
+ */
+@QuarkusTest
+@TestProfile(MxDeliveryTests.Mx.class)
+class MxDeliveryTests {
+
+  /** MX mode with the test resolver, scripted MX hosts, 1 s retries and 2 s SMTP timeouts. */
+  public static class Mx implements QuarkusTestProfile {
+    @Override
+    public List<TestResourceEntry> testResources() {
+      return List.of(new TestResourceEntry(MxDeliveryResource.class));
+    }
+  }
+
+  static String recipientDomain() {
+    return "r" + UUID.randomUUID().toString().substring(0, 8) + ".example.net";
+  }
+
+  static String send(String from, List<String> to, Map<String, Object> extra) {
+    Map<String, Object> body = new HashMap<>();
+    body.put("from", "sender@" + from);
+    body.put("to", to);
+    body.put("subject", "mx test");
+    body.put("text", "hello");
+    body.putAll(extra);
+    return admin().body(body).post("/v1/messages").then().statusCode(202).extract().path("id");
+  }
+
+  static Map<String, Object> message(String id) {
+    return admin().get("/v1/messages/" + id).then().statusCode(200).extract().jsonPath().get("$");
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> recipient(String id, String address) {
+    List<Map<String, Object>> recipients =
+        (List<Map<String, Object>>) message(id).get("recipients");
+    return recipients.stream()
+        .filter(r -> address.equals(r.get("address")))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  @SuppressWarnings("unchecked")
+  static List<Map<String, Object>> events(String id, String type) {
+    List<Map<String, Object>> events = (List<Map<String, Object>>) message(id).get("events");
+    return events.stream().filter(e -> type.equals(e.get("type"))).toList();
+  }
+
+  static Map<String, Object> awaitStatus(String id, String address, String... statuses) {
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> List.of(statuses).contains(recipient(id, address).get("status")));
+    return recipient(id, address);
+  }
+
+  static long receivedBy(String ip, String address) {
+    return server(ip).messages().stream().filter(m -> m.recipients().contains(address)).count();
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> lastResponse(Map<String, Object> recipient) {
+    return (Map<String, Object>) recipient.get("lastResponse");
+  }
+
+  @Test
+  void fallsBackToTheNextMxWhenTheFirstRefusesTheConnection() {
+    String from = registerDomain();
+    String to = recipientDomain();
+    dns.mx(to, 10, "mx1." + to).a("mx1." + to, REFUSING);
+    dns.mx(to, 20, "mx2." + to).a("mx2." + to, BACKUP);
+    String rcpt = "alice@" + to;
+    String id = send(from, List.of(rcpt), Map.of());
+    Map<String, Object> r = awaitStatus(id, rcpt, "delivered");
+    assertThat(receivedBy(BACKUP, rcpt)).isEqualTo(1);
+    assertThat(lastResponse(r).get("host")).isEqualTo("mx2." + to);
+    assertThat(lastResponse(r).get("code")).isEqualTo(250);
+  }
+
+  @Test
+  void spreadsMailOverMxHostsOfEqualPreference() {
+    String from = registerDomain();
+    String to = recipientDomain();
+    dns.mx(to, 10, "a." + to).a("a." + to, EQUAL_A);
+    dns.mx(to, 10, "b." + to).a("b." + to, EQUAL_B);
+    List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      ids.add(send(from, List.of("u" + i + "@" + to), Map.of()));
+    }
+    for (int i = 0; i < 16; i++) {
+      awaitStatus(ids.get(i), "u" + i + "@" + to, "delivered");
+    }
+    long onA = server(EQUAL_A).messages().stream().filter(m -> m.mailFrom().endsWith(from)).count();
+    long onB = server(EQUAL_B).messages().stream().filter(m -> m.mailFrom().endsWith(from)).count();
+    // RFC 5321 §5.1: random order among equal preferences; all 16 on one host has p = 2^-15
+    assertThat(onA + onB).isEqualTo(16);
+    assertThat(onA).isPositive();
+    assertThat(onB).isPositive();
+  }
+
+  @Test
+  void usesTheDomainItselfWhenItHasNoMxButAnAddress() {
+    String from = registerDomain();
+    String to = recipientDomain();
+    dns.a(to, BACKUP);
+    String rcpt = "implicit@" + to;
+    String id = send(from, List.of(rcpt), Map.of());
+    Map<String, Object> r = awaitStatus(id, rcpt, "delivered");
+    assertThat(receivedBy(BACKUP, rcpt)).isEqualTo(1);
+    assertThat(lastResponse(r).get("host")).isEqualTo(to);
+  }
+
+  @Test
+  void bouncesANullMxDomainWithoutConnecting() {
+    String from = registerDomain();
+    String to = recipientDomain();
+    // RFC 7505 §3: "MX 0 ." says no mail; the A record must not be taken as an implicit MX
+    dns.mx(to, 0, ".").a(to, UNTOUCHED);
+    String rcpt = "nobody@" + to;
+    String id = send(from, List.of(rcpt), Map.of());
+    Map<String, Object> r = awaitStatus(id, rcpt, "bounced");
+    assertThat(r.get("bounceCategory")).isEqualTo("bad_domain");
+    assertThat(r.get("lastResponse")).isNull();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> detail = (Map<String, Object>) events(id, "bounced").get(0).get("detail");
+    assertThat(detail.get("enhancedCode")).isEqualTo("5.1.10");
+    assertThat(server(UNTOUCHED).connectionsAccepted()).isZero();
+  }
+
+  @Test
+  void defersWhenTheMxHostDoesNotResolve() {
+    String from = registerDomain();
+    String to = recipientDomain();
+    dns.mx(to, 10, "ghost." + to);
+    String rcpt = "ghost@" + to;
+    String id = send(from, List.of(rcpt), Map.of());
+    Map<String, Object> r = awaitStatus(id, rcpt, "deferred");
+    assertThat(r.get("nextAttemptAt")).isNotNull();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> detail = (Map<String, Object>) events(id, "deferred").get(0).get("detail");
+    assertThat(detail.get("enhancedCode")).isEqualTo("4.4.4");
+  }
+
+  @Test
+  void recordsEachRecipientsOwnOutcomeInOneTransaction() {
+    String from = registerDomain();
+    String to = recipientDomain();
+    dns.mx(to, 10, "mx." + to).a("mx." + to, MAIN);
+    String ok = "ok@" + to;
+    String gone = "gone@" + to;
+    String busy = "busy@" + to;
+    String full = "full@" + to;
+    String quota = "quota@" + to;
+    String policy = "policy@" + to;
+    server(MAIN)
+        .rcpt(gone, "550 5.1.1 No such user")
+        .rcpt(busy, "450 4.2.1 Mailbox busy")
+        .rcpt(full, "452 4.2.2 Mailbox full")
+        .rcpt(quota, "552 5.2.2 Over quota")
+        .rcpt(policy, "550 5.7.1 Rejected by policy");
+    String id = send(from, List.of(ok, gone, busy, full, quota, policy), Map.of());
+    awaitStatus(id, ok, "delivered");
+    Map<String, Object> goneR = awaitStatus(id, gone, "bounced");
+    Map<String, Object> busyR = awaitStatus(id, busy, "deferred");
+    Map<String, Object> fullR = awaitStatus(id, full, "deferred");
+    Map<String, Object> quotaR = awaitStatus(id, quota, "bounced");
+    Map<String, Object> policyR = awaitStatus(id, policy, "bounced");
+
+    List<ScriptedSmtpServer.Received> received =
+        server(MAIN).messages().stream().filter(m -> m.recipients().contains(ok)).toList();
+    assertThat(received).hasSize(1);
+    assertThat(received.get(0).recipients()).containsExactly(ok);
+
+    assertThat(goneR.get("bounceCategory")).isEqualTo("invalid_recipient");
+    assertThat(lastResponse(goneR).get("code")).isEqualTo(550);
+    assertThat(lastResponse(goneR).get("enhancedCode")).isEqualTo("5.1.1");
+    admin().get("/v1/suppressions/" + gone).then().statusCode(200);
+
+    assertThat(busyR.get("nextAttemptAt")).isNotNull();
+    assertThat(lastResponse(busyR).get("code")).isEqualTo(450);
+    assertThat(fullR.get("nextAttemptAt")).isNotNull();
+    assertThat(lastResponse(fullR).get("code")).isEqualTo(452);
+
+    // 552 5.2.2: a full mailbox, not a dead address (RFC 3463 §3.3)
+    assertThat(quotaR.get("bounceCategory")).isEqualTo("quota");
+    admin().get("/v1/suppressions/" + quota).then().statusCode(404);
+    // RFC 3463 §3.8: a policy refusal says nothing about the address
+    assertThat(policyR.get("bounceCategory")).isEqualTo("policy");
+    admin().get("/v1/suppressions/" + policy).then().statusCode(404);
+  }
+
+  @Test
+  void honoursTheServersRetryHint() {
+    String from = registerDomain();
+    String to = recipientDomain();
+    dns.mx(to, 10, "mx." + to).a("mx." + to, MAIN);
+    String rcpt = "later@" + to;
+    server(MAIN).rcpt(rcpt, "451 4.7.1 Greylisted, try again in 10 minutes");
+    Instant before = Instant.now();
+    String id = send(from, List.of(rcpt), Map.of());
+    Map<String, Object> r = awaitStatus(id, rcpt, "deferred");
+    Instant next = Instant.parse((String) r.get("nextAttemptAt"));
+    assertThat(next).isAfterOrEqualTo(before.plus(Duration.ofMinutes(10)));
+  }
+
+  @Test
+  void expiresARecipientStillDeferredAtItsExpiry() {
+    String from = registerDomain();
+    String to = recipientDomain();
+    dns.mx(to, 10, "mx." + to).a("mx." + to, MAIN);
+    String rcpt = "never@" + to;
+    server(MAIN).rcpt(rcpt, "450 4.2.1 Try later");
+    String id =
+        send(
+            from,
+            List.of(rcpt),
+            Map.of("expiresAt", Instant.now().plus(Duration.ofSeconds(4)).toString()));
+    Map<String, Object> r = awaitStatus(id, rcpt, "expired");
+    assertThat(r.get("bounceCategory")).isEqualTo("expired");
+    assertThat(events(id, "attempt")).isNotEmpty();
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void recordsEveryAttemptWithItsConnectionDetails() {
+    String from = registerDomain();
+    String to = recipientDomain();
+    dns.mx(to, 10, "mx." + to).a("mx." + to, MAIN);
+    String rcpt = "twice@" + to;
+    server(MAIN).rcpt(rcpt, "450 4.2.1 Try later");
+    String id = send(from, List.of(rcpt), Map.of());
+    await().atMost(Duration.ofSeconds(20)).until(() -> events(id, "attempt").size() >= 2);
+    server(MAIN).rcpt(rcpt, "250 2.1.5 OK");
+    awaitStatus(id, rcpt, "delivered");
+    List<Map<String, Object>> attempts = events(id, "attempt");
+    assertThat(attempts.size()).isGreaterThanOrEqualTo(3);
+    for (Map<String, Object> attempt : attempts) {
+      Map<String, Object> d = (Map<String, Object>) attempt.get("detail");
+      assertThat(attempt.get("recipient")).isEqualTo(rcpt);
+      assertThat(d.get("host")).isEqualTo("mx." + to);
+      assertThat(d.get("ip")).isEqualTo(MAIN);
+      assertThat(d).containsKeys("tls", "code", "enhancedCode", "text", "durationMs");
+      assertThat(d.get("tls")).isEqualTo(false);
+      assertThat(((Number) d.get("durationMs")).longValue()).isGreaterThanOrEqualTo(0);
+    }
+    Map<String, Object> first = (Map<String, Object>) attempts.get(0).get("detail");
+    assertThat(first.get("code")).isEqualTo(450);
+    assertThat(first.get("enhancedCode")).isEqualTo("4.2.1");
+    assertThat(first.get("text")).asString().contains("Try later");
+    Map<String, Object> last =
+        (Map<String, Object>) attempts.get(attempts.size() - 1).get("detail");
+    assertThat(last.get("code")).isEqualTo(250);
+  }
+
+  @Test
+  void defersARecipientWhenTheServerStalls() {
+    String from = registerDomain();
+    String to = recipientDomain();
+    dns.mx(to, 10, "slow." + to).a("slow." + to, STALLED);
+    String rcpt = "stalled@" + to;
+    long started = System.nanoTime();
+    String id = send(from, List.of(rcpt), Map.of());
+    Map<String, Object> r = awaitStatus(id, rcpt, "deferred");
+    // the 2 s command timeout ends the attempt, not the server
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(15));
+    assertThat(r.get("nextAttemptAt")).isNotNull();
+    assertThat(receivedBy(STALLED, rcpt)).isZero();
+  }
+
+  @Test
+  void triesTheNextMxWhenTheFirstGreetsWith421() {
+    String from = registerDomain();
+    String to = recipientDomain();
+    dns.mx(to, 10, "busy." + to).a("busy." + to, BUSY);
+    dns.mx(to, 20, "backup." + to).a("backup." + to, BACKUP);
+    String rcpt = "greet@" + to;
+    String id = send(from, List.of(rcpt), Map.of());
+    Map<String, Object> r = awaitStatus(id, rcpt, "delivered");
+    assertThat(receivedBy(BACKUP, rcpt)).isEqualTo(1);
+    assertThat(lastResponse(r).get("host")).isEqualTo("backup." + to);
+  }
+}
