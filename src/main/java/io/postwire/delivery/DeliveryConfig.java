@@ -50,6 +50,20 @@ public interface DeliveryConfig {
   @WithDefault("60s")
   Duration idleTimeout();
 
+  /** How long an MX host that greeted with 421 is left alone (per replica). */
+  HostBackoffConfig hostBackoff();
+
+  /** Backoff of MX hosts after a 421, doubling per further 421, capped. */
+  interface HostBackoffConfig {
+    /** Wait after a host's first 421. */
+    @WithDefault("1m")
+    Duration initial();
+
+    /** Longest wait. */
+    @WithDefault("30m")
+    Duration max();
+  }
+
   /** The retry schedule for deferred recipients. */
   Retry retry();
 

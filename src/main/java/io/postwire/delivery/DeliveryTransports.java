@@ -115,7 +115,15 @@ public class DeliveryTransports {
       synchronized (this) {
         if (mxRouter == null) {
           direct = new DirectSmtpTransport(vertx.getDelegate(), options());
-          mxRouter = new MxRouter(dns.get(), direct, config.smtpPort());
+          mxRouter =
+              new MxRouter(
+                  dns.get(),
+                  direct,
+                  config.smtpPort(),
+                  new HostBackoff(
+                      config.hostBackoff().initial(),
+                      config.hostBackoff().max(),
+                      java.time.Clock.systemUTC()));
         }
         router = mxRouter;
       }

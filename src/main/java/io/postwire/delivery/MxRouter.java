@@ -21,7 +21,8 @@ import java.util.Map;
  * bounced at once with 5.1.10 and no connection. Addresses come from our resolver and we connect to
  * the IP, giving the host name for TLS. A host that cannot be reached, or greets with 4xx, hands
  * over to the next address and host; a failed opportunistic STARTTLS is retried once in plaintext
- * on the same address.
+ * on the same address. A host that said 421 is backed off ({@link HostBackoff}): skipped without a
+ * connection until its wait is over, so a delivery whose every MX is backed off is deferred.
  */
 public class MxRouter {
 
@@ -31,11 +32,13 @@ public class MxRouter {
   private final Dns dns;
   private final SmtpTransport transport;
   private final int port;
+  private final HostBackoff backoff;
 
-  public MxRouter(Dns dns, SmtpTransport transport, int port) {
+  public MxRouter(Dns dns, SmtpTransport transport, int port, HostBackoff backoff) {
     this.dns = dns;
     this.transport = transport;
     this.port = port;
+    this.backoff = backoff;
   }
 
   public Uni<SmtpResult> deliver(
@@ -124,6 +127,41 @@ public class MxRouter {
     String host = hosts.get(hostIndex).host();
     String ip = addresses.get(addressIndex).getHostAddress();
     tried.add(ip);
+    java.util.Optional<java.time.Duration> backedOff = backoff.remaining(ip);
+    if (backedOff.isPresent()) {
+      // Not connecting at all; should every host be backed off, the hint keeps the retry away
+      // until the first of them may be tried again.
+      long seconds = Math.max(1, backedOff.get().toSeconds());
+      SmtpResult skipped =
+          new SmtpResult(
+              host,
+              ip,
+              false,
+              replies(
+                  recipients,
+                  new SmtpReply(
+                      0,
+                      "4.4.5",
+                      "host "
+                          + host
+                          + " ["
+                          + ip
+                          + "] backed off after 421, try again in "
+                          + seconds
+                          + " seconds")),
+              0);
+      SmtpResult best = last != null && !backedOffResult(last) ? last : skipped;
+      return tryAddresses(
+          hosts,
+          hostIndex,
+          addresses,
+          addressIndex + 1,
+          tried,
+          mailFrom,
+          recipients,
+          message,
+          best);
+    }
     SmtpTransaction tx =
         new SmtpTransaction(
             host, ip, port, SmtpTransaction.TlsPolicy.OPPORTUNISTIC, mailFrom, recipients, message);
@@ -146,6 +184,11 @@ public class MxRouter {
             })
         .chain(
             result -> {
+              if (greetedWith421(result)) {
+                backoff.refused(ip);
+              } else if (!unreachable(result)) {
+                backoff.succeeded(ip);
+              }
               if (unreachable(result)) {
                 return tryAddresses(
                     hosts,
@@ -180,6 +223,27 @@ public class MxRouter {
       }
     }
     return first != null && (first.code() == 0 || first.code() == 421);
+  }
+
+  /** A 421 shared by every recipient before any took part: the host is closing on us. */
+  static boolean greetedWith421(SmtpResult result) {
+    if (!unreachable(result)) {
+      return false;
+    }
+    return result.recipients().values().iterator().next().code() == 421;
+  }
+
+  private static boolean backedOffResult(SmtpResult result) {
+    return result.durationMs() == 0
+        && result.recipients().values().stream().allMatch(r -> "4.4.5".equals(r.enhancedCode()));
+  }
+
+  private static Map<String, SmtpReply> replies(List<String> recipients, SmtpReply reply) {
+    Map<String, SmtpReply> replies = new LinkedHashMap<>();
+    for (String r : recipients) {
+      replies.put(r, reply);
+    }
+    return replies;
   }
 
   private static SmtpResult everyone(

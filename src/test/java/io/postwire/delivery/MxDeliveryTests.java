@@ -1,5 +1,6 @@
 package io.postwire.delivery;
 
+import static io.postwire.delivery.MxDeliveryResource.BACKED_OFF;
 import static io.postwire.delivery.MxDeliveryResource.BACKUP;
 import static io.postwire.delivery.MxDeliveryResource.BUSY;
 import static io.postwire.delivery.MxDeliveryResource.EQUAL_A;
@@ -309,5 +310,32 @@ class MxDeliveryTests {
     Map<String, Object> r = awaitStatus(id, rcpt, "delivered");
     assertThat(receivedBy(BACKUP, rcpt)).isEqualTo(1);
     assertThat(lastResponse(r).get("host")).isEqualTo("backup." + to);
+  }
+
+  @Test
+  void backsOffAHostThatGreetedWith421AndDefersWithoutConnecting() {
+    String from = registerDomain();
+    String to = recipientDomain();
+    dns.mx(to, 10, "closing." + to).a("closing." + to, BACKED_OFF);
+    String first = "first@" + to;
+    Instant before = Instant.now();
+    String firstId = send(from, List.of(first), Map.of());
+    Map<String, Object> r = awaitStatus(firstId, first, "deferred");
+    assertThat(server(BACKED_OFF).connectionsAccepted()).isEqualTo(1);
+    assertThat(lastResponse(r).get("code")).isEqualTo(421);
+
+    // every MX of the domain is backed off: deferred at once, no connection, retried after it
+    String second = "second@" + to;
+    String secondId = send(from, List.of(second), Map.of());
+    Map<String, Object> s = awaitStatus(secondId, second, "deferred");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> detail =
+        (Map<String, Object>) events(secondId, "deferred").get(0).get("detail");
+    assertThat(detail.get("enhancedCode")).isEqualTo("4.4.5");
+    assertThat(Instant.parse((String) s.get("nextAttemptAt")))
+        .isAfter(before.plus(Duration.ofSeconds(45)));
+    // the first recipient's 1 s retry schedule does not bring it back either
+    await().pollDelay(Duration.ofSeconds(3)).until(() -> true);
+    assertThat(server(BACKED_OFF).connectionsAccepted()).isEqualTo(1);
   }
 }
