@@ -123,7 +123,8 @@ public class DeliveryTransports {
                   new HostBackoff(
                       config.hostBackoff().initial(),
                       config.hostBackoff().max(),
-                      java.time.Clock.systemUTC()));
+                      java.time.Clock.systemUTC()),
+                  TrafficShaping.of(config.shaping(), config.idleTimeout()));
         }
         router = mxRouter;
       }
@@ -132,9 +133,16 @@ public class DeliveryTransports {
   }
 
   private SmtpClientOptions options() {
+    DeliveryConfig.Limits limits = config.shaping().defaults();
     SmtpClientOptions options =
         SmtpClientOptions.defaults(config.ehloName().orElse("localhost"))
-            .withIdleTimeout(config.idleTimeout());
+            .withIdleTimeout(limits.idleTimeout().orElse(config.idleTimeout()));
+    options =
+        options.withPool(
+            limits.maxConnections(),
+            options.maxQueuedPerHost(),
+            limits.maxMessagesPerConnection(),
+            config.shaping().maxPools());
     return config.commandTimeout().map(options::withTimeouts).orElse(options);
   }
 

@@ -1,5 +1,6 @@
 package io.postwire.delivery;
 
+import io.postwire.delivery.smtp.HostLimits;
 import io.postwire.delivery.smtp.SmtpReply;
 import io.postwire.delivery.smtp.SmtpResult;
 import io.postwire.delivery.smtp.SmtpTransaction;
@@ -33,12 +34,15 @@ public class MxRouter {
   private final SmtpTransport transport;
   private final int port;
   private final HostBackoff backoff;
+  private final TrafficShaping shaping;
 
-  public MxRouter(Dns dns, SmtpTransport transport, int port, HostBackoff backoff) {
+  public MxRouter(
+      Dns dns, SmtpTransport transport, int port, HostBackoff backoff, TrafficShaping shaping) {
     this.dns = dns;
     this.transport = transport;
     this.port = port;
     this.backoff = backoff;
+    this.shaping = shaping;
   }
 
   public Uni<SmtpResult> deliver(
@@ -66,7 +70,13 @@ public class MxRouter {
                             true));
               }
               return tryHosts(
-                  mx.hosts(), 0, new ArrayList<>(), mailFrom, recipients, message, null);
+                  new Route(domain, mx.hosts()),
+                  0,
+                  new ArrayList<>(),
+                  mailFrom,
+                  recipients,
+                  message,
+                  null);
             })
         .onFailure(DnsTemporaryException.class)
         .recoverWithItem(
@@ -78,8 +88,19 @@ public class MxRouter {
                     false));
   }
 
+  /** The destination domain and its exchangers in the order they are tried. */
+  private record Route(String domain, List<MxHost> list) {
+    MxHost get(int i) {
+      return list.get(i);
+    }
+
+    int size() {
+      return list.size();
+    }
+  }
+
   private Uni<SmtpResult> tryHosts(
-      List<MxHost> hosts,
+      Route hosts,
       int index,
       List<String> tried,
       String mailFrom,
@@ -112,7 +133,7 @@ public class MxRouter {
   }
 
   private Uni<SmtpResult> tryAddresses(
-      List<MxHost> hosts,
+      Route hosts,
       int hostIndex,
       List<InetAddress> addresses,
       int addressIndex,
@@ -165,8 +186,9 @@ public class MxRouter {
     SmtpTransaction tx =
         new SmtpTransaction(
             host, ip, port, SmtpTransaction.TlsPolicy.OPPORTUNISTIC, mailFrom, recipients, message);
+    HostLimits limits = shaping.limits(hosts.domain(), host);
     return transport
-        .send(tx)
+        .send(tx, limits)
         .chain(
             result -> {
               if (result.tlsFailed()) {
@@ -178,7 +200,8 @@ public class MxRouter {
                         SmtpTransaction.TlsPolicy.NONE,
                         mailFrom,
                         recipients,
-                        message));
+                        message),
+                    limits);
               }
               return Uni.createFrom().item(result);
             })

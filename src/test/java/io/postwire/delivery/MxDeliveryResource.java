@@ -27,6 +27,13 @@ public class MxDeliveryResource implements QuarkusTestResourceLifecycleManager {
   public static final String EQUAL_B = "127.0.0.7";
   public static final String UNTOUCHED = "127.0.0.8";
   public static final String BACKED_OFF = "127.0.0.9";
+  public static final String SHAPED = "127.0.0.10";
+  public static final String RATED = "127.0.0.11";
+
+  /** Recipient domains under these suffixes get the shaping rules of the profile. */
+  public static final String SHAPED_SUFFIX = ".shaped.example.net";
+
+  public static final String RATED_SUFFIX = ".rated.example.net";
 
   public static volatile TestDnsServer dns;
   public static final Map<String, ScriptedSmtpServer> servers = new ConcurrentHashMap<>();
@@ -43,7 +50,9 @@ public class MxDeliveryResource implements QuarkusTestResourceLifecycleManager {
     servers.put(MAIN, main);
     int port = main.port();
     for (String ip :
-        new String[] {BACKUP, BUSY, STALLED, EQUAL_A, EQUAL_B, UNTOUCHED, BACKED_OFF}) {
+        new String[] {
+          BACKUP, BUSY, STALLED, EQUAL_A, EQUAL_B, UNTOUCHED, BACKED_OFF, SHAPED, RATED
+        }) {
       servers.put(ip, ScriptedSmtpServer.start(loopback(ip), port));
     }
     server(BUSY)
@@ -58,7 +67,12 @@ public class MxDeliveryResource implements QuarkusTestResourceLifecycleManager {
         Map.entry("postwire.delivery.retry.initial", "1s"),
         Map.entry("postwire.delivery.command-timeout", "2s"),
         Map.entry("postwire.delivery.poll-interval", "300ms"),
-        Map.entry("postwire.delivery.shutdown-grace", "3s"));
+        Map.entry("postwire.delivery.shutdown-grace", "3s"),
+        Map.entry("postwire.delivery.shaping.rules[0].pattern", "*" + SHAPED_SUFFIX),
+        Map.entry("postwire.delivery.shaping.rules[0].max-connections", "2"),
+        Map.entry("postwire.delivery.shaping.rules[0].max-messages-per-connection", "3"),
+        Map.entry("postwire.delivery.shaping.rules[1].pattern", "*" + RATED_SUFFIX),
+        Map.entry("postwire.delivery.shaping.rules[1].rate-per-minute", "2"));
   }
 
   static InetAddress loopback(String ip) {

@@ -6,7 +6,11 @@ import static io.postwire.delivery.MxDeliveryResource.BUSY;
 import static io.postwire.delivery.MxDeliveryResource.EQUAL_A;
 import static io.postwire.delivery.MxDeliveryResource.EQUAL_B;
 import static io.postwire.delivery.MxDeliveryResource.MAIN;
+import static io.postwire.delivery.MxDeliveryResource.RATED;
+import static io.postwire.delivery.MxDeliveryResource.RATED_SUFFIX;
 import static io.postwire.delivery.MxDeliveryResource.REFUSING;
+import static io.postwire.delivery.MxDeliveryResource.SHAPED;
+import static io.postwire.delivery.MxDeliveryResource.SHAPED_SUFFIX;
 import static io.postwire.delivery.MxDeliveryResource.STALLED;
 import static io.postwire.delivery.MxDeliveryResource.UNTOUCHED;
 import static io.postwire.delivery.MxDeliveryResource.dns;
@@ -16,16 +20,20 @@ import static io.postwire.testing.Api.registerDomain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.postwire.testing.Db;
 import io.postwire.testing.smtp.ScriptedSmtpServer;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.vertx.mutiny.sqlclient.Pool;
+import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -48,6 +56,24 @@ class MxDeliveryTests {
     return "r" + UUID.randomUUID().toString().substring(0, 8) + ".example.net";
   }
 
+  @Inject Pool pool;
+
+  /** Messages this class sent; their unfinished rows must not outlive it (the queue is shared). */
+  static final List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  @AfterEach
+  void finishWhatIsLeft() {
+    if (!sent.isEmpty()) {
+      Db.exec(
+          pool,
+          "update delivery set status = 'failed', next_attempt_at = null, lease_owner = null"
+              + " where status in ('queued', 'deferred')"
+              + " and message_id::text = any(string_to_array($1, ','))",
+          String.join(",", sent));
+      sent.clear();
+    }
+  }
+
   static String send(String from, List<String> to, Map<String, Object> extra) {
     Map<String, Object> body = new HashMap<>();
     body.put("from", "sender@" + from);
@@ -55,7 +81,9 @@ class MxDeliveryTests {
     body.put("subject", "mx test");
     body.put("text", "hello");
     body.putAll(extra);
-    return admin().body(body).post("/v1/messages").then().statusCode(202).extract().path("id");
+    String id = admin().body(body).post("/v1/messages").then().statusCode(202).extract().path("id");
+    sent.add(id);
+    return id;
   }
 
   static Map<String, Object> message(String id) {
@@ -337,5 +365,67 @@ class MxDeliveryTests {
     // the first recipient's 1 s retry schedule does not bring it back either
     await().pollDelay(Duration.ofSeconds(3)).until(() -> true);
     assertThat(server(BACKED_OFF).connectionsAccepted()).isEqualTo(1);
+  }
+
+  @Test
+  void neverOpensMoreConnectionsToAHostThanItsRuleAllows() {
+    String from = registerDomain();
+    String to = "d" + UUID.randomUUID().toString().substring(0, 8) + SHAPED_SUFFIX;
+    dns.mx(to, 10, "mx." + to).a("mx." + to, SHAPED);
+    server(SHAPED).slowDataEnd(Duration.ofMillis(300));
+    List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      ids.add(send(from, List.of("s" + i + "@" + to), Map.of()));
+    }
+    for (int i = 0; i < 12; i++) {
+      awaitStatus(ids.get(i), "s" + i + "@" + to, "delivered");
+    }
+    // the rule for *.shaped.example.net: 2 connections, 3 messages per connection
+    assertThat(server(SHAPED).maxOpenConnections()).isEqualTo(2);
+    Map<Integer, Long> perConnection =
+        server(SHAPED).messages().stream()
+            .collect(
+                java.util.stream.Collectors.groupingBy(
+                    ScriptedSmtpServer.Received::connection,
+                    java.util.stream.Collectors.counting()));
+    assertThat(perConnection.values()).allMatch(n -> n <= 3);
+    assertThat(perConnection.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(12);
+  }
+
+  @Test
+  void defersWhatExceedsAHostsRatePerMinute() {
+    String from = registerDomain();
+    String to = "d" + UUID.randomUUID().toString().substring(0, 8) + RATED_SUFFIX;
+    dns.mx(to, 10, "mx." + to).a("mx." + to, RATED);
+    Instant before = Instant.now();
+    List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      ids.add(send(from, List.of("q" + i + "@" + to), Map.of()));
+    }
+    // 2 per minute: two go at once, a third waits its turn (30 s), a fourth is deferred
+    await().atMost(Duration.ofSeconds(15)).until(() -> server(RATED).messages().size() == 2);
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .until(
+            () -> {
+              for (int i = 0; i < 4; i++) {
+                if ("deferred".equals(recipient(ids.get(i), "q" + i + "@" + to).get("status"))) {
+                  return true;
+                }
+              }
+              return false;
+            });
+    for (int i = 0; i < 4; i++) {
+      Map<String, Object> r = recipient(ids.get(i), "q" + i + "@" + to);
+      if ("deferred".equals(r.get("status"))) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> detail =
+            (Map<String, Object>) events(ids.get(i), "deferred").get(0).get("detail");
+        assertThat(detail.get("text")).asString().contains("rate limit");
+        assertThat(Instant.parse((String) r.get("nextAttemptAt")))
+            .isAfter(before.plus(Duration.ofSeconds(30)));
+      }
+    }
+    assertThat(server(RATED).messages()).hasSize(2);
   }
 }
