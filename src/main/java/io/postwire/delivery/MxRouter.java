@@ -7,6 +7,7 @@ import io.postwire.delivery.smtp.SmtpTransaction;
 import io.postwire.delivery.smtp.SmtpTransport;
 import io.postwire.dns.Dns;
 import io.postwire.dns.DnsTemporaryException;
+import io.postwire.dns.MtaStsPolicy;
 import io.postwire.dns.MxHost;
 import io.postwire.dns.MxResult;
 import io.smallrye.mutiny.Uni;
@@ -23,9 +24,13 @@ import java.util.Map;
  * the IP, giving the host name for TLS. A host that cannot be reached, or greets with 4xx, hands
  * over to the next address and host; a failed opportunistic STARTTLS is retried once in plaintext
  * on the same address. A host that said 421 is backed off ({@link HostBackoff}): skipped without a
- * connection until its wait is over, so a delivery whose every MX is backed off is deferred.
+ * connection until its wait is over, so a delivery whose every MX is backed off is deferred. An
+ * enforced MTA-STS policy (RFC 8461) limits the hosts to those it names and requires verified TLS.
  */
 public class MxRouter {
+
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(MxRouter.class);
 
   /** At most this many addresses are tried in one attempt, so a long MX list cannot stall it. */
   static final int MAX_ADDRESSES = 6;
@@ -35,14 +40,24 @@ public class MxRouter {
   private final int port;
   private final HostBackoff backoff;
   private final TrafficShaping shaping;
+  private final MtaStsPolicies mtaSts;
 
+  /**
+   * @param mtaSts the recipient domains' MTA-STS policies, or {@code null} to ignore MTA-STS
+   */
   public MxRouter(
-      Dns dns, SmtpTransport transport, int port, HostBackoff backoff, TrafficShaping shaping) {
+      Dns dns,
+      SmtpTransport transport,
+      int port,
+      HostBackoff backoff,
+      TrafficShaping shaping,
+      MtaStsPolicies mtaSts) {
     this.dns = dns;
     this.transport = transport;
     this.port = port;
     this.backoff = backoff;
     this.shaping = shaping;
+    this.mtaSts = mtaSts;
   }
 
   public Uni<SmtpResult> deliver(
@@ -69,14 +84,9 @@ public class MxRouter {
                             new SmtpReply(0, "5.1.10", "the domain cannot receive mail"),
                             true));
               }
-              return tryHosts(
-                  new Route(domain, mx.hosts()),
-                  0,
-                  new ArrayList<>(),
-                  mailFrom,
-                  recipients,
-                  message,
-                  null);
+              Uni<MtaStsPolicy> policy =
+                  mtaSts == null ? Uni.createFrom().nullItem() : mtaSts.policy(domain);
+              return policy.chain(p -> route(domain, mx.hosts(), p, mailFrom, recipients, message));
             })
         .onFailure(DnsTemporaryException.class)
         .recoverWithItem(
@@ -88,8 +98,63 @@ public class MxRouter {
                     false));
   }
 
-  /** The destination domain and its exchangers in the order they are tried. */
-  private record Route(String domain, List<MxHost> list) {
+  /**
+   * RFC 8461 §4.1, §5: under an enforced policy only MX hosts matching it are used, and only over
+   * TLS with a certificate valid for the MX name; in testing mode a mismatch is reported and the
+   * mail goes as usual.
+   */
+  private Uni<SmtpResult> route(
+      String domain,
+      List<MxHost> hosts,
+      MtaStsPolicy policy,
+      String mailFrom,
+      List<String> recipients,
+      byte[] message) {
+    boolean enforce = policy != null && policy.mode() == MtaStsPolicy.Mode.ENFORCE;
+    List<MxHost> usable = hosts;
+    if (policy != null && policy.mode() != MtaStsPolicy.Mode.NONE) {
+      List<MxHost> matching = hosts.stream().filter(h -> policy.matches(h.host())).toList();
+      if (matching.size() < hosts.size()) {
+        LOG.infof(
+            "MTA-STS (%s) of %s: MX hosts %s do not match its mx patterns %s",
+            policy.mode().name().toLowerCase(java.util.Locale.ROOT),
+            domain,
+            hosts.stream().filter(h -> !policy.matches(h.host())).map(MxHost::host).toList(),
+            policy.mx());
+      }
+      if (enforce) {
+        usable = matching;
+      }
+    }
+    if (usable.isEmpty()) {
+      return Uni.createFrom()
+          .item(
+              everyone(
+                  domain,
+                  recipients,
+                  new SmtpReply(
+                      0,
+                      "4.7.5",
+                      "no MX host of "
+                          + domain
+                          + " matches its enforced MTA-STS policy (RFC 8461 §4.1)"),
+                  false));
+    }
+    return tryHosts(
+        new Route(domain, usable, enforce),
+        0,
+        new ArrayList<>(),
+        mailFrom,
+        recipients,
+        message,
+        null);
+  }
+
+  /**
+   * The destination domain and its exchangers in the order they are tried; {@code verified} when an
+   * enforced MTA-STS policy requires a verified certificate.
+   */
+  private record Route(String domain, List<MxHost> list, boolean verified) {
     MxHost get(int i) {
       return list.get(i);
     }
@@ -185,13 +250,21 @@ public class MxRouter {
     }
     SmtpTransaction tx =
         new SmtpTransaction(
-            host, ip, port, SmtpTransaction.TlsPolicy.OPPORTUNISTIC, mailFrom, recipients, message);
+            host,
+            ip,
+            port,
+            hosts.verified()
+                ? SmtpTransaction.TlsPolicy.REQUIRED_VERIFIED
+                : SmtpTransaction.TlsPolicy.OPPORTUNISTIC,
+            mailFrom,
+            recipients,
+            message);
     HostLimits limits = shaping.limits(hosts.domain(), host);
     return transport
         .send(tx, limits)
         .chain(
             result -> {
-              if (result.tlsFailed()) {
+              if (result.tlsFailed() && !hosts.verified()) {
                 return transport.send(
                     new SmtpTransaction(
                         host,

@@ -12,8 +12,17 @@ import static io.postwire.delivery.MxDeliveryResource.REFUSING;
 import static io.postwire.delivery.MxDeliveryResource.SHAPED;
 import static io.postwire.delivery.MxDeliveryResource.SHAPED_SUFFIX;
 import static io.postwire.delivery.MxDeliveryResource.STALLED;
+import static io.postwire.delivery.MxDeliveryResource.STS_ENFORCE;
+import static io.postwire.delivery.MxDeliveryResource.STS_MISMATCH;
+import static io.postwire.delivery.MxDeliveryResource.STS_MX;
+import static io.postwire.delivery.MxDeliveryResource.STS_NO_TLS;
+import static io.postwire.delivery.MxDeliveryResource.STS_ROGUE;
+import static io.postwire.delivery.MxDeliveryResource.STS_ROTATED;
+import static io.postwire.delivery.MxDeliveryResource.STS_TESTING;
 import static io.postwire.delivery.MxDeliveryResource.UNTOUCHED;
 import static io.postwire.delivery.MxDeliveryResource.dns;
+import static io.postwire.delivery.MxDeliveryResource.fetches;
+import static io.postwire.delivery.MxDeliveryResource.policies;
 import static io.postwire.delivery.MxDeliveryResource.server;
 import static io.postwire.testing.Api.admin;
 import static io.postwire.testing.Api.registerDomain;
@@ -427,5 +436,105 @@ class MxDeliveryTests {
       }
     }
     assertThat(server(RATED).messages()).hasSize(2);
+  }
+
+  static void publishPolicy(String domain, String id, String mode, String... mx) {
+    StringBuilder text = new StringBuilder("version: STSv1\nmode: " + mode + "\n");
+    for (String m : mx) {
+      text.append("mx: ").append(m).append("\n");
+    }
+    text.append("max_age: 86400\n");
+    policies.put("mta-sts." + domain, text.toString());
+    dns.remove("_mta-sts." + domain, org.xbill.DNS.Type.TXT);
+    dns.txt("_mta-sts." + domain, "v=STSv1; id=" + id);
+  }
+
+  static int fetchesOf(String domain) {
+    var n = fetches.get("mta-sts." + domain);
+    return n == null ? 0 : n.get();
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void deliversOverVerifiedTlsToAnMxAnEnforcedMtaStsPolicyNames() {
+    String from = registerDomain();
+    publishPolicy(STS_ENFORCE, "1", "enforce", "mx." + STS_ENFORCE);
+    dns.mx(STS_ENFORCE, 10, "mx." + STS_ENFORCE).a("mx." + STS_ENFORCE, STS_MX);
+    String rcpt = "sts@" + STS_ENFORCE;
+    String id = send(from, List.of(rcpt), Map.of());
+    awaitStatus(id, rcpt, "delivered");
+    List<ScriptedSmtpServer.Received> got =
+        server(STS_MX).messages().stream().filter(m -> m.recipients().contains(rcpt)).toList();
+    assertThat(got).hasSize(1);
+    assertThat(got.get(0).tls()).isTrue();
+    Map<String, Object> d = (Map<String, Object>) events(id, "attempt").get(0).get("detail");
+    assertThat(d.get("tls")).isEqualTo(true);
+  }
+
+  @Test
+  void defersWhenNoMxMatchesAnEnforcedPolicyWithoutConnecting() {
+    String from = registerDomain();
+    // RFC 8461 §4.1: an MX the policy does not name is not used at all
+    publishPolicy(STS_MISMATCH, "1", "enforce", "mx.elsewhere.example.net");
+    dns.mx(STS_MISMATCH, 10, "mx." + STS_MISMATCH).a("mx." + STS_MISMATCH, STS_ROGUE);
+    String rcpt = "sts@" + STS_MISMATCH;
+    String id = send(from, List.of(rcpt), Map.of());
+    awaitStatus(id, rcpt, "deferred");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> detail = (Map<String, Object>) events(id, "deferred").get(0).get("detail");
+    assertThat(detail.get("enhancedCode")).isEqualTo("4.7.5");
+    assertThat(server(STS_ROGUE).connectionsAccepted()).isZero();
+  }
+
+  @Test
+  void defersUnderAnEnforcedPolicyWhenTlsIsMissingOrItsCertificateIsForAnotherName() {
+    String from = registerDomain();
+    publishPolicy(STS_NO_TLS, "1", "enforce", "*." + STS_NO_TLS);
+    // mx1 offers no STARTTLS; mx2's certificate names other hosts (RFC 8461 §4.2)
+    dns.mx(STS_NO_TLS, 10, "mx1." + STS_NO_TLS).a("mx1." + STS_NO_TLS, BACKUP);
+    dns.mx(STS_NO_TLS, 20, "mx2." + STS_NO_TLS).a("mx2." + STS_NO_TLS, STS_MX);
+    String rcpt = "sts@" + STS_NO_TLS;
+    String id = send(from, List.of(rcpt), Map.of());
+    awaitStatus(id, rcpt, "deferred");
+    assertThat(receivedBy(BACKUP, rcpt)).isZero();
+    assertThat(receivedBy(STS_MX, rcpt)).isZero();
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> attempts =
+        events(id, "attempt").stream().map(e -> (Map<String, Object>) e.get("detail")).toList();
+    assertThat(attempts).isNotEmpty();
+  }
+
+  @Test
+  void aTestingPolicyReportsButDelivers() {
+    String from = registerDomain();
+    publishPolicy(STS_TESTING, "1", "testing", "mx.elsewhere.example.net");
+    dns.mx(STS_TESTING, 10, "mx." + STS_TESTING).a("mx." + STS_TESTING, BACKUP);
+    String rcpt = "sts@" + STS_TESTING;
+    String id = send(from, List.of(rcpt), Map.of());
+    awaitStatus(id, rcpt, "delivered");
+    assertThat(receivedBy(BACKUP, rcpt)).isEqualTo(1);
+    assertThat(fetchesOf(STS_TESTING)).isEqualTo(1);
+  }
+
+  @Test
+  void fetchesThePolicyAgainOnlyWhenItsIdChanges() {
+    String from = registerDomain();
+    publishPolicy(STS_ROTATED, "1", "enforce", "mx." + STS_ROTATED);
+    dns.mx(STS_ROTATED, 10, "mx." + STS_ROTATED).a("mx." + STS_ROTATED, STS_MX);
+    String first = send(from, List.of("one@" + STS_ROTATED), Map.of());
+    awaitStatus(first, "one@" + STS_ROTATED, "delivered");
+    // a changed policy under the same id stays unseen: the cached one is in force (RFC 8461 §5.1)
+    policies.put(
+        "mta-sts." + STS_ROTATED,
+        "version: STSv1\nmode: enforce\nmx: mx.elsewhere.example.net\nmax_age: 86400\n");
+    String second = send(from, List.of("two@" + STS_ROTATED), Map.of());
+    awaitStatus(second, "two@" + STS_ROTATED, "delivered");
+    assertThat(fetchesOf(STS_ROTATED)).isEqualTo(1);
+    // a new id: fetched again, and the new policy no longer names the MX
+    publishPolicy(STS_ROTATED, "2", "enforce", "mx.elsewhere.example.net");
+    String third = send(from, List.of("three@" + STS_ROTATED), Map.of());
+    awaitStatus(third, "three@" + STS_ROTATED, "deferred");
+    assertThat(fetchesOf(STS_ROTATED)).isEqualTo(2);
+    assertThat(receivedBy(STS_MX, "three@" + STS_ROTATED)).isZero();
   }
 }
