@@ -1,22 +1,14 @@
 package io.postwire.audit;
 
 import io.postwire.dns.Dns;
+import io.postwire.dns.MtaStsFetcher;
 import io.postwire.dns.MtaStsPolicy;
 import io.postwire.dns.MtaStsRecord;
 import io.postwire.dns.MxHost;
 import io.postwire.dns.RecordSyntaxException;
 import io.postwire.dns.TlsRptRecord;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
-import io.vertx.core.net.PemTrustOptions;
-import io.vertx.core.net.PfxOptions;
-import io.vertx.core.net.SocketAddress;
 import io.vertx.mutiny.core.Vertx;
-import io.vertx.mutiny.core.http.HttpClient;
-import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -28,40 +20,18 @@ import java.util.Locale;
  */
 final class MtaStsCheck {
 
-  /** RFC 8461 §3.3: senders may refuse bodies over 64 KiB. */
-  private static final int MAX_POLICY_BYTES = 64 * 1024;
-
   private final Dns dns;
-  private final HttpClient client;
-  private final int port;
-  private final long timeoutMillis;
+  private final MtaStsFetcher fetcher;
 
   MtaStsCheck(Dns dns, Vertx vertx, AuditConfig.MtaSts config) {
     this.dns = dns;
-    this.port = config.port();
-    this.timeoutMillis = config.timeout().toMillis();
-    HttpClientOptions options =
-        new HttpClientOptions()
-            .setSsl(true)
-            .setVerifyHost(true)
-            .setForceSni(true)
-            .setConnectTimeout((int) timeoutMillis)
-            .setMaxPoolSize(4);
-    config
-        .trustStore()
-        .ifPresent(
-            path -> {
-              String lower = path.toLowerCase(Locale.ROOT);
-              if (lower.endsWith(".p12") || lower.endsWith(".pfx")) {
-                options.setTrustOptions(
-                    new PfxOptions()
-                        .setPath(path)
-                        .setPassword(config.trustStorePassword().orElse("")));
-              } else {
-                options.setTrustOptions(new PemTrustOptions().addCertPath(path));
-              }
-            });
-    this.client = vertx.createHttpClient(options);
+    this.fetcher =
+        new MtaStsFetcher(
+            vertx,
+            config.port(),
+            config.timeout(),
+            config.trustStore(),
+            config.trustStorePassword());
   }
 
   Uni<CheckResult> mtaSts(String domain) {
@@ -109,7 +79,8 @@ final class MtaStsCheck {
                     host + " has no address: the policy is unreachable");
                 return Uni.createFrom().<String>nullItem();
               }
-              return fetch(host, addresses.get(0))
+              return fetcher
+                  .fetch(host, addresses.get(0))
                   .onFailure()
                   .recoverWithItem(
                       failure -> {
@@ -164,42 +135,6 @@ final class MtaStsCheck {
             });
   }
 
-  /** GET of the policy from one address, with Host and SNI the policy host (RFC 8461 §3.3). */
-  private Uni<String> fetch(String host, InetAddress address) {
-    RequestOptions request =
-        new RequestOptions()
-            .setMethod(HttpMethod.GET)
-            .setServer(SocketAddress.inetSocketAddress(port, address.getHostAddress()))
-            .setHost(host)
-            .setPort(port)
-            .setSsl(true)
-            .setURI("/.well-known/mta-sts.txt")
-            .setFollowRedirects(false)
-            .setIdleTimeout(timeoutMillis);
-    return client
-        .request(request)
-        .chain(req -> req.send())
-        .chain(
-            response -> {
-              if (response.statusCode() != 200) {
-                return Uni.createFrom()
-                    .failure(
-                        new IllegalStateException(
-                            "HTTP "
-                                + response.statusCode()
-                                + " (RFC 8461 §3.3 requires 200, redirects are not followed)"));
-              }
-              return response.body();
-            })
-        .map(
-            body -> {
-              if (body.length() > MAX_POLICY_BYTES) {
-                throw new IllegalStateException("policy over 64 KiB");
-              }
-              return body.toString(StandardCharsets.UTF_8);
-            });
-  }
-
   private static String describe(Throwable failure) {
     Throwable root = failure;
     while (root.getCause() != null && root.getCause() != root) {
@@ -242,6 +177,6 @@ final class MtaStsCheck {
   }
 
   void close() {
-    client.closeAndForget();
+    fetcher.close();
   }
 }

@@ -2,8 +2,11 @@ package io.postwire.delivery;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /** Delivery settings ({@code postwire.delivery.*}). */
 @ConfigMapping(prefix = "postwire.delivery")
@@ -49,6 +52,100 @@ public interface DeliveryConfig {
   /** How long an idle SMTP connection is kept for reuse. */
   @WithDefault("60s")
   Duration idleTimeout();
+
+  /** Traffic shaping per destination host (per replica). */
+  Shaping shaping();
+
+  /**
+   * Limits per MX host: a default and rules whose {@code pattern} ({@code gmail.com} exactly, or
+   * {@code *.outlook.com} for any name under it) matches the recipient domain or the MX host name;
+   * the first matching rule wins, and what a rule leaves unset comes from the default.
+   */
+  interface Shaping {
+    /** The limits of hosts no rule matches. */
+    @WithName("default")
+    Limits defaults();
+
+    /** Per-destination rules, in order ({@code shaping.rules[0].pattern=gmail.com}, …). */
+    Optional<List<Rule>> rules();
+
+    /** Host pools kept at most; the least recently used idle ones are closed beyond it. */
+    @WithDefault("1000")
+    int maxPools();
+  }
+
+  /** The limits for hosts no rule matches. */
+  interface Limits {
+    /** Connections open at once to one MX host. */
+    @WithDefault("10")
+    int maxConnections();
+
+    /** Messages over one connection before it is closed. */
+    @WithDefault("100")
+    int maxMessagesPerConnection();
+
+    /** Messages per minute to one MX host; unset = no limit. */
+    OptionalInt ratePerMinute();
+
+    /** How long an idle connection is kept; unset = {@code postwire.delivery.idle-timeout}. */
+    Optional<Duration> idleTimeout();
+  }
+
+  /** One destination's limits; what is unset comes from the default. */
+  interface Rule {
+    /** {@code example.com} (that name only) or {@code *.example.com} (any name under it). */
+    String pattern();
+
+    OptionalInt maxConnections();
+
+    OptionalInt maxMessagesPerConnection();
+
+    OptionalInt ratePerMinute();
+
+    Optional<Duration> idleTimeout();
+  }
+
+  /** MTA-STS (RFC 8461) for recipient domains. */
+  @WithName("mta-sts")
+  MtaSts mtaSts();
+
+  /** {@code postwire.delivery.mta-sts.*}. */
+  interface MtaSts {
+    /** Whether recipient domains' MTA-STS policies are fetched and honoured. */
+    @WithDefault("true")
+    boolean enabled();
+
+    /** The HTTPS port policies are fetched from (443; tests use a loopback port). */
+    @WithDefault("443")
+    int port();
+
+    /**
+     * Trust anchors (PEM or PKCS#12 file) for the policy fetch and for the MX certificates checked
+     * under an enforced policy; unset = the JDK's.
+     */
+    Optional<String> trustStore();
+
+    /** The PKCS#12 trust store's password. */
+    Optional<String> trustStorePassword();
+
+    /** Connect and read timeout of one policy fetch. */
+    @WithDefault("10s")
+    Duration timeout();
+  }
+
+  /** How long an MX host that greeted with 421 is left alone (per replica). */
+  HostBackoffConfig hostBackoff();
+
+  /** Backoff of MX hosts after a 421, doubling per further 421, capped. */
+  interface HostBackoffConfig {
+    /** Wait after a host's first 421. */
+    @WithDefault("1m")
+    Duration initial();
+
+    /** Longest wait. */
+    @WithDefault("30m")
+    Duration max();
+  }
 
   /** The retry schedule for deferred recipients. */
   Retry retry();

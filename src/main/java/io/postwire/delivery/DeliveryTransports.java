@@ -8,6 +8,7 @@ import io.postwire.delivery.smtp.SmtpReply;
 import io.postwire.delivery.smtp.SmtpResult;
 import io.postwire.delivery.smtp.SmtpTransaction;
 import io.postwire.dns.Dns;
+import io.postwire.dns.MtaStsFetcher;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
@@ -63,6 +64,10 @@ public class DeliveryTransports {
       throw new IllegalStateException(
           "postwire.delivery.ehlo-name (POSTWIRE_DELIVERY_EHLO_NAME) is required in mx mode");
     }
+    if (config.mode() == DeliveryConfig.Mode.MX) {
+      // built here, on the start-up thread: it reads the trust store file
+      router();
+    }
     if (config.mode() == DeliveryConfig.Mode.RELAY && relay.host().isEmpty()) {
       throw new IllegalStateException(
           "postwire.relay.host (POSTWIRE_RELAY_HOST) is required in relay mode");
@@ -110,24 +115,83 @@ public class DeliveryTransports {
   }
 
   Uni<SmtpResult> mx(String domain, String mailFrom, List<String> recipients, byte[] message) {
+    return router().deliver(domain, mailFrom, recipients, message);
+  }
+
+  private MxRouter router() {
     MxRouter router = mxRouter;
     if (router == null) {
       synchronized (this) {
         if (mxRouter == null) {
           direct = new DirectSmtpTransport(vertx.getDelegate(), options());
-          mxRouter = new MxRouter(dns.get(), direct, config.smtpPort());
+          mxRouter =
+              new MxRouter(
+                  dns.get(),
+                  direct,
+                  config.smtpPort(),
+                  new HostBackoff(
+                      config.hostBackoff().initial(),
+                      config.hostBackoff().max(),
+                      java.time.Clock.systemUTC()),
+                  TrafficShaping.of(config.shaping(), config.idleTimeout()),
+                  config.mtaSts().enabled()
+                      ? new MtaStsPolicies(
+                          dns.get(),
+                          new MtaStsFetcher(
+                              vertx,
+                              config.mtaSts().port(),
+                              config.mtaSts().timeout(),
+                              config.mtaSts().trustStore(),
+                              config.mtaSts().trustStorePassword()),
+                          java.time.Clock.systemUTC())
+                      : null);
         }
         router = mxRouter;
       }
     }
-    return router.deliver(domain, mailFrom, recipients, message);
+    return router;
   }
 
   private SmtpClientOptions options() {
+    DeliveryConfig.Limits limits = config.shaping().defaults();
     SmtpClientOptions options =
         SmtpClientOptions.defaults(config.ehloName().orElse("localhost"))
-            .withIdleTimeout(config.idleTimeout());
+            .withIdleTimeout(limits.idleTimeout().orElse(config.idleTimeout()));
+    options =
+        options.withPool(
+            limits.maxConnections(),
+            options.maxQueuedPerHost(),
+            limits.maxMessagesPerConnection(),
+            config.shaping().maxPools());
+    if (config.mode() == DeliveryConfig.Mode.MX && config.mtaSts().trustStore().isPresent()) {
+      options =
+          options.withTrustStore(
+              trustStore(config.mtaSts().trustStore().get(), config.mtaSts().trustStorePassword()));
+    }
     return config.commandTimeout().map(options::withTimeouts).orElse(options);
+  }
+
+  /** Loads a PEM or PKCS#12 file of trust anchors (at start-up, off the event loop). */
+  static java.security.KeyStore trustStore(String path, Optional<String> password) {
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(path))) {
+      String lower = path.toLowerCase(Locale.ROOT);
+      if (lower.endsWith(".p12") || lower.endsWith(".pfx")) {
+        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        store.load(in, password.orElse("").toCharArray());
+        return store;
+      }
+      java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+      store.load(null, null);
+      int i = 0;
+      for (java.security.cert.Certificate c :
+          java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        store.setCertificateEntry("anchor-" + i++, c);
+      }
+      return store;
+    } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(
+          "postwire.delivery.mta-sts.trust-store " + path + " is unusable: " + e.getMessage(), e);
+    }
   }
 
   Optional<Duration> retryHint(SmtpReply reply) {

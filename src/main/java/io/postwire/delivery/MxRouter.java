@@ -1,11 +1,13 @@
 package io.postwire.delivery;
 
+import io.postwire.delivery.smtp.HostLimits;
 import io.postwire.delivery.smtp.SmtpReply;
 import io.postwire.delivery.smtp.SmtpResult;
 import io.postwire.delivery.smtp.SmtpTransaction;
 import io.postwire.delivery.smtp.SmtpTransport;
 import io.postwire.dns.Dns;
 import io.postwire.dns.DnsTemporaryException;
+import io.postwire.dns.MtaStsPolicy;
 import io.postwire.dns.MxHost;
 import io.postwire.dns.MxResult;
 import io.smallrye.mutiny.Uni;
@@ -21,9 +23,14 @@ import java.util.Map;
  * bounced at once with 5.1.10 and no connection. Addresses come from our resolver and we connect to
  * the IP, giving the host name for TLS. A host that cannot be reached, or greets with 4xx, hands
  * over to the next address and host; a failed opportunistic STARTTLS is retried once in plaintext
- * on the same address.
+ * on the same address. A host that said 421 is backed off ({@link HostBackoff}): skipped without a
+ * connection until its wait is over, so a delivery whose every MX is backed off is deferred. An
+ * enforced MTA-STS policy (RFC 8461) limits the hosts to those it names and requires verified TLS.
  */
 public class MxRouter {
+
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(MxRouter.class);
 
   /** At most this many addresses are tried in one attempt, so a long MX list cannot stall it. */
   static final int MAX_ADDRESSES = 6;
@@ -31,11 +38,26 @@ public class MxRouter {
   private final Dns dns;
   private final SmtpTransport transport;
   private final int port;
+  private final HostBackoff backoff;
+  private final TrafficShaping shaping;
+  private final MtaStsPolicies mtaSts;
 
-  public MxRouter(Dns dns, SmtpTransport transport, int port) {
+  /**
+   * @param mtaSts the recipient domains' MTA-STS policies, or {@code null} to ignore MTA-STS
+   */
+  public MxRouter(
+      Dns dns,
+      SmtpTransport transport,
+      int port,
+      HostBackoff backoff,
+      TrafficShaping shaping,
+      MtaStsPolicies mtaSts) {
     this.dns = dns;
     this.transport = transport;
     this.port = port;
+    this.backoff = backoff;
+    this.shaping = shaping;
+    this.mtaSts = mtaSts;
   }
 
   public Uni<SmtpResult> deliver(
@@ -62,8 +84,9 @@ public class MxRouter {
                             new SmtpReply(0, "5.1.10", "the domain cannot receive mail"),
                             true));
               }
-              return tryHosts(
-                  mx.hosts(), 0, new ArrayList<>(), mailFrom, recipients, message, null);
+              Uni<MtaStsPolicy> policy =
+                  mtaSts == null ? Uni.createFrom().nullItem() : mtaSts.policy(domain);
+              return policy.chain(p -> route(domain, mx.hosts(), p, mailFrom, recipients, message));
             })
         .onFailure(DnsTemporaryException.class)
         .recoverWithItem(
@@ -75,8 +98,74 @@ public class MxRouter {
                     false));
   }
 
-  private Uni<SmtpResult> tryHosts(
+  /**
+   * RFC 8461 §4.1, §5: under an enforced policy only MX hosts matching it are used, and only over
+   * TLS with a certificate valid for the MX name; in testing mode a mismatch is reported and the
+   * mail goes as usual.
+   */
+  private Uni<SmtpResult> route(
+      String domain,
       List<MxHost> hosts,
+      MtaStsPolicy policy,
+      String mailFrom,
+      List<String> recipients,
+      byte[] message) {
+    boolean enforce = policy != null && policy.mode() == MtaStsPolicy.Mode.ENFORCE;
+    List<MxHost> usable = hosts;
+    if (policy != null && policy.mode() != MtaStsPolicy.Mode.NONE) {
+      List<MxHost> matching = hosts.stream().filter(h -> policy.matches(h.host())).toList();
+      if (matching.size() < hosts.size()) {
+        LOG.infof(
+            "MTA-STS (%s) of %s: MX hosts %s do not match its mx patterns %s",
+            policy.mode().name().toLowerCase(java.util.Locale.ROOT),
+            domain,
+            hosts.stream().filter(h -> !policy.matches(h.host())).map(MxHost::host).toList(),
+            policy.mx());
+      }
+      if (enforce) {
+        usable = matching;
+      }
+    }
+    if (usable.isEmpty()) {
+      return Uni.createFrom()
+          .item(
+              everyone(
+                  domain,
+                  recipients,
+                  new SmtpReply(
+                      0,
+                      "4.7.5",
+                      "no MX host of "
+                          + domain
+                          + " matches its enforced MTA-STS policy (RFC 8461 §4.1)"),
+                  false));
+    }
+    return tryHosts(
+        new Route(domain, usable, enforce),
+        0,
+        new ArrayList<>(),
+        mailFrom,
+        recipients,
+        message,
+        null);
+  }
+
+  /**
+   * The destination domain and its exchangers in the order they are tried; {@code verified} when an
+   * enforced MTA-STS policy requires a verified certificate.
+   */
+  private record Route(String domain, List<MxHost> list, boolean verified) {
+    MxHost get(int i) {
+      return list.get(i);
+    }
+
+    int size() {
+      return list.size();
+    }
+  }
+
+  private Uni<SmtpResult> tryHosts(
+      Route hosts,
       int index,
       List<String> tried,
       String mailFrom,
@@ -109,7 +198,7 @@ public class MxRouter {
   }
 
   private Uni<SmtpResult> tryAddresses(
-      List<MxHost> hosts,
+      Route hosts,
       int hostIndex,
       List<InetAddress> addresses,
       int addressIndex,
@@ -124,14 +213,58 @@ public class MxRouter {
     String host = hosts.get(hostIndex).host();
     String ip = addresses.get(addressIndex).getHostAddress();
     tried.add(ip);
+    java.util.Optional<java.time.Duration> backedOff = backoff.remaining(ip);
+    if (backedOff.isPresent()) {
+      // Not connecting at all; should every host be backed off, the hint keeps the retry away
+      // until the first of them may be tried again.
+      long seconds = Math.max(1, backedOff.get().toSeconds());
+      SmtpResult skipped =
+          new SmtpResult(
+              host,
+              ip,
+              false,
+              replies(
+                  recipients,
+                  new SmtpReply(
+                      0,
+                      "4.4.5",
+                      "host "
+                          + host
+                          + " ["
+                          + ip
+                          + "] backed off after 421, try again in "
+                          + seconds
+                          + " seconds")),
+              0);
+      SmtpResult best = last != null && !backedOffResult(last) ? last : skipped;
+      return tryAddresses(
+          hosts,
+          hostIndex,
+          addresses,
+          addressIndex + 1,
+          tried,
+          mailFrom,
+          recipients,
+          message,
+          best);
+    }
     SmtpTransaction tx =
         new SmtpTransaction(
-            host, ip, port, SmtpTransaction.TlsPolicy.OPPORTUNISTIC, mailFrom, recipients, message);
+            host,
+            ip,
+            port,
+            hosts.verified()
+                ? SmtpTransaction.TlsPolicy.REQUIRED_VERIFIED
+                : SmtpTransaction.TlsPolicy.OPPORTUNISTIC,
+            mailFrom,
+            recipients,
+            message);
+    HostLimits limits = shaping.limits(hosts.domain(), host);
     return transport
-        .send(tx)
+        .send(tx, limits)
         .chain(
             result -> {
-              if (result.tlsFailed()) {
+              if (result.tlsFailed() && !hosts.verified()) {
                 return transport.send(
                     new SmtpTransaction(
                         host,
@@ -140,12 +273,18 @@ public class MxRouter {
                         SmtpTransaction.TlsPolicy.NONE,
                         mailFrom,
                         recipients,
-                        message));
+                        message),
+                    limits);
               }
               return Uni.createFrom().item(result);
             })
         .chain(
             result -> {
+              if (greetedWith421(result)) {
+                backoff.refused(ip);
+              } else if (!unreachable(result)) {
+                backoff.succeeded(ip);
+              }
               if (unreachable(result)) {
                 return tryAddresses(
                     hosts,
@@ -180,6 +319,27 @@ public class MxRouter {
       }
     }
     return first != null && (first.code() == 0 || first.code() == 421);
+  }
+
+  /** A 421 shared by every recipient before any took part: the host is closing on us. */
+  static boolean greetedWith421(SmtpResult result) {
+    if (!unreachable(result)) {
+      return false;
+    }
+    return result.recipients().values().iterator().next().code() == 421;
+  }
+
+  private static boolean backedOffResult(SmtpResult result) {
+    return result.durationMs() == 0
+        && result.recipients().values().stream().allMatch(r -> "4.4.5".equals(r.enhancedCode()));
+  }
+
+  private static Map<String, SmtpReply> replies(List<String> recipients, SmtpReply reply) {
+    Map<String, SmtpReply> replies = new LinkedHashMap<>();
+    for (String r : recipients) {
+      replies.put(r, reply);
+    }
+    return replies;
   }
 
   private static SmtpResult everyone(

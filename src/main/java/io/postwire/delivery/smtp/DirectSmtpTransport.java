@@ -52,6 +52,9 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
 
   private static final int CHUNK = 32 * 1024;
 
+  /** The longest a transaction waits for its turn under a host's rate before it is deferred. */
+  static final Duration MAX_RATE_WAIT = Duration.ofSeconds(30);
+
   private final Vertx vertx;
   private final SmtpClientOptions options;
   private final NetClient trustingClient;
@@ -60,12 +63,14 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
   // access order: the eldest entry is the least recently used host (LRU eviction)
   private final LinkedHashMap<String, HostPool> pools = new LinkedHashMap<>(16, 0.75f, true);
   private final AtomicLong connectionIds = new AtomicLong();
+  private final HostLimits defaultLimits;
   private boolean closed;
 
   /** Creates the transport; nothing connects before the first {@link #send}. */
   public DirectSmtpTransport(Vertx vertx, SmtpClientOptions options) {
     this.vertx = vertx;
     this.options = options;
+    this.defaultLimits = HostLimits.of(options);
     // Opportunistic and REQUIRED TLS take any certificate, as Postfix's "may" and "encrypt" do:
     // an unverified encryption is still better than plaintext (RFC 7435).
     this.trustingClient =
@@ -94,12 +99,48 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
 
   @Override
   public Uni<SmtpResult> send(SmtpTransaction transaction) {
+    return send(transaction, defaultLimits);
+  }
+
+  /**
+   * Runs one transaction under {@code limits} for its host name: the pool of that host takes the
+   * latest limits given. Over the host's rate the transaction waits for its turn when that comes
+   * within {@link #MAX_RATE_WAIT}, else every recipient gets a transient reply with a retry hint.
+   */
+  @Override
+  public Uni<SmtpResult> send(SmtpTransaction transaction, HostLimits limits) {
     return Uni.createFrom()
         .emitter(
             emitter -> {
               validate(transaction);
               long start = System.nanoTime();
-              run(transaction, start, false)
+              long delay = reserve(transaction.host(), limits);
+              if (delay > MAX_RATE_WAIT.toMillis()) {
+                long seconds = Math.max(1, TimeUnit.MILLISECONDS.toSeconds(delay));
+                emitter.complete(
+                    failed(
+                        transaction,
+                        transaction.address(),
+                        false,
+                        new ConnectionLost(
+                            "rate limit of "
+                                + limits.ratePerMinute()
+                                + "/min for "
+                                + transaction.host()
+                                + " reached, try again in "
+                                + seconds
+                                + " seconds"),
+                        start));
+                return;
+              }
+              Promise<Void> turn = Promise.promise();
+              if (delay > 0) {
+                vertx.setTimer(delay, t -> turn.complete());
+              } else {
+                turn.complete();
+              }
+              turn.future()
+                  .compose(v -> run(transaction, start, false))
                   .onComplete(
                       ar ->
                           emitter.complete(
@@ -578,21 +619,24 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
   private Future<Lease> acquire(SmtpTransaction tx) {
     SmtpConnection toClose = null;
     Future<Lease> lease;
+    HostPool pool;
     synchronized (lock) {
       if (closed) {
         return Future.succeededFuture(Lease.refused("transport closed"));
       }
-      HostPool pool = pool(tx.host());
+      pool = pool(tx.host());
       SmtpConnection idle = takeIdle(pool, tx);
       if (idle != null) {
         lease = Future.succeededFuture(new Lease(pool, idle, null));
-      } else if (pool.total < options.maxConnectionsPerHost()) {
+      } else if (pool.total < pool.limits.maxConnections()) {
         pool.total++;
         lease = Future.succeededFuture(new Lease(pool, null, null));
       } else if (!pool.idle.isEmpty()) {
-        // an idle connection for another address or TLS policy makes room for this one
+        // an idle connection for another address or TLS policy makes room for this one, once it
+        // is closed: the host never sees more than its limit
         toClose = pool.idle.poll();
-        lease = Future.succeededFuture(new Lease(pool, null, null));
+        vertx.cancelTimer(toClose.idleTimer);
+        lease = null;
       } else if (pool.waiters.size() < options.maxQueuedPerHost()) {
         Promise<Lease> promise = Promise.promise();
         pool.waiters.add(new Waiter(tx, promise));
@@ -609,7 +653,13 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
       }
     }
     if (toClose != null) {
-      quitLater(toClose);
+      Promise<Lease> room = Promise.promise();
+      SmtpConnection c = toClose;
+      c.context.runOnContext(
+          v ->
+              c.quit(options.commandTimeout())
+                  .onComplete(ar -> room.complete(new Lease(pool, null, null))));
+      return room.future();
     }
     return lease;
   }
@@ -637,7 +687,7 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
 
   /** Returns a connection after a transaction; {@code clean} = the dialogue is in a known state. */
   private void release(HostPool pool, SmtpConnection c, boolean clean) {
-    boolean keep = clean && c.open() && c.messages < options.maxMessagesPerConnection();
+    boolean keep = clean && c.open() && c.messages < pool.limits.maxMessagesPerConnection();
     List<Runnable> after = new ArrayList<>();
     synchronized (lock) {
       if (keep && !closed) {
@@ -654,17 +704,25 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
           after.add(() -> w.promise.complete(new Lease(pool, c, null)));
         } else if (pool.waiters.isEmpty()) {
           pool.idle.add(c);
-          c.idleTimer = vertx.setTimer(options.idleTimeout().toMillis(), t -> idleExpired(pool, c));
+          c.idleTimer =
+              vertx.setTimer(pool.limits.idleTimeout().toMillis(), t -> idleExpired(pool, c));
         } else {
-          // the waiters need another address or policy: hand them this connection's slot
+          // the waiters need another address or policy: hand them this connection's slot once
+          // it is closed
           Waiter w = pool.waiters.poll();
-          after.add(() -> w.promise.complete(new Lease(pool, null, null)));
-          after.add(() -> c.quit(options.commandTimeout()));
+          after.add(
+              () ->
+                  c.quit(options.commandTimeout())
+                      .onComplete(ar -> w.promise.complete(new Lease(pool, null, null))));
         }
       } else {
-        pool.total--;
-        after.addAll(wake(pool));
-        after.add(keep || (clean && c.open()) ? () -> c.quit(options.commandTimeout()) : c::close);
+        // the slot is free only once the connection is closed, so the host never sees more
+        // connections than the limit
+        boolean graceful = keep || (clean && c.open());
+        after.add(
+            () ->
+                (graceful ? c.quit(options.commandTimeout()) : close(c))
+                    .onComplete(ar -> releasePermit(pool)));
       }
     }
     after.forEach(Runnable::run);
@@ -682,7 +740,7 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
   /** Gives free connection slots to waiting transactions; run the result outside the lock. */
   private List<Runnable> wake(HostPool pool) {
     List<Runnable> after = new ArrayList<>();
-    while (pool.total < options.maxConnectionsPerHost() && !pool.waiters.isEmpty()) {
+    while (pool.total < pool.limits.maxConnections() && !pool.waiters.isEmpty()) {
       Waiter w = pool.waiters.poll();
       pool.total++;
       after.add(() -> w.promise.complete(new Lease(pool, null, null)));
@@ -692,29 +750,57 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
 
   private void idleExpired(HostPool pool, SmtpConnection c) {
     boolean mine;
-    List<Runnable> after = List.of();
     synchronized (lock) {
       mine = pool.idle.remove(c);
-      if (mine) {
-        pool.total--;
-        after = wake(pool);
-      }
     }
     if (mine) {
-      c.quit(options.commandTimeout());
+      c.quit(options.commandTimeout()).onComplete(ar -> releasePermit(pool));
     }
-    after.forEach(Runnable::run);
   }
 
   private HostPool pool(String host) {
     String key = key(host);
     HostPool pool = pools.get(key);
     if (pool == null) {
-      pool = new HostPool();
+      pool = new HostPool(defaultLimits);
       pools.put(key, pool);
       evict();
     }
     return pool;
+  }
+
+  /**
+   * Sets {@code limits} on the host's pool and takes one message from its token bucket: the
+   * milliseconds until this message's turn (0 = now). A turn beyond {@link #MAX_RATE_WAIT} is not
+   * taken.
+   */
+  private long reserve(String host, HostLimits limits) {
+    synchronized (lock) {
+      HostPool pool = pool(host);
+      pool.limits = limits;
+      if (limits.ratePerMinute() <= 0) {
+        return 0;
+      }
+      long now = System.nanoTime();
+      double perMs = limits.ratePerMinute() / 60_000.0;
+      if (pool.tokensAt == 0) {
+        pool.tokens = limits.ratePerMinute();
+      } else {
+        pool.tokens =
+            Math.min(
+                limits.ratePerMinute(), pool.tokens + (now - pool.tokensAt) / 1_000_000.0 * perMs);
+      }
+      pool.tokensAt = now;
+      pool.tokens -= 1;
+      if (pool.tokens >= 0) {
+        return 0;
+      }
+      long delay = (long) Math.ceil(-pool.tokens / perMs);
+      if (delay > MAX_RATE_WAIT.toMillis()) {
+        pool.tokens += 1;
+      }
+      return delay;
+    }
   }
 
   /** Drops least recently used pools that have nothing in flight, closing their idle links. */
@@ -819,6 +905,14 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
     final ArrayDeque<SmtpConnection> idle = new ArrayDeque<>();
     final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     int total;
+    HostLimits limits;
+    // the token bucket of the host's rate: receivers throttle per sending IP, so do we
+    double tokens;
+    long tokensAt;
+
+    HostPool(HostLimits limits) {
+      this.limits = limits;
+    }
   }
 
   private record Waiter(SmtpTransaction tx, Promise<Lease> promise) {}

@@ -13,4 +13,12 @@ public interface SmtpTransport {
 
   /** Runs one mail transaction (connecting or reusing a pooled connection as needed). */
   Uni<SmtpResult> send(SmtpTransaction transaction);
+
+  /**
+   * Runs one mail transaction under the given limits for its host; transports without per-host
+   * pools ignore them.
+   */
+  default Uni<SmtpResult> send(SmtpTransaction transaction, HostLimits limits) {
+    return send(transaction);
+  }
 }

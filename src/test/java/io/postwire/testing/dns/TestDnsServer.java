@@ -151,6 +151,15 @@ public final class TestDnsServer implements AutoCloseable {
     return this;
   }
 
+  /** Removes every record of {@code type} at {@code owner} (a record that changes, e.g. an id). */
+  public TestDnsServer remove(String owner, int type) {
+    List<Record> list = records.get(name(owner));
+    if (list != null) {
+      list.removeIf(r -> r.getType() == type);
+    }
+    return this;
+  }
+
   /** Adds an A record. */
   public TestDnsServer a(String owner, String ipv4) {
     return add(new ARecord(name(owner), DClass.IN, TTL, literal(ipv4)));

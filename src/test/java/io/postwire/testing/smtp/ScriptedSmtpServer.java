@@ -117,12 +117,21 @@ public final class ScriptedSmtpServer implements AutoCloseable {
 
   /** Starts a server on the given loopback address ({@code ::1} for IPv6) and an ephemeral port. */
   public static ScriptedSmtpServer start(InetAddress loopback) {
+    return start(loopback, 0);
+  }
+
+  /**
+   * Starts a server on the given loopback address and port (0 = ephemeral): several servers on
+   * 127.0.0.x sharing one port stand in for the MX hosts of a domain, all reached on the one SMTP
+   * port the client is configured with.
+   */
+  public static ScriptedSmtpServer start(InetAddress loopback, int port) {
     if (!loopback.isLoopbackAddress()) {
       throw new IllegalArgumentException("tests listen on loopback only: " + loopback);
     }
     try {
       ServerSocket socket = new ServerSocket();
-      socket.bind(new InetSocketAddress(loopback, 0), 200);
+      socket.bind(new InetSocketAddress(loopback, port), 200);
       return new ScriptedSmtpServer(socket);
     } catch (IOException e) {
       throw new IllegalStateException("cannot listen on " + loopback, e);
@@ -272,9 +281,11 @@ public final class ScriptedSmtpServer implements AutoCloseable {
   }
 
   private void serve(Socket socket, int number) {
+    java.util.concurrent.atomic.AtomicBoolean counted =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
     try {
       socket.setSoTimeout(120_000);
-      new Session(socket, number).run();
+      new Session(socket, number, counted).run();
     } catch (IOException | RuntimeException e) {
       // the client went away or the test ended: nothing to report
     } finally {
@@ -284,7 +295,9 @@ public final class ScriptedSmtpServer implements AutoCloseable {
         // already closed
       }
       sockets.remove(socket);
-      open.decrementAndGet();
+      if (counted.getAndSet(false)) {
+        open.decrementAndGet();
+      }
     }
   }
 
@@ -298,10 +311,13 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     private String user;
     private String mailFrom;
     private final List<String> recipients = new ArrayList<>();
+    private final java.util.concurrent.atomic.AtomicBoolean counted;
 
-    Session(Socket socket, int number) throws IOException {
+    Session(Socket socket, int number, java.util.concurrent.atomic.AtomicBoolean counted)
+        throws IOException {
       this.socket = socket;
       this.number = number;
+      this.counted = counted;
       this.in = new java.io.BufferedInputStream(socket.getInputStream());
       this.out = socket.getOutputStream();
     }
@@ -418,6 +434,11 @@ public final class ScriptedSmtpServer implements AutoCloseable {
             return;
           }
         } else if (upper.equals("QUIT")) {
+          // after QUIT the connection is over (RFC 5321 §4.1.1.10): it no longer counts as open
+          // when the client reads the 221 and opens its next one
+          if (counted.getAndSet(false)) {
+            open.decrementAndGet();
+          }
           answer(Phase.QUIT, "221 2.0.0 Bye");
           return;
         } else {

@@ -71,16 +71,21 @@ public final class TestCertificates {
     return caCert;
   }
 
-  /** A server TLS context whose certificate this authority issued for {@code dnsName}. */
-  public SSLContext serverContext(String dnsName) {
+  /**
+   * A server TLS context whose certificate this authority issued for {@code dnsName} (and any
+   * further names, as more subject alternative names).
+   */
+  public SSLContext serverContext(String dnsName, String... moreNames) {
     try {
       KeyPair keys = rsa();
       JcaX509v3CertificateBuilder builder =
           builder(new X500Name("CN=Postwire Test CA"), new X500Name("CN=" + dnsName), keys);
-      builder.addExtension(
-          Extension.subjectAlternativeName,
-          false,
-          new GeneralNames(new GeneralName(GeneralName.dNSName, dnsName)));
+      GeneralName[] names = new GeneralName[1 + moreNames.length];
+      names[0] = new GeneralName(GeneralName.dNSName, dnsName);
+      for (int i = 0; i < moreNames.length; i++) {
+        names[i + 1] = new GeneralName(GeneralName.dNSName, moreNames[i]);
+      }
+      builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
       X509Certificate cert = sign(builder, caKeys.getPrivate());
       return context(keys.getPrivate(), cert, caCert);
     } catch (Exception e) {
