@@ -65,6 +65,7 @@ public class MxDeliveryResource implements QuarkusTestResourceLifecycleManager {
 
   @Override
   public Map<String, String> start() {
+    io.postwire.testing.PendingDeliveries.retire();
     dns = TestDnsServer.start();
     ScriptedSmtpServer main = ScriptedSmtpServer.start(loopback(MAIN));
     servers.put(MAIN, main);

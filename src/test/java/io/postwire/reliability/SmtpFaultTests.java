@@ -45,6 +45,7 @@ class SmtpFaultTests {
   public static class FrontResource implements QuarkusTestResourceLifecycleManager {
     @Override
     public Map<String, String> start() {
+      io.postwire.testing.PendingDeliveries.retire();
       front = new SmtpFront();
       return Map.of(
           "postwire.delivery.mode", "relay",

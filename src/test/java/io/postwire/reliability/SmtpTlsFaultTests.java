@@ -43,6 +43,7 @@ class SmtpTlsFaultTests {
   public static class BrokenTlsRelay implements QuarkusTestResourceLifecycleManager {
     @Override
     public Map<String, String> start() {
+      io.postwire.testing.PendingDeliveries.retire();
       server =
           ScriptedSmtpServer.start()
               .starttls(TestCertificates.selfSignedServerContext("relay.test"))

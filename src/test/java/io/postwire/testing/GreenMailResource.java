@@ -13,6 +13,7 @@ public class GreenMailResource implements QuarkusTestResourceLifecycleManager {
 
   @Override
   public Map<String, String> start() {
+    PendingDeliveries.retire();
     int port = freePort();
     greenMail = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     greenMail.start();

@@ -14,6 +14,7 @@ public class ScriptedRelayResource implements QuarkusTestResourceLifecycleManage
 
   @Override
   public Map<String, String> start() {
+    PendingDeliveries.retire();
     server = ScriptedSmtpServer.start();
     return Map.of(
         "postwire.delivery.mode", "relay",
