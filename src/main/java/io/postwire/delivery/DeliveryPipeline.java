@@ -307,10 +307,10 @@ public class DeliveryPipeline {
       return Uni.createFrom().item(new Recorded(List.of(), List.of()));
     }
     if (!message.domainExists()) {
-      return Uni.createFrom().item(finish(group, "failed", null, "domain_removed", "failed"));
+      return Uni.createFrom().item(finish(group, "failed", null, "domain_removed"));
     }
     if (!now.isBefore(message.expiresAt())) {
-      return Uni.createFrom().item(finish(group, "expired", "expired", "expired", "expired"));
+      return Uni.createFrom().item(finish(group, "expired", "expired", "expired"));
     }
     return signed(message)
         .chain(
@@ -353,33 +353,24 @@ public class DeliveryPipeline {
     return group.rows().stream().map(DeliveryStore.Claimed::recipient).toList();
   }
 
+  /** Sandbox mode: everything but the connection; each recipient counts as delivered. */
   private Recorded sandbox(Group group) {
-    List<DeliveryStore.Outcome> outcomes = new ArrayList<>();
-    List<DeliveryStore.Event> events = new ArrayList<>();
-    for (DeliveryStore.Claimed c : group.rows()) {
-      outcomes.add(
-          new DeliveryStore.Outcome(
-              c.id(),
-              c.messageId(),
-              c.recipient(),
-              "delivered",
-              null,
-              null,
-              null,
-              null,
-              null,
-              null,
-              true,
-              false));
-      events.add(
-          new DeliveryStore.Event(c.messageId(), c.recipient(), "delivered", "{\"sandbox\":true}"));
-      count("delivered");
-    }
-    return new Recorded(outcomes, events);
+    return everyRecipient(group, "delivered", null, null, true, "{\"sandbox\":true}");
   }
 
-  private Recorded finish(
-      Group group, String status, String category, String reason, String eventType) {
+  /** Ends every recipient without an attempt (domain removed, expired). */
+  private Recorded finish(Group group, String status, String category, String reason) {
+    return everyRecipient(
+        group, status, category, reason, false, "{\"reason\":\"" + reason + "\"}");
+  }
+
+  private Recorded everyRecipient(
+      Group group,
+      String status,
+      String category,
+      String text,
+      boolean attempted,
+      String eventDetail) {
     List<DeliveryStore.Outcome> outcomes = new ArrayList<>();
     List<DeliveryStore.Event> events = new ArrayList<>();
     for (DeliveryStore.Claimed c : group.rows()) {
@@ -392,14 +383,12 @@ public class DeliveryPipeline {
               null,
               null,
               null,
-              reason,
+              text,
               null,
               category,
-              false,
+              attempted,
               false));
-      events.add(
-          new DeliveryStore.Event(
-              c.messageId(), c.recipient(), eventType, "{\"reason\":\"" + reason + "\"}"));
+      events.add(new DeliveryStore.Event(c.messageId(), c.recipient(), status, eventDetail));
       count(status);
     }
     return new Recorded(outcomes, events);
