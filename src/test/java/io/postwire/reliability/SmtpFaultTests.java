@@ -76,7 +76,7 @@ class SmtpFaultTests {
   }
 
   /** Sends one message to two recipients and waits until both are deferred; returns the view. */
-  JsonPath sendAndAwaitDeferred(Instant before) {
+  static JsonPath sendAndAwaitDeferred(Instant before) {
     String domain = registerDomain();
     String id =
         admin()

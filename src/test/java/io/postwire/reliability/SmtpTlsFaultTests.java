@@ -1,7 +1,5 @@
 package io.postwire.reliability;
 
-import static io.postwire.testing.Api.admin;
-import static io.postwire.testing.Api.registerDomain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -12,7 +10,6 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
-import io.restassured.path.json.JsonPath;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
@@ -68,41 +65,7 @@ class SmtpTlsFaultTests {
 
   @Test
   void aFailedTlsHandshakeDefersEveryRecipientAndSendsNothingInClear() {
-    String domain = registerDomain();
-    Instant before = Instant.now();
-    String id =
-        admin()
-            .body(
-                Map.of(
-                    "from",
-                    "a@" + domain,
-                    "to",
-                    List.of("one@example.org", "two@example.org"),
-                    "text",
-                    "x"))
-            .post("/v1/messages")
-            .then()
-            .statusCode(202)
-            .extract()
-            .path("id");
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .pollInterval(Duration.ofMillis(200))
-        .until(
-            () ->
-                admin()
-                    .get("/v1/messages/" + id)
-                    .then()
-                    .extract()
-                    .jsonPath()
-                    .getList("recipients.status")
-                    .equals(List.of("deferred", "deferred")));
-    JsonPath view = admin().get("/v1/messages/" + id).then().extract().jsonPath();
-    for (int i = 0; i < 2; i++) {
-      assertThat(view.getInt("recipients[" + i + "].attempts")).isEqualTo(1);
-      assertThat(Instant.parse(view.getString("recipients[" + i + "].nextAttemptAt")))
-          .isAfter(before);
-    }
+    SmtpFaultTests.sendAndAwaitDeferred(Instant.now());
     assertThat(server.messages()).isEmpty();
     assertThat(server.commands()).noneMatch(c -> c.startsWith("MAIL") || c.startsWith("RCPT"));
     await().atMost(Duration.ofSeconds(10)).until(() -> pipeline.inFlight() == 0);
