@@ -21,6 +21,10 @@ cleanup() {
   for p in "${PIDS[@]:-}"; do
     [ -n "$p" ] && kill "$p" 2>/dev/null || true
   done
+  # the cluster is the scripts' own: stop it so nothing is left running
+  if [ -n "${PG_STARTED:-}" ]; then
+    pg_ctlcluster --skip-systemctl-redirect 15 "$PG_CLUSTER" stop -m fast 2>/dev/null || true
+  fi
 }
 trap cleanup EXIT
 
@@ -31,6 +35,7 @@ fresh_database() {
     pg_createcluster -p "$PG_PORT" 15 "$PG_CLUSTER" >/dev/null
   fi
   pg_ctlcluster --skip-systemctl-redirect 15 "$PG_CLUSTER" start 2>/dev/null || true
+  PG_STARTED=1
   for _ in $(seq 1 30); do pg -c "'select 1'" >/dev/null 2>&1 && break; sleep 1; done
   pg -c "\"drop database if exists $DB\""
   pg -c "\"do \\\$\\\$ begin if not exists (select from pg_roles where rolname='$DB_USER') then create role $DB_USER login password '$DB_PASS'; end if; end \\\$\\\$\""
