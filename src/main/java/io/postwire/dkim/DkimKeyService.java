@@ -16,7 +16,6 @@ import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -297,9 +296,5 @@ public class DkimKeyService implements MessageSigner {
               LOG.debugf("Loaded %d DKIM signer(s) for %s", list.size(), domain);
               return list;
             });
-  }
-
-  static OffsetDateTime utc(Instant i) {
-    return i.atOffset(ZoneOffset.UTC);
   }
 }
