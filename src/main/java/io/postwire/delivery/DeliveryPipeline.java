@@ -14,6 +14,7 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.BackPressureStrategy;
 import io.smallrye.mutiny.subscription.Cancellable;
 import io.smallrye.mutiny.subscription.MultiEmitter;
+import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.pgclient.pubsub.PgSubscriber;
 import jakarta.annotation.Priority;
@@ -44,6 +45,14 @@ public class DeliveryPipeline {
 
   private static final Logger LOG = Logger.getLogger(DeliveryPipeline.class);
 
+  /** Most outcomes written by one statement. */
+  private static final int MAX_WRITE = 256;
+
+  /**
+   * While busy, a claim waits for a quarter of the slots, or this long after the first free one.
+   */
+  private static final long CLAIM_DELAY_MS = 10;
+
   private final DeliveryConfig config;
   private final DeliveryStore store;
   private final DeliveryTransports transports;
@@ -57,6 +66,11 @@ public class DeliveryPipeline {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicReference<MultiEmitter<? super Boolean>> wakes = new AtomicReference<>();
   private final AtomicLong[] depth = {new AtomicLong(), new AtomicLong(), new AtomicLong()};
+  private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
+  private final List<PendingWrite> writes = new ArrayList<>();
+  private boolean writing;
+  private volatile boolean claimDue;
+  private final AtomicInteger claimTimer = new AtomicInteger();
   private volatile boolean running;
   private volatile boolean stopping;
   private Cancellable subscription;
@@ -225,12 +239,30 @@ public class DeliveryPipeline {
             e -> LOG.warnf("LISTEN failed (the poll still runs): %s", e.toString()));
   }
 
-  /** Claims as many due rows as there are free slots and groups them. */
+  /**
+   * Claims as many due rows as there are free slots and groups them. While work is in flight a
+   * claim waits until a quarter of the slots are free, or {@link #CLAIM_DELAY_MS} after it was
+   * first put off: one statement then claims many rows instead of one row per finished transaction.
+   */
   private Multi<Group> claimGroups() {
     int free = config.concurrency() - inFlight.get();
     if (stopping || free <= 0) {
       return Multi.createFrom().empty();
     }
+    int enough = Math.max(1, config.concurrency() / 4);
+    if (free < enough && free < config.concurrency() && !claimDue) {
+      if (claimTimer.compareAndSet(0, 1)) {
+        vertx.setTimer(
+            CLAIM_DELAY_MS,
+            id -> {
+              claimTimer.set(0);
+              claimDue = true;
+              wake();
+            });
+      }
+      return Multi.createFrom().empty();
+    }
+    claimDue = false;
     inFlight.addAndGet(free);
     return store
         .claim(owner, free, config.lease())
@@ -251,7 +283,11 @@ public class DeliveryPipeline {
   }
 
   /** Recipients of one message that share one SMTP transaction. */
-  record Group(UUID messageId, String destination, List<DeliveryStore.Claimed> rows) {}
+  record Group(UUID messageId, String destination, List<DeliveryStore.Claimed> rows) {
+    DeliveryStore.MessageData message() {
+      return rows.get(0).message();
+    }
+  }
 
   private List<Group> group(List<DeliveryStore.Claimed> claimed) {
     boolean perDomain = config.mode() == DeliveryConfig.Mode.MX;
@@ -270,19 +306,8 @@ public class DeliveryPipeline {
 
   private Uni<Void> deliverGroup(Group group) {
     long started = System.nanoTime();
-    return store
-        .message(group.messageId())
-        .chain(message -> attempt(group, message))
-        .chain(
-            result ->
-                store
-                    .record(owner, result.outcomes(), result.events())
-                    // the SMTP side is done: keep trying to record it while we hold the lease,
-                    // or a database blip would send the message again
-                    .onFailure()
-                    .retry()
-                    .withBackOff(Duration.ofMillis(200), Duration.ofSeconds(2))
-                    .expireIn(config.lease().toMillis()))
+    return attempt(group, group.message())
+        .chain(this::write)
         .onFailure()
         .invoke(
             e ->
@@ -299,7 +324,87 @@ public class DeliveryPipeline {
         .replaceWithVoid();
   }
 
-  private record Recorded(List<DeliveryStore.Outcome> outcomes, List<DeliveryStore.Event> events) {}
+  /** What one group's attempt leaves to write: outcomes, events, and a signature to store. */
+  private record Recorded(
+      List<DeliveryStore.Outcome> outcomes,
+      List<DeliveryStore.Event> events,
+      DeliveryStore.Signature signature) {
+
+    Recorded(List<DeliveryStore.Outcome> outcomes, List<DeliveryStore.Event> events) {
+      this(outcomes, events, null);
+    }
+
+    Recorded signed(DeliveryStore.Signature s) {
+      return new Recorded(outcomes, events, s);
+    }
+  }
+
+  private record PendingWrite(Recorded recorded, UniEmitter<? super Void> done) {}
+
+  /**
+   * Writes a group's outcomes. Groups that finish while a write runs go together in the next one,
+   * so under load one statement (and one commit) records many transactions.
+   */
+  private Uni<Void> write(Recorded recorded) {
+    if (recorded.outcomes().isEmpty() && recorded.events().isEmpty()) {
+      return Uni.createFrom().voidItem();
+    }
+    return Uni.createFrom()
+        .emitter(
+            done -> {
+              synchronized (writes) {
+                writes.add(new PendingWrite(recorded, done));
+              }
+              flush();
+            });
+  }
+
+  private void flush() {
+    List<PendingWrite> batch;
+    synchronized (writes) {
+      if (writing || writes.isEmpty()) {
+        return;
+      }
+      writing = true;
+      List<PendingWrite> head = writes.subList(0, Math.min(writes.size(), MAX_WRITE));
+      batch = new ArrayList<>(head);
+      head.clear();
+    }
+    List<DeliveryStore.Outcome> outcomes = new ArrayList<>();
+    List<DeliveryStore.Event> events = new ArrayList<>();
+    List<DeliveryStore.Signature> signatures = new ArrayList<>();
+    for (PendingWrite w : batch) {
+      outcomes.addAll(w.recorded().outcomes());
+      events.addAll(w.recorded().events());
+      if (w.recorded().signature() != null) {
+        signatures.add(w.recorded().signature());
+      }
+    }
+    store
+        .record(owner, outcomes, events, signatures)
+        // the SMTP side is done: keep trying to record it while we hold the lease, or a
+        // database blip would send the message again
+        .onFailure()
+        .retry()
+        .withBackOff(Duration.ofMillis(200), Duration.ofSeconds(2))
+        .expireIn(config.lease().toMillis())
+        .subscribe()
+        .with(v -> written(batch, null), e -> written(batch, e));
+  }
+
+  private void written(List<PendingWrite> batch, Throwable failure) {
+    synchronized (writes) {
+      writing = false;
+    }
+    for (PendingWrite w : batch) {
+      if (failure == null) {
+        w.done().complete(null);
+      } else {
+        w.done().fail(failure);
+      }
+    }
+    flush();
+  }
 
   private Uni<Recorded> attempt(Group group, DeliveryStore.MessageData message) {
     Instant now = Instant.now();
@@ -312,41 +417,54 @@ public class DeliveryPipeline {
     if (!now.isBefore(message.expiresAt())) {
       return Uni.createFrom().item(finish(group, "expired", "expired", "expired"));
     }
-    return signed(message)
+    // Every delivery still open for this message is in this group: nobody else can send it
+    // before our outcome is written, so the signature is stored with that outcome.
+    boolean alone = message.pending() <= group.rows().size();
+    return signature(message, alone)
         .chain(
-            bytes ->
-                switch (config.mode()) {
-                  case SANDBOX -> Uni.createFrom().item(sandbox(group));
-                  case RELAY ->
-                      transports
-                          .relay(message.mailFrom(), recipients(group), bytes)
-                          .map(result -> fromSmtp(group, message, result));
-                  case MX ->
-                      transports
-                          .mx(group.destination(), message.mailFrom(), recipients(group), bytes)
-                          .map(result -> fromSmtp(group, message, result));
-                });
+            s -> {
+              byte[] bytes = withSignature(s, message.content());
+              Uni<Recorded> sent =
+                  switch (config.mode()) {
+                    case SANDBOX -> Uni.createFrom().item(sandbox(group));
+                    case RELAY ->
+                        transports
+                            .relay(message.mailFrom(), recipients(group), bytes)
+                            .map(result -> fromSmtp(group, message, result));
+                    case MX ->
+                        transports
+                            .mx(group.destination(), message.mailFrom(), recipients(group), bytes)
+                            .map(result -> fromSmtp(group, message, result));
+                  };
+              boolean unsaved = alone && message.signature() == null && s != null && !s.isEmpty();
+              return unsaved
+                  ? sent.map(r -> r.signed(new DeliveryStore.Signature(message.id(), s)))
+                  : sent;
+            });
   }
 
-  /** The signed bytes of a message: signed at its first attempt and stored, reused after. */
-  private Uni<byte[]> signed(DeliveryStore.MessageData message) {
-    Uni<String> signature =
-        message.signature() != null
-            ? Uni.createFrom().item(message.signature())
-            : signer
-                .sign(message.domain(), message.content())
-                .chain(s -> store.storeSignature(message.id(), s));
-    return signature.map(
-        s -> {
-          if (s == null || s.isEmpty()) {
-            return message.content();
-          }
-          byte[] head = s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-          byte[] all = new byte[head.length + message.content().length];
-          System.arraycopy(head, 0, all, 0, head.length);
-          System.arraycopy(message.content(), 0, all, head.length, message.content().length);
-          return all;
-        });
+  /**
+   * The message's signature: signed at its first attempt, reused after. When other groups may send
+   * the same message it is stored before sending (first writer wins), so every transaction carries
+   * the same signed bytes.
+   */
+  private Uni<String> signature(DeliveryStore.MessageData message, boolean alone) {
+    if (message.signature() != null) {
+      return Uni.createFrom().item(message.signature());
+    }
+    Uni<String> signed = signer.sign(message.domain(), message.content());
+    return alone ? signed : signed.chain(s -> store.storeSignature(message.id(), s));
+  }
+
+  private static byte[] withSignature(String signature, byte[] content) {
+    if (signature == null || signature.isEmpty()) {
+      return content;
+    }
+    byte[] head = signature.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] all = new byte[head.length + content.length];
+    System.arraycopy(head, 0, all, 0, head.length);
+    System.arraycopy(content, 0, all, head.length, content.length);
+    return all;
   }
 
   private static List<String> recipients(Group group) {
@@ -467,10 +585,14 @@ public class DeliveryPipeline {
   }
 
   private void count(String outcome) {
-    Counter.builder("postwire.deliveries")
-        .tag("outcome", outcome)
-        .description("Delivery outcomes per recipient")
-        .register(registry)
+    outcomes
+        .computeIfAbsent(
+            outcome,
+            o ->
+                Counter.builder("postwire.deliveries")
+                    .tag("outcome", o)
+                    .description("Delivery outcomes per recipient")
+                    .register(registry))
         .increment();
   }
 

@@ -28,11 +28,19 @@ public class DeliveryStore {
     this.pool = pool;
   }
 
-  /** A claimed delivery row. */
+  /** A claimed delivery row, with the message it belongs to. */
   public record Claimed(
-      long id, UUID messageId, String recipient, String recipientDomain, int attempts) {}
+      long id,
+      UUID messageId,
+      String recipient,
+      String recipientDomain,
+      int attempts,
+      MessageData message) {}
 
-  /** What a worker needs of the message itself. */
+  /**
+   * What a worker needs of the message itself. {@code pending} counts the message's deliveries
+   * still queued or deferred when it was claimed (this worker's included).
+   */
   public record MessageData(
       UUID id,
       String domain,
@@ -40,7 +48,11 @@ public class DeliveryStore {
       byte[] content,
       String signature,
       Instant expiresAt,
-      boolean domainExists) {}
+      boolean domainExists,
+      int pending) {}
+
+  /** A signature to store with outcomes (first writer wins), and its event. */
+  public record Signature(UUID messageId, String value) {}
 
   /** One recipient's result, to be written. */
   public record Outcome(
@@ -60,27 +72,58 @@ public class DeliveryStore {
   /** One event row. */
   public record Event(UUID messageId, String recipient, String type, String detailJson) {}
 
+  /**
+   * Claims up to {@code limit} due rows under a lease and returns them with their messages, in one
+   * statement: the content travels once per message, however many of its recipients were claimed. A
+   * row whose message is gone comes back with a null message.
+   */
   public Uni<List<Claimed>> claim(String owner, int limit, Duration lease) {
     return pool.preparedQuery(
             "with due as (select id from delivery"
                 + " where status in ('queued', 'deferred') and next_attempt_at <= now()"
-                + " order by next_attempt_at limit $1 for update skip locked)"
-                + " update delivery d set lease_owner = $2,"
+                + " order by next_attempt_at limit $1 for update skip locked),"
+                + " c as (update delivery d set lease_owner = $2,"
                 + " next_attempt_at = now() + $3::bigint * interval '1 millisecond', updated_at = now()"
                 + " from due where d.id = due.id"
-                + " returning d.id, d.message_id, d.recipient, d.recipient_domain, d.attempts")
+                + " returning d.id, d.message_id, d.recipient, d.recipient_domain, d.attempts),"
+                + " r as (select c.*, row_number() over (partition by c.message_id order by c.id) as n"
+                + " from c)"
+                + " select r.id, r.message_id, r.recipient, r.recipient_domain, r.attempts, r.n,"
+                + " m.id as mid, m.domain, m.mail_from, m.signature, m.expires_at,"
+                + " case when r.n = 1 then m.content end as content,"
+                + " exists (select 1 from domain x where x.name = m.domain) as domain_exists,"
+                + " (select count(*) from delivery p where p.message_id = r.message_id"
+                + " and p.status in ('queued', 'deferred')) as pending"
+                + " from r left join message m on m.id = r.message_id order by r.message_id, r.n")
         .execute(Tuple.of(limit, owner, lease.toMillis()))
         .map(
             rows -> {
               List<Claimed> claimed = new ArrayList<>();
+              MessageData current = null;
               for (Row r : rows) {
+                UUID messageId = r.getUUID("message_id");
+                if (r.getLong("n") == 1) {
+                  current =
+                      r.getUUID("mid") == null
+                          ? null
+                          : new MessageData(
+                              messageId,
+                              r.getString("domain"),
+                              r.getString("mail_from"),
+                              r.getBuffer("content").getBytes(),
+                              r.getString("signature"),
+                              r.getOffsetDateTime("expires_at").toInstant(),
+                              r.getBoolean("domain_exists"),
+                              r.getLong("pending").intValue());
+                }
                 claimed.add(
                     new Claimed(
                         r.getLong("id"),
-                        r.getUUID("message_id"),
+                        messageId,
                         r.getString("recipient"),
                         r.getString("recipient_domain"),
-                        r.getInteger("attempts")));
+                        r.getInteger("attempts"),
+                        current));
               }
               return claimed;
             });
@@ -107,29 +150,6 @@ public class DeliveryStore {
         .map(rows -> rows.rowCount());
   }
 
-  public Uni<MessageData> message(UUID id) {
-    return pool.preparedQuery(
-            "select m.id, m.domain, m.mail_from, m.content, m.signature, m.expires_at,"
-                + " exists (select 1 from domain d where d.name = m.domain) as domain_exists"
-                + " from message m where m.id = $1")
-        .execute(Tuple.of(id))
-        .map(
-            rows -> {
-              if (!rows.iterator().hasNext()) {
-                return null;
-              }
-              Row r = rows.iterator().next();
-              return new MessageData(
-                  r.getUUID("id"),
-                  r.getString("domain"),
-                  r.getString("mail_from"),
-                  r.getBuffer("content").getBytes(),
-                  r.getString("signature"),
-                  r.getOffsetDateTime("expires_at").toInstant(),
-                  r.getBoolean("domain_exists"));
-            });
-  }
-
   /**
    * Stores a message's signature unless another worker already did (first writer wins), and returns
    * the one that is stored.
@@ -147,10 +167,12 @@ public class DeliveryStore {
   }
 
   /**
-   * Writes outcomes (only for rows this worker still holds), their events, and suppressions, in one
-   * statement.
+   * Writes outcomes (only for rows this worker still holds), their events, suppressions, and the
+   * signatures of messages signed for these attempts (first writer wins, with a {@code signed}
+   * event before the message's other events), in one statement.
    */
-  public Uni<Void> record(String owner, List<Outcome> outcomes, List<Event> events) {
+  public Uni<Void> record(
+      String owner, List<Outcome> outcomes, List<Event> events, List<Signature> signatures) {
     int n = outcomes.size();
     Long[] ids = new Long[n];
     String[] statuses = new String[n];
@@ -189,6 +211,12 @@ public class DeliveryStore {
       eventTypes[i] = e.type();
       eventDetails[i] = e.detailJson();
     }
+    UUID[] signedMessages = new UUID[signatures.size()];
+    String[] signatureValues = new String[signatures.size()];
+    for (int i = 0; i < signatures.size(); i++) {
+      signedMessages[i] = signatures.get(i).messageId();
+      signatureValues[i] = signatures.get(i).value();
+    }
     return pool.preparedQuery(
             "with o as (select * from unnest($2::bigint[], $3::text[], $4::timestamptz[],"
                 + " $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bool[])"
@@ -204,8 +232,14 @@ public class DeliveryStore {
                 + " last_host = case when o.code is null then d.last_host else o.host end,"
                 + " bounce_category = o.category, updated_at = now()"
                 + " from o where d.id = o.id and d.lease_owner = $1 returning d.id),"
+                + " g as (update message m set signature = x.sig"
+                + " from unnest($16::uuid[], $17::text[]) as x(id, sig)"
+                + " where m.id = x.id and m.signature is null returning m.id),"
                 + " e as (insert into event (message_id, recipient, type, detail)"
-                + " select m, r, t, d::jsonb from unnest($11::uuid[], $12::text[], $13::text[], $14::text[]) as x(m, r, t, d)),"
+                + " select m, r, t, d::jsonb from (select g.id as m, null::text as r,"
+                + " 'signed' as t, '{}' as d, 0 as k from g union all"
+                + " select m, r, t, d, k from unnest($11::uuid[], $12::text[], $13::text[],"
+                + " $14::text[]) with ordinality as x(m, r, t, d, k)) y order by y.k),"
                 + " s as (insert into suppression (address, reason, detail)"
                 + " select a, 'hard_bounce', 'permanent failure' from unnest($15::text[]) a"
                 + " on conflict (address) do nothing)"
@@ -226,7 +260,9 @@ public class DeliveryStore {
                 .addArrayOfString(eventRecipients)
                 .addArrayOfString(eventTypes)
                 .addArrayOfString(eventDetails)
-                .addArrayOfString(suppress.toArray(String[]::new)))
+                .addArrayOfString(suppress.toArray(String[]::new))
+                .addArrayOfUUID(signedMessages)
+                .addArrayOfString(signatureValues))
         .replaceWithVoid();
   }
 

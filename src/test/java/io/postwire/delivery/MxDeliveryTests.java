@@ -258,6 +258,79 @@ class MxDeliveryTests {
     admin().get("/v1/suppressions/" + policy).then().statusCode(404);
   }
 
+  static String dkimSignature(ScriptedSmtpServer.Received received) {
+    String text = new String(received.data(), java.nio.charset.StandardCharsets.US_ASCII);
+    int start = text.indexOf("DKIM-Signature:");
+    assertThat(start).as("a DKIM-Signature field").isGreaterThanOrEqualTo(0);
+    int end = text.indexOf("\r\n", start);
+    while (end + 2 < text.length()
+        && (text.charAt(end + 2) == ' ' || text.charAt(end + 2) == '\t')) {
+      end = text.indexOf("\r\n", end + 2);
+    }
+    return text.substring(start, end);
+  }
+
+  @Test
+  void sendsTheSameSignedBytesToEveryDomainAndOnEveryRetry() {
+    // Architecture: a message is signed once; every later transaction (another domain, a retry)
+    // carries the same DKIM-Signature.
+    String from = registerDomain();
+    String first = recipientDomain();
+    String second = recipientDomain();
+    dns.mx(first, 10, "mx." + first).a("mx." + first, MAIN);
+    dns.mx(second, 10, "mx." + second).a("mx." + second, MAIN);
+    String now = "now@" + first;
+    String later = "later@" + second;
+    server(MAIN).rcpt(later, "450 4.2.1 Try later");
+    String id = send(from, List.of(now, later), Map.of());
+    awaitStatus(id, now, "delivered");
+    awaitStatus(id, later, "deferred");
+    server(MAIN).rcpt(later, "250 2.1.5 Ok");
+    awaitStatus(id, later, "delivered");
+
+    ScriptedSmtpServer.Received toFirst =
+        server(MAIN).messages().stream()
+            .filter(m -> m.recipients().contains(now))
+            .findFirst()
+            .get();
+    ScriptedSmtpServer.Received toSecond =
+        server(MAIN).messages().stream()
+            .filter(m -> m.recipients().contains(later))
+            .findFirst()
+            .get();
+    assertThat(dkimSignature(toSecond)).isEqualTo(dkimSignature(toFirst));
+    assertThat(events(id, "signed")).hasSize(1);
+  }
+
+  @Test
+  void aRetryOfAMessageWithOneRecipientCarriesTheSignatureStoredWithItsDeferral() {
+    String from = registerDomain();
+    String to = recipientDomain();
+    dns.mx(to, 10, "mx." + to).a("mx." + to, MAIN);
+    String rcpt = "retry@" + to;
+    server(MAIN).rcpt(rcpt, "450 4.2.1 Try later");
+    String id = send(from, List.of(rcpt), Map.of());
+    awaitStatus(id, rcpt, "deferred");
+    String stored =
+        Db.rows(pool, "select signature from message where id = $1::uuid", id)
+            .get(0)
+            .getString("signature");
+    assertThat(stored)
+        .as("the signature is stored with the deferral")
+        .startsWith("DKIM-Signature:");
+    server(MAIN).rcpt(rcpt, "250 2.1.5 Ok");
+    awaitStatus(id, rcpt, "delivered");
+
+    ScriptedSmtpServer.Received received =
+        server(MAIN).messages().stream()
+            .filter(m -> m.recipients().contains(rcpt))
+            .findFirst()
+            .get();
+    assertThat(dkimSignature(received)).isEqualTo(stored.strip());
+    assertThat(events(id, "signed")).hasSize(1);
+    assertThat(events(id, "attempt")).hasSize(2);
+  }
+
   @Test
   void honoursTheServersRetryHint() {
     String from = registerDomain();
