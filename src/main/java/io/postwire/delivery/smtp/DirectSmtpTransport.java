@@ -404,23 +404,17 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
 
   /**
    * Streams the message with dot-stuffing (RFC 5321 §4.5.2): a line starting with "." gets another
-   * "." in front; then CRLF.CRLF. Each block must be taken within the data block timeout.
+   * "." in front; then CRLF.CRLF, in the same write as the last block. Each block must be taken
+   * within the data block timeout.
    */
   private Future<Void> stream(SmtpConnection c, byte[] message) {
-    return streamFrom(c, message, 0, new boolean[] {true})
-        .compose(
-            v -> {
-              boolean endsWithNewLine = message.length > 0 && message[message.length - 1] == '\n';
-              return c.write(endsWithNewLine ? ".\r\n" : "\r\n.\r\n");
-            });
+    return streamFrom(c, message, 0, new boolean[] {true});
   }
 
   private Future<Void> streamFrom(
       SmtpConnection c, byte[] message, int offset, boolean[] atLineStart) {
-    if (offset >= message.length) {
-      return Future.succeededFuture();
-    }
     int end = Math.min(message.length, offset + CHUNK);
+    boolean last = end == message.length;
     Buffer block = Buffer.buffer(end - offset + 64);
     for (int i = offset; i < end; i++) {
       byte b = message[i];
@@ -429,6 +423,11 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
       }
       block.appendByte(b);
       atLineStart[0] = b == '\n';
+    }
+    if (last) {
+      boolean endsWithNewLine = message.length > 0 && message[message.length - 1] == '\n';
+      block.appendString(endsWithNewLine ? ".\r\n" : "\r\n.\r\n");
+      return c.write(block);
     }
     return c.write(block)
         .compose(v -> c.drained(options.dataBlockTimeout()))
