@@ -2,17 +2,18 @@
 # Queue scale: end-to-end delivery rate of N fresh messages (posted → signed → relayed to
 # smtp-sink) on an empty queue, then again after 1,000,000 deferred delivery rows (next attempt a
 # day away) were inserted with generate_series. Target: within 10% of the empty-queue rate.
-# Usage: bench/queue-scale.sh [--smoke]   env: N (default 3000), ROWS (default 1000000)
+# Measured warm, as bench/e2e.sh: WARM messages (default 10,000) go through first.
+# Usage: bench/queue-scale.sh [--smoke]   env: N (default 3000), ROWS (default 1000000), WARM (default 10000)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-N="${N:-3000}"; ROWS="${ROWS:-1000000}"
-[[ "${1:-}" == "--smoke" ]] && { N=100; ROWS=10000; }
+N="${N:-3000}"; ROWS="${ROWS:-1000000}"; WARM="${WARM:-10000}"
+[[ "${1:-}" == "--smoke" ]] && { N=100; ROWS=10000; WARM=100; }
 
 start_pg
 start_sink
 start_app POSTWIRE_DELIVERY_ENABLED=true
 create_domain
-WARM=$(( (N / 5 + 99) / 100 * 100 ))
+WARM=$(( (WARM + 99) / 100 * 100 ))
 log "warm-up: $WARM messages"
 postwire_deliver "$WARM" 600 >/dev/null
 read -r EMPTY_RATE EMPTY_MS _ < <(postwire_deliver "$N" 900)
