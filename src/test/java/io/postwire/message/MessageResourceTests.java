@@ -8,6 +8,7 @@ import static io.postwire.testing.Api.scopedKey;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.notNullValue;
@@ -15,16 +16,20 @@ import static org.hamcrest.Matchers.notNullValue;
 import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import io.vertx.mutiny.pgclient.PgConnection;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -432,6 +437,103 @@ class MessageResourceTests {
         .body("code", equalTo("batch_too_large"));
     admin().body("[{").post("/v1/messages/batch").then().statusCode(400);
     assertThat(messagesFrom(domain)).isEqualTo(2);
+  }
+
+  @Test
+  void storesEveryBatchItemWithItsOwnTagsMetadataSendAtAndSuppressedRecipients() {
+    admin()
+        .body(Map.of("reason", "manual"))
+        .put("/v1/suppressions/held@example.org")
+        .then()
+        .statusCode(200);
+    Instant later = Instant.now().plus(Duration.ofHours(2)).truncatedTo(ChronoUnit.SECONDS);
+    Map<String, Object> first = new HashMap<>(message(domain, "one@example.org"));
+    first.put("to", List.of("one@example.org", "held@example.org", "two@example.org"));
+    first.put("tags", List.of("a", "b"));
+    first.put("metadata", Map.of("k", "v"));
+    first.put("sendAt", later.toString());
+    Map<String, Object> second = new HashMap<>(message(domain, "three@example.org"));
+    second.put("subject", "Other");
+    List<Map<String, Object>> answer =
+        admin()
+            .body(
+                List.of(
+                    first,
+                    Map.of("from", "s@" + domain, "to", List.of("held@example.org"), "text", "x"),
+                    second))
+            .post("/v1/messages/batch")
+            .then()
+            .statusCode(200)
+            .body(
+                "[0].recipients.address",
+                contains("one@example.org", "two@example.org", "held@example.org"))
+            .body("[0].recipients.status", contains("queued", "queued", "suppressed"))
+            .body("[1].status", equalTo("rejected"))
+            .body("[1].error.code", equalTo("recipient_suppressed"))
+            .body("[2].recipients.status", contains("queued"))
+            .extract()
+            .path("");
+    String firstId = (String) answer.get(0).get("id");
+    String secondId = (String) answer.get(2).get("id");
+    admin()
+        .get("/v1/messages/" + firstId)
+        .then()
+        .statusCode(200)
+        .body("subject", equalTo("Hello"))
+        .body("tags", contains("a", "b"))
+        .body("metadata.k", equalTo("v"))
+        .body(
+            "recipients.address",
+            contains("one@example.org", "two@example.org", "held@example.org"))
+        .body("recipients.status", contains("queued", "queued", "suppressed"))
+        .body("recipients[2].nextAttemptAt", equalTo(null))
+        .body("events.type", contains("queued", "queued", "suppressed"));
+    String due =
+        admin().get("/v1/messages/" + firstId).then().extract().path("recipients[0].nextAttemptAt");
+    assertThat(Instant.parse(due)).isEqualTo(later);
+    admin()
+        .get("/v1/messages/" + secondId)
+        .then()
+        .statusCode(200)
+        .body("subject", equalTo("Other"))
+        .body("tags", hasSize(0))
+        .body("metadata", equalTo(null))
+        .body("sendAt", equalTo(null))
+        .body("recipients.address", contains("three@example.org"));
+    assertThat(messagesFrom(domain)).isEqualTo(2);
+  }
+
+  @Test
+  void notifiesTheDeliveryChannelOnlyAfterAcceptedSends() throws Exception {
+    List<String> channels = new CopyOnWriteArrayList<>();
+    SqlConnection listener = pool.getConnection().await().atMost(Duration.ofSeconds(10));
+    try {
+      PgConnection.cast(listener).notificationHandler(n -> channels.add(n.getChannel()));
+      listener
+          .query("listen " + MessageStore.CHANNEL)
+          .execute()
+          .await()
+          .atMost(Duration.ofSeconds(10));
+      admin()
+          .body(message("unregistered-" + domain, "b@example.org"))
+          .post("/v1/messages")
+          .then()
+          .statusCode(422);
+      Thread.sleep(500);
+      assertThat(channels).isEmpty();
+      admin().body(message(domain, "b@example.org")).post("/v1/messages").then().statusCode(202);
+      await().atMost(Duration.ofSeconds(5)).until(() -> !channels.isEmpty());
+      channels.clear();
+      admin()
+          .body(List.of(message(domain, "c@example.org")))
+          .post("/v1/messages/batch")
+          .then()
+          .statusCode(200);
+      await().atMost(Duration.ofSeconds(5)).until(() -> !channels.isEmpty());
+      assertThat(channels).containsOnly(MessageStore.CHANNEL);
+    } finally {
+      listener.close().await().atMost(Duration.ofSeconds(10));
+    }
   }
 
   @Test
