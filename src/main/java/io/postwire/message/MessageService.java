@@ -26,6 +26,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Accepting messages: validation, sender and scope checks, suppression, rendering, and the one
@@ -46,6 +47,7 @@ public class MessageService {
   private final DomainService domains;
   private final MessageConfig config;
   private final QueueNotifier notifier;
+  private final EnqueueGroups groups;
   private final Json json;
   private final Counter accepted;
 
@@ -54,9 +56,16 @@ public class MessageService {
 
   /**
    * Accepted work: {@code writes} stores it with one statement (autocommit, or inside the
-   * Idempotency-Key transaction) and yields the answer document.
+   * Idempotency-Key transaction) and yields the answer document; {@code grouped}, when given,
+   * stores it without an Idempotency-Key together with concurrent sends.
    */
-  private record Prepared(int status, Function<SqlClient, Uni<Object>> writes) {}
+  private record Prepared(
+      int status, Function<SqlClient, Uni<Object>> writes, Supplier<Uni<Object>> grouped) {
+
+    Prepared(int status, Function<SqlClient, Uni<Object>> writes) {
+      this(status, writes, null);
+    }
+  }
 
   /** What a write stored: the answer document and its JSON text. */
   private record Written(Object answer, String text) {}
@@ -69,6 +78,7 @@ public class MessageService {
       DomainService domains,
       MessageConfig config,
       QueueNotifier notifier,
+      EnqueueGroups groups,
       Json json,
       MeterRegistry registry) {
     this.store = store;
@@ -78,6 +88,7 @@ public class MessageService {
     this.domains = domains;
     this.config = config;
     this.notifier = notifier;
+    this.groups = groups;
     this.json = json;
     this.accepted =
         Counter.builder("postwire.messages.accepted")
@@ -154,10 +165,11 @@ public class MessageService {
 
   /** Without an Idempotency-Key the write is a single autocommit statement. */
   private Uni<Answer> write(Prepared prepared) {
-    return prepared
-        .writes()
-        .apply(store.pool())
-        .map(answer -> committed(prepared, written(answer)));
+    Uni<Object> stored =
+        prepared.grouped() != null
+            ? prepared.grouped().get()
+            : prepared.writes().apply(store.pool());
+    return stored.map(answer -> committed(prepared, written(answer)));
   }
 
   private Written written(Object answer) {
@@ -207,7 +219,10 @@ public class MessageService {
               return new Prepared(
                   status,
                   client ->
-                      store.insertChecked(client, row).map(MessageStore.NewMessage::accepted));
+                      store
+                          .insertChecked(client, List.of(row))
+                          .map(checked -> accepted(checked.get(0))),
+                  () -> groups.enqueue(row).map(MessageService::accepted));
             });
   }
 
@@ -344,6 +359,13 @@ public class MessageService {
           "recipient_suppressed", "to", "every recipient is on the suppression list");
     }
     return newMessage(caller, message, rendered, queued, held, now);
+  }
+
+  private static Object accepted(MessageStore.Checked checked) {
+    if (checked.refusal() != null) {
+      throw checked.refusal();
+    }
+    return checked.stored().accepted();
   }
 
   private MessageStore.NewMessage newMessage(

@@ -2,7 +2,6 @@ package io.postwire.message;
 
 import io.postwire.platform.Page;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlClient;
@@ -27,31 +26,44 @@ public class MessageStore {
   /** Wakes idle delivery workers on every replica (PostgreSQL LISTEN/NOTIFY). */
   public static final String CHANNEL = "postwire_delivery";
 
-  // One statement, so it is atomic without BEGIN/COMMIT: the sender-domain and suppression checks
-  // read the same snapshot the inserts write into, and nothing is written unless both pass.
-  // Recipients are written queued first, then suppressed, each group in request order.
+  // Messages from concurrent sends in one statement, so it is atomic without BEGIN/COMMIT: the
+  // sender-domain and suppression checks read the snapshot the inserts write into, and a message
+  // is written only if its domain is registered and one of its recipients is not suppressed.
+  // Recipients ($15: 1-based message number, $16: address) are written queued first, then
+  // suppressed, each group in request order. One row per message tells what happened to it.
   private static final String ENQUEUE_CHECKED =
-      "with s as (select address from suppression where address = any($15::text[])),"
-          + " c as (select exists (select 1 from domain where name = $3) as registered,"
-          + " exists (select 1 from unnest($15::text[]) as u(a) where a not in"
-          + " (select address from s)) as deliverable),"
-          + " r as (select a, n, a in (select address from s) as held"
-          + " from unnest($15::text[]) with ordinality as u(a, n)),"
+      "with t as (select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[],"
+          + " $5::text[], $6::text[], $7::text[], $8::bytea[], $9::text[], $10::text[], $11::int[],"
+          + " $12::timestamptz[], $13::timestamptz[], $14::timestamptz[]) with ordinality"
+          + " as t(id, api_key_id, domain, mail_from, from_header, subject, message_id, content,"
+          + " tags, metadata, size, send_at, expires_at, created_at, n)),"
+          + " s as (select address from suppression where address = any($16::text[])),"
+          + " r as (select k, a, o, a in (select address from s) as held"
+          + " from unnest($15::int[], $16::text[]) with ordinality as u(k, a, o)),"
+          + " c as (select t.n, exists (select 1 from domain where name = t.domain) as registered,"
+          + " exists (select 1 from r where r.k = t.n and not r.held) as deliverable from t),"
           + " m as (insert into message (id, api_key_id, domain, mail_from, from_header, subject,"
           + " message_id, content, tags, metadata, size_bytes, send_at, expires_at, created_at)"
-          + " select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb, $11, $12, $13, $14"
-          + " from c where registered and deliverable returning id),"
+          + " select t.id, t.api_key_id, t.domain, t.mail_from, t.from_header, t.subject,"
+          + " t.message_id, t.content, array(select jsonb_array_elements_text(t.tags::jsonb)),"
+          + " t.metadata::jsonb, t.size, t.send_at, t.expires_at, t.created_at"
+          + " from t join c on c.n = t.n where c.registered and c.deliverable order by t.n"
+          + " returning id),"
           + " d as (insert into delivery (message_id, recipient, recipient_domain, status,"
           + " next_attempt_at, updated_at)"
-          + " select m.id, r.a, substring(r.a from '@([^@]+)$'),"
+          + " select t.id, r.a, substring(r.a from '@([^@]+)$'),"
           + " case when r.held then 'suppressed' else 'queued' end,"
-          + " case when r.held then null else coalesce($12, $14) end, $14"
-          + " from m, r order by r.held, r.n returning 1),"
+          + " case when r.held then null else coalesce(t.send_at, t.created_at) end, t.created_at"
+          + " from r join t on t.n = r.k where t.id in (select id from m)"
+          + " order by t.n, r.held, r.o returning 1),"
           + " e as (insert into event (message_id, recipient, type, at)"
-          + " select m.id, r.a, case when r.held then 'suppressed' else 'queued' end, $14"
-          + " from m, r order by r.held, r.n returning 1)"
-          + " select c.registered, c.deliverable, array(select address from s) as suppressed,"
-          + " (select count(*) from d) as deliveries, (select count(*) from e) as events from c";
+          + " select t.id, r.a, case when r.held then 'suppressed' else 'queued' end, t.created_at"
+          + " from r join t on t.n = r.k where t.id in (select id from m)"
+          + " order by t.n, r.held, r.o returning 1)"
+          + " select c.n, c.registered, c.deliverable,"
+          + " array(select r.a from r where r.k = c.n and r.held order by r.o) as suppressed,"
+          + " (select count(*) from d) as deliveries, (select count(*) from e) as events"
+          + " from c order by c.n";
 
   // Many messages in one statement (arrays unnested in order): a batch is one round trip and one
   // commit. Statuses were decided by the caller; one row per recipient in $15..$18.
@@ -124,70 +136,125 @@ public class MessageStore {
     }
   }
 
+  /** What a checked insert did with one message: stored it (recipients split) or refused it. */
+  public record Checked(NewMessage stored, io.postwire.platform.ApiException refusal) {}
+
   /**
-   * Inserts one message with a delivery row and an event per recipient in one autocommit statement
-   * (or within {@code client}'s transaction), provided its sender domain is registered and at least
-   * one recipient is not suppressed; otherwise writes nothing and fails with 422 {@code
-   * unknown_sender_domain} or {@code recipient_suppressed}. {@code m.queued()} holds every
-   * recipient; the answer is the message with its suppressed recipients split off.
+   * Inserts messages (from any callers, each with its own creation time) with a delivery row and an
+   * event per recipient in one statement, each provided its sender domain is registered and at
+   * least one of its recipients is not suppressed; a message that is not is refused with 422 {@code
+   * unknown_sender_domain} or {@code recipient_suppressed} and nothing of it is written. Each
+   * message's {@code queued()} holds all its recipients; the answer, in order, holds each stored
+   * message with its suppressed recipients split off.
    */
-  public Uni<NewMessage> insertChecked(SqlClient client, NewMessage m) {
+  public Uni<List<Checked>> insertChecked(SqlClient client, List<NewMessage> messages) {
+    int n = messages.size();
+    UUID[] ids = new UUID[n];
+    UUID[] apiKeys = new UUID[n];
+    String[] domains = new String[n];
+    String[] mailFroms = new String[n];
+    String[] fromHeaders = new String[n];
+    String[] subjects = new String[n];
+    String[] messageIds = new String[n];
+    io.vertx.core.buffer.Buffer[] contents = new io.vertx.core.buffer.Buffer[n];
+    String[] tags = new String[n];
+    String[] metadata = new String[n];
+    Integer[] sizes = new Integer[n];
+    OffsetDateTime[] sendAts = new OffsetDateTime[n];
+    OffsetDateTime[] expiresAts = new OffsetDateTime[n];
+    OffsetDateTime[] createdAts = new OffsetDateTime[n];
+    List<Integer> rcptMessages = new ArrayList<>();
+    List<String> rcpts = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      NewMessage m = messages.get(i);
+      ids[i] = m.id();
+      apiKeys[i] = m.apiKeyId();
+      domains[i] = m.domain();
+      mailFroms[i] = m.mailFrom();
+      fromHeaders[i] = m.fromHeader();
+      subjects[i] = m.subject();
+      messageIds[i] = m.messageId();
+      contents[i] = io.vertx.core.buffer.Buffer.buffer(m.content());
+      tags[i] = jsonArray(m.tags());
+      metadata[i] = m.metadataJson();
+      sizes[i] = m.content().length;
+      sendAts[i] = utc(m.sendAt());
+      expiresAts[i] = utc(m.expiresAt());
+      createdAts[i] = utc(m.createdAt());
+      for (String r : m.queued()) {
+        rcptMessages.add(i + 1);
+        rcpts.add(r);
+      }
+    }
     Tuple params =
         Tuple.tuple()
-            .addUUID(m.id())
-            .addUUID(m.apiKeyId())
-            .addString(m.domain())
-            .addString(m.mailFrom())
-            .addString(m.fromHeader())
-            .addString(m.subject())
-            .addString(m.messageId())
-            .addBuffer(Buffer.buffer(m.content()))
-            .addArrayOfString(m.tags().toArray(String[]::new))
-            .addString(m.metadataJson())
-            .addInteger(m.content().length)
-            .addOffsetDateTime(utc(m.sendAt()))
-            .addOffsetDateTime(utc(m.expiresAt()))
-            .addOffsetDateTime(utc(m.createdAt()))
-            .addArrayOfString(m.queued().toArray(String[]::new));
+            .addArrayOfUUID(ids)
+            .addArrayOfUUID(apiKeys)
+            .addArrayOfString(domains)
+            .addArrayOfString(mailFroms)
+            .addArrayOfString(fromHeaders)
+            .addArrayOfString(subjects)
+            .addArrayOfString(messageIds)
+            .addValue(contents)
+            .addArrayOfString(tags)
+            .addArrayOfString(metadata)
+            .addArrayOfInteger(sizes)
+            .addArrayOfOffsetDateTime(sendAts)
+            .addArrayOfOffsetDateTime(expiresAts)
+            .addArrayOfOffsetDateTime(createdAts)
+            .addArrayOfInteger(rcptMessages.toArray(Integer[]::new))
+            .addArrayOfString(rcpts.toArray(String[]::new));
     return client
         .preparedQuery(ENQUEUE_CHECKED)
         .execute(params)
         .map(
             rows -> {
-              Row row = rows.iterator().next();
-              if (!row.getBoolean("registered")) {
-                throw io.postwire.platform.ApiException.field(
-                    "unknown_sender_domain",
-                    "from",
-                    m.domain() + " is not a registered sending domain");
+              List<Checked> out = new ArrayList<>(n);
+              for (Row row : rows) {
+                NewMessage m = messages.get(row.getInteger("n") - 1);
+                out.add(checked(m, row));
               }
-              if (!row.getBoolean("deliverable")) {
-                throw io.postwire.platform.ApiException.field(
-                    "recipient_suppressed", "to", "every recipient is on the suppression list");
-              }
-              List<String> held = List.of(row.getArrayOfStrings("suppressed"));
-              List<String> queued = new ArrayList<>();
-              List<String> suppressed = new ArrayList<>();
-              for (String r : m.queued()) {
-                (held.contains(r) ? suppressed : queued).add(r);
-              }
-              return new NewMessage(
-                  m.id(),
-                  m.apiKeyId(),
-                  m.domain(),
-                  m.mailFrom(),
-                  m.fromHeader(),
-                  m.subject(),
-                  m.messageId(),
-                  m.content(),
-                  m.tags(),
-                  m.metadataJson(),
-                  m.sendAt(),
-                  m.expiresAt(),
-                  m.createdAt(),
-                  queued,
-                  suppressed);
+              return out;
             });
+  }
+
+  private static Checked checked(NewMessage m, Row row) {
+    if (!row.getBoolean("registered")) {
+      return new Checked(
+          null,
+          io.postwire.platform.ApiException.field(
+              "unknown_sender_domain", "from", m.domain() + " is not a registered sending domain"));
+    }
+    if (!row.getBoolean("deliverable")) {
+      return new Checked(
+          null,
+          io.postwire.platform.ApiException.field(
+              "recipient_suppressed", "to", "every recipient is on the suppression list"));
+    }
+    List<String> held = List.of(row.getArrayOfStrings("suppressed"));
+    List<String> queued = new ArrayList<>();
+    List<String> suppressed = new ArrayList<>();
+    for (String r : m.queued()) {
+      (held.contains(r) ? suppressed : queued).add(r);
+    }
+    return new Checked(
+        new NewMessage(
+            m.id(),
+            m.apiKeyId(),
+            m.domain(),
+            m.mailFrom(),
+            m.fromHeader(),
+            m.subject(),
+            m.messageId(),
+            m.content(),
+            m.tags(),
+            m.metadataJson(),
+            m.sendAt(),
+            m.expiresAt(),
+            m.createdAt(),
+            queued,
+            suppressed),
+        null);
   }
 
   /**

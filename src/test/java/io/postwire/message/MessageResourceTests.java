@@ -30,6 +30,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -501,6 +505,79 @@ class MessageResourceTests {
         .body("sendAt", equalTo(null))
         .body("recipients.address", contains("three@example.org"));
     assertThat(messagesFrom(domain)).isEqualTo(2);
+  }
+
+  @Test
+  void concurrentSendsWrittenTogetherEachGetTheirOwnAnswer() throws Exception {
+    admin()
+        .body(Map.of("reason", "manual"))
+        .put("/v1/suppressions/blocked@example.org")
+        .then()
+        .statusCode(200);
+    String unregistered = "unregistered-" + domain;
+    ExecutorService threads = Executors.newFixedThreadPool(16);
+    List<Future<io.restassured.response.Response>> answers = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      int n = i;
+      Map<String, Object> body =
+          switch (n % 3) {
+            case 0 ->
+                Map.of(
+                    "from",
+                    "s@" + domain,
+                    "to",
+                    List.of("r" + n + "@example.org", "blocked@example.org"),
+                    "subject",
+                    "m" + n,
+                    "text",
+                    "x");
+            case 1 ->
+                Map.of("from", "s@" + domain, "to", List.of("blocked@example.org"), "text", "x");
+            default -> message(unregistered, "r" + n + "@example.org");
+          };
+      answers.add(threads.submit(() -> admin().body(body).post("/v1/messages")));
+    }
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < answers.size(); i++) {
+      io.restassured.response.Response r = answers.get(i).get(30, TimeUnit.SECONDS);
+      switch (i % 3) {
+        case 0 -> {
+          assertThat(r.statusCode()).isEqualTo(202);
+          assertThat(r.<List<String>>path("recipients.address"))
+              .containsExactly("r" + i + "@example.org", "blocked@example.org");
+          assertThat(r.<List<String>>path("recipients.status"))
+              .containsExactly("queued", "suppressed");
+          ids.add(r.path("id"));
+          admin()
+              .get("/v1/messages/" + r.<String>path("id"))
+              .then()
+              .body("subject", equalTo("m" + i))
+              .body(
+                  "recipients.address", contains("r" + i + "@example.org", "blocked@example.org"));
+        }
+        case 1 ->
+            r.then()
+                .statusCode(422)
+                .contentType("application/problem+json")
+                .body("code", equalTo("recipient_suppressed"));
+        default ->
+            r.then()
+                .statusCode(422)
+                .contentType("application/problem+json")
+                .body("code", equalTo("unknown_sender_domain"))
+                .body("errors[0].field", equalTo("from"));
+      }
+    }
+    threads.shutdown();
+    assertThat(ids).doesNotHaveDuplicates().hasSize(20);
+    assertThat(messagesFrom(domain)).isEqualTo(20);
+    assertThat(messagesFrom(unregistered)).isZero();
+    assertThat(
+            Db.count(
+                pool,
+                "select count(*) from delivery d join message m on m.id = d.message_id where m.domain = $1",
+                domain))
+        .isEqualTo(40);
   }
 
   @Test
