@@ -7,6 +7,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 
 /**
@@ -96,9 +97,39 @@ public class EnqueueGroups {
               next();
             },
             failure -> {
-              group.forEach(e -> e.done().accept(null, failure));
-              next();
+              if (group.size() == 1) {
+                group.get(0).done().accept(null, failure);
+                next();
+              } else {
+                alone(group);
+              }
             });
+  }
+
+  /**
+   * After a group's statement failed, writes each of its messages in a statement of its own, so a
+   * message PostgreSQL refuses fails only its own send, as it would have without grouping.
+   */
+  private void alone(List<Entry> group) {
+    AtomicInteger left = new AtomicInteger(group.size());
+    for (Entry entry : group) {
+      Uni.createFrom()
+          .deferred(() -> store.insertChecked(store.pool(), List.of(entry.message())))
+          .subscribe()
+          .with(
+              results -> {
+                entry.done().accept(results.get(0), null);
+                if (left.decrementAndGet() == 0) {
+                  next();
+                }
+              },
+              failure -> {
+                entry.done().accept(null, failure);
+                if (left.decrementAndGet() == 0) {
+                  next();
+                }
+              });
+    }
   }
 
   private void next() {

@@ -581,6 +581,29 @@ class MessageResourceTests {
   }
 
   @Test
+  void aSendPostgresqlRefusesFailsAloneWhenWrittenTogetherWithOthers() throws Exception {
+    // jsonb cannot hold U+0000, so PostgreSQL refuses this message's metadata
+    Map<String, Object> refused = new HashMap<>(message(domain, "nul@example.org"));
+    refused.put("metadata", Map.of("k", "a\u0000b"));
+    ExecutorService threads = Executors.newFixedThreadPool(16);
+    List<Future<io.restassured.response.Response>> answers = new ArrayList<>();
+    for (int i = 0; i < 48; i++) {
+      Map<String, Object> body = i % 16 == 5 ? refused : message(domain, "ok" + i + "@example.org");
+      answers.add(threads.submit(() -> admin().body(body).post("/v1/messages")));
+    }
+    for (int i = 0; i < answers.size(); i++) {
+      int status = answers.get(i).get(30, TimeUnit.SECONDS).statusCode();
+      if (i % 16 == 5) {
+        assertThat(status).isNotEqualTo(202);
+      } else {
+        assertThat(status).as("send " + i).isEqualTo(202);
+      }
+    }
+    threads.shutdown();
+    assertThat(messagesFrom(domain)).isEqualTo(45);
+  }
+
+  @Test
   void notifiesTheDeliveryChannelOnlyAfterAcceptedSends() throws Exception {
     List<String> channels = new CopyOnWriteArrayList<>();
     SqlConnection listener = pool.getConnection().await().atMost(Duration.ofSeconds(10));
