@@ -30,7 +30,8 @@ import java.util.function.Supplier;
 
 /**
  * Accepting messages: validation, sender and scope checks, suppression, rendering, and the one
- * transaction that stores a message with its deliveries (and its idempotent answer).
+ * statement that stores a message with its deliveries (in a transaction with its idempotent answer
+ * when an Idempotency-Key is given).
  */
 @ApplicationScoped
 public class MessageService {
@@ -163,7 +164,10 @@ public class MessageService {
             });
   }
 
-  /** Without an Idempotency-Key the write is a single autocommit statement. */
+  /**
+   * Without an Idempotency-Key the write is one autocommit statement: a single send's shared with
+   * the sends that arrive meanwhile ({@link EnqueueGroups}), a batch's or raw send's its own.
+   */
   private Uni<Answer> write(Prepared prepared) {
     Uni<Object> stored =
         prepared.grouped() != null
@@ -206,7 +210,7 @@ public class MessageService {
     ValidatedMessage message = validator.validate(request, now);
     String domain = message.from().domain();
     // Within the key's scope, whether the domain is registered and which recipients are
-    // suppressed are asked by the insert itself: one round trip per message.
+    // suppressed is asked by the insert itself: no round trip before it.
     Uni<Void> scope =
         caller.mayUse(domain) ? Uni.createFrom().voidItem() : checkSender(caller, domain);
     return scope
