@@ -26,10 +26,12 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Accepting messages: validation, sender and scope checks, suppression, rendering, and the one
- * transaction that stores a message with its deliveries (and its idempotent answer).
+ * statement that stores a message with its deliveries (in a transaction with its idempotent answer
+ * when an Idempotency-Key is given).
  */
 @ApplicationScoped
 public class MessageService {
@@ -45,14 +47,29 @@ public class MessageService {
   private final MimeRenderer renderer;
   private final DomainService domains;
   private final MessageConfig config;
+  private final QueueNotifier notifier;
+  private final EnqueueGroups groups;
   private final Json json;
   private final Counter accepted;
 
   /** An answer to send back: HTTP status and JSON body. */
   public record Answer(int status, String body) {}
 
-  /** Accepted work, ready to write in one transaction. */
-  private record Prepared(int status, Object answer, Function<SqlClient, Uni<Void>> writes) {}
+  /**
+   * Accepted work: {@code writes} stores it with one statement (autocommit, or inside the
+   * Idempotency-Key transaction) and yields the answer document; {@code grouped}, when given,
+   * stores it without an Idempotency-Key together with concurrent sends.
+   */
+  private record Prepared(
+      int status, Function<SqlClient, Uni<Object>> writes, Supplier<Uni<Object>> grouped) {
+
+    Prepared(int status, Function<SqlClient, Uni<Object>> writes) {
+      this(status, writes, null);
+    }
+  }
+
+  /** What a write stored: the answer document and its JSON text. */
+  private record Written(Object answer, String text) {}
 
   public MessageService(
       MessageStore store,
@@ -61,6 +78,8 @@ public class MessageService {
       MimeRenderer renderer,
       DomainService domains,
       MessageConfig config,
+      QueueNotifier notifier,
+      EnqueueGroups groups,
       Json json,
       MeterRegistry registry) {
     this.store = store;
@@ -69,6 +88,8 @@ public class MessageService {
     this.renderer = renderer;
     this.domains = domains;
     this.config = config;
+    this.notifier = notifier;
+    this.groups = groups;
     this.json = json;
     this.accepted =
         Counter.builder("postwire.messages.accepted")
@@ -120,50 +141,62 @@ public class MessageService {
               return Uni.createFrom()
                   .deferred(work::get)
                   .chain(
-                      prepared -> {
-                        String answer =
-                            new String(json.write(prepared.answer()), StandardCharsets.UTF_8);
-                        return store
-                            .pool()
-                            .withTransaction(
-                                tx ->
-                                    prepared
-                                        .writes()
-                                        .apply(tx)
-                                        .chain(
-                                            () ->
-                                                idempotency.answer(
-                                                    tx,
-                                                    caller.keyId(),
-                                                    key,
-                                                    prepared.status(),
-                                                    answer)))
-                            .invoke(() -> countAccepted(prepared))
-                            .replaceWith(new Answer(prepared.status(), answer));
-                      })
+                      prepared ->
+                          store
+                              .pool()
+                              .withTransaction(
+                                  tx ->
+                                      prepared
+                                          .writes()
+                                          .apply(tx)
+                                          .map(this::written)
+                                          .call(
+                                              w ->
+                                                  idempotency.answer(
+                                                      tx,
+                                                      caller.keyId(),
+                                                      key,
+                                                      prepared.status(),
+                                                      w.text())))
+                              .map(w -> committed(prepared, w)))
                   .onFailure()
                   .call(() -> idempotency.release(caller.keyId(), key));
             });
   }
 
+  /**
+   * Without an Idempotency-Key the write is one autocommit statement: a single send's shared with
+   * the sends that arrive meanwhile ({@link EnqueueGroups}), a batch's or raw send's its own.
+   */
   private Uni<Answer> write(Prepared prepared) {
-    String answer = new String(json.write(prepared.answer()), StandardCharsets.UTF_8);
-    return store
-        .pool()
-        .withTransaction(tx -> prepared.writes().apply(tx))
-        .invoke(() -> countAccepted(prepared))
-        .replaceWith(new Answer(prepared.status(), answer));
+    Uni<Object> stored =
+        prepared.grouped() != null
+            ? prepared.grouped().get()
+            : prepared.writes().apply(store.pool());
+    return stored.map(answer -> committed(prepared, written(answer)));
   }
 
-  private void countAccepted(Prepared prepared) {
-    if (prepared.answer() instanceof List<?> items) {
-      accepted.increment(
-          items.stream()
-              .filter(i -> i instanceof MessageViews.BatchItem b && b.id() != null)
-              .count());
-    } else {
-      accepted.increment();
+  private Written written(Object answer) {
+    return new Written(answer, new String(json.write(answer), StandardCharsets.UTF_8));
+  }
+
+  /** After the commit: count what was accepted and wake the delivery workers for it. */
+  private Answer committed(Prepared prepared, Written written) {
+    long count = countAccepted(written.answer());
+    if (count > 0) {
+      accepted.increment(count);
+      notifier.wake();
     }
+    return new Answer(prepared.status(), written.text());
+  }
+
+  private static long countAccepted(Object answer) {
+    if (answer instanceof List<?> items) {
+      return items.stream()
+          .filter(i -> i instanceof MessageViews.BatchItem b && b.id() != null)
+          .count();
+    }
+    return 1;
   }
 
   @FunctionalInterface
@@ -175,17 +208,26 @@ public class MessageService {
     SendRequest request = json.bind(json.tree(body), SendRequest.class, "");
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     ValidatedMessage message = validator.validate(request, now);
-    return checkSender(caller, message.from().domain())
-        .chain(() -> store.suppressed(message.envelopeRecipients()))
-        .chain(
-            suppressed ->
-                render(message, now, body.length)
-                    .map(
-                        rendered -> {
-                          MessageStore.NewMessage row =
-                              newMessage(caller, message, rendered, suppressed, now);
-                          return new Prepared(status, row.accepted(), tx -> store.insert(tx, row));
-                        }));
+    String domain = message.from().domain();
+    // Within the key's scope, whether the domain is registered and which recipients are
+    // suppressed is asked by the insert itself: no round trip before it.
+    Uni<Void> scope =
+        caller.mayUse(domain) ? Uni.createFrom().voidItem() : checkSender(caller, domain);
+    return scope
+        .chain(() -> render(message, now, body.length))
+        .map(
+            rendered -> {
+              MessageStore.NewMessage row =
+                  newMessage(
+                      caller, message, rendered, message.envelopeRecipients(), List.of(), now);
+              return new Prepared(
+                  status,
+                  client ->
+                      store
+                          .insertChecked(client, List.of(row))
+                          .map(checked -> accepted(checked.get(0))),
+                  () -> groups.enqueue(row).map(MessageService::accepted));
+            });
   }
 
   private Uni<Prepared> prepareBatch(ApiPrincipal caller, JsonNode items) {
@@ -228,7 +270,7 @@ public class MessageService {
                   senderAllowed(caller, message.from().domain(), known.getItem1());
                   MimeRenderer.Rendered rendered = checkedRender(message, now);
                   MessageStore.NewMessage row =
-                      newMessage(caller, message, rendered, known.getItem2(), now);
+                      split(caller, message, rendered, known.getItem2(), now);
                   rows.add(row);
                   MessageViews.Accepted accepted = row.accepted();
                   answer.add(
@@ -244,16 +286,7 @@ public class MessageService {
                       new MessageViews.BatchItem(i, null, "rejected", null, null, e.toProblem()));
                 }
               }
-              return new Prepared(
-                  200,
-                  answer,
-                  tx -> {
-                    Uni<Void> chain = Uni.createFrom().voidItem();
-                    for (MessageStore.NewMessage row : rows) {
-                      chain = chain.chain(() -> store.insert(tx, row));
-                    }
-                    return chain;
-                  });
+              return new Prepared(200, client -> store.insertAll(client, rows).replaceWith(answer));
             });
   }
 
@@ -307,11 +340,13 @@ public class MessageService {
                       now,
                       queued,
                       held);
-              return new Prepared(202, row.accepted(), tx -> store.insert(tx, row));
+              return new Prepared(
+                  202, client -> store.insertAll(client, List.of(row)).replaceWith(row.accepted()));
             });
   }
 
-  private MessageStore.NewMessage newMessage(
+  /** The message with its recipients split into queued and suppressed; 422 if none is left. */
+  private MessageStore.NewMessage split(
       ApiPrincipal caller,
       ValidatedMessage message,
       MimeRenderer.Rendered rendered,
@@ -327,6 +362,23 @@ public class MessageService {
       throw ApiException.field(
           "recipient_suppressed", "to", "every recipient is on the suppression list");
     }
+    return newMessage(caller, message, rendered, queued, held, now);
+  }
+
+  private static Object accepted(MessageStore.Checked checked) {
+    if (checked.refusal() != null) {
+      throw checked.refusal();
+    }
+    return checked.stored().accepted();
+  }
+
+  private MessageStore.NewMessage newMessage(
+      ApiPrincipal caller,
+      ValidatedMessage message,
+      MimeRenderer.Rendered rendered,
+      List<String> queued,
+      List<String> held,
+      Instant now) {
     return new MessageStore.NewMessage(
         UUID.randomUUID(),
         caller.keyId(),

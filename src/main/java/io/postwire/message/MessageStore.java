@@ -2,7 +2,6 @@ package io.postwire.message;
 
 import io.postwire.platform.Page;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlClient;
@@ -18,7 +17,8 @@ import java.util.UUID;
 
 /**
  * The {@code message}, {@code delivery} and {@code event} tables: enqueueing (one statement per
- * message, so a message and its deliveries appear together or not at all) and status queries.
+ * message or per batch, so messages and their deliveries appear together or not at all) and status
+ * queries.
  */
 @ApplicationScoped
 public class MessageStore {
@@ -26,24 +26,68 @@ public class MessageStore {
   /** Wakes idle delivery workers on every replica (PostgreSQL LISTEN/NOTIFY). */
   public static final String CHANNEL = "postwire_delivery";
 
-  // One statement: data-modifying CTEs run together, and NOTIFY is delivered at commit.
-  private static final String ENQUEUE =
-      "with m as (insert into message (id, api_key_id, domain, mail_from, from_header, subject,"
+  // Messages from concurrent sends in one statement, so it is atomic without BEGIN/COMMIT: the
+  // sender-domain and suppression checks read the snapshot the inserts write into, and a message
+  // is written only if its domain is registered and one of its recipients is not suppressed.
+  // Recipients ($15: 1-based message number, $16: address) are written queued first, then
+  // suppressed, each group in request order. One row per message tells what happened to it.
+  private static final String ENQUEUE_CHECKED =
+      "with t as (select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[],"
+          + " $5::text[], $6::text[], $7::text[], $8::bytea[], $9::text[], $10::text[], $11::int[],"
+          + " $12::timestamptz[], $13::timestamptz[], $14::timestamptz[]) with ordinality"
+          + " as t(id, api_key_id, domain, mail_from, from_header, subject, message_id, content,"
+          + " tags, metadata, size, send_at, expires_at, created_at, n)),"
+          + " s as (select address from suppression where address = any($16::text[])),"
+          + " r as (select k, a, o, a in (select address from s) as held"
+          + " from unnest($15::int[], $16::text[]) with ordinality as u(k, a, o)),"
+          + " c as (select t.n, exists (select 1 from domain where name = t.domain) as registered,"
+          + " exists (select 1 from r where r.k = t.n and not r.held) as deliverable from t),"
+          + " m as (insert into message (id, api_key_id, domain, mail_from, from_header, subject,"
           + " message_id, content, tags, metadata, size_bytes, send_at, expires_at, created_at)"
-          + " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb, $11, $12, $13, $14)"
+          + " select t.id, t.api_key_id, t.domain, t.mail_from, t.from_header, t.subject,"
+          + " t.message_id, t.content, array(select jsonb_array_elements_text(t.tags::jsonb)),"
+          + " t.metadata::jsonb, t.size, t.send_at, t.expires_at, t.created_at"
+          + " from t join c on c.n = t.n where c.registered and c.deliverable order by t.n"
           + " returning id),"
           + " d as (insert into delivery (message_id, recipient, recipient_domain, status,"
           + " next_attempt_at, updated_at)"
-          + " select (select id from m), r, substring(r from '@([^@]+)$'), s,"
-          + " case when s = 'queued' then coalesce($12, $14) end, $14"
-          + " from unnest($15::text[], $16::text[]) as t(r, s) returning 1),"
+          + " select t.id, r.a, substring(r.a from '@([^@]+)$'),"
+          + " case when r.held then 'suppressed' else 'queued' end,"
+          + " case when r.held then null else coalesce(t.send_at, t.created_at) end, t.created_at"
+          + " from r join t on t.n = r.k where t.id in (select id from m)"
+          + " order by t.n, r.held, r.o returning 1),"
           + " e as (insert into event (message_id, recipient, type, at)"
-          + " select (select id from m), r, s, $14 from unnest($15::text[], $16::text[]) as t(r, s)"
-          + " returning 1)"
-          + " select (select count(*) from d) as deliveries, (select count(*) from e) as events,"
-          + " pg_notify('"
-          + CHANNEL
-          + "', '')";
+          + " select t.id, r.a, case when r.held then 'suppressed' else 'queued' end, t.created_at"
+          + " from r join t on t.n = r.k where t.id in (select id from m)"
+          + " order by t.n, r.held, r.o returning 1)"
+          + " select c.n, c.registered, c.deliverable,"
+          + " array(select r.a from r where r.k = c.n and r.held order by r.o) as suppressed,"
+          + " (select count(*) from d) as deliveries, (select count(*) from e) as events"
+          + " from c order by c.n";
+
+  // Many messages in one statement (arrays unnested in order): a batch is one round trip and one
+  // commit. Statuses were decided by the caller; one row per recipient in $15..$18.
+  private static final String ENQUEUE_MANY =
+      "with m as (insert into message (id, api_key_id, domain, mail_from, from_header, subject,"
+          + " message_id, content, tags, metadata, size_bytes, send_at, expires_at, created_at)"
+          + " select t.id, $2, t.domain, t.mail_from, t.from_header, t.subject, t.message_id,"
+          + " t.content, array(select jsonb_array_elements_text(t.tags::jsonb)),"
+          + " t.metadata::jsonb, t.size, t.send_at, t.expires_at, $14"
+          + " from unnest($1::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
+          + " $8::bytea[], $9::text[], $10::text[], $11::int[], $12::timestamptz[],"
+          + " $13::timestamptz[]) with ordinality as t(id, domain, mail_from, from_header,"
+          + " subject, message_id, content, tags, metadata, size, send_at, expires_at, n)"
+          + " order by t.n returning 1),"
+          + " d as (insert into delivery (message_id, recipient, recipient_domain, status,"
+          + " next_attempt_at, updated_at)"
+          + " select r.mid, r.a, substring(r.a from '@([^@]+)$'), r.s, r.next, $14"
+          + " from unnest($15::uuid[], $16::text[], $17::text[], $18::timestamptz[])"
+          + " with ordinality as r(mid, a, s, next, n) order by r.n returning 1),"
+          + " e as (insert into event (message_id, recipient, type, at)"
+          + " select r.mid, r.a, r.s, $14 from unnest($15::uuid[], $16::text[], $17::text[])"
+          + " with ordinality as r(mid, a, s, n) order by r.n returning 1)"
+          + " select (select count(*) from m) as messages, (select count(*) from d) as deliveries,"
+          + " (select count(*) from e) as events";
 
   private final Pool pool;
   private final com.fasterxml.jackson.databind.ObjectMapper mapper;
@@ -92,32 +136,210 @@ public class MessageStore {
     }
   }
 
-  /** Inserts one message with a delivery row and an event per recipient. */
-  public Uni<Void> insert(SqlClient client, NewMessage m) {
-    List<String> recipients = new ArrayList<>(m.queued());
-    recipients.addAll(m.suppressed());
-    List<String> states = new ArrayList<>();
-    m.queued().forEach(r -> states.add("queued"));
-    m.suppressed().forEach(r -> states.add("suppressed"));
+  /** What a checked insert did with one message: stored it (recipients split) or refused it. */
+  public record Checked(NewMessage stored, io.postwire.platform.ApiException refusal) {}
+
+  /**
+   * Inserts messages (from any callers, each with its own creation time) with a delivery row and an
+   * event per recipient in one statement, each provided its sender domain is registered and at
+   * least one of its recipients is not suppressed; a message that is not is refused with 422 {@code
+   * unknown_sender_domain} or {@code recipient_suppressed} and nothing of it is written. Each
+   * message's {@code queued()} holds all its recipients; the answer, in order, holds each stored
+   * message with its suppressed recipients split off.
+   */
+  public Uni<List<Checked>> insertChecked(SqlClient client, List<NewMessage> messages) {
+    int n = messages.size();
+    UUID[] ids = new UUID[n];
+    UUID[] apiKeys = new UUID[n];
+    String[] domains = new String[n];
+    String[] mailFroms = new String[n];
+    String[] fromHeaders = new String[n];
+    String[] subjects = new String[n];
+    String[] messageIds = new String[n];
+    io.vertx.core.buffer.Buffer[] contents = new io.vertx.core.buffer.Buffer[n];
+    String[] tags = new String[n];
+    String[] metadata = new String[n];
+    Integer[] sizes = new Integer[n];
+    OffsetDateTime[] sendAts = new OffsetDateTime[n];
+    OffsetDateTime[] expiresAts = new OffsetDateTime[n];
+    OffsetDateTime[] createdAts = new OffsetDateTime[n];
+    List<Integer> rcptMessages = new ArrayList<>();
+    List<String> rcpts = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      NewMessage m = messages.get(i);
+      ids[i] = m.id();
+      apiKeys[i] = m.apiKeyId();
+      domains[i] = m.domain();
+      mailFroms[i] = m.mailFrom();
+      fromHeaders[i] = m.fromHeader();
+      subjects[i] = m.subject();
+      messageIds[i] = m.messageId();
+      contents[i] = io.vertx.core.buffer.Buffer.buffer(m.content());
+      tags[i] = jsonArray(m.tags());
+      metadata[i] = m.metadataJson();
+      sizes[i] = m.content().length;
+      sendAts[i] = utc(m.sendAt());
+      expiresAts[i] = utc(m.expiresAt());
+      createdAts[i] = utc(m.createdAt());
+      for (String r : m.queued()) {
+        rcptMessages.add(i + 1);
+        rcpts.add(r);
+      }
+    }
     Tuple params =
         Tuple.tuple()
-            .addUUID(m.id())
-            .addUUID(m.apiKeyId())
-            .addString(m.domain())
-            .addString(m.mailFrom())
-            .addString(m.fromHeader())
-            .addString(m.subject())
-            .addString(m.messageId())
-            .addBuffer(Buffer.buffer(m.content()))
-            .addArrayOfString(m.tags().toArray(String[]::new))
-            .addString(m.metadataJson())
-            .addInteger(m.content().length)
-            .addOffsetDateTime(utc(m.sendAt()))
-            .addOffsetDateTime(utc(m.expiresAt()))
-            .addOffsetDateTime(utc(m.createdAt()))
-            .addArrayOfString(recipients.toArray(String[]::new))
-            .addArrayOfString(states.toArray(String[]::new));
-    return client.preparedQuery(ENQUEUE).execute(params).replaceWithVoid();
+            .addArrayOfUUID(ids)
+            .addArrayOfUUID(apiKeys)
+            .addArrayOfString(domains)
+            .addArrayOfString(mailFroms)
+            .addArrayOfString(fromHeaders)
+            .addArrayOfString(subjects)
+            .addArrayOfString(messageIds)
+            .addValue(contents)
+            .addArrayOfString(tags)
+            .addArrayOfString(metadata)
+            .addArrayOfInteger(sizes)
+            .addArrayOfOffsetDateTime(sendAts)
+            .addArrayOfOffsetDateTime(expiresAts)
+            .addArrayOfOffsetDateTime(createdAts)
+            .addArrayOfInteger(rcptMessages.toArray(Integer[]::new))
+            .addArrayOfString(rcpts.toArray(String[]::new));
+    return client
+        .preparedQuery(ENQUEUE_CHECKED)
+        .execute(params)
+        .map(
+            rows -> {
+              List<Checked> out = new ArrayList<>(n);
+              for (Row row : rows) {
+                NewMessage m = messages.get(row.getInteger("n") - 1);
+                out.add(checked(m, row));
+              }
+              return out;
+            });
+  }
+
+  private static Checked checked(NewMessage m, Row row) {
+    if (!row.getBoolean("registered")) {
+      return new Checked(
+          null,
+          io.postwire.platform.ApiException.field(
+              "unknown_sender_domain", "from", m.domain() + " is not a registered sending domain"));
+    }
+    if (!row.getBoolean("deliverable")) {
+      return new Checked(
+          null,
+          io.postwire.platform.ApiException.field(
+              "recipient_suppressed", "to", "every recipient is on the suppression list"));
+    }
+    List<String> held = List.of(row.getArrayOfStrings("suppressed"));
+    List<String> queued = new ArrayList<>();
+    List<String> suppressed = new ArrayList<>();
+    for (String r : m.queued()) {
+      (held.contains(r) ? suppressed : queued).add(r);
+    }
+    return new Checked(
+        new NewMessage(
+            m.id(),
+            m.apiKeyId(),
+            m.domain(),
+            m.mailFrom(),
+            m.fromHeader(),
+            m.subject(),
+            m.messageId(),
+            m.content(),
+            m.tags(),
+            m.metadataJson(),
+            m.sendAt(),
+            m.expiresAt(),
+            m.createdAt(),
+            queued,
+            suppressed),
+        null);
+  }
+
+  /**
+   * Inserts messages whose checks are done (all created at the same instant) with a delivery row
+   * and an event per recipient, in one statement: all of them or none.
+   */
+  public Uni<Void> insertAll(SqlClient client, List<NewMessage> messages) {
+    if (messages.isEmpty()) {
+      return Uni.createFrom().voidItem();
+    }
+    int n = messages.size();
+    UUID[] ids = new UUID[n];
+    String[] domains = new String[n];
+    String[] mailFroms = new String[n];
+    String[] fromHeaders = new String[n];
+    String[] subjects = new String[n];
+    String[] messageIds = new String[n];
+    io.vertx.core.buffer.Buffer[] contents = new io.vertx.core.buffer.Buffer[n];
+    String[] tags = new String[n];
+    String[] metadata = new String[n];
+    Integer[] sizes = new Integer[n];
+    OffsetDateTime[] sendAts = new OffsetDateTime[n];
+    OffsetDateTime[] expiresAts = new OffsetDateTime[n];
+    List<UUID> rcptMessages = new ArrayList<>();
+    List<String> rcpts = new ArrayList<>();
+    List<String> states = new ArrayList<>();
+    List<OffsetDateTime> nextAttempts = new ArrayList<>();
+    OffsetDateTime createdAt = utc(messages.get(0).createdAt());
+    for (int i = 0; i < n; i++) {
+      NewMessage m = messages.get(i);
+      ids[i] = m.id();
+      domains[i] = m.domain();
+      mailFroms[i] = m.mailFrom();
+      fromHeaders[i] = m.fromHeader();
+      subjects[i] = m.subject();
+      messageIds[i] = m.messageId();
+      contents[i] = io.vertx.core.buffer.Buffer.buffer(m.content());
+      tags[i] = jsonArray(m.tags());
+      metadata[i] = m.metadataJson();
+      sizes[i] = m.content().length;
+      sendAts[i] = utc(m.sendAt());
+      expiresAts[i] = utc(m.expiresAt());
+      OffsetDateTime due = m.sendAt() == null ? utc(m.createdAt()) : utc(m.sendAt());
+      for (String r : m.queued()) {
+        rcptMessages.add(m.id());
+        rcpts.add(r);
+        states.add("queued");
+        nextAttempts.add(due);
+      }
+      for (String r : m.suppressed()) {
+        rcptMessages.add(m.id());
+        rcpts.add(r);
+        states.add("suppressed");
+        nextAttempts.add(null);
+      }
+    }
+    Tuple params =
+        Tuple.tuple()
+            .addArrayOfUUID(ids)
+            .addUUID(messages.get(0).apiKeyId())
+            .addArrayOfString(domains)
+            .addArrayOfString(mailFroms)
+            .addArrayOfString(fromHeaders)
+            .addArrayOfString(subjects)
+            .addArrayOfString(messageIds)
+            .addValue(contents)
+            .addArrayOfString(tags)
+            .addArrayOfString(metadata)
+            .addArrayOfInteger(sizes)
+            .addArrayOfOffsetDateTime(sendAts)
+            .addArrayOfOffsetDateTime(expiresAts)
+            .addOffsetDateTime(createdAt)
+            .addArrayOfUUID(rcptMessages.toArray(UUID[]::new))
+            .addArrayOfString(rcpts.toArray(String[]::new))
+            .addArrayOfString(states.toArray(String[]::new))
+            .addArrayOfOffsetDateTime(nextAttempts.toArray(OffsetDateTime[]::new));
+    return client.preparedQuery(ENQUEUE_MANY).execute(params).replaceWithVoid();
+  }
+
+  private String jsonArray(List<String> values) {
+    try {
+      return mapper.writeValueAsString(values);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   public Pool pool() {

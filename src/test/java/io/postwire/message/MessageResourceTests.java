@@ -8,6 +8,7 @@ import static io.postwire.testing.Api.scopedKey;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.notNullValue;
@@ -15,16 +16,24 @@ import static org.hamcrest.Matchers.notNullValue;
 import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import io.vertx.mutiny.pgclient.PgConnection;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -432,6 +441,199 @@ class MessageResourceTests {
         .body("code", equalTo("batch_too_large"));
     admin().body("[{").post("/v1/messages/batch").then().statusCode(400);
     assertThat(messagesFrom(domain)).isEqualTo(2);
+  }
+
+  @Test
+  void storesEveryBatchItemWithItsOwnTagsMetadataSendAtAndSuppressedRecipients() {
+    admin()
+        .body(Map.of("reason", "manual"))
+        .put("/v1/suppressions/held@example.org")
+        .then()
+        .statusCode(200);
+    Instant later = Instant.now().plus(Duration.ofHours(2)).truncatedTo(ChronoUnit.SECONDS);
+    Map<String, Object> first = new HashMap<>(message(domain, "one@example.org"));
+    first.put("to", List.of("one@example.org", "held@example.org", "two@example.org"));
+    first.put("tags", List.of("a", "b"));
+    first.put("metadata", Map.of("k", "v"));
+    first.put("sendAt", later.toString());
+    Map<String, Object> second = new HashMap<>(message(domain, "three@example.org"));
+    second.put("subject", "Other");
+    List<Map<String, Object>> answer =
+        admin()
+            .body(
+                List.of(
+                    first,
+                    Map.of("from", "s@" + domain, "to", List.of("held@example.org"), "text", "x"),
+                    second))
+            .post("/v1/messages/batch")
+            .then()
+            .statusCode(200)
+            .body(
+                "[0].recipients.address",
+                contains("one@example.org", "two@example.org", "held@example.org"))
+            .body("[0].recipients.status", contains("queued", "queued", "suppressed"))
+            .body("[1].status", equalTo("rejected"))
+            .body("[1].error.code", equalTo("recipient_suppressed"))
+            .body("[2].recipients.status", contains("queued"))
+            .extract()
+            .path("");
+    String firstId = (String) answer.get(0).get("id");
+    String secondId = (String) answer.get(2).get("id");
+    admin()
+        .get("/v1/messages/" + firstId)
+        .then()
+        .statusCode(200)
+        .body("subject", equalTo("Hello"))
+        .body("tags", contains("a", "b"))
+        .body("metadata.k", equalTo("v"))
+        .body(
+            "recipients.address",
+            contains("one@example.org", "two@example.org", "held@example.org"))
+        .body("recipients.status", contains("queued", "queued", "suppressed"))
+        .body("recipients[2].nextAttemptAt", equalTo(null))
+        .body("events.type", contains("queued", "queued", "suppressed"));
+    String due =
+        admin().get("/v1/messages/" + firstId).then().extract().path("recipients[0].nextAttemptAt");
+    assertThat(Instant.parse(due)).isEqualTo(later);
+    admin()
+        .get("/v1/messages/" + secondId)
+        .then()
+        .statusCode(200)
+        .body("subject", equalTo("Other"))
+        .body("tags", hasSize(0))
+        .body("metadata", equalTo(null))
+        .body("sendAt", equalTo(null))
+        .body("recipients.address", contains("three@example.org"));
+    assertThat(messagesFrom(domain)).isEqualTo(2);
+  }
+
+  @Test
+  void concurrentSendsWrittenTogetherEachGetTheirOwnAnswer() throws Exception {
+    admin()
+        .body(Map.of("reason", "manual"))
+        .put("/v1/suppressions/blocked@example.org")
+        .then()
+        .statusCode(200);
+    String unregistered = "unregistered-" + domain;
+    ExecutorService threads = Executors.newFixedThreadPool(16);
+    List<Future<io.restassured.response.Response>> answers = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      int n = i;
+      Map<String, Object> body =
+          switch (n % 3) {
+            case 0 ->
+                Map.of(
+                    "from",
+                    "s@" + domain,
+                    "to",
+                    List.of("r" + n + "@example.org", "blocked@example.org"),
+                    "subject",
+                    "m" + n,
+                    "text",
+                    "x");
+            case 1 ->
+                Map.of("from", "s@" + domain, "to", List.of("blocked@example.org"), "text", "x");
+            default -> message(unregistered, "r" + n + "@example.org");
+          };
+      answers.add(threads.submit(() -> admin().body(body).post("/v1/messages")));
+    }
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < answers.size(); i++) {
+      io.restassured.response.Response r = answers.get(i).get(30, TimeUnit.SECONDS);
+      switch (i % 3) {
+        case 0 -> {
+          assertThat(r.statusCode()).isEqualTo(202);
+          assertThat(r.<List<String>>path("recipients.address"))
+              .containsExactly("r" + i + "@example.org", "blocked@example.org");
+          assertThat(r.<List<String>>path("recipients.status"))
+              .containsExactly("queued", "suppressed");
+          ids.add(r.path("id"));
+          admin()
+              .get("/v1/messages/" + r.<String>path("id"))
+              .then()
+              .body("subject", equalTo("m" + i))
+              .body(
+                  "recipients.address", contains("r" + i + "@example.org", "blocked@example.org"));
+        }
+        case 1 ->
+            r.then()
+                .statusCode(422)
+                .contentType("application/problem+json")
+                .body("code", equalTo("recipient_suppressed"));
+        default ->
+            r.then()
+                .statusCode(422)
+                .contentType("application/problem+json")
+                .body("code", equalTo("unknown_sender_domain"))
+                .body("errors[0].field", equalTo("from"));
+      }
+    }
+    threads.shutdown();
+    assertThat(ids).doesNotHaveDuplicates().hasSize(20);
+    assertThat(messagesFrom(domain)).isEqualTo(20);
+    assertThat(messagesFrom(unregistered)).isZero();
+    assertThat(
+            Db.count(
+                pool,
+                "select count(*) from delivery d join message m on m.id = d.message_id where m.domain = $1",
+                domain))
+        .isEqualTo(40);
+  }
+
+  @Test
+  void aSendPostgresqlRefusesFailsAloneWhenWrittenTogetherWithOthers() throws Exception {
+    // jsonb cannot hold U+0000, so PostgreSQL refuses this message's metadata
+    Map<String, Object> refused = new HashMap<>(message(domain, "nul@example.org"));
+    refused.put("metadata", Map.of("k", "a\u0000b"));
+    ExecutorService threads = Executors.newFixedThreadPool(16);
+    List<Future<io.restassured.response.Response>> answers = new ArrayList<>();
+    for (int i = 0; i < 48; i++) {
+      Map<String, Object> body = i % 16 == 5 ? refused : message(domain, "ok" + i + "@example.org");
+      answers.add(threads.submit(() -> admin().body(body).post("/v1/messages")));
+    }
+    for (int i = 0; i < answers.size(); i++) {
+      int status = answers.get(i).get(30, TimeUnit.SECONDS).statusCode();
+      if (i % 16 == 5) {
+        assertThat(status).isNotEqualTo(202);
+      } else {
+        assertThat(status).as("send " + i).isEqualTo(202);
+      }
+    }
+    threads.shutdown();
+    assertThat(messagesFrom(domain)).isEqualTo(45);
+  }
+
+  @Test
+  void notifiesTheDeliveryChannelOnlyAfterAcceptedSends() throws Exception {
+    List<String> channels = new CopyOnWriteArrayList<>();
+    SqlConnection listener = pool.getConnection().await().atMost(Duration.ofSeconds(10));
+    try {
+      PgConnection.cast(listener).notificationHandler(n -> channels.add(n.getChannel()));
+      listener
+          .query("listen " + MessageStore.CHANNEL)
+          .execute()
+          .await()
+          .atMost(Duration.ofSeconds(10));
+      admin()
+          .body(message("unregistered-" + domain, "b@example.org"))
+          .post("/v1/messages")
+          .then()
+          .statusCode(422);
+      Thread.sleep(500);
+      assertThat(channels).isEmpty();
+      admin().body(message(domain, "b@example.org")).post("/v1/messages").then().statusCode(202);
+      await().atMost(Duration.ofSeconds(5)).until(() -> !channels.isEmpty());
+      channels.clear();
+      admin()
+          .body(List.of(message(domain, "c@example.org")))
+          .post("/v1/messages/batch")
+          .then()
+          .statusCode(200);
+      await().atMost(Duration.ofSeconds(5)).until(() -> !channels.isEmpty());
+      assertThat(channels).containsOnly(MessageStore.CHANNEL);
+    } finally {
+      listener.close().await().atMost(Duration.ofSeconds(10));
+    }
   }
 
   @Test
