@@ -72,7 +72,7 @@ start_pg() {
   mkdir -p "$PG_DATA" && chown postgres "$PG_DATA"
   runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DATA" -U postgres -A trust >/dev/null
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w -t 60 \
-    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DATA -c max_connections=100 -c shared_buffers=256MB ${BENCH_PG_OPTS:-}" \
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DATA -c max_connections=100 -c shared_buffers=256MB -c max_wal_size=4GB ${BENCH_PG_OPTS:-}" \
     start >/dev/null
   psql_admin -c "create role postwire login password 'postwire'" >/dev/null
   psql_admin -c "create database postwire owner postwire" >/dev/null
