@@ -47,7 +47,7 @@ nmt_line() { # one line: committed MB per NMT category (and total), from jcmd VM
     /^Total:/ { match($0, /committed=[0-9]+/); t = substr($0, RSTART + 10, RLENGTH - 10) }
     /^-/ { name = $0; sub(/^- */, "", name); sub(/ *\(.*/, "", name)
            match($0, /committed=[0-9]+/); kb = substr($0, RSTART + 10, RLENGTH - 10)
-           if (kb >= 1024) out = out sprintf("%s %d, ", name, kb / 1024) }
+           if (kb + 0 >= 1024) out = out sprintf("%s %d, ", name, kb / 1024) }
     END { printf "NMT committed MB: %stotal %d", out, t / 1024 }'
 }
 under_load() { # under_load JVM_OPTS [NAME=VALUE...]: peak RSS while LOAD_RATE msg/s are posted and delivered
