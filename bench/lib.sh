@@ -14,7 +14,7 @@ BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 BENCH_JAR="${BENCH_JAR:-$BENCH_ROOT/target/quarkus-app/quarkus-run.jar}"
 BENCH_JAVA="${BENCH_JAVA:-java}"
-BENCH_JVM_OPTS="${BENCH_JVM_OPTS:--XX:MaxRAMPercentage=75 -XX:+UseSerialGC}"
+BENCH_JVM_OPTS="${BENCH_JVM_OPTS:--XX:+UseSerialGC -Xms64m -Xmx256m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError}"
 BENCH_KEY="pw_bench_bootstrap_key_0123456789"
 BENCH_PIDS=()
 # One master key per run: every start of the service must open the DKIM keys sealed by the first.
