@@ -5,7 +5,8 @@
 #   BENCH_DIR      scratch directory (default: a fresh mktemp dir, removed at exit)
 #   BENCH_JAR      the packaged service (default: target/quarkus-app/quarkus-run.jar, built if absent)
 #   BENCH_JAVA     java binary for the service (default: java on PATH)
-#   BENCH_JVM_OPTS JVM flags for the service (default: the README's -XX:MaxRAMPercentage=75 -XX:+UseSerialGC)
+#   BENCH_JVM_OPTS JVM flags for the service (default: the README's recommended flags; the service also
+#                  gets the README's MALLOC_ARENA_MAX=2 unless BENCH_MALLOC_ARENA_MAX says otherwise; empty = glibc's default)
 #   PG_BIN         PostgreSQL server binaries (default: /usr/lib/postgresql/15/bin)
 #   BENCH_PG_OPTS  extra postgres -c options, e.g. "-c synchronous_commit=off" (default: none)
 #   BENCH_APP_ENV  extra NAME=VALUE settings for the service, e.g. POSTWIRE_DELIVERY_POLL_INTERVAL=50ms
@@ -16,6 +17,7 @@ BENCH_JAR="${BENCH_JAR:-$BENCH_ROOT/target/quarkus-app/quarkus-run.jar}"
 BENCH_JAVA="${BENCH_JAVA:-java}"
 BENCH_JVM_OPTS="${BENCH_JVM_OPTS:--XX:+UseSerialGC -Xms64m -Xmx256m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError}"
 BENCH_KEY="pw_bench_bootstrap_key_0123456789"
+BENCH_MALLOC_ARENA_MAX="${BENCH_MALLOC_ARENA_MAX-2}" # the README's; empty = glibc's default
 BENCH_PIDS=()
 # One master key per run: every start of the service must open the DKIM keys sealed by the first.
 BENCH_MASTER_KEY="${BENCH_MASTER_KEY:-$(openssl rand -base64 32)}"
@@ -118,7 +120,7 @@ start_app() {
   APP_URL="http://127.0.0.1:$APP_PORT"
   local t0
   t0="$(now_ms)"
-  env PORT="$APP_PORT" QUARKUS_HTTP_HOST=127.0.0.1 \
+  env PORT="$APP_PORT" QUARKUS_HTTP_HOST=127.0.0.1 ${BENCH_MALLOC_ARENA_MAX:+MALLOC_ARENA_MAX=$BENCH_MALLOC_ARENA_MAX} \
     QUARKUS_DATASOURCE_REACTIVE_URL="postgresql://127.0.0.1:$PG_PORT/postwire" \
     QUARKUS_DATASOURCE_USERNAME=postwire QUARKUS_DATASOURCE_PASSWORD=postwire \
     POSTWIRE_API_BOOTSTRAP_KEY="$BENCH_KEY" \

@@ -71,7 +71,7 @@ under_load() { # under_load JVM_OPTS [NAME=VALUE...]: peak RSS while LOAD_RATE m
   [[ -z "$nmt" ]] || echo "RESULT   $nmt"
   stop_app
 }
-if [[ -n "${ONLY_LOAD:-}" ]]; then under_load "$BASE_OPTS" "${APP_ENV[@]}"; under_load "$OLD_OPTS"; exit 0; fi
+if [[ -n "${ONLY_LOAD:-}" ]]; then under_load "$BASE_OPTS" "${APP_ENV[@]}"; BENCH_MALLOC_ARENA_MAX= under_load "$OLD_OPTS"; exit 0; fi
 measure "JDK 17 plain" java ""
 if [[ -n "$SMOKE" ]]; then under_load "$BASE_OPTS" "${APP_ENV[@]}"; exit 0; fi # the smoke run checks the two paths only
 train java "-XX:ArchiveClassesAtExit=$BENCH_DIR/app-17.jsa"
@@ -87,4 +87,4 @@ else
 fi
 
 under_load "$BASE_OPTS" "${APP_ENV[@]}"
-under_load "$OLD_OPTS"
+BENCH_MALLOC_ARENA_MAX= under_load "$OLD_OPTS"

@@ -13,7 +13,7 @@ public interface ApiConfig {
   Optional<String> bootstrapKey();
 
   /** Largest HTTP request body accepted (the HTTP layer answers 413 beyond). */
-  @WithDefault("64M")
+  @WithDefault("16M")
   String maxRequestSize();
 
   /** How long an authenticated key is remembered on this replica before its row is read again. */

@@ -331,6 +331,32 @@ class MessageResourceTests {
   }
 
   @Test
+  void refusesABodyOverTheRequestLimitWith413BeforeReadingIt() throws Exception {
+    // postwire.api.max-request-size (16M): the declared length alone is refused, so the server
+    // never holds such a body; the client may then see its connection closed (RFC 9110 §15.5.14)
+    try (java.net.Socket socket =
+        new java.net.Socket(
+            java.net.InetAddress.getLoopbackAddress(), io.restassured.RestAssured.port)) {
+      socket.setSoTimeout(10_000);
+      String head =
+          "POST /v1/messages HTTP/1.1\r\nHost: localhost\r\n"
+              + "Authorization: Bearer pw_test_bootstrap_key\r\n"
+              + "Content-Type: application/json\r\nContent-Length: "
+              + (17 * 1024 * 1024)
+              + "\r\n\r\n";
+      socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().write("{\"from\":\"".getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      String status =
+          new java.io.BufferedReader(
+                  new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII))
+              .readLine();
+      assertThat(status).startsWith("HTTP/1.1 413");
+    }
+    assertThat(messagesFrom(domain)).isZero();
+  }
+
+  @Test
   void refusesAnOversizeMessageWith413() {
     Map<String, Object> big = new HashMap<>(message(domain, "b@example.org"));
     byte[] eleven = new byte[11 * 1024 * 1024];
