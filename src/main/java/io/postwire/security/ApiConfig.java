@@ -16,6 +16,14 @@ public interface ApiConfig {
   @WithDefault("16M")
   String maxRequestSize();
 
+  /**
+   * Request bodies of sends being handled at once on this replica (each counted as at least 64
+   * KiB); a send beyond it is refused with 503 and Retry-After before its body is read, so an
+   * overload costs callers a retry instead of costing the replica its heap.
+   */
+  @WithDefault("32M")
+  io.quarkus.runtime.configuration.MemorySize maxInFlightBytes();
+
   /** How long an authenticated key is remembered on this replica before its row is read again. */
   @WithDefault("10s")
   Duration keyCacheTtl();

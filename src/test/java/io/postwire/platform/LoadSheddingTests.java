@@ -1,0 +1,91 @@
+package io.postwire.platform;
+
+import static io.postwire.testing.Api.admin;
+import static io.postwire.testing.Api.message;
+import static io.postwire.testing.Api.registerDomain;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+
+import io.restassured.RestAssured;
+import jakarta.inject.Inject;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Load shedding (postwire.api.max-in-flight-bytes, 32M here): sends whose bodies would not fit
+ * beside those in flight are refused with 503 and Retry-After before their bodies are read; the
+ * room comes back when a send ends or its connection closes.
+ */
+@io.quarkus.test.junit.QuarkusTest
+class LoadSheddingTests {
+
+  @Inject HttpLimits limits;
+
+  /** Opens a send that declares {@code length} bytes and sends only the first few. */
+  static Socket slowSend(long length) throws Exception {
+    Socket socket = new Socket(InetAddress.getLoopbackAddress(), RestAssured.port);
+    socket.setSoTimeout(10_000);
+    String head =
+        "POST /v1/messages HTTP/1.1\r\nHost: localhost\r\n"
+            + "Authorization: Bearer pw_test_bootstrap_key\r\n"
+            + "Content-Type: application/json\r\nContent-Length: "
+            + length
+            + "\r\n\r\n{\"from\":";
+    socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+    socket.getOutputStream().flush();
+    return socket;
+  }
+
+  @Test
+  void refusesASendThatDoesNotFitBesideThoseInFlightAndAdmitsAgainOnceTheyEnd() throws Exception {
+    String domain = registerDomain();
+    // 33,500,000 of the 33,554,432 bytes (32M) in flight: a small send (64 KiB) no longer fits
+    List<Socket> held = new ArrayList<>();
+    try {
+      held.add(slowSend(16_700_000));
+      held.add(slowSend(16_700_000));
+      held.add(slowSend(100_000));
+      await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 33_500_000);
+
+      try (Socket fourth = slowSend(1_000_000)) {
+        String status =
+            new BufferedReader(
+                    new InputStreamReader(fourth.getInputStream(), StandardCharsets.US_ASCII))
+                .readLine();
+        assertThat(status).startsWith("HTTP/1.1 503");
+      }
+      admin()
+          .body(message(domain, "x@example.org"))
+          .post("/v1/messages")
+          .then()
+          .statusCode(503)
+          .header("Retry-After", "1")
+          .contentType("application/problem+json")
+          .body("code", equalTo("unavailable"));
+      // other routes are not counted
+      admin().get("/v1/domains").then().statusCode(200);
+    } finally {
+      for (Socket s : held) {
+        s.close();
+      }
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
+    admin().body(message(domain, "x@example.org")).post("/v1/messages").then().statusCode(202);
+  }
+
+  @Test
+  void givesTheRoomBackWhenASendEnds() {
+    String domain = registerDomain();
+    await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
+    admin().body(message(domain, "y@example.org")).post("/v1/messages").then().statusCode(202);
+    assertThat(limits.inFlightBytes()).isZero();
+  }
+}
