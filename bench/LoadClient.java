@@ -27,10 +27,14 @@ import java.util.concurrent.locks.LockSupport;
  * single source file ({@code java bench/LoadClient.java ...}), JDK 17, no dependencies.
  *
  * <pre>
- * rate  URL KEY BATCH RATE SECONDS   open loop: RATE requests/s for SECONDS (fixed schedule);
+ * rate  URL KEY BATCH RATE SECONDS [WARMUP]
+ *                                    open loop: RATE requests/s for SECONDS (fixed schedule);
  *                                    latency counted from each request's scheduled time, so a
  *                                    stalled server is not hidden (no coordinated omission);
- *                                    up to MAX_IN_FLIGHT keep-alive connections, plain sockets
+ *                                    up to MAX_IN_FLIGHT keep-alive connections, plain sockets;
+ *                                    requests due in the first WARMUP seconds (default 0) are sent
+ *                                    but left out of the latency figures (this JVM and its
+ *                                    connections warming up)
  * count URL KEY BATCH MESSAGES CONC  closed loop: exactly MESSAGES messages in requests of BATCH,
  *                                    CONC requests in flight; prints first/last timestamps (ms)
  * </pre>
@@ -64,7 +68,14 @@ public class LoadClient {
             .POST(HttpRequest.BodyPublishers.ofString(body))
             .build();
     if (mode.equals("rate")) {
-      rate(uri, key, body, batch, Double.parseDouble(args[4]), Integer.parseInt(args[5]));
+      rate(
+          uri,
+          key,
+          body,
+          batch,
+          Double.parseDouble(args[4]),
+          Integer.parseInt(args[5]),
+          args.length > 6 ? Integer.parseInt(args[6]) : 0);
     } else {
       count(client, request, batch, Integer.parseInt(args[4]), Integer.parseInt(args[5]));
     }
@@ -95,11 +106,13 @@ public class LoadClient {
    * idle connection (a new one when none is idle, at most MAX_IN_FLIGHT); when all are busy the
    * request waits for one, and that wait is counted in its latency.
    */
-  static void rate(URI uri, String key, String body, int batch, double rate, int seconds)
+  static void rate(
+      URI uri, String key, String body, int batch, double rate, int seconds, int warmup)
       throws Exception {
     int total = (int) Math.round(rate * seconds);
     long[] latencyNanos = new long[total];
     Arrays.fill(latencyNanos, -1);
+    boolean[] succeeded = new boolean[total];
     AtomicLong ok = new AtomicLong();
     AtomicLong failed = new AtomicLong();
     AtomicLongArray statusCounts = new AtomicLongArray(600);
@@ -130,8 +143,8 @@ public class LoadClient {
             new Thread(
                 () ->
                     connection(
-                        uri, head, payload, inbox, idle, start, intervalNanos, latencyNanos, ok,
-                        failed, statusCounts),
+                        uri, head, payload, inbox, idle, start, intervalNanos, latencyNanos,
+                        succeeded, ok, failed, statusCounts),
                 "load-" + workers.size());
         t.setDaemon(true);
         t.start();
@@ -157,10 +170,17 @@ public class LoadClient {
       worker.put(-1L);
     }
     long elapsed = System.nanoTime() - start;
-    long[] measured = Arrays.stream(latencyNanos).filter(v -> v >= 0).sorted().toArray();
+    int firstMeasured = (int) Math.min(total, Math.round(rate * warmup));
+    long[] measured =
+        Arrays.stream(latencyNanos, firstMeasured, total).filter(v -> v >= 0).sorted().toArray();
+    long measuredOk = 0;
+    for (int i = firstMeasured; i < total; i++) {
+      measuredOk += succeeded[i] ? 1 : 0;
+    }
     double seconds2 = elapsed / 1e9;
     System.out.printf(
         "rate=%.0f req/s batch=%d requests=%d ok=%d failed=%d achieved=%.0f req/s = %.0f msg/s"
+            + " after the %d s warm-up: requests=%d failed=%d"
             + " p50=%.1f ms p90=%.1f ms p99=%.1f ms max=%.1f ms connections=%d%n",
         rate,
         batch,
@@ -169,6 +189,9 @@ public class LoadClient {
         failed.get(),
         ok.get() / seconds2,
         ok.get() * batch / seconds2,
+        warmup,
+        measured.length,
+        measured.length - measuredOk,
         pct(measured, 50),
         pct(measured, 90),
         pct(measured, 99),
@@ -187,6 +210,7 @@ public class LoadClient {
       long start,
       double intervalNanos,
       long[] latencyNanos,
+      boolean[] succeeded,
       AtomicLong ok,
       AtomicLong failed,
       AtomicLongArray statusCounts) {
@@ -218,6 +242,7 @@ public class LoadClient {
         }
         latencyNanos[(int) i] = System.nanoTime() - scheduled;
         if (status / 100 == 2) {
+          succeeded[(int) i] = true;
           ok.incrementAndGet();
         } else {
           failed.incrementAndGet();

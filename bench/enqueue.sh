@@ -8,7 +8,10 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 DURATION="${DURATION:-20}"; CONNS="${CONNS:-32}"; BATCH_CONNS="${BATCH_CONNS:-4}"
-if [[ "${1:-}" == "--smoke" ]]; then DURATION=2; CONNS=4; BATCH_CONNS=2; fi
+# Each fixed-rate run starts with RATE_WARMUP seconds (default 5) at the same rate whose requests
+# are left out of the latency figures: the load client is a fresh JVM that opens its connections then.
+RATE_WARMUP="${RATE_WARMUP:-5}"
+if [[ "${1:-}" == "--smoke" ]]; then DURATION=2; CONNS=4; BATCH_CONNS=2; RATE_WARMUP=1; fi
 command -v wrk >/dev/null || { echo "wrk missing (apt-get install wrk)" >&2; exit 1; }
 
 start_pg
@@ -41,10 +44,10 @@ wrk_run 100 "$BATCH_CONNS" "$DURATION"; MAXB="$(cat "$BENCH_DIR/wrk.rate")"
 echo "RESULT enqueue batch100: max $MAXB msg/s = recipients/s (wrk -t1 -c$BATCH_CONNS -d${DURATION}s), load $(load_avg); $(cat "$BENCH_DIR/wrk.cpu")"
 for pct in 50 90; do
   r1=$(( MAX1 * pct / 100 )); ((r1 > 0)) || r1=1
-  out="$(load_client rate "$APP_URL" "$BENCH_KEY" 1 "$r1" "$DURATION" | head -1)"
+  out="$(load_client rate "$APP_URL" "$BENCH_KEY" 1 "$r1" $((DURATION + RATE_WARMUP)) "$RATE_WARMUP" | head -1)"
   echo "RESULT enqueue single at ${pct}% ($r1 req/s): $out, load $(load_avg)"
   rb=$(( MAXB * pct / 100 / 100 )); ((rb > 0)) || rb=1
-  out="$(load_client rate "$APP_URL" "$BENCH_KEY" 100 "$rb" "$DURATION" | head -1)"
+  out="$(load_client rate "$APP_URL" "$BENCH_KEY" 100 "$rb" $((DURATION + RATE_WARMUP)) "$RATE_WARMUP" | head -1)"
   echo "RESULT enqueue batch100 at ${pct}% ($rb req/s): $out, load $(load_avg)"
 done
 echo "RESULT service RSS after the enqueue runs: $(rss_mb "$APP_PID") MB (JVM opts: $BENCH_JVM_OPTS ${BENCH_EXTRA_JVM_OPTS:-})"

@@ -22,7 +22,7 @@ public class HttpLimits {
   private static final Logger LOG = Logger.getLogger(HttpLimits.class);
 
   /** A send is counted as at least this much: small bodies still cost parsing and rendering. */
-  static final long MIN_COST = 64 * 1024;
+  static final long MIN_COST = 16 * 1024;
 
   private final long budget;
   private final AtomicLong inFlight = new AtomicLong();

@@ -20,7 +20,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Load shedding (postwire.api.max-in-flight-bytes, 32M here): sends whose bodies would not fit
+ * Load shedding (postwire.api.max-in-flight-bytes, 8M by default): sends whose bodies would not fit
  * beside those in flight are refused with 503 and Retry-After before their bodies are read; the
  * room comes back when a send ends or its connection closes.
  */
@@ -47,13 +47,12 @@ class LoadSheddingTests {
   @Test
   void refusesASendThatDoesNotFitBesideThoseInFlightAndAdmitsAgainOnceTheyEnd() throws Exception {
     String domain = registerDomain();
-    // 33,500,000 of the 33,554,432 bytes (32M) in flight: a small send (64 KiB) no longer fits
+    // 8,380,000 of the 8,388,608 bytes (8M) in flight: a small send (16 KiB) no longer fits
     List<Socket> held = new ArrayList<>();
     try {
-      held.add(slowSend(16_700_000));
-      held.add(slowSend(16_700_000));
-      held.add(slowSend(100_000));
-      await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 33_500_000);
+      held.add(slowSend(4_200_000));
+      held.add(slowSend(4_180_000));
+      await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 8_380_000);
 
       try (Socket fourth = slowSend(1_000_000)) {
         String status =
@@ -79,6 +78,15 @@ class LoadSheddingTests {
     }
     await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
     admin().body(message(domain, "x@example.org")).post("/v1/messages").then().statusCode(202);
+  }
+
+  @Test
+  void admitsASendLargerThanTheBudgetWhenNothingElseIsInFlight() throws Exception {
+    await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
+    try (Socket alone = slowSend(12_000_000)) {
+      await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 12_000_000);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
   }
 
   @Test
