@@ -8,6 +8,8 @@ import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
@@ -24,12 +26,35 @@ public class HttpLimits {
   /** A send is counted as at least this much: small bodies still cost parsing and rendering. */
   static final long MIN_COST = 16 * 1024;
 
+  private static final Problem TOO_LARGE =
+      Problem.of(
+          413,
+          "payload_too_large",
+          "The request body is larger than this service accepts",
+          List.of());
+
   private final long budget;
+  private final long maxBody;
   private final AtomicLong inFlight = new AtomicLong();
   private final AtomicLong shed = new AtomicLong();
+  private final Map<RoutingContext, Long> admitted = new ConcurrentHashMap<>();
 
-  public HttpLimits(ApiConfig config) {
+  public HttpLimits(ApiConfig config, io.vertx.core.Vertx vertx) {
     this.budget = config.maxInFlightBytes().asLongValue();
+    this.maxBody =
+        new io.quarkus.runtime.configuration.MemorySizeConverter()
+            .convert(config.maxRequestSize())
+            .asLongValue();
+    // The end handler does not run for every way a request can end (a client that hangs up
+    // mid-body, a refusal by the HTTP layer): a sweep gives back what such requests held.
+    vertx.setPeriodic(1000, id -> sweep());
+  }
+
+  private void sweep() {
+    admitted.keySet().stream()
+        .filter(ctx -> ctx.response().ended() || ctx.response().closed())
+        .toList()
+        .forEach(this::release);
   }
 
   /** Bytes of send bodies being handled now (for tests and metrics). */
@@ -39,16 +64,7 @@ public class HttpLimits {
 
   void install(@Observes Router router) {
     router.route().order(Integer.MIN_VALUE).handler(this::admit);
-    router.errorHandler(
-        413,
-        ctx ->
-            problem(
-                ctx,
-                Problem.of(
-                    413,
-                    "payload_too_large",
-                    "The request body is larger than this service accepts",
-                    List.of())));
+    router.errorHandler(413, ctx -> problem(ctx, TOO_LARGE));
   }
 
   /**
@@ -56,14 +72,26 @@ public class HttpLimits {
    * share back when the response ends or the connection closes.
    */
   private void admit(RoutingContext ctx) {
+    long declared = declaredLength(ctx);
+    if (declared > maxBody) {
+      // refused before its body is read; the connection cannot be reused with the body unread
+      ctx.response().putHeader("Connection", "close");
+      problem(ctx, TOO_LARGE);
+      return;
+    }
     if (ctx.request().method() != HttpMethod.POST
         || !ctx.normalizedPath().startsWith("/v1/messages")) {
       ctx.next();
       return;
     }
-    long declared = declaredLength(ctx);
     long cost = Math.max(MIN_COST, declared);
     long now = inFlight.addAndGet(cost);
+    if (now > budget && now != cost) {
+      // before refusing, give back what requests that have already ended still hold
+      inFlight.addAndGet(-cost);
+      sweep();
+      now = inFlight.addAndGet(cost);
+    }
     if (now > budget && now != cost) {
       inFlight.addAndGet(-cost);
       if (shed.getAndIncrement() % 1000 == 0) {
@@ -80,8 +108,16 @@ public class HttpLimits {
               List.of()));
       return;
     }
-    ctx.addEndHandler(done -> inFlight.addAndGet(-cost));
+    admitted.put(ctx, cost);
+    ctx.addEndHandler(done -> release(ctx));
     ctx.next();
+  }
+
+  private void release(RoutingContext ctx) {
+    Long cost = admitted.remove(ctx);
+    if (cost != null) {
+      inFlight.addAndGet(-cost);
+    }
   }
 
   private static long declaredLength(RoutingContext ctx) {

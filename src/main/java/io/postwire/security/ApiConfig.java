@@ -21,7 +21,7 @@ public interface ApiConfig {
    * KiB); a send beyond it is refused with 503 and Retry-After before its body is read, so an
    * overload costs callers a retry instead of costing the replica its heap.
    */
-  @WithDefault("8M")
+  @WithDefault("32M")
   io.quarkus.runtime.configuration.MemorySize maxInFlightBytes();
 
   /** How long an authenticated key is remembered on this replica before its row is read again. */

@@ -20,8 +20,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Load shedding (postwire.api.max-in-flight-bytes, 8M by default): sends whose bodies would not fit
- * beside those in flight are refused with 503 and Retry-After before their bodies are read; the
+ * Load shedding (postwire.api.max-in-flight-bytes, 32M by default): sends whose bodies would not
+ * fit beside those in flight are refused with 503 and Retry-After before their bodies are read; the
  * room comes back when a send ends or its connection closes.
  */
 @io.quarkus.test.junit.QuarkusTest
@@ -47,12 +47,13 @@ class LoadSheddingTests {
   @Test
   void refusesASendThatDoesNotFitBesideThoseInFlightAndAdmitsAgainOnceTheyEnd() throws Exception {
     String domain = registerDomain();
-    // 8,380,000 of the 8,388,608 bytes (8M) in flight: a small send (16 KiB) no longer fits
+    // 33,540,000 of the 33,554,432 bytes (32M) in flight: a small send (16 KiB) no longer fits
     List<Socket> held = new ArrayList<>();
     try {
-      held.add(slowSend(4_200_000));
-      held.add(slowSend(4_180_000));
-      await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 8_380_000);
+      held.add(slowSend(16_700_000));
+      held.add(slowSend(16_700_000));
+      held.add(slowSend(140_000));
+      await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 33_540_000);
 
       try (Socket fourth = slowSend(1_000_000)) {
         String status =
@@ -83,8 +84,29 @@ class LoadSheddingTests {
   @Test
   void admitsASendLargerThanTheBudgetWhenNothingElseIsInFlight() throws Exception {
     await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
-    try (Socket alone = slowSend(12_000_000)) {
-      await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 12_000_000);
+    try (Socket alone = slowSend(16_000_000)) {
+      await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 16_000_000);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
+  }
+
+  @Test
+  void givesTheRoomBackWhenTheClientHangsUpMidBody() throws Exception {
+    await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
+    try (Socket gone = slowSend(1_000_000)) {
+      await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 1_000_000);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
+  }
+
+  @Test
+  void givesTheRoomBackWhenTheHttpLayerRefusesABodyOverTheLimit() throws Exception {
+    await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
+    try (Socket big = slowSend(17L * 1024 * 1024)) {
+      String status =
+          new BufferedReader(new InputStreamReader(big.getInputStream(), StandardCharsets.US_ASCII))
+              .readLine();
+      assertThat(status).startsWith("HTTP/1.1 413");
     }
     await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
   }
