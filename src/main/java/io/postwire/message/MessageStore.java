@@ -151,17 +151,6 @@ public class MessageStore {
     int n = messages.size();
     UUID[] ids = new UUID[n];
     UUID[] apiKeys = new UUID[n];
-    String[] domains = new String[n];
-    String[] mailFroms = new String[n];
-    String[] fromHeaders = new String[n];
-    String[] subjects = new String[n];
-    String[] messageIds = new String[n];
-    io.vertx.core.buffer.Buffer[] contents = new io.vertx.core.buffer.Buffer[n];
-    String[] tags = new String[n];
-    String[] metadata = new String[n];
-    Integer[] sizes = new Integer[n];
-    OffsetDateTime[] sendAts = new OffsetDateTime[n];
-    OffsetDateTime[] expiresAts = new OffsetDateTime[n];
     OffsetDateTime[] createdAts = new OffsetDateTime[n];
     List<Integer> rcptMessages = new ArrayList<>();
     List<String> rcpts = new ArrayList<>();
@@ -169,41 +158,17 @@ public class MessageStore {
       NewMessage m = messages.get(i);
       ids[i] = m.id();
       apiKeys[i] = m.apiKeyId();
-      domains[i] = m.domain();
-      mailFroms[i] = m.mailFrom();
-      fromHeaders[i] = m.fromHeader();
-      subjects[i] = m.subject();
-      messageIds[i] = m.messageId();
-      contents[i] = io.vertx.core.buffer.Buffer.buffer(m.content());
-      tags[i] = jsonArray(m.tags());
-      metadata[i] = m.metadataJson();
-      sizes[i] = m.content().length;
-      sendAts[i] = utc(m.sendAt());
-      expiresAts[i] = utc(m.expiresAt());
       createdAts[i] = utc(m.createdAt());
       for (String r : m.queued()) {
         rcptMessages.add(i + 1);
         rcpts.add(r);
       }
     }
-    Tuple params =
-        Tuple.tuple()
-            .addArrayOfUUID(ids)
-            .addArrayOfUUID(apiKeys)
-            .addArrayOfString(domains)
-            .addArrayOfString(mailFroms)
-            .addArrayOfString(fromHeaders)
-            .addArrayOfString(subjects)
-            .addArrayOfString(messageIds)
-            .addValue(contents)
-            .addArrayOfString(tags)
-            .addArrayOfString(metadata)
-            .addArrayOfInteger(sizes)
-            .addArrayOfOffsetDateTime(sendAts)
-            .addArrayOfOffsetDateTime(expiresAts)
-            .addArrayOfOffsetDateTime(createdAts)
-            .addArrayOfInteger(rcptMessages.toArray(Integer[]::new))
-            .addArrayOfString(rcpts.toArray(String[]::new));
+    Tuple params = Tuple.tuple().addArrayOfUUID(ids).addArrayOfUUID(apiKeys);
+    addColumns(params, messages)
+        .addArrayOfOffsetDateTime(createdAts)
+        .addArrayOfInteger(rcptMessages.toArray(Integer[]::new))
+        .addArrayOfString(rcpts.toArray(String[]::new));
     return client
         .preparedQuery(ENQUEUE_CHECKED)
         .execute(params)
@@ -267,17 +232,6 @@ public class MessageStore {
     }
     int n = messages.size();
     UUID[] ids = new UUID[n];
-    String[] domains = new String[n];
-    String[] mailFroms = new String[n];
-    String[] fromHeaders = new String[n];
-    String[] subjects = new String[n];
-    String[] messageIds = new String[n];
-    io.vertx.core.buffer.Buffer[] contents = new io.vertx.core.buffer.Buffer[n];
-    String[] tags = new String[n];
-    String[] metadata = new String[n];
-    Integer[] sizes = new Integer[n];
-    OffsetDateTime[] sendAts = new OffsetDateTime[n];
-    OffsetDateTime[] expiresAts = new OffsetDateTime[n];
     List<UUID> rcptMessages = new ArrayList<>();
     List<String> rcpts = new ArrayList<>();
     List<String> states = new ArrayList<>();
@@ -286,17 +240,6 @@ public class MessageStore {
     for (int i = 0; i < n; i++) {
       NewMessage m = messages.get(i);
       ids[i] = m.id();
-      domains[i] = m.domain();
-      mailFroms[i] = m.mailFrom();
-      fromHeaders[i] = m.fromHeader();
-      subjects[i] = m.subject();
-      messageIds[i] = m.messageId();
-      contents[i] = io.vertx.core.buffer.Buffer.buffer(m.content());
-      tags[i] = jsonArray(m.tags());
-      metadata[i] = m.metadataJson();
-      sizes[i] = m.content().length;
-      sendAts[i] = utc(m.sendAt());
-      expiresAts[i] = utc(m.expiresAt());
       OffsetDateTime due = m.sendAt() == null ? utc(m.createdAt()) : utc(m.sendAt());
       for (String r : m.queued()) {
         rcptMessages.add(m.id());
@@ -311,27 +254,59 @@ public class MessageStore {
         nextAttempts.add(null);
       }
     }
-    Tuple params =
-        Tuple.tuple()
-            .addArrayOfUUID(ids)
-            .addUUID(messages.get(0).apiKeyId())
-            .addArrayOfString(domains)
-            .addArrayOfString(mailFroms)
-            .addArrayOfString(fromHeaders)
-            .addArrayOfString(subjects)
-            .addArrayOfString(messageIds)
-            .addValue(contents)
-            .addArrayOfString(tags)
-            .addArrayOfString(metadata)
-            .addArrayOfInteger(sizes)
-            .addArrayOfOffsetDateTime(sendAts)
-            .addArrayOfOffsetDateTime(expiresAts)
-            .addOffsetDateTime(createdAt)
-            .addArrayOfUUID(rcptMessages.toArray(UUID[]::new))
-            .addArrayOfString(rcpts.toArray(String[]::new))
-            .addArrayOfString(states.toArray(String[]::new))
-            .addArrayOfOffsetDateTime(nextAttempts.toArray(OffsetDateTime[]::new));
+    Tuple params = Tuple.tuple().addArrayOfUUID(ids).addUUID(messages.get(0).apiKeyId());
+    addColumns(params, messages)
+        .addOffsetDateTime(createdAt)
+        .addArrayOfUUID(rcptMessages.toArray(UUID[]::new))
+        .addArrayOfString(rcpts.toArray(String[]::new))
+        .addArrayOfString(states.toArray(String[]::new))
+        .addArrayOfOffsetDateTime(nextAttempts.toArray(OffsetDateTime[]::new));
     return client.preparedQuery(ENQUEUE_MANY).execute(params).replaceWithVoid();
+  }
+
+  /**
+   * Adds the message columns both insert statements take in the same order (domain through
+   * expires_at), one array each.
+   */
+  private Tuple addColumns(Tuple params, List<NewMessage> messages) {
+    int n = messages.size();
+    String[] domains = new String[n];
+    String[] mailFroms = new String[n];
+    String[] fromHeaders = new String[n];
+    String[] subjects = new String[n];
+    String[] messageIds = new String[n];
+    io.vertx.core.buffer.Buffer[] contents = new io.vertx.core.buffer.Buffer[n];
+    String[] tags = new String[n];
+    String[] metadata = new String[n];
+    Integer[] sizes = new Integer[n];
+    OffsetDateTime[] sendAts = new OffsetDateTime[n];
+    OffsetDateTime[] expiresAts = new OffsetDateTime[n];
+    for (int i = 0; i < n; i++) {
+      NewMessage m = messages.get(i);
+      domains[i] = m.domain();
+      mailFroms[i] = m.mailFrom();
+      fromHeaders[i] = m.fromHeader();
+      subjects[i] = m.subject();
+      messageIds[i] = m.messageId();
+      contents[i] = io.vertx.core.buffer.Buffer.buffer(m.content());
+      tags[i] = jsonArray(m.tags());
+      metadata[i] = m.metadataJson();
+      sizes[i] = m.content().length;
+      sendAts[i] = utc(m.sendAt());
+      expiresAts[i] = utc(m.expiresAt());
+    }
+    return params
+        .addArrayOfString(domains)
+        .addArrayOfString(mailFroms)
+        .addArrayOfString(fromHeaders)
+        .addArrayOfString(subjects)
+        .addArrayOfString(messageIds)
+        .addValue(contents)
+        .addArrayOfString(tags)
+        .addArrayOfString(metadata)
+        .addArrayOfInteger(sizes)
+        .addArrayOfOffsetDateTime(sendAts)
+        .addArrayOfOffsetDateTime(expiresAts);
   }
 
   private String jsonArray(List<String> values) {
