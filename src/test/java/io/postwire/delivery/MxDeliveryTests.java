@@ -123,6 +123,13 @@ class MxDeliveryTests {
     return recipient(id, address);
   }
 
+  static ScriptedSmtpServer.Received firstReceived(String ip, String address) {
+    return server(ip).messages().stream()
+        .filter(m -> m.recipients().contains(address))
+        .findFirst()
+        .orElseThrow();
+  }
+
   static long receivedBy(String ip, String address) {
     return server(ip).messages().stream().filter(m -> m.recipients().contains(address)).count();
   }
@@ -288,16 +295,8 @@ class MxDeliveryTests {
     server(MAIN).rcpt(later, "250 2.1.5 Ok");
     awaitStatus(id, later, "delivered");
 
-    ScriptedSmtpServer.Received toFirst =
-        server(MAIN).messages().stream()
-            .filter(m -> m.recipients().contains(now))
-            .findFirst()
-            .get();
-    ScriptedSmtpServer.Received toSecond =
-        server(MAIN).messages().stream()
-            .filter(m -> m.recipients().contains(later))
-            .findFirst()
-            .get();
+    ScriptedSmtpServer.Received toFirst = firstReceived(MAIN, now);
+    ScriptedSmtpServer.Received toSecond = firstReceived(MAIN, later);
     assertThat(dkimSignature(toSecond)).isEqualTo(dkimSignature(toFirst));
     assertThat(events(id, "signed")).hasSize(1);
   }
@@ -321,11 +320,7 @@ class MxDeliveryTests {
     server(MAIN).rcpt(rcpt, "250 2.1.5 Ok");
     awaitStatus(id, rcpt, "delivered");
 
-    ScriptedSmtpServer.Received received =
-        server(MAIN).messages().stream()
-            .filter(m -> m.recipients().contains(rcpt))
-            .findFirst()
-            .get();
+    ScriptedSmtpServer.Received received = firstReceived(MAIN, rcpt);
     assertThat(dkimSignature(received)).isEqualTo(stored.strip());
     assertThat(events(id, "signed")).hasSize(1);
     assertThat(events(id, "attempt")).hasSize(2);

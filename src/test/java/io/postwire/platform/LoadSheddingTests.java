@@ -44,6 +44,11 @@ class LoadSheddingTests {
     return socket;
   }
 
+  /** Waits until exactly {@code bytes} of send bodies are counted as in flight. */
+  void awaitInFlight(long bytes) {
+    await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == bytes);
+  }
+
   @Test
   void refusesASendThatDoesNotFitBesideThoseInFlightAndAdmitsAgainOnceTheyEnd() throws Exception {
     String domain = registerDomain();
@@ -53,7 +58,7 @@ class LoadSheddingTests {
       held.add(slowSend(16_700_000));
       held.add(slowSend(16_700_000));
       held.add(slowSend(140_000));
-      await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 33_540_000);
+      awaitInFlight(33_540_000);
 
       try (Socket fourth = slowSend(1_000_000)) {
         String status =
@@ -77,44 +82,44 @@ class LoadSheddingTests {
         s.close();
       }
     }
-    await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
+    awaitInFlight(0);
     admin().body(message(domain, "x@example.org")).post("/v1/messages").then().statusCode(202);
   }
 
   @Test
   void admitsASendLargerThanTheBudgetWhenNothingElseIsInFlight() throws Exception {
-    await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
+    awaitInFlight(0);
     try (Socket alone = slowSend(16_000_000)) {
-      await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 16_000_000);
+      awaitInFlight(16_000_000);
     }
-    await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
+    awaitInFlight(0);
   }
 
   @Test
   void givesTheRoomBackWhenTheClientHangsUpMidBody() throws Exception {
-    await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
+    awaitInFlight(0);
     try (Socket gone = slowSend(1_000_000)) {
-      await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 1_000_000);
+      awaitInFlight(1_000_000);
     }
-    await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
+    awaitInFlight(0);
   }
 
   @Test
   void givesTheRoomBackWhenTheHttpLayerRefusesABodyOverTheLimit() throws Exception {
-    await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
+    awaitInFlight(0);
     try (Socket big = slowSend(17L * 1024 * 1024)) {
       String status =
           new BufferedReader(new InputStreamReader(big.getInputStream(), StandardCharsets.US_ASCII))
               .readLine();
       assertThat(status).startsWith("HTTP/1.1 413");
     }
-    await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
+    awaitInFlight(0);
   }
 
   @Test
   void givesTheRoomBackWhenASendEnds() {
     String domain = registerDomain();
-    await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
+    awaitInFlight(0);
     admin().body(message(domain, "y@example.org")).post("/v1/messages").then().statusCode(202);
     assertThat(limits.inFlightBytes()).isZero();
   }
