@@ -90,10 +90,13 @@ public class DeliveryStore {
                 + " from c)"
                 + " select r.id, r.message_id, r.recipient, r.recipient_domain, r.attempts, r.n,"
                 + " m.id as mid, m.domain, m.mail_from, m.signature, m.expires_at,"
+                // what describes the message is read once, on its first row
                 + " case when r.n = 1 then m.content end as content,"
-                + " exists (select 1 from domain x where x.name = m.domain) as domain_exists,"
-                + " (select count(*) from delivery p where p.message_id = r.message_id"
-                + " and p.status in ('queued', 'deferred')) as pending"
+                + " case when r.n = 1 then exists (select 1 from domain x where x.name = m.domain)"
+                + " end as domain_exists,"
+                + " case when r.n = 1 then (select count(*) from delivery p"
+                + " where p.message_id = r.message_id and p.status in ('queued', 'deferred'))"
+                + " end as pending"
                 + " from r left join message m on m.id = r.message_id order by r.message_id, r.n")
         .execute(Tuple.of(limit, owner, lease.toMillis()))
         .map(
