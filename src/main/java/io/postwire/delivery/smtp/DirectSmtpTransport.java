@@ -3,12 +3,17 @@ package io.postwire.delivery.smtp;
 import io.postwire.delivery.smtp.SmtpConnection.ConnectionLost;
 import io.postwire.delivery.smtp.SmtpTransaction.TlsPolicy;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.impl.ContextInternal;
+import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.TrustOptions;
 import java.net.InetAddress;
@@ -28,6 +33,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
@@ -446,57 +452,74 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
       return Future.succeededFuture(new Session(null, failed(tx, ip, false, e, start)));
     }
     NetClient client = tx.tls() == TlsPolicy.REQUIRED_VERIFIED ? verifyingClient : trustingClient;
-    return client
-        .connect(remote, tx.host())
+    return onEventLoop(
+        () ->
+            client.connect(remote, tx.host()).transform(ar -> connected(ar, pool, tx, ip, start)));
+  }
+
+  /** Starts the session on a new connection, or gives every recipient why there is none. */
+  private Future<Session> connected(
+      AsyncResult<NetSocket> ar, HostPool pool, SmtpTransaction tx, String ip, long start) {
+    if (ar.failed()) {
+      releasePermit(pool);
+      return Future.succeededFuture(
+          new Session(
+              null,
+              failed(
+                  tx,
+                  ip,
+                  false,
+                  new ConnectionLost("cannot connect to " + ip + ": " + describe(ar.cause())),
+                  start)));
+    }
+    SmtpConnection c =
+        new SmtpConnection(
+            vertx,
+            ar.result(),
+            tx.host(),
+            ip,
+            tx.port(),
+            tx.tls(),
+            connectionIds.incrementAndGet());
+    boolean[] tlsFailed = {false};
+    return dialogue(c, tx, tlsFailed)
         .transform(
-            ar -> {
-              if (ar.failed()) {
-                releasePermit(pool);
-                return Future.succeededFuture(
-                    new Session(
-                        null,
-                        failed(
-                            tx,
-                            ip,
-                            false,
-                            new ConnectionLost(
-                                "cannot connect to " + ip + ": " + describe(ar.cause())),
-                            start)));
+            d -> {
+              SmtpReply refusal = d.succeeded() ? d.result() : null;
+              if (d.succeeded() && refusal == null) {
+                return Future.succeededFuture(new Session(c, null));
               }
-              SmtpConnection c =
-                  new SmtpConnection(
-                      vertx,
-                      ar.result(),
-                      tx.host(),
-                      ip,
-                      tx.port(),
-                      tx.tls(),
-                      connectionIds.incrementAndGet());
-              boolean[] tlsFailed = {false};
-              return dialogue(c, tx, tlsFailed)
-                  .transform(
-                      d -> {
-                        SmtpReply refusal = d.succeeded() ? d.result() : null;
-                        if (d.succeeded() && refusal == null) {
-                          return Future.succeededFuture(new Session(c, null));
-                        }
-                        SmtpReply reply =
-                            refusal != null ? refusal : SmtpReply.noReply(describe(d.cause()));
-                        boolean polite = refusal != null && refusal.code() != 421 && c.open();
-                        (polite ? c.quit(options.commandTimeout()) : close(c))
-                            .onComplete(q -> releasePermit(pool));
-                        return Future.succeededFuture(
-                            new Session(
-                                null,
-                                new SmtpResult(
-                                    tx.host(),
-                                    ip,
-                                    c.secure(),
-                                    all(tx, reply),
-                                    elapsed(start),
-                                    tlsFailed[0])));
-                      });
+              SmtpReply reply = refusal != null ? refusal : SmtpReply.noReply(describe(d.cause()));
+              boolean polite = refusal != null && refusal.code() != 421 && c.open();
+              (polite ? c.quit(options.commandTimeout()) : close(c))
+                  .onComplete(q -> releasePermit(pool));
+              return Future.succeededFuture(
+                  new Session(
+                      null,
+                      new SmtpResult(
+                          tx.host(),
+                          ip,
+                          c.secure(),
+                          all(tx, reply),
+                          elapsed(start),
+                          tlsFailed[0])));
             });
+  }
+
+  /**
+   * Runs {@code connect} (a connection and what follows it) on an event-loop thread. Vert.x drops
+   * what a socket reads before its handler is set; connected from any other thread, the connection
+   * can complete before the caller attaches its callback, which then runs as a later task, after
+   * the server's greeting was read and lost.
+   */
+  private <T> Future<T> onEventLoop(Supplier<Future<T>> connect) {
+    if (Context.isOnEventLoopThread()) {
+      return connect.get();
+    }
+    ContextInternal context = ((VertxInternal) vertx).createEventLoopContext();
+    Promise<T> done = context.promise();
+    context.runOnContext(v -> connect.get().onComplete(done));
+    return done.future();
   }
 
   /**
