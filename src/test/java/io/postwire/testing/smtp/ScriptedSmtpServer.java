@@ -264,6 +264,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     while (!closed) {
       try {
         Socket socket = listener.accept();
+        socket.setTcpNoDelay(true);
         int number = accepted.incrementAndGet();
         sockets.add(socket);
         maxOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
