@@ -121,6 +121,7 @@ class LoadSheddingTests {
     String domain = registerDomain();
     awaitInFlight(0);
     admin().body(message(domain, "y@example.org")).post("/v1/messages").then().statusCode(202);
-    assertThat(limits.inFlightBytes()).isZero();
+    // the room is given back when the response has ended, which the client may see first
+    awaitInFlight(0);
   }
 }
