@@ -9,6 +9,7 @@ import io.postwire.platform.Json;
 import io.postwire.platform.Page;
 import io.postwire.platform.Problem;
 import io.postwire.security.ApiPrincipal;
+import io.postwire.security.SendRateLimiter;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.mutiny.sqlclient.SqlClient;
@@ -50,6 +51,7 @@ public class MessageService {
   private final QueueNotifier notifier;
   private final EnqueueGroups groups;
   private final Json json;
+  private final SendRateLimiter rateLimiter;
   private final Counter accepted;
 
   /** An answer to send back: HTTP status and JSON body. */
@@ -81,6 +83,7 @@ public class MessageService {
       QueueNotifier notifier,
       EnqueueGroups groups,
       Json json,
+      SendRateLimiter rateLimiter,
       MeterRegistry registry) {
     this.store = store;
     this.idempotency = idempotency;
@@ -91,6 +94,7 @@ public class MessageService {
     this.notifier = notifier;
     this.groups = groups;
     this.json = json;
+    this.rateLimiter = rateLimiter;
     this.accepted =
         Counter.builder("postwire.messages.accepted")
             .description("Messages accepted for delivery")
@@ -98,11 +102,13 @@ public class MessageService {
   }
 
   public Uni<Answer> send(ApiPrincipal caller, String idempotencyKey, byte[] body) {
+    rateLimiter.take(caller.keyId(), 1);
     return idempotent(
         caller, idempotencyKey, "/v1/messages", body, () -> prepareOne(caller, body, 202));
   }
 
   public Uni<Answer> sendRaw(ApiPrincipal caller, String idempotencyKey, byte[] body) {
+    rateLimiter.take(caller.keyId(), 1);
     return idempotent(
         caller, idempotencyKey, "/v1/messages/raw", body, () -> prepareRaw(caller, body));
   }
@@ -119,6 +125,7 @@ public class MessageService {
       throw new ApiException(
           422, "batch_too_large", "At most " + MAX_BATCH + " messages per batch");
     }
+    rateLimiter.take(caller.keyId(), tree.size());
     return idempotent(
         caller, idempotencyKey, "/v1/messages/batch", body, () -> prepareBatch(caller, tree));
   }

@@ -4,6 +4,8 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
 
 /** API access settings ({@code postwire.api.*}). */
 @ConfigMapping(prefix = "postwire.api")
@@ -23,6 +25,15 @@ public interface ApiConfig {
    */
   @WithDefault("32M")
   io.quarkus.runtime.configuration.MemorySize maxInFlightBytes();
+
+  /**
+   * Messages per second each API key may send on this replica (a batch counts its items); beyond it
+   * 429 rate_limited with Retry-After. Unset or 0 = no limit.
+   */
+  OptionalDouble rateLimit();
+
+  /** Messages a key may send at once within its rate; unset = one second's worth. */
+  OptionalInt rateLimitBurst();
 
   /** How long an authenticated key is remembered on this replica before its row is read again. */
   @WithDefault("10s")
