@@ -83,6 +83,28 @@ class RateLimitTests {
   }
 
   @Test
+  void countsTheRefusalsInTheMetrics() {
+    String domain = registerDomain();
+    String key = scopedKey(domain);
+    for (int i = 0; i < 3; i++) {
+      send(key, domain).then().statusCode(202);
+    }
+    double before = refusalsCounted();
+    send(key, domain).then().statusCode(429);
+    assertThat(refusalsCounted()).isEqualTo(before + 1);
+  }
+
+  static double refusalsCounted() {
+    String metrics = io.restassured.RestAssured.get("/q/metrics").then().extract().asString();
+    return metrics
+        .lines()
+        .filter(l -> l.startsWith("postwire_api_rate_limited_total"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .findFirst()
+        .orElse(0);
+  }
+
+  @Test
   void aBatchCountsEveryItemAndIsRefusedWhole() {
     String domain = registerDomain();
     String key = scopedKey(domain);
