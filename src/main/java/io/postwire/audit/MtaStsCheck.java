@@ -80,7 +80,7 @@ final class MtaStsCheck {
                 return Uni.createFrom().<String>nullItem();
               }
               return fetcher
-                  .fetch(host, addresses.get(0))
+                  .fetch(host, addresses)
                   .onFailure()
                   .recoverWithItem(
                       failure -> {

@@ -76,12 +76,7 @@ public final class MtaStsPolicies {
   private Uni<MtaStsPolicy> fetch(String domain, String id, Cached cached) {
     String host = "mta-sts." + domain;
     return dns.addresses(host)
-        .chain(
-            addresses ->
-                addresses.isEmpty()
-                    ? Uni.createFrom()
-                        .<String>failure(new IllegalStateException(host + " has no address"))
-                    : fetcher.fetch(host, addresses.get(0)))
+        .chain(addresses -> fetcher.fetch(host, addresses))
         .map(
             text -> {
               MtaStsPolicy policy = MtaStsPolicy.parse(text);

@@ -12,6 +12,7 @@ import io.vertx.mutiny.core.http.HttpClient;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -24,6 +25,9 @@ public final class MtaStsFetcher {
 
   /** RFC 8461 §3.3: senders may refuse bodies over 64 KiB. */
   public static final int MAX_POLICY_BYTES = 64 * 1024;
+
+  /** Addresses of the policy host tried before giving up. */
+  static final int MAX_ADDRESSES = 4;
 
   private final HttpClient client;
   private final int port;
@@ -60,6 +64,32 @@ public final class MtaStsFetcher {
           }
         });
     this.client = vertx.createHttpClient(options);
+  }
+
+  /**
+   * The policy from the first of {@code addresses} that serves it, trying each in turn (at most
+   * {@value #MAX_ADDRESSES}), as a browser does with a host that has several: one dead web server
+   * must not make a domain's policy unreachable. Fails with the first address's failure.
+   */
+  public Uni<String> fetch(String host, List<InetAddress> addresses) {
+    if (addresses.isEmpty()) {
+      return Uni.createFrom().failure(new IllegalStateException(host + " has no address"));
+    }
+    return fetchFrom(
+        host, addresses.subList(0, Math.min(addresses.size(), MAX_ADDRESSES)), 0, null);
+  }
+
+  private Uni<String> fetchFrom(
+      String host, List<InetAddress> addresses, int index, Throwable firstFailure) {
+    return fetch(host, addresses.get(index))
+        .onFailure()
+        .recoverWithUni(
+            failure -> {
+              Throwable first = firstFailure == null ? failure : firstFailure;
+              return index + 1 < addresses.size()
+                  ? fetchFrom(host, addresses, index + 1, first)
+                  : Uni.createFrom().failure(first);
+            });
   }
 
   /** GET of the policy from one address, with Host and SNI the policy host (RFC 8461 §3.3). */
