@@ -12,6 +12,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.Map;
 
 /**
  * Reads request bodies ourselves (rather than letting the framework bind them) so that every
@@ -81,12 +83,41 @@ public class Json {
       throw ApiException.field(
           "validation_failed", pathPrefix.isEmpty() ? "$" : pathPrefix, "must be a JSON object");
     }
+    refuseNul(node, pathPrefix);
     try {
       return mapper.treeToValue(node, type);
     } catch (JsonProcessingException e) {
       String field = pathPrefix + path(e);
       String problem = e instanceof MismatchedInputException ? "has the wrong type" : "is invalid";
       throw ApiException.field("validation_failed", field.isEmpty() ? "$" : field, problem);
+    }
+  }
+
+  /**
+   * Refuses U+0000 anywhere in a request: a mail header or a 7bit body cannot carry NUL (RFC 5322
+   * §3.5, RFC 2045 §2.7) and PostgreSQL's text and jsonb cannot store it.
+   */
+  private static void refuseNul(JsonNode node, String path) {
+    if (node.isTextual()) {
+      if (node.textValue().indexOf('\0') >= 0) {
+        throw ApiException.field(
+            "validation_failed", path.isEmpty() ? "$" : path, "must not contain NUL (U+0000)");
+      }
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        refuseNul(node.get(i), path + "[" + i + "]");
+      }
+    } else if (node.isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> field = it.next();
+        if (field.getKey().indexOf('\0') >= 0) {
+          throw ApiException.field(
+              "validation_failed",
+              path.isEmpty() ? "$" : path,
+              "a member name must not contain NUL (U+0000)");
+        }
+        refuseNul(field.getValue(), path.isEmpty() ? field.getKey() : path + "." + field.getKey());
+      }
     }
   }
 

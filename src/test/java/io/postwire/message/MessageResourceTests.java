@@ -441,6 +441,22 @@ class MessageResourceTests {
   }
 
   @Test
+  void rejectsOnlyTheBatchItemWithANul() {
+    Map<String, Object> withNul = new HashMap<>(message(domain, "n@example.org"));
+    withNul.put("subject", "a\u0000b");
+    admin()
+        .body(List.of(message(domain, "b1@example.org"), withNul))
+        .post("/v1/messages/batch")
+        .then()
+        .statusCode(200)
+        .body("[0].status", equalTo("queued"))
+        .body("[1].status", equalTo("rejected"))
+        .body("[1].error.code", equalTo("validation_failed"))
+        .body("[1].error.errors[0].field", equalTo("subject"));
+    assertThat(messagesFrom(domain)).isEqualTo(1);
+  }
+
+  @Test
   void acceptsABatchWithOneResultPerItemInOrder() {
     List<Object> items =
         List.of(
@@ -717,5 +733,45 @@ class MessageResourceTests {
         .contentType("application/problem+json")
         .body("code", equalTo(code))
         .body("errors[0].field", equalTo(field));
+  }
+
+  /** RFC 5322 §3.5 and RFC 2045 §2.7: no NUL in a header or a 7bit body; PostgreSQL stores none. */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({
+    "subject, subject",
+    "text, text",
+    "html, html",
+    "metadata, metadata.k",
+    "tags, tags[0]",
+    "headers, headers.X-A",
+    "from, from",
+    "replyTo, replyTo",
+    "attachments, attachments[0].filename"
+  })
+  void refusesNulInAnyFieldWith422NamingItAndStoresNothing(String member, String field) {
+    Map<String, Object> m = new HashMap<>(message(domain, "b@example.org"));
+    String nul = "a\u0000b";
+    m.put(
+        member,
+        switch (member) {
+          case "metadata" -> Map.of("k", nul);
+          case "tags" -> List.of(nul);
+          case "headers" -> Map.of("X-A", nul);
+          case "from" -> "A" + nul + " <s@" + domain + ">";
+          case "replyTo" -> "R" + nul + " <r@example.org>";
+          case "attachments" ->
+              List.of(Map.of("filename", nul, "contentType", "text/plain", "content", "aGk="));
+          default -> nul;
+        });
+    admin()
+        .body(m)
+        .post("/v1/messages")
+        .then()
+        .statusCode(422)
+        .contentType("application/problem+json")
+        .body("code", equalTo("validation_failed"))
+        .body("errors[0].field", equalTo(field))
+        .body("errors[0].message", equalTo("must not contain NUL (U+0000)"));
+    assertThat(messagesFrom(domain)).isZero();
   }
 }
