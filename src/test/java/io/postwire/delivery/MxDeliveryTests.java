@@ -239,7 +239,7 @@ class MxDeliveryTests {
     Map<String, Object> goneR = awaitStatus(id, gone, "bounced");
     Map<String, Object> busyR = awaitStatus(id, busy, "deferred");
     Map<String, Object> fullR = awaitStatus(id, full, "deferred");
-    Map<String, Object> quotaR = awaitStatus(id, quota, "bounced");
+    Map<String, Object> quotaR = awaitStatus(id, quota, "deferred");
     Map<String, Object> policyR = awaitStatus(id, policy, "bounced");
 
     List<ScriptedSmtpServer.Received> received =
@@ -257,8 +257,11 @@ class MxDeliveryTests {
     assertThat(fullR.get("nextAttemptAt")).isNotNull();
     assertThat(lastResponse(fullR).get("code")).isEqualTo(452);
 
-    // 552 5.2.2: a full mailbox, not a dead address (RFC 3463 §3.3)
-    assertThat(quotaR.get("bounceCategory")).isEqualTo("quota");
+    // RFC 5321 §4.5.3.1.10: 552 to RCPT is retried as 452; a full mailbox may empty
+    assertThat(quotaR.get("nextAttemptAt")).isNotNull();
+    assertThat(lastResponse(quotaR).get("code")).isEqualTo(452);
+    assertThat(lastResponse(quotaR).get("enhancedCode")).isEqualTo("4.2.2");
+    assertThat((String) lastResponse(quotaR).get("text")).startsWith("Over quota");
     admin().get("/v1/suppressions/" + quota).then().statusCode(404);
     // RFC 3463 §3.8: a policy refusal says nothing about the address
     assertThat(policyR.get("bounceCategory")).isEqualTo("policy");

@@ -325,9 +325,24 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
     return c.read(options.rcptTimeout(), "RCPT")
         .compose(
             r -> {
-              x.rcpt.put(x.recipients.get(i), r);
+              x.rcpt.put(x.recipients.get(i), rcptReply(r));
               return r.code() == 421 ? Future.succeededFuture() : readRcpts(c, x, i + 1);
             });
+  }
+
+  /**
+   * RFC 5321 §4.5.3.1.10: a 552 to RCPT has long meant "too many recipients" or a full mailbox that
+   * may empty, and clients should treat it as the temporary 452; the server's words stay.
+   */
+  static SmtpReply rcptReply(SmtpReply reply) {
+    if (reply.code() != 552) {
+      return reply;
+    }
+    String enhanced = reply.enhancedCode() == null ? null : "4" + reply.enhancedCode().substring(1);
+    return new SmtpReply(
+        452,
+        enhanced,
+        reply.text() + " (552 to RCPT, retried as 452: RFC 5321 section 4.5.3.1.10)");
   }
 
   private Future<Void> sendRcpts(SmtpConnection c, Exchange x, int i) {
@@ -338,7 +353,7 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
     return c.command("RCPT TO:<" + r + ">", options.rcptTimeout())
         .compose(
             reply -> {
-              x.rcpt.put(r, reply);
+              x.rcpt.put(r, rcptReply(reply));
               return reply.code() == 421 ? Future.succeededFuture() : sendRcpts(c, x, i + 1);
             });
   }

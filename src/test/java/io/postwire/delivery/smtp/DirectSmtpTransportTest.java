@@ -99,7 +99,8 @@ class DirectSmtpTransportTest {
         .rcpt("policy@example.test", "550 5.7.1 Relaying denied")
         .rcpt("busy@example.test", "450 4.2.0 Mailbox busy")
         .rcpt("full@example.test", "452 4.5.3 Too many recipients")
-        .rcpt("grey@example.test", "451 4.7.1 Greylisted, try again in 5 minutes");
+        .rcpt("grey@example.test", "451 4.7.1 Greylisted, try again in 5 minutes")
+        .rcpt("quota@example.test", "552 5.2.2 Mailbox full");
 
     SmtpResult result =
         send(
@@ -113,6 +114,7 @@ class DirectSmtpTransportTest {
                 "busy@example.test",
                 "full@example.test",
                 "grey@example.test",
+                "quota@example.test",
                 "ok2@example.test"));
 
     assertThat(result.reply("ok@example.test").code()).isEqualTo(250);
@@ -125,6 +127,10 @@ class DirectSmtpTransportTest {
     assertThat(result.reply("full@example.test").code()).isEqualTo(452);
     assertThat(result.reply("grey@example.test").transientFailure()).isTrue();
     assertThat(result.reply("grey@example.test").retryAfter()).contains(Duration.ofMinutes(5));
+    // RFC 5321 §4.5.3.1.10: 552 to RCPT is taken as 452
+    assertThat(result.reply("quota@example.test").code()).isEqualTo(452);
+    assertThat(result.reply("quota@example.test").enhancedCode()).isEqualTo("4.2.2");
+    assertThat(result.reply("quota@example.test").text()).startsWith("Mailbox full (552 to RCPT");
     assertThat(server.messages()).hasSize(1);
     assertThat(server.messages().get(0).recipients())
         .containsExactly("ok@example.test", "ok2@example.test");
