@@ -33,6 +33,13 @@ public interface AuditConfig {
   @WithDefault("1h")
   String interval();
 
+  /**
+   * How often each replica reads the latest audit statuses for its {@code postwire_audit_status}
+   * gauges; read by the scheduler as {@code ${postwire.audit.metrics-refresh}}.
+   */
+  @WithDefault("30s")
+  String metricsRefresh();
+
   /** The IPs we send from; SPF must authorize each. */
   Optional<List<String>> egressIps();
 

@@ -1,7 +1,6 @@
 package io.postwire.audit;
 
 import com.google.common.net.InetAddresses;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.postwire.dns.Dns;
 import io.postwire.dns.SpfEvaluator;
@@ -13,9 +12,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.jboss.logging.Logger;
 
 /**
@@ -26,7 +22,6 @@ import org.jboss.logging.Logger;
 public class AuditService {
 
   private static final Logger LOG = Logger.getLogger(AuditService.class);
-  private static final List<String> STATUSES = List.of("pass", "warn", "fail");
 
   private final AuditStore store;
   private final AuditConfig config;
@@ -36,9 +31,7 @@ public class AuditService {
   private final DmarcCheck dmarc;
   private final MxCheck mx;
   private final MtaStsCheck mtaSts;
-  private final Map<String, String> current = new ConcurrentHashMap<>();
-  private final Map<String, OffsetDateTime> latestAt = new ConcurrentHashMap<>();
-  private final Set<String> gauged = ConcurrentHashMap.newKeySet();
+  private final AuditGauges gauges;
 
   public AuditService(
       AuditStore store,
@@ -46,8 +39,10 @@ public class AuditService {
       Dns dns,
       SpfEvaluator evaluator,
       Vertx vertx,
+      AuditGauges gauges,
       MeterRegistry registry) {
     this.store = store;
+    this.gauges = gauges;
     this.config = config;
     this.registry = registry;
     List<String> egress = config.egressIps().orElse(List.of());
@@ -136,27 +131,7 @@ public class AuditService {
   private void changed(Audit audit, String previous) {
     String domain = audit.domain();
     String status = audit.status();
-    // audits of one domain may finish out of order: the gauge follows the newest
-    latestAt.compute(
-        domain,
-        (name, seen) -> {
-          if (seen == null || !audit.checkedAt().isBefore(seen)) {
-            current.put(name, status);
-            return audit.checkedAt();
-          }
-          return seen;
-        });
-    if (gauged.add(domain)) {
-      for (String candidate : STATUSES) {
-        Gauge.builder(
-                "postwire.audit.status",
-                current,
-                statuses -> candidate.equals(statuses.get(domain)) ? 1 : 0)
-            .description("1 for the domain's current DNS audit status, 0 for the others")
-            .tags("domain", domain, "status", candidate)
-            .register(registry);
-      }
-    }
+    gauges.update(domain, new AuditStore.Latest(status, audit.checkedAt()));
     if (previous != null && !previous.equals(status)) {
       LOG.infof("DNS audit of %s: %s -> %s", domain, previous, status);
       registry.counter("postwire.audit.status.changes", "from", previous, "to", status).increment();

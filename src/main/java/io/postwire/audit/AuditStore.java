@@ -8,6 +8,7 @@ import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.UncheckedIOException;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -81,19 +82,34 @@ public class AuditStore {
         .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString(0));
   }
 
+  /** A domain's latest audit status and when it was checked. */
+  public record Latest(String status, OffsetDateTime checkedAt) {}
+
   /** Each audited domain's latest status, by domain name. */
   public Uni<Map<String, String>> latestStatuses() {
+    return latestAudits()
+        .map(
+            latest -> {
+              Map<String, String> statuses = new LinkedHashMap<>();
+              latest.forEach((domain, l) -> statuses.put(domain, l.status()));
+              return statuses;
+            });
+  }
+
+  /** Each audited domain's latest status with its time, by domain name. */
+  public Uni<Map<String, Latest>> latestAudits() {
     return pool.query(
-            "select distinct on (domain) domain, status from domain_audit"
+            "select distinct on (domain) domain, status, checked_at from domain_audit"
                 + " order by domain, checked_at desc, id desc")
         .execute()
         .map(
             rows -> {
-              Map<String, String> statuses = new LinkedHashMap<>();
+              Map<String, Latest> latest = new LinkedHashMap<>();
               for (Row row : rows) {
-                statuses.put(row.getString(0), row.getString(1));
+                latest.put(
+                    row.getString(0), new Latest(row.getString(1), row.getOffsetDateTime(2)));
               }
-              return statuses;
+              return latest;
             });
   }
 

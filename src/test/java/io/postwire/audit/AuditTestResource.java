@@ -125,7 +125,9 @@ public class AuditTestResource implements QuarkusTestResourceLifecycleManager {
           "postwire.audit.mta-sts.timeout",
           "3s",
           "postwire.audit.history",
-          String.valueOf(HISTORY));
+          String.valueOf(HISTORY),
+          "postwire.audit.metrics-refresh",
+          "1s");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (Exception e) {

@@ -566,6 +566,42 @@ class AuditTests {
         .contains("postwire_audit_status{domain=\"" + domain + "\",status=\"fail\"} 0.0");
   }
 
+  static String metrics() {
+    return given().get("/q/metrics").then().statusCode(200).extract().asString();
+  }
+
+  @Test
+  void statusGaugeFollowsAnAuditAnotherReplicaStored() {
+    String domain = registerAudited();
+    audit(domain);
+    assertThat(metrics())
+        .contains("postwire_audit_status{domain=\"" + domain + "\",status=\"fail\"} 1.0");
+    // another replica's audit, newer than ours: only the database knows of it
+    Db.exec(
+        pool,
+        "insert into domain_audit (domain, checked_at, status, result)"
+            + " values ($1, now() + interval '1 minute', 'pass', '{}'::jsonb)",
+        domain);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                metrics()
+                    .contains(
+                        "postwire_audit_status{domain=\"" + domain + "\",status=\"pass\"} 1.0"));
+  }
+
+  @Test
+  void aRemovedDomainsStatusGaugesGoAway() {
+    String domain = registerAudited();
+    audit(domain);
+    assertThat(metrics()).contains("postwire_audit_status{domain=\"" + domain + "\"");
+    admin().delete("/v1/domains/" + domain).then().statusCode(204);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> !metrics().contains("postwire_audit_status{domain=\"" + domain + "\""));
+  }
+
   @Test
   void spfToolEvaluatesCheckHostAgainstTheZones_rfc7208section4() {
     String domain = registerAudited();
