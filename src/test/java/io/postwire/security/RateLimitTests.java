@@ -43,13 +43,18 @@ class RateLimitTests {
     return as(key).body(message(domain, "r@example.org")).post("/v1/messages");
   }
 
+  /** Sends the burst of three, each accepted. */
+  static void spendTheBurst(String key, String domain) {
+    for (int i = 0; i < 3; i++) {
+      send(key, domain).then().statusCode(202);
+    }
+  }
+
   @Test
   void refusesASendBeyondTheKeysRateWith429AndRetryAfterAndStoresNothing() {
     String domain = registerDomain();
     String key = scopedKey(domain);
-    for (int i = 0; i < 3; i++) {
-      send(key, domain).then().statusCode(202);
-    }
+    spendTheBurst(key, domain);
 
     Response refused = send(key, domain);
     refused
@@ -75,9 +80,7 @@ class RateLimitTests {
     String domain = registerDomain();
     String busy = scopedKey(domain);
     String other = scopedKey(domain);
-    for (int i = 0; i < 3; i++) {
-      send(busy, domain).then().statusCode(202);
-    }
+    spendTheBurst(busy, domain);
     send(busy, domain).then().statusCode(429);
     send(other, domain).then().statusCode(202);
   }
@@ -86,9 +89,7 @@ class RateLimitTests {
   void countsTheRefusalsInTheMetrics() {
     String domain = registerDomain();
     String key = scopedKey(domain);
-    for (int i = 0; i < 3; i++) {
-      send(key, domain).then().statusCode(202);
-    }
+    spendTheBurst(key, domain);
     double before = refusalsCounted();
     send(key, domain).then().statusCode(429);
     assertThat(refusalsCounted()).isEqualTo(before + 1);
