@@ -16,6 +16,9 @@ import jakarta.ws.rs.core.MediaType;
 import java.util.ArrayList;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** {@code POST /v1/tools/spf}: RFC 7208 {@code check_host()} with the audit's evaluator. */
@@ -43,6 +46,7 @@ public class SpfToolResource {
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Evaluate SPF (RFC 7208 check_host) for an IP, sender and HELO")
+  @RequestBody(content = @Content(schema = @Schema(implementation = SpfRequest.class)))
   public Uni<SpfAnswer> check(byte[] body) {
     current.get();
     SpfRequest request = json.bind(json.tree(body), SpfRequest.class, "");

@@ -18,6 +18,11 @@ import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** {@code /v1/domains}: the sending domains. */
@@ -54,6 +59,15 @@ public class DomainResource {
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Register a sending domain (admin)")
+  @RequestBody(content = @Content(schema = @Schema(implementation = RegisterRequest.class)))
+  @APIResponse(
+      responseCode = "201",
+      description = "registered, with the DNS records to publish",
+      headers = @Header(name = "Location", description = "the new resource"),
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = DomainViews.DomainView.class)))
   public Uni<Response> register(byte[] body) {
     current.get().requireAdmin();
     RegisterRequest request = json.bind(json.tree(body), RegisterRequest.class, "");
@@ -91,6 +105,14 @@ public class DomainResource {
   @Path("/{name}/dkim-keys")
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Rotate: add a DKIM key (pending until published, or active at once)")
+  @RequestBody(content = @Content(schema = @Schema(implementation = RotateRequest.class)))
+  @APIResponse(
+      responseCode = "201",
+      description = "the new key",
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = io.postwire.dkim.DkimKeyService.KeyView.class)))
   public Uni<Response> rotate(@PathParam("name") String name, byte[] body) {
     current.get().requireAdmin();
     RotateRequest request = json.bind(json.tree(body), RotateRequest.class, "");
@@ -108,6 +130,7 @@ public class DomainResource {
   @DELETE
   @Path("/{name}")
   @Operation(summary = "Remove a sending domain (admin); its queued mail fails")
+  @APIResponse(responseCode = "204", description = "removed")
   public Uni<Response> delete(@PathParam("name") String name) {
     current.get().requireAdmin();
     return domains

@@ -18,6 +18,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** {@code /v1/messages}: send, send in batches, send raw, track, cancel. */
@@ -38,6 +39,13 @@ public class MessageResource {
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Queue a message for delivery")
   @RequestBody(content = @Content(schema = @Schema(implementation = SendRequest.class)))
+  @APIResponse(
+      responseCode = "202",
+      description = "queued",
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = MessageViews.Accepted.class)))
   public Uni<Response> send(@HeaderParam("Idempotency-Key") String idempotencyKey, byte[] body) {
     return messages.send(current.get(), idempotencyKey, body).map(MessageResource::respond);
   }
@@ -47,6 +55,16 @@ public class MessageResource {
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Queue up to 500 messages; one result per item, in order")
   @RequestBody(content = @Content(schema = @Schema(implementation = SendRequest[].class)))
+  @APIResponse(
+      responseCode = "200",
+      description = "one result per item, in order",
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema =
+                  @Schema(
+                      implementation = MessageViews.BatchItem.class,
+                      type = org.eclipse.microprofile.openapi.annotations.enums.SchemaType.ARRAY)))
   public Uni<Response> batch(@HeaderParam("Idempotency-Key") String idempotencyKey, byte[] body) {
     return messages.sendBatch(current.get(), idempotencyKey, body).map(MessageResource::respond);
   }
@@ -56,6 +74,13 @@ public class MessageResource {
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Queue a message the caller built (base64 RFC 5322); it is DKIM-signed too")
   @RequestBody(content = @Content(schema = @Schema(implementation = RawSendRequest.class)))
+  @APIResponse(
+      responseCode = "202",
+      description = "queued",
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = MessageViews.Accepted.class)))
   public Uni<Response> raw(@HeaderParam("Idempotency-Key") String idempotencyKey, byte[] body) {
     return messages.sendRaw(current.get(), idempotencyKey, body).map(MessageResource::respond);
   }

@@ -18,6 +18,11 @@ import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** {@code /v1/api-keys}: admin keys manage the keys other services use. */
@@ -43,6 +48,15 @@ public class ApiKeyResource {
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Create an API key (admin); the secret is shown once")
+  @RequestBody(content = @Content(schema = @Schema(implementation = CreateKeyRequest.class)))
+  @APIResponse(
+      responseCode = "201",
+      description = "created; the only answer that shows the secret",
+      headers = @Header(name = "Location", description = "the new resource"),
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = ApiKeyService.CreatedKey.class)))
   public Uni<Response> create(byte[] body) {
     current.get().requireAdmin();
     CreateKeyRequest request = json.bind(json.tree(body), CreateKeyRequest.class, "");
@@ -65,6 +79,7 @@ public class ApiKeyResource {
   @DELETE
   @Path("/{id}")
   @Operation(summary = "Revoke an API key (admin)")
+  @APIResponse(responseCode = "204", description = "revoked")
   public Uni<Response> delete(@PathParam("id") String id) {
     current.get().requireAdmin();
     return keys.delete(id)

@@ -24,6 +24,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /**
@@ -95,6 +99,7 @@ public class SuppressionResource {
   @Path("/{address}")
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Suppress an address (admin)")
+  @RequestBody(content = @Content(schema = @Schema(implementation = SuppressRequest.class)))
   public Uni<Suppression> put(@PathParam("address") String address, byte[] body) {
     current.get().requireAdmin();
     SuppressRequest request = json.bind(json.tree(body), SuppressRequest.class, "");
@@ -116,6 +121,7 @@ public class SuppressionResource {
   @DELETE
   @Path("/{address}")
   @Operation(summary = "Remove an address from the suppression list (admin)")
+  @APIResponse(responseCode = "204", description = "removed from the list")
   public Uni<Response> delete(@PathParam("address") String address) {
     current.get().requireAdmin();
     return pool.preparedQuery("delete from suppression where address = $1")
