@@ -120,15 +120,20 @@ public class HttpLimits {
     }
   }
 
-  private static long declaredLength(RoutingContext ctx) {
+  /**
+   * The body length the request declares. A chunked body declares none and may grow to the request
+   * limit while it is read and held, so it is counted at that limit: the budget bounds memory for
+   * every client, at the price of fewer chunked sends at once.
+   */
+  private long declaredLength(RoutingContext ctx) {
     String length = ctx.request().getHeader("Content-Length");
     if (length == null) {
-      return MIN_COST; // chunked: the body limit still applies as it streams in
+      return maxBody;
     }
     try {
       return Math.max(0, Long.parseLong(length.trim()));
     } catch (NumberFormatException e) {
-      return MIN_COST;
+      return maxBody;
     }
   }
 

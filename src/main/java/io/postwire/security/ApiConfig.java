@@ -19,9 +19,10 @@ public interface ApiConfig {
   String maxRequestSize();
 
   /**
-   * Request bodies of sends being handled at once on this replica (each counted as at least 64
-   * KiB); a send beyond it is refused with 503 and Retry-After before its body is read, so an
-   * overload costs callers a retry instead of costing the replica its heap.
+   * Request bodies of sends being handled at once on this replica (each counted as its declared
+   * length, at least 16 KiB; a chunked body as the request limit); a send beyond it is refused with
+   * 503 and Retry-After before its body is read, so an overload costs callers a retry instead of
+   * costing the replica its heap.
    */
   @WithDefault("32M")
   io.quarkus.runtime.configuration.MemorySize maxInFlightBytes();

@@ -86,6 +86,38 @@ class LoadSheddingTests {
     admin().body(message(domain, "x@example.org")).post("/v1/messages").then().statusCode(202);
   }
 
+  /** Opens a chunked send (no declared length) and sends its first chunk only. */
+  static Socket slowChunkedSend() throws Exception {
+    Socket socket = new Socket(InetAddress.getLoopbackAddress(), RestAssured.port);
+    socket.setSoTimeout(10_000);
+    String head =
+        "POST /v1/messages HTTP/1.1\r\nHost: localhost\r\n"
+            + "Authorization: Bearer pw_test_bootstrap_key\r\n"
+            + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "8\r\n{\"from\":\r\n";
+    socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+    socket.getOutputStream().flush();
+    return socket;
+  }
+
+  @Test
+  void countsAChunkedSendAtTheRequestLimitItMayGrowTo() throws Exception {
+    awaitInFlight(0);
+    long limit = 16L * 1024 * 1024;
+    try (Socket first = slowChunkedSend();
+        Socket second = slowChunkedSend()) {
+      awaitInFlight(2 * limit);
+      try (Socket third = slowChunkedSend()) {
+        String status =
+            new BufferedReader(
+                    new InputStreamReader(third.getInputStream(), StandardCharsets.US_ASCII))
+                .readLine();
+        assertThat(status).startsWith("HTTP/1.1 503");
+      }
+    }
+    awaitInFlight(0);
+  }
+
   @Test
   void admitsASendLargerThanTheBudgetWhenNothingElseIsInFlight() throws Exception {
     awaitInFlight(0);
