@@ -49,7 +49,7 @@ public class SpfToolResource {
   @RequestBody(content = @Content(schema = @Schema(implementation = SpfRequest.class)))
   public Uni<SpfAnswer> check(byte[] body) {
     current.get();
-    SpfRequest request = json.bind(json.tree(body), SpfRequest.class, "");
+    SpfRequest request = json.read(body, SpfRequest.class);
     List<Problem.FieldError> errors = new ArrayList<>();
     if (request.ip() == null || !InetAddresses.isInetAddress(request.ip())) {
       errors.add(new Problem.FieldError("ip", "must be an IPv4 or IPv6 address"));

@@ -70,7 +70,7 @@ public class DomainResource {
               schema = @Schema(implementation = DomainViews.DomainView.class)))
   public Uni<Response> register(byte[] body) {
     current.get().requireAdmin();
-    RegisterRequest request = json.bind(json.tree(body), RegisterRequest.class, "");
+    RegisterRequest request = json.read(body, RegisterRequest.class);
     List<String> algorithms =
         request.dkim() == null || request.dkim().algorithms() == null
             ? List.of()
@@ -115,7 +115,7 @@ public class DomainResource {
               schema = @Schema(implementation = io.postwire.dkim.DkimKeyService.KeyView.class)))
   public Uni<Response> rotate(@PathParam("name") String name, byte[] body) {
     current.get().requireAdmin();
-    RotateRequest request = json.bind(json.tree(body), RotateRequest.class, "");
+    RotateRequest request = json.read(body, RotateRequest.class);
     io.postwire.dkim.DkimAlgorithm algorithm =
         io.postwire.dkim.DkimKeyService.algorithms(
                 request.algorithm() == null ? List.of() : List.of(request.algorithm()), "algorithm")

@@ -212,7 +212,7 @@ public class MessageService {
   }
 
   private Uni<Prepared> prepareOne(ApiPrincipal caller, byte[] body, int status) {
-    SendRequest request = json.bind(json.tree(body), SendRequest.class, "");
+    SendRequest request = json.read(body, SendRequest.class);
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     ValidatedMessage message = validator.validate(request, now);
     String domain = message.from().domain();
@@ -298,7 +298,7 @@ public class MessageService {
   }
 
   private Uni<Prepared> prepareRaw(ApiPrincipal caller, byte[] body) {
-    RawSendRequest request = json.bind(json.tree(body), RawSendRequest.class, "");
+    RawSendRequest request = json.read(body, RawSendRequest.class);
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     Mailbox mailFrom = Mailbox.parse(request.mailFrom(), "mailFrom");
     List<Mailbox> rcpts = MessageValidator.mailboxes(request.rcptTo(), "rcptTo");

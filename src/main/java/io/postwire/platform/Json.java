@@ -75,6 +75,11 @@ public class Json {
     }
   }
 
+  /** Parses a whole body and binds it to a type: 400 or 422 as {@link #tree} and {@link #bind}. */
+  public <T> T read(byte[] body, Class<T> type) {
+    return bind(tree(body), type, "");
+  }
+
   /**
    * Binds a parsed tree to a type, or fails with 422 {@code validation_failed} naming the field.
    */

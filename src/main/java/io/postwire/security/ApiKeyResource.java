@@ -59,7 +59,7 @@ public class ApiKeyResource {
               schema = @Schema(implementation = ApiKeyService.CreatedKey.class)))
   public Uni<Response> create(byte[] body) {
     current.get().requireAdmin();
-    CreateKeyRequest request = json.bind(json.tree(body), CreateKeyRequest.class, "");
+    CreateKeyRequest request = json.read(body, CreateKeyRequest.class);
     return keys.create(request.name(), Boolean.TRUE.equals(request.admin()), request.domains())
         .map(
             created ->

@@ -102,7 +102,7 @@ public class SuppressionResource {
   @RequestBody(content = @Content(schema = @Schema(implementation = SuppressRequest.class)))
   public Uni<Suppression> put(@PathParam("address") String address, byte[] body) {
     current.get().requireAdmin();
-    SuppressRequest request = json.bind(json.tree(body), SuppressRequest.class, "");
+    SuppressRequest request = json.read(body, SuppressRequest.class);
     String reason = request.reason() == null ? "manual" : request.reason();
     if (!REASONS.contains(reason)) {
       throw ApiException.field(

@@ -31,14 +31,25 @@ class LoadSheddingTests {
 
   /** Opens a send that declares {@code length} bytes and sends only the first few. */
   static Socket slowSend(long length) throws Exception {
+    return openSend("Content-Length: " + length, "{\"from\":");
+  }
+
+  /** Opens a chunked send (no declared length) and sends its first chunk only. */
+  static Socket slowChunkedSend() throws Exception {
+    return openSend("Transfer-Encoding: chunked", "8\r\n{\"from\":\r\n");
+  }
+
+  /** Sends the head of a send, framed by {@code framing}, and the first bytes of its body. */
+  static Socket openSend(String framing, String firstBytes) throws Exception {
     Socket socket = new Socket(InetAddress.getLoopbackAddress(), RestAssured.port);
     socket.setSoTimeout(10_000);
     String head =
         "POST /v1/messages HTTP/1.1\r\nHost: localhost\r\n"
             + "Authorization: Bearer pw_test_bootstrap_key\r\n"
-            + "Content-Type: application/json\r\nContent-Length: "
-            + length
-            + "\r\n\r\n{\"from\":";
+            + "Content-Type: application/json\r\n"
+            + framing
+            + "\r\n\r\n"
+            + firstBytes;
     socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
     socket.getOutputStream().flush();
     return socket;
@@ -84,20 +95,6 @@ class LoadSheddingTests {
     }
     awaitInFlight(0);
     admin().body(message(domain, "x@example.org")).post("/v1/messages").then().statusCode(202);
-  }
-
-  /** Opens a chunked send (no declared length) and sends its first chunk only. */
-  static Socket slowChunkedSend() throws Exception {
-    Socket socket = new Socket(InetAddress.getLoopbackAddress(), RestAssured.port);
-    socket.setSoTimeout(10_000);
-    String head =
-        "POST /v1/messages HTTP/1.1\r\nHost: localhost\r\n"
-            + "Authorization: Bearer pw_test_bootstrap_key\r\n"
-            + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-            + "8\r\n{\"from\":\r\n";
-    socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
-    socket.getOutputStream().flush();
-    return socket;
   }
 
   @Test
