@@ -67,6 +67,13 @@ class MxDeliveryTests {
 
   @Inject Pool pool;
 
+  /** A fresh recipient domain whose one MX host is the main scripted server. */
+  String recipientDomainServedByMain() {
+    String to = recipientDomain();
+    dns.mx(to, 10, "mx." + to).a("mx." + to, MAIN);
+    return to;
+  }
+
   /** Messages this class sent; their unfinished rows must not outlive it (the queue is shared). */
   static final List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -220,8 +227,7 @@ class MxDeliveryTests {
   @Test
   void recordsEachRecipientsOwnOutcomeInOneTransaction() {
     String from = registerDomain();
-    String to = recipientDomain();
-    dns.mx(to, 10, "mx." + to).a("mx." + to, MAIN);
+    String to = recipientDomainServedByMain();
     String ok = "ok@" + to;
     String gone = "gone@" + to;
     String busy = "busy@" + to;
@@ -307,8 +313,7 @@ class MxDeliveryTests {
   @Test
   void aRetryOfAMessageWithOneRecipientCarriesTheSignatureStoredWithItsDeferral() {
     String from = registerDomain();
-    String to = recipientDomain();
-    dns.mx(to, 10, "mx." + to).a("mx." + to, MAIN);
+    String to = recipientDomainServedByMain();
     String rcpt = "retry@" + to;
     server(MAIN).rcpt(rcpt, "450 4.2.1 Try later");
     String id = send(from, List.of(rcpt), Map.of());
@@ -332,8 +337,7 @@ class MxDeliveryTests {
   @Test
   void honoursTheServersRetryHint() {
     String from = registerDomain();
-    String to = recipientDomain();
-    dns.mx(to, 10, "mx." + to).a("mx." + to, MAIN);
+    String to = recipientDomainServedByMain();
     String rcpt = "later@" + to;
     server(MAIN).rcpt(rcpt, "451 4.7.1 Greylisted, try again in 10 minutes");
     Instant before = Instant.now();
@@ -346,8 +350,7 @@ class MxDeliveryTests {
   @Test
   void expiresARecipientStillDeferredAtItsExpiry() {
     String from = registerDomain();
-    String to = recipientDomain();
-    dns.mx(to, 10, "mx." + to).a("mx." + to, MAIN);
+    String to = recipientDomainServedByMain();
     String rcpt = "never@" + to;
     server(MAIN).rcpt(rcpt, "450 4.2.1 Try later");
     String id =
@@ -364,8 +367,7 @@ class MxDeliveryTests {
   @SuppressWarnings("unchecked")
   void recordsEveryAttemptWithItsConnectionDetails() {
     String from = registerDomain();
-    String to = recipientDomain();
-    dns.mx(to, 10, "mx." + to).a("mx." + to, MAIN);
+    String to = recipientDomainServedByMain();
     String rcpt = "twice@" + to;
     server(MAIN).rcpt(rcpt, "450 4.2.1 Try later");
     String id = send(from, List.of(rcpt), Map.of());
