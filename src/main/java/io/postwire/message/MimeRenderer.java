@@ -1,45 +1,68 @@
 package io.postwire.message;
 
-import jakarta.activation.DataHandler;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.mail.MessagingException;
-import jakarta.mail.Session;
+import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.InternetAddress;
-import jakarta.mail.internet.MimeBodyPart;
-import jakarta.mail.internet.MimeMessage;
-import jakarta.mail.internet.MimeMultipart;
+import jakarta.mail.internet.MailDateFormat;
 import jakarta.mail.internet.MimeUtility;
-import jakarta.mail.util.ByteArrayDataSource;
+import jakarta.mail.internet.ParameterList;
+import jakarta.mail.internet.ParseException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Date;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 
 /**
- * Renders a validated message to the exact bytes that are signed and sent: CRLF line ends, 7-bit
- * clean (quoted-printable or base64 bodies, RFC 2047 encoded words in headers), lines of at most
- * 998 octets. Jakarta Mail (Angus) does the encoding.
+ * Renders a validated message to the exact bytes that are signed and sent (API.md, "Message
+ * content"): CRLF line ends only, lines of at most 998 octets, 7-bit clean, and a declared charset
+ * that matches the bytes.
+ *
+ * <ul>
+ *   <li>Text and html bodies are UTF-8. A body that is ASCII with short lines goes as {@code 7bit};
+ *       any other as {@code quoted-printable}. LF, CR and CRLF line ends all become CRLF.
+ *   <li>Attachments and inline parts are {@code base64} in lines of 76 characters.
+ *   <li>Header fields are folded; unstructured values that are not plain ASCII, or that hold a word
+ *       too long to fold, become RFC 2047 encoded words, which can be split.
+ * </ul>
  *
  * <p>Structure: {@code mixed[ related[ alternative[text, html], inline… ], attachment… ]}, each
- * level present only when needed. Bcc recipients never appear in any header.
+ * level present only when needed; an html-only message is {@code text/html}. Bcc recipients never
+ * appear in any header. Jakarta Mail supplies the RFC 2047, RFC 2231 and quoted-printable encoders;
+ * the structure is written here, so every byte is the one intended.
  */
 @ApplicationScoped
 public class MimeRenderer {
 
   /**
-   * Jakarta Mail 2.1 resolves its {@code StreamProvider} in every {@code BodyPart} constructor and
-   * in every {@code writeTo}/{@code encode}; without this property each call is a ServiceLoader
-   * scan of the class path (11% of the enqueue CPU in a profile). Naming Angus's implementation
+   * Jakarta Mail 2.1 resolves its {@code StreamProvider} in every encoder call; without this
+   * property each call is a ServiceLoader scan of the class path. Naming Angus's implementation
    * skips the scan; a value the operator set wins.
    */
   static final String STREAM_PROVIDER_PROPERTY = "jakarta.mail.util.StreamProvider";
 
   static final String ANGUS_STREAM_PROVIDER = "org.eclipse.angus.mail.util.MailStreamProvider";
+
+  /** RFC 5322 §2.1.1: a line is at most 998 octets without its CRLF. */
+  static final int MAX_LINE = 998;
+
+  /**
+   * The longest whitespace-free run an unstructured header value may hold unencoded: folding
+   * happens only at whitespace, so a longer run would make an over-long line.
+   */
+  private static final int MAX_UNFOLDABLE = 900;
+
+  private static final byte[] CRLF = {'\r', '\n'};
+
+  private static final SecureRandom RANDOM = new SecureRandom();
 
   static {
     if (System.getProperty(STREAM_PROVIDER_PROPERTY) == null) {
@@ -47,160 +70,303 @@ public class MimeRenderer {
     }
   }
 
-  private final Session session;
-
-  public MimeRenderer() {
-    Properties props = new Properties();
-    props.setProperty("mail.mime.allowutf8", "false");
-    props.setProperty("mail.mime.charset", "UTF-8");
-    props.setProperty("mail.mime.encodeparameters", "true");
-    props.setProperty("mail.mime.foldtext", "true");
-    this.session = Session.getInstance(props);
-  }
-
   /** The rendered message and the Message-ID it carries. */
   public record Rendered(byte[] bytes, String messageId) {}
 
   public Rendered render(ValidatedMessage m, Date date) {
-    try {
-      String messageId = "<" + UUID.randomUUID() + "@" + m.from().domain() + ">";
-      MimeMessage message = new FixedIdMessage(session, messageId);
-      message.setFrom(m.from().toInternetAddress());
-      if (!m.to().isEmpty()) {
-        message.setRecipients(jakarta.mail.Message.RecipientType.TO, addresses(m.to()));
-      }
-      if (!m.cc().isEmpty()) {
-        message.setRecipients(jakarta.mail.Message.RecipientType.CC, addresses(m.cc()));
-      }
-      if (m.replyTo() != null) {
-        message.setReplyTo(new InternetAddress[] {m.replyTo().toInternetAddress()});
-      }
-      message.setSubject(m.subject(), "UTF-8");
-      message.setSentDate(date);
-      for (Map.Entry<String, String> header : m.headers().entrySet()) {
-        String value = MimeUtility.encodeText(header.getValue(), "UTF-8", null);
-        message.addHeader(header.getKey(), MimeUtility.fold(header.getKey().length() + 2, value));
-      }
-      setContent(message, m);
-      message.saveChanges();
-      ByteArrayOutputStream out = new ByteArrayOutputStream(estimate(m));
-      message.writeTo(out);
-      return new Rendered(out.toByteArray(), messageId);
-    } catch (MessagingException e) {
-      throw new IllegalStateException("A validated message failed to render", e);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    String messageId = "<" + UUID.randomUUID() + "@" + m.from().domain() + ">";
+    Writer out = new Writer(estimate(m));
+    out.header("From", addresses(List.of(m.from())));
+    if (!m.to().isEmpty()) {
+      out.header("To", addresses(m.to()));
     }
+    if (!m.cc().isEmpty()) {
+      out.header("Cc", addresses(m.cc()));
+    }
+    if (m.replyTo() != null) {
+      out.header("Reply-To", addresses(List.of(m.replyTo())));
+    }
+    if (m.subject() != null) {
+      out.header("Subject", unstructured("Subject", m.subject()));
+    }
+    out.header("Date", new MailDateFormat().format(date));
+    out.header("Message-ID", messageId);
+    for (Map.Entry<String, String> header : m.headers().entrySet()) {
+      out.header(header.getKey(), unstructured(header.getKey(), header.getValue()));
+    }
+    out.header("MIME-Version", "1.0");
+    out.entity(structure(m));
+    return new Rendered(out.bytes(), messageId);
   }
 
-  private static void setContent(MimeMessage message, ValidatedMessage m)
-      throws MessagingException {
-    MimeBodyPart body = textBody(m);
-    List<ValidatedMessage.Part> inline = new ArrayList<>();
-    List<ValidatedMessage.Part> attached = new ArrayList<>();
-    for (ValidatedMessage.Part part : m.attachments()) {
-      (part.contentId() != null ? inline : attached).add(part);
-    }
-    if (!inline.isEmpty()) {
-      MimeMultipart related = new MimeMultipart("related");
-      related.addBodyPart(body);
-      for (ValidatedMessage.Part part : inline) {
-        related.addBodyPart(filePart(part, true));
+  /**
+   * An unstructured header value (RFC 5322 §3.2.5) ready to follow {@code name: }: folded at
+   * whitespace, or as RFC 2047 encoded words when it is not printable ASCII, could be mistaken for
+   * encoded words, or has a run too long to fold.
+   */
+  static String unstructured(String name, String value) {
+    return MimeUtility.fold(name.length() + 2, plain(value) ? value : encodedWords(value));
+  }
+
+  /**
+   * RFC 2047 "B" encoded words of UTF-8, at most 45 octets (60 base64 characters) each so a word
+   * stays within 75 characters, never splitting a character (§5: each word must decode alone);
+   * separated by spaces, which folding turns into line breaks and decoding drops.
+   */
+  static String encodedWords(String value) {
+    StringBuilder out = new StringBuilder(value.length() * 2);
+    ByteArrayOutputStream word = new ByteArrayOutputStream(45);
+    int i = 0;
+    while (i < value.length()) {
+      int cp = value.codePointAt(i);
+      byte[] utf8 = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8);
+      if (word.size() + utf8.length > 45) {
+        appendWord(out, word);
       }
-      body = wrap(related);
+      word.writeBytes(utf8);
+      i += Character.charCount(cp);
     }
-    if (attached.isEmpty()) {
-      copyInto(message, body);
+    appendWord(out, word);
+    return out.toString();
+  }
+
+  private static void appendWord(StringBuilder out, ByteArrayOutputStream word) {
+    if (word.size() == 0) {
       return;
     }
-    MimeMultipart mixed = new MimeMultipart("mixed");
-    mixed.addBodyPart(body);
-    for (ValidatedMessage.Part part : attached) {
-      mixed.addBodyPart(filePart(part, false));
+    if (out.length() > 0) {
+      out.append(' ');
     }
-    message.setContent(mixed);
+    out.append("=?UTF-8?B?")
+        .append(Base64.getEncoder().encodeToString(word.toByteArray()))
+        .append("?=");
+    word.reset();
   }
 
-  private static MimeBodyPart textBody(ValidatedMessage m) throws MessagingException {
+  private static boolean plain(String value) {
+    if (value.contains("=?")) {
+      return false;
+    }
+    int run = 0;
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == ' ' || c == '\t') {
+        run = 0;
+      } else if (c < 32 || c >= 127 || ++run > MAX_UNFOLDABLE) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String addresses(List<Mailbox> mailboxes) {
+    InternetAddress[] list =
+        mailboxes.stream().map(Mailbox::toInternetAddress).toArray(InternetAddress[]::new);
+    // the offset is where the value starts on its line ("Reply-To: " is the longest name here)
+    return InternetAddress.toString(list, 10);
+  }
+
+  private static Entity structure(ValidatedMessage m) {
+    Entity body = textBody(m);
+    List<Entity> inline = new ArrayList<>();
+    List<Entity> attached = new ArrayList<>();
+    for (ValidatedMessage.Part part : m.attachments()) {
+      if (part.contentId() != null) {
+        inline.add(filePart(part, true));
+      } else {
+        attached.add(filePart(part, false));
+      }
+    }
+    if (!inline.isEmpty()) {
+      List<Entity> related = new ArrayList<>();
+      related.add(body);
+      related.addAll(inline);
+      body = Entity.multipart("related", related);
+    }
+    if (attached.isEmpty()) {
+      return body;
+    }
+    List<Entity> mixed = new ArrayList<>();
+    mixed.add(body);
+    mixed.addAll(attached);
+    return Entity.multipart("mixed", mixed);
+  }
+
+  private static Entity textBody(ValidatedMessage m) {
     if (m.text() != null && m.html() != null) {
-      MimeMultipart alternative = new MimeMultipart("alternative");
-      alternative.addBodyPart(text(m.text(), "plain"));
-      alternative.addBodyPart(text(m.html(), "html"));
-      return wrap(alternative);
+      return Entity.multipart(
+          "alternative", List.of(text(m.text(), "plain"), text(m.html(), "html")));
     }
     return m.text() != null ? text(m.text(), "plain") : text(m.html(), "html");
   }
 
-  private static MimeBodyPart text(String content, String subtype) throws MessagingException {
-    MimeBodyPart part = new MimeBodyPart();
-    // normalize line ends so quoted-printable does not encode bare CRs
-    part.setText(content.replace("\r\n", "\n").replace('\r', '\n'), "UTF-8", subtype);
-    boolean ascii = content.chars().allMatch(c -> c < 128);
-    boolean shortLines = content.lines().allMatch(l -> l.length() <= 998);
-    part.setHeader("Content-Transfer-Encoding", ascii && shortLines ? "7bit" : "quoted-printable");
-    return part;
+  /** A UTF-8 text part: 7bit when it is ASCII in short lines, else quoted-printable. */
+  static Entity text(String content, String subtype) {
+    byte[] crlf = crlfLines(content).getBytes(StandardCharsets.UTF_8);
+    boolean sevenBit = sevenBit(crlf);
+    byte[] body = sevenBit ? crlf : quotedPrintable(crlf);
+    List<String[]> headers =
+        List.of(
+            new String[] {"Content-Type", "text/" + subtype + "; charset=UTF-8"},
+            new String[] {"Content-Transfer-Encoding", sevenBit ? "7bit" : "quoted-printable"});
+    return new Entity(headers, body, null, List.of());
   }
 
-  private static MimeBodyPart filePart(ValidatedMessage.Part p, boolean inline)
-      throws MessagingException {
-    MimeBodyPart part = new MimeBodyPart();
-    part.setDataHandler(new DataHandler(new ByteArrayDataSource(p.content(), p.contentType())));
-    part.setFileName(p.filename());
-    part.setDisposition(inline ? MimeBodyPart.INLINE : MimeBodyPart.ATTACHMENT);
-    if (p.contentId() != null) {
-      part.setContentID("<" + p.contentId() + ">");
-    }
-    part.setHeader("Content-Transfer-Encoding", "base64");
-    return part;
-  }
-
-  private static MimeBodyPart wrap(MimeMultipart multipart) throws MessagingException {
-    MimeBodyPart part = new MimeBodyPart();
-    part.setContent(multipart);
-    return part;
-  }
-
-  /** Puts a single part's content and its content headers on the message itself. */
-  private static void copyInto(MimeMessage message, MimeBodyPart part) throws MessagingException {
-    try {
-      Object content = part.getContent();
-      if (content instanceof MimeMultipart multipart) {
-        message.setContent(multipart);
+  /** Every LF, CR or CRLF becomes CRLF. */
+  static String crlfLines(String s) {
+    StringBuilder out = new StringBuilder(s.length() + s.length() / 32 + 2);
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\r') {
+        if (i + 1 < s.length() && s.charAt(i + 1) == '\n') {
+          i++;
+        }
+        out.append("\r\n");
+      } else if (c == '\n') {
+        out.append("\r\n");
       } else {
-        message.setContent(content, part.getContentType());
-        message.setHeader("Content-Transfer-Encoding", part.getEncoding());
+        out.append(c);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
+    return out.toString();
   }
 
-  private static InternetAddress[] addresses(List<Mailbox> mailboxes) {
-    return mailboxes.stream().map(Mailbox::toInternetAddress).toArray(InternetAddress[]::new);
+  /** ASCII without NUL, every line at most 998 octets (the input's line ends are CRLF). */
+  private static boolean sevenBit(byte[] crlf) {
+    int line = 0;
+    for (byte b : crlf) {
+      if (b < 0 || b == 0) {
+        return false;
+      }
+      if (b == '\n') {
+        line = 0;
+      } else if (b != '\r' && ++line > MAX_LINE) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static byte[] quotedPrintable(byte[] crlf) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(crlf.length + crlf.length / 2 + 16);
+    try (OutputStream qp = MimeUtility.encode(out, "quoted-printable")) {
+      qp.write(crlf);
+    } catch (IOException | jakarta.mail.MessagingException e) {
+      throw new IllegalStateException("quoted-printable encoding failed", e);
+    }
+    return out.toByteArray();
+  }
+
+  private static Entity filePart(ValidatedMessage.Part p, boolean inline) {
+    List<String[]> headers = new ArrayList<>();
+    String contentType;
+    String disposition;
+    try {
+      ContentType type = new ContentType(p.contentType());
+      ParameterList typeParameters =
+          type.getParameterList() == null ? new ParameterList() : type.getParameterList();
+      // RFC 2231 for non-ASCII names, split into continuations when long
+      typeParameters.set("name", p.filename(), "UTF-8");
+      String base = type.getBaseType();
+      contentType = base + typeParameters.toString(14 + base.length());
+      ParameterList dispositionParameters = new ParameterList();
+      dispositionParameters.set("filename", p.filename(), "UTF-8");
+      String kind = inline ? "inline" : "attachment";
+      disposition = kind + dispositionParameters.toString(21 + kind.length());
+    } catch (ParseException e) {
+      throw new IllegalStateException("A validated content type failed to render", e);
+    }
+    headers.add(new String[] {"Content-Type", contentType});
+    headers.add(new String[] {"Content-Transfer-Encoding", "base64"});
+    headers.add(new String[] {"Content-Disposition", disposition});
+    if (p.contentId() != null) {
+      headers.add(new String[] {"Content-ID", "<" + p.contentId() + ">"});
+    }
+    byte[] body = Base64.getMimeEncoder(76, CRLF).encode(p.content());
+    return new Entity(headers, body, null, List.of());
   }
 
   private static int estimate(ValidatedMessage m) {
     long size = 2048;
-    size += m.text() == null ? 0 : m.text().length() * 2L;
-    size += m.html() == null ? 0 : m.html().length() * 2L;
+    size += m.text() == null ? 0 : m.text().length() * 3L;
+    size += m.html() == null ? 0 : m.html().length() * 3L;
     for (ValidatedMessage.Part p : m.attachments()) {
-      size += p.content().length * 4L / 3;
+      size += p.content().length * 4L / 3 + p.content().length / 38 + 256;
     }
     return (int) Math.min(size, 64 * 1024 * 1024);
   }
 
-  /** Keeps the Message-ID we chose (Jakarta Mail would replace it on saveChanges). */
-  private static final class FixedIdMessage extends MimeMessage {
-    private final String messageId;
+  /**
+   * One MIME entity: a leaf with its encoded body, or a multipart with its children. A leaf's body
+   * does not end in the CRLF that follows it; the writer adds that (RFC 2046 §5.1.1: the CRLF
+   * before a boundary belongs to the boundary).
+   */
+  record Entity(List<String[]> headers, byte[] body, String boundary, List<Entity> parts) {
 
-    FixedIdMessage(Session session, String messageId) {
-      super(session);
-      this.messageId = messageId;
+    static Entity multipart(String subtype, List<Entity> parts) {
+      byte[] random = new byte[12];
+      RANDOM.nextBytes(random);
+      // "=_" cannot occur in quoted-printable or base64 output
+      String boundary = "=_pw_" + HexFormat.of().formatHex(random);
+      List<String[]> headers =
+          List.<String[]>of(
+              new String[] {
+                "Content-Type", "multipart/" + subtype + ";\r\n\tboundary=\"" + boundary + "\""
+              });
+      return new Entity(headers, null, boundary, parts);
+    }
+  }
+
+  /** Writes header fields and entities; every line it writes ends in CRLF. */
+  private static final class Writer {
+    private final ByteArrayOutputStream out;
+
+    Writer(int size) {
+      this.out = new ByteArrayOutputStream(size);
     }
 
-    @Override
-    protected void updateMessageID() throws MessagingException {
-      setHeader("Message-ID", messageId);
+    void header(String name, String value) {
+      ascii(name);
+      ascii(": ");
+      ascii(value);
+      out.writeBytes(CRLF);
+    }
+
+    void entity(Entity e) {
+      for (String[] h : e.headers()) {
+        header(h[0], h[1]);
+      }
+      out.writeBytes(CRLF);
+      body(e);
+      out.writeBytes(CRLF);
+    }
+
+    private void body(Entity e) {
+      if (e.boundary() == null) {
+        out.writeBytes(e.body());
+        return;
+      }
+      for (Entity part : e.parts()) {
+        ascii("--" + e.boundary());
+        out.writeBytes(CRLF);
+        entity(part);
+      }
+      ascii("--" + e.boundary() + "--");
+    }
+
+    private void ascii(String s) {
+      for (int i = 0; i < s.length(); i++) {
+        char c = s.charAt(i);
+        if (c >= 128) {
+          throw new UncheckedIOException(
+              new IOException("non-ASCII character in a header field: U+" + (int) c));
+        }
+        out.write(c);
+      }
+    }
+
+    byte[] bytes() {
+      return out.toByteArray();
     }
   }
 }
