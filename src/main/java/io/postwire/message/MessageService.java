@@ -309,47 +309,91 @@ public class MessageService {
       throw ApiException.field(
           "too_many_recipients", "rcptTo", "at most " + config.maxRecipients() + " recipients");
     }
-    RawMessages.Raw raw = RawMessages.parse(request.raw(), mailFrom.domain(), now);
-    if (raw.bytes().length > config.maxSize()) {
-      throw tooLarge(raw.bytes().length);
-    }
     Instant sendAt = MessageValidator.time(request.sendAt(), "sendAt");
     Instant expiresAt =
         validator.expiresAt(MessageValidator.time(request.expiresAt(), "expiresAt"), sendAt, now);
     List<String> recipients = new ArrayList<>(new LinkedHashSet<>(lower(rcpts)));
+    // the envelope sender's scope first: nothing of the message is decoded for a caller who may
+    // not send as that domain
     return checkSender(caller, mailFrom.domain())
-        .chain(() -> checkSender(caller, raw.from().domain()))
-        .chain(() -> store.suppressed(recipients))
-        .map(
-            suppressed -> {
-              List<String> queued = new ArrayList<>(recipients);
-              queued.removeAll(suppressed);
-              if (queued.isEmpty()) {
-                throw ApiException.field(
-                    "recipient_suppressed", "rcptTo", "every recipient is on the suppression list");
-              }
-              List<String> held = new ArrayList<>(recipients);
-              held.retainAll(suppressed);
-              MessageStore.NewMessage row =
-                  new MessageStore.NewMessage(
-                      UUID.randomUUID(),
-                      caller.keyId(),
-                      raw.from().domain(),
-                      mailFrom.address(),
-                      raw.fromHeader(),
-                      raw.subject(),
-                      raw.messageId(),
-                      raw.bytes(),
-                      List.of(),
-                      null,
-                      sendAt,
-                      expiresAt,
-                      now,
-                      queued,
-                      held);
-              return new Prepared(
-                  202, client -> store.insertAll(client, List.of(row)).replaceWith(row.accepted()));
-            });
+        .chain(() -> parseRaw(request.raw(), mailFrom.domain(), now, body.length))
+        .chain(raw -> checkSender(caller, raw.from().domain()).replaceWith(raw))
+        .chain(
+            raw ->
+                store
+                    .suppressed(recipients)
+                    .map(
+                        suppressed ->
+                            prepareRaw(
+                                caller,
+                                raw,
+                                mailFrom,
+                                recipients,
+                                suppressed,
+                                sendAt,
+                                expiresAt,
+                                now)));
+  }
+
+  /**
+   * Decodes and prepares a raw message (8bit parts re-encoded, line ends made CRLF) within the size
+   * limit; a large one on a worker thread, never on the event loop.
+   */
+  private Uni<RawMessages.Raw> parseRaw(String base64, String domain, Instant now, int bodySize) {
+    java.util.function.Supplier<RawMessages.Raw> parse =
+        () -> {
+          byte[] decoded = RawMessages.decode(base64);
+          if (decoded.length > config.maxSize()) {
+            throw tooLarge(decoded.length);
+          }
+          RawMessages.Raw raw = RawMessages.parse(decoded, domain, now);
+          if (raw.bytes().length > config.maxSize()) {
+            throw tooLarge(raw.bytes().length);
+          }
+          return raw;
+        };
+    if (bodySize <= INLINE_RENDER_LIMIT) {
+      return Uni.createFrom().item(parse);
+    }
+    return Uni.createFrom().item(parse).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+  }
+
+  private Prepared prepareRaw(
+      ApiPrincipal caller,
+      RawMessages.Raw raw,
+      Mailbox mailFrom,
+      List<String> recipients,
+      List<String> suppressed,
+      Instant sendAt,
+      Instant expiresAt,
+      Instant now) {
+    List<String> queued = new ArrayList<>(recipients);
+    queued.removeAll(suppressed);
+    if (queued.isEmpty()) {
+      throw ApiException.field(
+          "recipient_suppressed", "rcptTo", "every recipient is on the suppression list");
+    }
+    List<String> held = new ArrayList<>(recipients);
+    held.retainAll(suppressed);
+    MessageStore.NewMessage row =
+        new MessageStore.NewMessage(
+            UUID.randomUUID(),
+            caller.keyId(),
+            raw.from().domain(),
+            mailFrom.address(),
+            raw.fromHeader(),
+            raw.subject(),
+            raw.messageId(),
+            raw.bytes(),
+            List.of(),
+            null,
+            sendAt,
+            expiresAt,
+            now,
+            queued,
+            held);
+    return new Prepared(
+        202, client -> store.insertAll(client, List.of(row)).replaceWith(row.accepted()));
   }
 
   /** The message with its recipients split into queued and suppressed; 422 if none is left. */

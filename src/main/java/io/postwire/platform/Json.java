@@ -100,13 +100,21 @@ public class Json {
 
   /**
    * Refuses U+0000 anywhere in a request: a mail header or a 7bit body cannot carry NUL (RFC 5322
-   * §3.5, RFC 2045 §2.7) and PostgreSQL's text and jsonb cannot store it.
+   * §3.5, RFC 2045 §2.7) and PostgreSQL's text and jsonb cannot store it. Refuses a lone UTF-16
+   * surrogate too ({@code "\ud800"} in JSON): it is no character, and has no UTF-8 form.
    */
   private static void refuseNul(JsonNode node, String path) {
     if (node.isTextual()) {
-      if (node.textValue().indexOf('\0') >= 0) {
+      String text = node.textValue();
+      if (text.indexOf('\0') >= 0) {
         throw ApiException.field(
             "validation_failed", path.isEmpty() ? "$" : path, "must not contain NUL (U+0000)");
+      }
+      if (loneSurrogate(text)) {
+        throw ApiException.field(
+            "validation_failed",
+            path.isEmpty() ? "$" : path,
+            "must not contain a lone surrogate (not a Unicode character)");
       }
     } else if (node.isArray()) {
       for (int i = 0; i < node.size(); i++) {
@@ -124,6 +132,21 @@ public class Json {
         refuseNul(field.getValue(), path.isEmpty() ? field.getKey() : path + "." + field.getKey());
       }
     }
+  }
+
+  private static boolean loneSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)) {
+        if (i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) {
+          return true;
+        }
+        i++;
+      } else if (Character.isLowSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   public byte[] write(Object value) {
