@@ -44,6 +44,14 @@ public interface DeliveryConfig {
   boolean enabled();
 
   /**
+   * Failures inside the service (not SMTP replies, not the database) after which a recipient is
+   * {@code failed} with {@code bounceCategory} {@code internal_error}; each one before is retried
+   * with the normal backoff.
+   */
+  @WithDefault("5")
+  int maxInternalFailures();
+
+  /**
    * One timeout for every SMTP step, connect included; unset keeps the RFC 5321 §4.5.3.2 values (30
    * s connect, 5 min greeting and commands, 2 min DATA, 3 min per block, 10 min end of data).
    */

@@ -306,13 +306,18 @@ public class DeliveryPipeline {
 
   private Uni<Void> deliverGroup(Group group) {
     long started = System.nanoTime();
-    return attempt(group, group.message())
+    return Uni.createFrom()
+        .deferred(() -> attempt(group, group.message()))
+        .onFailure(e -> !DatabaseFailures.is(e))
+        .recoverWithUni(e -> internalFailure(group, e))
         .chain(this::write)
         .onFailure()
         .invoke(
             e ->
                 LOG.warnf(
-                    e, "Delivery of message %s failed; its lease will expire", group.messageId()))
+                    e,
+                    "Recording the delivery of message %s failed (database); its lease will expire",
+                    group.messageId()))
         .onFailure()
         .recoverWithNull()
         .eventually(
@@ -404,6 +409,91 @@ public class DeliveryPipeline {
       }
     }
     flush();
+  }
+
+  /**
+   * A failure inside the service (a bug, a corrupt row; not the database, whose failures leave the
+   * lease to expire): never retried silently. Each recipient gets a {@code failed_internal} event
+   * and is retried with the normal backoff, until its {@code
+   * postwire.delivery.max-internal-failures}-th such failure makes it {@code failed} with {@code
+   * bounceCategory} {@code internal_error} (API.md, "Message content").
+   */
+  private Uni<Recorded> internalFailure(Group group, Throwable failure) {
+    String error = sanitized(failure.toString());
+    DeliveryStore.MessageData message = group.message();
+    return store
+        .internalFailures(group.messageId(), recipients(group))
+        .map(
+            earlier -> {
+              Instant now = Instant.now();
+              List<DeliveryStore.Outcome> outcomes = new ArrayList<>();
+              List<DeliveryStore.Event> events = new ArrayList<>();
+              for (DeliveryStore.Claimed c : group.rows()) {
+                int failures = earlier.getOrDefault(c.recipient(), 0) + 1;
+                LOG.errorf(
+                    failure,
+                    "Delivery of message %s to %s failed inside the service (%d of %d)",
+                    c.messageId(),
+                    c.recipient(),
+                    failures,
+                    config.maxInternalFailures());
+                events.add(
+                    new DeliveryStore.Event(
+                        c.messageId(),
+                        c.recipient(),
+                        "failed_internal",
+                        "{\"error\":" + quote(error) + ",\"failures\":" + failures + "}"));
+                count("internal_error");
+                String text = "internal error: " + error;
+                Instant next = now.plus(retry.next(c.attempts() + 1, java.util.Optional.empty()));
+                if (failures >= config.maxInternalFailures()) {
+                  outcomes.add(internal(c, "failed", null, text, "internal_error"));
+                  events.add(
+                      new DeliveryStore.Event(
+                          c.messageId(),
+                          c.recipient(),
+                          "failed",
+                          "{\"reason\":\"internal_error\"}"));
+                  count("failed");
+                } else if (message != null && !next.isBefore(message.expiresAt())) {
+                  outcomes.add(internal(c, "expired", null, text, "expired"));
+                  events.add(
+                      new DeliveryStore.Event(
+                          c.messageId(), c.recipient(), "expired", "{\"reason\":\"expired\"}"));
+                  count("expired");
+                } else {
+                  outcomes.add(internal(c, "deferred", next, text, null));
+                }
+              }
+              return new Recorded(outcomes, events);
+            });
+  }
+
+  private static DeliveryStore.Outcome internal(
+      DeliveryStore.Claimed c, String status, Instant next, String text, String category) {
+    return new DeliveryStore.Outcome(
+        c.id(),
+        c.messageId(),
+        c.recipient(),
+        status,
+        next,
+        null,
+        null,
+        text,
+        null,
+        category,
+        true,
+        false);
+  }
+
+  /** At most 500 characters, without control characters (PostgreSQL stores no NUL). */
+  static String sanitized(String text) {
+    StringBuilder out = new StringBuilder(Math.min(text.length(), 500));
+    for (int i = 0; i < text.length() && out.length() < 500; i++) {
+      char c = text.charAt(i);
+      out.append(Character.isISOControl(c) ? ' ' : c);
+    }
+    return out.toString();
   }
 
   private Uni<Recorded> attempt(Group group, DeliveryStore.MessageData message) {

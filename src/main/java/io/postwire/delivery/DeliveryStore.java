@@ -269,6 +269,23 @@ public class DeliveryStore {
         .replaceWithVoid();
   }
 
+  /** How many {@code failed_internal} events each of these recipients of a message already has. */
+  public Uni<java.util.Map<String, Integer>> internalFailures(
+      UUID messageId, List<String> recipients) {
+    return pool.preparedQuery(
+            "select recipient, count(*)::int as n from event where message_id = $1"
+                + " and type = 'failed_internal' and recipient = any($2) group by recipient")
+        .execute(Tuple.of(messageId, recipients.toArray(String[]::new)))
+        .map(
+            rows -> {
+              java.util.Map<String, Integer> counts = new java.util.HashMap<>();
+              for (Row r : rows) {
+                counts.put(r.getString("recipient"), r.getInteger("n"));
+              }
+              return counts;
+            });
+  }
+
   /** Counts for the queue-depth gauge: due, deferred (not yet due), leased. */
   public Uni<long[]> depth() {
     return pool.query(

@@ -1,0 +1,28 @@
+package io.postwire.delivery;
+
+/**
+ * Tells a failure of the database (connection lost, statement refused, pool exhausted) from one
+ * inside the service: the first leaves a leased row to expire and be claimed again, the second is
+ * an internal failure, counted toward {@code postwire.delivery.max-internal-failures}.
+ */
+final class DatabaseFailures {
+
+  private DatabaseFailures() {}
+
+  static boolean is(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      String type = t.getClass().getName();
+      if (type.startsWith("io.vertx.pgclient.")
+          || type.startsWith("io.vertx.sqlclient.")
+          || type.startsWith("io.vertx.mutiny.sqlclient.")
+          || t instanceof java.net.ConnectException
+          || t instanceof java.nio.channels.ClosedChannelException) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
+  }
+}
