@@ -70,7 +70,7 @@ public final class Api {
         List.of(rcptTo),
         "raw",
         java.util.Base64.getEncoder()
-            .encodeToString(rfc5322.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+            .encodeToString(rfc5322.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }
 
   public static Response send(Object body) {
