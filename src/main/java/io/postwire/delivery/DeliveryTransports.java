@@ -9,6 +9,7 @@ import io.postwire.delivery.smtp.SmtpResult;
 import io.postwire.delivery.smtp.SmtpTransaction;
 import io.postwire.dns.Dns;
 import io.postwire.dns.MtaStsFetcher;
+import io.postwire.egress.EgressPolicy;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
@@ -37,6 +38,7 @@ public class DeliveryTransports {
   private final Optional<String> username;
   private final Optional<String> password;
   private final Instance<Dns> dns;
+  private final EgressPolicy egress;
   private volatile RelayMailClientTransport relayTransport;
   private volatile DirectSmtpTransport direct;
   private volatile MxRouter mxRouter;
@@ -48,8 +50,10 @@ public class DeliveryTransports {
       @ConfigProperty(name = "quarkus.datasource.reactive.url") Optional<String> reactiveUrl,
       @ConfigProperty(name = "quarkus.datasource.username") Optional<String> username,
       @ConfigProperty(name = "quarkus.datasource.password") Optional<String> password,
-      Instance<Dns> dns) {
+      Instance<Dns> dns,
+      EgressPolicy egress) {
     this.dns = dns;
+    this.egress = egress;
     this.config = config;
     this.relay = relay;
     this.vertx = vertx;
@@ -142,9 +146,11 @@ public class DeliveryTransports {
                               config.mtaSts().port(),
                               config.mtaSts().timeout(),
                               config.mtaSts().trustStore(),
-                              config.mtaSts().trustStorePassword()),
+                              config.mtaSts().trustStorePassword(),
+                              egress),
                           java.time.Clock.systemUTC())
-                      : null);
+                      : null,
+                  egress);
         }
         router = mxRouter;
       }
