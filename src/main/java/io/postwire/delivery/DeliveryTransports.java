@@ -39,6 +39,7 @@ public class DeliveryTransports {
   private final Optional<String> password;
   private final Instance<Dns> dns;
   private final EgressPolicy egress;
+  private final MtaStsPolicyStore mtaStsStore;
   private volatile RelayMailClientTransport relayTransport;
   private volatile DirectSmtpTransport direct;
   private volatile MxRouter mxRouter;
@@ -51,8 +52,10 @@ public class DeliveryTransports {
       @ConfigProperty(name = "quarkus.datasource.username") Optional<String> username,
       @ConfigProperty(name = "quarkus.datasource.password") Optional<String> password,
       Instance<Dns> dns,
-      EgressPolicy egress) {
+      EgressPolicy egress,
+      MtaStsPolicyStore mtaStsStore) {
     this.dns = dns;
+    this.mtaStsStore = mtaStsStore;
     this.egress = egress;
     this.config = config;
     this.relay = relay;
@@ -148,6 +151,7 @@ public class DeliveryTransports {
                               config.mtaSts().trustStore(),
                               config.mtaSts().trustStorePassword(),
                               egress),
+                          mtaStsStore,
                           java.time.Clock.systemUTC())
                       : null,
                   egress);
