@@ -2,6 +2,7 @@ package io.postwire.dns;
 
 import io.postwire.egress.EgressPolicy;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -21,6 +22,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * Fetches MTA-STS policy files (RFC 8461 §3.3) over HTTPS from an address our own resolver gave,
@@ -154,7 +156,7 @@ public final class MtaStsFetcher {
                       reset.run();
                     }
                   });
-              java.util.function.Consumer<Throwable> fail =
+              Consumer<Throwable> fail =
                   failure -> {
                     if (done.compareAndSet(false, true)) {
                       reset.run();
@@ -166,6 +168,11 @@ public final class MtaStsFetcher {
                   .compose(
                       r -> {
                         request.set(r);
+                        if (done.get()) {
+                          // cancelled while connecting: the deadline has already failed it
+                          r.reset();
+                          return Future.failedFuture("policy fetch cancelled");
+                        }
                         return r.send();
                       })
                   .onFailure(fail::accept)
