@@ -4,6 +4,7 @@ import com.google.common.net.InetAddresses;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.postwire.dns.Dns;
 import io.postwire.dns.SpfEvaluator;
+import io.postwire.egress.EgressPolicy;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
 import jakarta.annotation.PreDestroy;
@@ -40,7 +41,8 @@ public class AuditService {
       SpfEvaluator evaluator,
       Vertx vertx,
       AuditGauges gauges,
-      MeterRegistry registry) {
+      MeterRegistry registry,
+      EgressPolicy egressPolicy) {
     this.store = store;
     this.gauges = gauges;
     this.config = config;
@@ -55,7 +57,7 @@ public class AuditService {
     this.dkim = new DkimCheck(dns, store);
     this.dmarc = new DmarcCheck(dns);
     this.mx = new MxCheck(dns);
-    this.mtaSts = new MtaStsCheck(dns, vertx, config.mtaSts());
+    this.mtaSts = new MtaStsCheck(dns, vertx, config.mtaSts(), egressPolicy);
   }
 
   @PreDestroy

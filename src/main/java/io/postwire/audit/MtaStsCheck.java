@@ -7,6 +7,7 @@ import io.postwire.dns.MtaStsRecord;
 import io.postwire.dns.MxHost;
 import io.postwire.dns.RecordSyntaxException;
 import io.postwire.dns.TlsRptRecord;
+import io.postwire.egress.EgressPolicy;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
 import java.util.ArrayList;
@@ -16,14 +17,14 @@ import java.util.Locale;
 /**
  * The MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) checks. The policy host is resolved through our
  * {@link Dns}, never the system resolver, and fetched over HTTPS with the certificate verified for
- * {@code mta-sts.<domain>}.
+ * {@code mta-sts.<domain>}, from addresses the egress policy permits only.
  */
 final class MtaStsCheck {
 
   private final Dns dns;
   private final MtaStsFetcher fetcher;
 
-  MtaStsCheck(Dns dns, Vertx vertx, AuditConfig.MtaSts config) {
+  MtaStsCheck(Dns dns, Vertx vertx, AuditConfig.MtaSts config, EgressPolicy egress) {
     this.dns = dns;
     this.fetcher =
         new MtaStsFetcher(
@@ -31,7 +32,8 @@ final class MtaStsCheck {
             config.port(),
             config.timeout(),
             config.trustStore(),
-            config.trustStorePassword());
+            config.trustStorePassword(),
+            egress);
   }
 
   Uni<CheckResult> mtaSts(String domain) {

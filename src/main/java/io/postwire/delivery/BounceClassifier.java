@@ -14,6 +14,10 @@ public final class BounceClassifier {
   public record Classification(String category, boolean suppressAddress) {}
 
   public static Classification classify(SmtpReply reply) {
+    if (MxRouter.EGRESS_REFUSED.equals(reply)) {
+      // our own refusal: the address may be fine, the operator's allow list may change
+      return new Classification("bad_domain", false);
+    }
     String enhanced = reply.enhancedCode();
     if (enhanced != null) {
       String[] parts = enhanced.split("\\.");

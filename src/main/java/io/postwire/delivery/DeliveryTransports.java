@@ -9,6 +9,7 @@ import io.postwire.delivery.smtp.SmtpResult;
 import io.postwire.delivery.smtp.SmtpTransaction;
 import io.postwire.dns.Dns;
 import io.postwire.dns.MtaStsFetcher;
+import io.postwire.egress.EgressPolicy;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
@@ -37,6 +38,8 @@ public class DeliveryTransports {
   private final Optional<String> username;
   private final Optional<String> password;
   private final Instance<Dns> dns;
+  private final EgressPolicy egress;
+  private final MtaStsPolicyStore mtaStsStore;
   private volatile RelayMailClientTransport relayTransport;
   private volatile DirectSmtpTransport direct;
   private volatile MxRouter mxRouter;
@@ -48,8 +51,12 @@ public class DeliveryTransports {
       @ConfigProperty(name = "quarkus.datasource.reactive.url") Optional<String> reactiveUrl,
       @ConfigProperty(name = "quarkus.datasource.username") Optional<String> username,
       @ConfigProperty(name = "quarkus.datasource.password") Optional<String> password,
-      Instance<Dns> dns) {
+      Instance<Dns> dns,
+      EgressPolicy egress,
+      MtaStsPolicyStore mtaStsStore) {
     this.dns = dns;
+    this.mtaStsStore = mtaStsStore;
+    this.egress = egress;
     this.config = config;
     this.relay = relay;
     this.vertx = vertx;
@@ -142,9 +149,12 @@ public class DeliveryTransports {
                               config.mtaSts().port(),
                               config.mtaSts().timeout(),
                               config.mtaSts().trustStore(),
-                              config.mtaSts().trustStorePassword()),
+                              config.mtaSts().trustStorePassword(),
+                              egress),
+                          mtaStsStore,
                           java.time.Clock.systemUTC())
-                      : null);
+                      : null,
+                  egress);
         }
         router = mxRouter;
       }

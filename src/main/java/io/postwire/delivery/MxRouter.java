@@ -10,6 +10,7 @@ import io.postwire.dns.DnsTemporaryException;
 import io.postwire.dns.MtaStsPolicy;
 import io.postwire.dns.MxHost;
 import io.postwire.dns.MxResult;
+import io.postwire.egress.EgressPolicy;
 import io.smallrye.mutiny.Uni;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -26,6 +27,8 @@ import java.util.Map;
  * on the same address. A host that said 421 is backed off ({@link HostBackoff}): skipped without a
  * connection until its wait is over, so a delivery whose every MX is backed off is deferred. An
  * enforced MTA-STS policy (RFC 8461) limits the hosts to those it names and requires verified TLS.
+ * Addresses the {@link EgressPolicy} refuses are never connected to; a recipient whose every MX
+ * address is refused is bounced with {@link #EGRESS_REFUSED}, which names neither host nor address.
  */
 public class MxRouter {
 
@@ -35,15 +38,24 @@ public class MxRouter {
   /** At most this many addresses are tried in one attempt, so a long MX list cannot stall it. */
   static final int MAX_ADDRESSES = 6;
 
+  /**
+   * The verdict when every address of every MX host is refused by the egress policy: permanent (RFC
+   * 3463 X.1.2, the destination system cannot take the mail from us) and classified {@code
+   * bad_domain} without suppressing the address, since the operator's allow list may change.
+   */
+  public static final SmtpReply EGRESS_REFUSED = new SmtpReply(550, "5.1.2", EgressPolicy.REFUSED);
+
   private final Dns dns;
   private final SmtpTransport transport;
   private final int port;
   private final HostBackoff backoff;
   private final TrafficShaping shaping;
   private final MtaStsPolicies mtaSts;
+  private final EgressPolicy egress;
 
   /**
    * @param mtaSts the recipient domains' MTA-STS policies, or {@code null} to ignore MTA-STS
+   * @param egress which MX addresses may be connected to
    */
   public MxRouter(
       Dns dns,
@@ -51,8 +63,10 @@ public class MxRouter {
       int port,
       HostBackoff backoff,
       TrafficShaping shaping,
-      MtaStsPolicies mtaSts) {
+      MtaStsPolicies mtaSts,
+      EgressPolicy egress) {
     this.dns = dns;
+    this.egress = egress;
     this.transport = transport;
     this.port = port;
     this.backoff = backoff;
@@ -182,8 +196,10 @@ public class MxRouter {
         .chain(
             addresses -> {
               if (addresses.isEmpty()) {
+                // a host without an address may have one later: that defers, whatever the
+                // egress policy refused on other hosts
                 SmtpResult noAddress =
-                    last != null
+                    last != null && !egressRefused(last)
                         ? last
                         : everyone(
                             host,
@@ -192,8 +208,24 @@ public class MxRouter {
                             false);
                 return tryHosts(hosts, index + 1, tried, mailFrom, recipients, message, noAddress);
               }
+              List<InetAddress> permitted = egress.permitted(addresses);
+              if (permitted.size() < addresses.size()) {
+                // for the operator only: the API and events never show what was refused
+                LOG.infof(
+                    "egress policy: not connecting to %s of %s, MX host %s",
+                    addresses.stream().filter(a -> !egress.permits(a)).toList(),
+                    hosts.domain(),
+                    host);
+              }
+              if (permitted.isEmpty()) {
+                SmtpResult refused =
+                    last != null
+                        ? last
+                        : everyone(hosts.domain(), recipients, EGRESS_REFUSED, true);
+                return tryHosts(hosts, index + 1, tried, mailFrom, recipients, message, refused);
+              }
               return tryAddresses(
-                  hosts, index, addresses, 0, tried, mailFrom, recipients, message, last);
+                  hosts, index, permitted, 0, tried, mailFrom, recipients, message, last);
             });
   }
 
@@ -236,7 +268,8 @@ public class MxRouter {
                           + seconds
                           + " seconds")),
               0);
-      SmtpResult best = last != null && !backedOffResult(last) ? last : skipped;
+      SmtpResult best =
+          last != null && !backedOffResult(last) && !egressRefused(last) ? last : skipped;
       return tryAddresses(
           hosts,
           hostIndex,
@@ -327,6 +360,10 @@ public class MxRouter {
       return false;
     }
     return result.recipients().values().iterator().next().code() == 421;
+  }
+
+  private static boolean egressRefused(SmtpResult result) {
+    return result.recipients().values().stream().allMatch(EGRESS_REFUSED::equals);
   }
 
   private static boolean backedOffResult(SmtpResult result) {

@@ -119,7 +119,12 @@ class AuditNsdTest {
             return Duration.ofSeconds(2);
           }
         };
-    MtaStsCheck check = new MtaStsCheck(dns, vertx, config);
+    MtaStsCheck check =
+        new MtaStsCheck(
+            dns,
+            vertx,
+            config,
+            io.postwire.egress.EgressPolicy.allowing(List.of("127.0.0.0/8", "::1/128")));
     assertThat(check.tlsRpt("good.audit.test").await().indefinitely().status()).isEqualTo("pass");
     assertThat(codes(check.tlsRpt("bad.audit.test").await().indefinitely()))
         .containsExactly("tls_rpt_missing");

@@ -40,6 +40,7 @@ public class MxDeliveryResource implements QuarkusTestResourceLifecycleManager {
   public static final String STS_NO_TLS = "notls.sts.example.net";
   public static final String STS_TESTING = "testing.sts.example.net";
   public static final String STS_ROTATED = "rotated.sts.example.net";
+  public static final String STS_STORED = "stored.sts.example.net";
 
   /** Policy text by policy host ({@code mta-sts.<domain>}); other hosts get 404. */
   public static final Map<String, String> policies = new ConcurrentHashMap<>();
@@ -91,8 +92,11 @@ public class MxDeliveryResource implements QuarkusTestResourceLifecycleManager {
     server(BACKED_OFF).reply(ScriptedSmtpServer.Phase.GREETING, "421 4.3.2 Too many connections");
     server(STALLED).stall(ScriptedSmtpServer.Phase.MAIL);
     TestCertificates ca = TestCertificates.newAuthority();
-    String[] domains = {STS_ENFORCE, STS_MISMATCH, STS_NO_TLS, STS_TESTING, STS_ROTATED};
-    server(STS_MX).starttls(ca.serverContext("mx." + STS_ENFORCE, "mx." + STS_ROTATED));
+    String[] domains = {
+      STS_ENFORCE, STS_MISMATCH, STS_NO_TLS, STS_TESTING, STS_ROTATED, STS_STORED
+    };
+    server(STS_MX)
+        .starttls(ca.serverContext("mx." + STS_ENFORCE, "mx." + STS_ROTATED, "mx." + STS_STORED));
     String caFile = pem(ca);
     String[] policyHosts =
         java.util.Arrays.stream(domains).map(d -> "mta-sts." + d).toArray(String[]::new);

@@ -18,6 +18,7 @@ import static io.postwire.delivery.MxDeliveryResource.STS_MX;
 import static io.postwire.delivery.MxDeliveryResource.STS_NO_TLS;
 import static io.postwire.delivery.MxDeliveryResource.STS_ROGUE;
 import static io.postwire.delivery.MxDeliveryResource.STS_ROTATED;
+import static io.postwire.delivery.MxDeliveryResource.STS_STORED;
 import static io.postwire.delivery.MxDeliveryResource.STS_TESTING;
 import static io.postwire.delivery.MxDeliveryResource.UNTOUCHED;
 import static io.postwire.delivery.MxDeliveryResource.dns;
@@ -66,6 +67,16 @@ class MxDeliveryTests {
   }
 
   @Inject Pool pool;
+
+  @Inject io.postwire.dns.Dns resolver;
+
+  @Inject MtaStsPolicyStore policyStore;
+
+  @Inject io.vertx.mutiny.core.Vertx vertx;
+
+  @Inject DeliveryConfig deliveryConfig;
+
+  @Inject io.postwire.egress.EgressPolicy egress;
 
   /** A fresh recipient domain whose one MX host is the main scripted server. */
   String recipientDomainServedByMain() {
@@ -609,5 +620,80 @@ class MxDeliveryTests {
     awaitStatus(third, "three@" + STS_ROTATED, "deferred");
     assertThat(fetchesOf(STS_ROTATED)).isEqualTo(2);
     assertThat(receivedBy(STS_MX, "three@" + STS_ROTATED)).isZero();
+  }
+
+  /**
+   * MTA-STS policies as a replica that never fetched them sees them: its own memory empty, the
+   * database shared.
+   */
+  MtaStsPolicies freshReplicaPolicies() {
+    DeliveryConfig.MtaSts sts = deliveryConfig.mtaSts();
+    return new MtaStsPolicies(
+        resolver,
+        new io.postwire.dns.MtaStsFetcher(
+            vertx, sts.port(), sts.timeout(), sts.trustStore(), sts.trustStorePassword(), egress),
+        policyStore,
+        java.time.Clock.systemUTC());
+  }
+
+  @Test
+  void aStoredPolicyStaysInForceAfterARestartWhenItsHostIsGone() {
+    String from = registerDomain();
+    publishPolicy(STS_STORED, "1", "enforce", "mx." + STS_STORED);
+    dns.mx(STS_STORED, 10, "mx." + STS_STORED).a("mx." + STS_STORED, STS_MX);
+    String first = send(from, List.of("one@" + STS_STORED), Map.of());
+    awaitStatus(first, "one@" + STS_STORED, "delivered");
+    assertThat(fetchesOf(STS_STORED)).isEqualTo(1);
+    assertThat(
+            Db.rows(pool, "select policy_id from mta_sts_policy where domain = $1", STS_STORED)
+                .get(0)
+                .getString("policy_id"))
+        .isEqualTo("1");
+
+    // the policy host is gone (404) and a new id is published: the fetch fails, and a replica
+    // that never saw the policy still enforces the stored one (RFC 8461 §5.1)
+    policies.remove("mta-sts." + STS_STORED);
+    dns.remove("_mta-sts." + STS_STORED, org.xbill.DNS.Type.TXT);
+    dns.txt("_mta-sts." + STS_STORED, "v=STSv1; id=2");
+    MtaStsPolicies restarted = freshReplicaPolicies();
+    try {
+      io.postwire.dns.MtaStsPolicy policy =
+          restarted.policy(STS_STORED).await().atMost(Duration.ofSeconds(20));
+      assertThat(policy).isNotNull();
+      assertThat(policy.mode()).isEqualTo(io.postwire.dns.MtaStsPolicy.Mode.ENFORCE);
+      assertThat(policy.mx()).containsExactly("mx." + STS_STORED);
+      assertThat(fetchesOf(STS_STORED)).isEqualTo(2);
+    } finally {
+      restarted.close();
+    }
+
+    // the record stripped too, and a rogue MX published: still enforced, the rogue untouched
+    dns.remove("_mta-sts." + STS_STORED, org.xbill.DNS.Type.TXT);
+    dns.remove(STS_STORED, org.xbill.DNS.Type.MX);
+    dns.mx(STS_STORED, 10, "rogue." + STS_STORED).a("rogue." + STS_STORED, STS_ROGUE);
+    MtaStsPolicies again = freshReplicaPolicies();
+    try {
+      MxRouter router =
+          new MxRouter(
+              resolver,
+              tx -> {
+                throw new AssertionError("connected to " + tx.host());
+              },
+              deliveryConfig.smtpPort(),
+              new HostBackoff(
+                  Duration.ofMinutes(1), Duration.ofMinutes(30), java.time.Clock.systemUTC()),
+              TrafficShaping.of(deliveryConfig.shaping(), deliveryConfig.idleTimeout()),
+              again,
+              egress);
+      io.postwire.delivery.smtp.SmtpResult result =
+          router
+              .deliver(STS_STORED, "b@example.org", List.of("two@" + STS_STORED), new byte[] {'x'})
+              .await()
+              .atMost(Duration.ofSeconds(20));
+      assertThat(result.reply("two@" + STS_STORED).enhancedCode()).isEqualTo("4.7.5");
+      assertThat(server(STS_ROGUE).connectionsAccepted()).isZero();
+    } finally {
+      again.close();
+    }
   }
 }
