@@ -85,6 +85,18 @@ class AuditBudgetTests {
   }
 
   @Test
+  void walksARecordOfThousandsOfTermsWithoutOverflowingTheStack() {
+    String domain = registerAudited();
+    peers.dns.longTxt(domain, "v=spf1 " + "a ".repeat(10_000) + "-all");
+
+    JsonPath audit = audit(domain);
+
+    assertThat(codes(audit, "spf")).contains("spf_too_many_lookups");
+    assertThat(audit.getString("checks.find { it.name == 'spf' }.details.results.'192.0.2.10'"))
+        .isEqualTo("permerror");
+  }
+
+  @Test
   void savesTheAuditWhenATxtRecordHoldsNul() {
     String domain = registerAudited();
     peers.dns.txt(domain, "v=spf1 ip4:" + AuditTestResource.EGRESS_IP + " \u0000-all");
