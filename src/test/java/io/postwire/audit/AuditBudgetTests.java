@@ -36,6 +36,8 @@ class AuditBudgetTests {
 
   @Inject Pool pool;
 
+  @Inject AuditJob job;
+
   private String registerAudited() {
     String domain = io.postwire.testing.Api.registerDomain();
     Db.exec(pool, "delete from dkim_key where domain = $1", domain);
@@ -131,6 +133,39 @@ class AuditBudgetTests {
     assertThat(audit.getString("checks.find { it.name == 'spf' }.status")).isEqualTo("fail");
     assertThat(codes(audit, "dmarc")).doesNotContain("audit_timeout");
     assertThat(audit.getString("status")).isEqualTo("fail");
+  }
+
+  @Test
+  void scheduledRunAuditsSlowDomainsInParallelEachWithinItsTimeout() {
+    List<String> slow = new java.util.ArrayList<>();
+    for (int d = 0; d < 3; d++) {
+      String domain = registerAudited();
+      slow.add(domain);
+      StringBuilder record = new StringBuilder("v=spf1");
+      for (int i = 0; i < 10; i++) {
+        record.append(" a:t").append(i).append('.').append(domain);
+        peers.dns.timeout("t" + i + "." + domain);
+      }
+      peers.dns.longTxt(domain, record.append(" -all").toString());
+    }
+    long last = Db.rows(pool, "select max(id) from domain_audit").get(0).getLong(0);
+
+    long started = System.nanoTime();
+    job.run().await().atMost(Duration.ofSeconds(60));
+
+    // one after another without a budget, each of these took over 10 s
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(20));
+    for (String domain : slow) {
+      assertThat(
+              Db.count(
+                  pool,
+                  "select count(*) from domain_audit where domain = $1 and id > $2"
+                      + " and result::text like '%audit_timeout%'",
+                  domain,
+                  last))
+          .as(domain)
+          .isEqualTo(1);
+    }
   }
 
   @Test
