@@ -22,6 +22,12 @@ import java.util.Optional;
  *   <li>{@code postwire.audit.mta-sts.trust-store-password}: the PKCS#12 password
  *   <li>{@code postwire.audit.mta-sts.timeout}: connect and read timeout of a policy fetch (default
  *       {@code 10s})
+ *   <li>{@code postwire.audit.domain-timeout}: how long the checks of one domain may take (default
+ *       {@code 60s})
+ *   <li>{@code postwire.audit.concurrency}: domains audited at once by the scheduled run (default
+ *       4)
+ *   <li>{@code postwire.audit.manual-interval}: least time between two manual audits of a domain
+ *       (default {@code 10s})
  * </ul>
  */
 @ConfigMapping(prefix = "postwire.audit")
@@ -46,6 +52,24 @@ public interface AuditConfig {
   /** Audits kept per domain. */
   @WithDefault("50")
   int history();
+
+  /**
+   * How long the checks of one domain may take; a check still running then fails with an {@code
+   * audit_timeout} finding, and the audit is saved with what finished.
+   */
+  @WithDefault("60s")
+  Duration domainTimeout();
+
+  /** Domains the scheduled run audits at once. */
+  @WithDefault("4")
+  int concurrency();
+
+  /**
+   * Least time between the starts of two manual audits ({@code POST /v1/domains/{name}/audit}) of
+   * one domain; one manual audit of a domain runs at a time. Earlier requests get 429.
+   */
+  @WithDefault("10s")
+  Duration manualInterval();
 
   /** Fetching MTA-STS policies. */
   @WithName("mta-sts")

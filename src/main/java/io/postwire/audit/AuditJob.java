@@ -1,6 +1,7 @@
 package io.postwire.audit;
 
 import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlConnection;
@@ -8,8 +9,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
 /**
- * Audits every domain every {@code postwire.audit.interval}. Runs never overlap on a replica, and a
- * PostgreSQL advisory lock, held on one connection for the run, keeps other replicas out.
+ * Audits every domain every {@code postwire.audit.interval}, {@code postwire.audit.concurrency} at
+ * a time. Runs never overlap on a replica, and a PostgreSQL advisory lock, held on one connection
+ * for the run, keeps other replicas out.
  */
 @ApplicationScoped
 public class AuditJob {
@@ -22,11 +24,13 @@ public class AuditJob {
   private final Pool pool;
   private final AuditStore store;
   private final AuditService audits;
+  private final AuditConfig config;
 
-  public AuditJob(Pool pool, AuditStore store, AuditService audits) {
+  public AuditJob(Pool pool, AuditStore store, AuditService audits, AuditConfig config) {
     this.pool = pool;
     this.store = store;
     this.audits = audits;
+    this.config = config;
   }
 
   @Scheduled(
@@ -60,24 +64,25 @@ public class AuditJob {
   }
 
   private Uni<Void> auditAll() {
+    // A few domains at a time, each within postwire.audit.domain-timeout, so the run (and the
+    // lock it holds) ends in bounded time; a flat stream, not one nested Uni per domain.
     return store
         .domains()
-        .chain(
-            domains -> {
-              Uni<Void> steps = Uni.createFrom().voidItem();
-              for (String domain : domains) {
-                steps =
-                    steps.chain(
-                        () ->
-                            audits
-                                .audit(domain)
-                                .onFailure()
-                                .invoke(e -> LOG.warnf(e, "audit of %s failed", domain))
-                                .onFailure()
-                                .recoverWithNull()
-                                .replaceWithVoid());
-              }
-              return steps;
-            });
+        .onItem()
+        .transformToMulti(domains -> Multi.createFrom().iterable(domains))
+        .onItem()
+        .transformToUni(
+            domain ->
+                audits
+                    .audit(domain)
+                    .onFailure()
+                    .invoke(e -> LOG.warnf(e, "audit of %s failed", domain))
+                    .onFailure()
+                    .recoverWithNull()
+                    .replaceWithVoid())
+        .merge(Math.max(1, config.concurrency()))
+        .collect()
+        .last()
+        .replaceWithVoid();
   }
 }

@@ -22,11 +22,14 @@ public class AuditResource {
   private final AuditService audits;
   private final AuditStore store;
   private final CurrentPrincipal current;
+  private final ManualAudits manual;
 
-  public AuditResource(AuditService audits, AuditStore store, CurrentPrincipal current) {
+  public AuditResource(
+      AuditService audits, AuditStore store, CurrentPrincipal current, ManualAudits manual) {
     this.audits = audits;
     this.store = store;
     this.current = current;
+    this.manual = manual;
   }
 
   @GET
@@ -40,9 +43,12 @@ public class AuditResource {
   }
 
   @POST
-  @Operation(summary = "Audit the domain's DNS now")
+  @Operation(
+      summary =
+          "Audit the domain's DNS now; 429 rate_limited while one runs or within"
+              + " postwire.audit.manual-interval of the last")
   public Uni<Audit> auditNow(@PathParam("name") String name) {
-    return visible(name).chain(audits::audit);
+    return visible(name).chain(domain -> manual.admit(domain, () -> audits.audit(domain)));
   }
 
   /** The normalized name if the caller may see the domain and it exists, else 404. */

@@ -9,6 +9,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
@@ -78,7 +79,10 @@ public class AuditService {
             guarded("tls-rpt", mtaSts.tlsRpt(domain)))
         .with(CheckResult.class, checks -> checks)
         .chain(
-            checks -> {
+            found -> {
+              // Text from the DNS or a policy may hold NUL or control characters, which jsonb
+              // refuses: what is saved and answered is cleaned once, here.
+              List<CheckResult> checks = AuditText.clean(found);
               String status = "pass";
               for (CheckResult check : checks) {
                 status = Audit.worst(status, check.status());
@@ -114,9 +118,24 @@ public class AuditService {
     return store.latest(domain);
   }
 
-  /** A failure inside a check (a DNS temporary failure) makes that check fail, not the audit. */
-  private static Uni<CheckResult> guarded(String name, Uni<CheckResult> check) {
+  /**
+   * A failure inside a check (a DNS temporary failure) makes that check fail, not the audit; so
+   * does a check that outlives the domain's time budget.
+   */
+  private Uni<CheckResult> guarded(String name, Uni<CheckResult> check) {
+    Duration timeout = config.domainTimeout();
     return check
+        .ifNoItem()
+        .after(timeout)
+        .recoverWithItem(
+            () ->
+                new CheckResult.Builder(name)
+                    .error(
+                        "audit_timeout",
+                        "the check did not finish within "
+                            + timeout.toSeconds()
+                            + " s (postwire.audit.domain-timeout); its result is unknown")
+                    .build())
         .onFailure()
         .recoverWithItem(
             failure ->

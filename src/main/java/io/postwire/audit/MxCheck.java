@@ -3,6 +3,7 @@ package io.postwire.audit;
 import io.postwire.dns.Dns;
 import io.postwire.dns.MxHost;
 import io.postwire.dns.MxResult;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,23 +42,25 @@ final class MxCheck {
                 lines.add(host.preference() + " " + host.host());
               }
               check.record(String.join("\n", lines));
-              Uni<Void> steps = Uni.createFrom().voidItem();
-              for (MxHost host : hosts.hosts()) {
-                steps =
-                    steps.chain(
-                        () ->
-                            dns.addresses(host.host())
-                                .invoke(
-                                    addresses -> {
-                                      if (addresses.isEmpty()) {
-                                        check.error(
-                                            "mx_host_unresolvable",
-                                            "MX host " + host.host() + " has no A or AAAA record");
-                                      }
-                                    })
-                                .replaceWithVoid());
-              }
-              return steps;
+              // One host after another as a flat stream: an answer of thousands of MX records
+              // must not become thousands of nested Unis.
+              return Multi.createFrom()
+                  .iterable(hosts.hosts())
+                  .onItem()
+                  .transformToUniAndConcatenate(
+                      host ->
+                          dns.addresses(host.host())
+                              .invoke(
+                                  addresses -> {
+                                    if (addresses.isEmpty()) {
+                                      check.error(
+                                          "mx_host_unresolvable",
+                                          "MX host " + host.host() + " has no A or AAAA record");
+                                    }
+                                  }))
+                  .collect()
+                  .last()
+                  .replaceWithVoid();
             })
         .map(v -> check.build());
   }

@@ -8,6 +8,7 @@ import io.postwire.dns.RecordSyntaxException;
 import io.postwire.dns.SpfEvaluator;
 import io.postwire.dns.SpfRecord;
 import io.postwire.dns.SpfResult;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -161,27 +162,40 @@ final class SpfCheck {
     }
   }
 
-  /** Counts the DNS-querying terms of a record, walking include and redirect (§4.6.4). */
+  /**
+   * Counts the DNS-querying terms of a record, walking include and redirect (§4.6.4). The redirect
+   * obeys the same walk limit as the terms: a server answering each name with a redirect to a new
+   * one would otherwise be walked forever. The terms are a flat stream, not one nested Uni per
+   * term, so a record of thousands of terms cannot overflow the stack.
+   */
   private Uni<Void> walk(String domain, SpfRecord record, List<String> chain, Walk walk) {
-    Uni<Void> steps = Uni.createFrom().voidItem();
+    List<SpfRecord.Directive> querying = new ArrayList<>();
     boolean hasAll = false;
     for (SpfRecord.Directive directive : record.directives()) {
       if (directive.mechanism() == SpfRecord.Mechanism.ALL) {
         hasAll = true;
-        continue;
+      } else if (directive.mechanism() != SpfRecord.Mechanism.IP4
+          && directive.mechanism() != SpfRecord.Mechanism.IP6) {
+        querying.add(directive);
       }
-      if (directive.mechanism() == SpfRecord.Mechanism.IP4
-          || directive.mechanism() == SpfRecord.Mechanism.IP6) {
-        continue;
-      }
-      steps = steps.chain(() -> step(domain, directive, chain, walk));
     }
+    Uni<Void> steps =
+        Multi.createFrom()
+            .iterable(querying)
+            .onItem()
+            .transformToUniAndConcatenate(directive -> step(domain, directive, chain, walk))
+            .collect()
+            .last()
+            .replaceWithVoid();
     // §6.1: redirect is ignored when the record has an "all" mechanism.
     if (!hasAll && record.redirect().isPresent()) {
       MacroString target = record.redirect().get();
       steps =
           steps.chain(
               () -> {
+                if (walk.lookups > WALK_LIMIT) {
+                  return Uni.createFrom().voidItem();
+                }
                 walk.lookups++;
                 String name = literal(target);
                 return name == null ? Uni.createFrom().voidItem() : follow(name, chain, walk);

@@ -13,6 +13,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -32,6 +33,12 @@ public class SpfToolResource {
 
   /** The answer. */
   public record SpfAnswer(String result, String explanation, int lookups) {}
+
+  /** RFC 5321 §4.5.3.1.1: the longest local part. */
+  static final int MAX_LOCAL_PART_OCTETS = 64;
+
+  /** RFC 5321 §4.5.3.1.2: the longest domain. */
+  static final int MAX_DOMAIN_OCTETS = 255;
 
   private final SpfEvaluator evaluator;
   private final CurrentPrincipal current;
@@ -55,7 +62,11 @@ public class SpfToolResource {
       errors.add(new Problem.FieldError("ip", "must be an IPv4 or IPv6 address"));
     }
     String helo = request.helo() == null ? "" : request.helo().strip();
-    if (!helo.isEmpty() && DomainNames.normalize(helo) == null) {
+    if (octets(helo) > MAX_DOMAIN_OCTETS) {
+      errors.add(
+          new Problem.FieldError(
+              "helo", "may be at most " + MAX_DOMAIN_OCTETS + " octets (RFC 5321 §4.5.3.1.2)"));
+    } else if (!helo.isEmpty() && DomainNames.normalize(helo) == null) {
       errors.add(new Problem.FieldError("helo", "must be a domain name"));
     }
     String sender = request.sender() == null ? "" : request.sender().strip();
@@ -65,8 +76,23 @@ public class SpfToolResource {
       }
     } else {
       int at = sender.lastIndexOf('@');
+      String local = at >= 0 ? sender.substring(0, at) : "";
       String domain = at >= 0 ? sender.substring(at + 1) : sender;
-      if (DomainNames.normalize(domain) == null) {
+      if (octets(local) > MAX_LOCAL_PART_OCTETS) {
+        errors.add(
+            new Problem.FieldError(
+                "sender",
+                "the local part may be at most "
+                    + MAX_LOCAL_PART_OCTETS
+                    + " octets (RFC 5321 §4.5.3.1.1)"));
+      } else if (octets(domain) > MAX_DOMAIN_OCTETS) {
+        errors.add(
+            new Problem.FieldError(
+                "sender",
+                "the domain may be at most "
+                    + MAX_DOMAIN_OCTETS
+                    + " octets (RFC 5321 §4.5.3.1.2)"));
+      } else if (DomainNames.normalize(domain) == null) {
         errors.add(new Problem.FieldError("sender", "must be an address or a domain name"));
       }
     }
@@ -76,5 +102,9 @@ public class SpfToolResource {
     return evaluator
         .checkMailFrom(InetAddresses.forString(request.ip()), sender, helo)
         .map(r -> new SpfAnswer(r.result().wireName(), r.explanation(), r.lookups()));
+  }
+
+  private static int octets(String text) {
+    return text.getBytes(StandardCharsets.UTF_8).length;
   }
 }

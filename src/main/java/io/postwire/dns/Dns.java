@@ -15,7 +15,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
-import org.xbill.DNS.Cache;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.ExtendedResolver;
 import org.xbill.DNS.MXRecord;
@@ -30,6 +29,8 @@ import org.xbill.DNS.lookup.LookupResult;
 import org.xbill.DNS.lookup.LookupSession;
 import org.xbill.DNS.lookup.NoSuchDomainException;
 import org.xbill.DNS.lookup.NoSuchRRSetException;
+import org.xbill.DNS.lookup.RedirectLoopException;
+import org.xbill.DNS.lookup.RedirectOverflowException;
 
 /**
  * The service's one DNS resolver: dnsjava's asynchronous {@link LookupSession} over the configured
@@ -37,7 +38,11 @@ import org.xbill.DNS.lookup.NoSuchRRSetException;
  */
 public final class Dns {
 
+  /** CNAMEs followed for one name; a longer chain is a broken name, not a passing failure. */
+  static final int MAX_CNAME_HOPS = 16;
+
   private final LookupSession session;
+  private final CachingResolver cache;
 
   /**
    * Builds the resolver once.
@@ -48,10 +53,23 @@ public final class Dns {
    *     not consulted.
    */
   public Dns(DnsSettings settings, Vertx vertx) {
-    this.session = buildSession(settings);
+    this.cache = cachingResolver(settings);
+    this.session =
+        LookupSession.builder()
+            .resolver(cache)
+            .clearSearchPath()
+            .ndots(1)
+            .clearCaches()
+            .maxRedirects(MAX_CNAME_HOPS)
+            .build();
   }
 
-  private static LookupSession buildSession(DnsSettings settings) {
+  /** The bytes the cached answers take now (for tests and diagnostics). */
+  long cachedBytes() {
+    return cache.bytes();
+  }
+
+  private static CachingResolver cachingResolver(DnsSettings settings) {
     ExtendedResolver resolver;
     if (settings.servers().isEmpty()) {
       resolver = new ExtendedResolver(); // the system's resolvers, production only
@@ -69,14 +87,14 @@ public final class Dns {
     }
     resolver.setTimeout(settings.timeout());
     resolver.setRetries(1);
-    LookupSession.LookupSessionBuilder builder =
-        LookupSession.builder().resolver(resolver).clearSearchPath().ndots(1).clearCaches();
-    if (settings.cacheSize() > 0) {
-      Cache cache = new Cache(DClass.IN);
-      cache.setMaxEntries(settings.cacheSize());
-      builder.cache(cache);
-    }
-    return builder.build();
+    // dnsjava's own cache counts entries, not bytes: answers are cached below the session instead.
+    return new CachingResolver(
+        resolver,
+        settings.cacheSize(),
+        settings.cacheMaxBytes(),
+        settings.cacheMaxTtl(),
+        settings.maxAnswerSize(),
+        System::nanoTime);
   }
 
   /**
@@ -241,6 +259,11 @@ public final class Dns {
     }
     if (cause instanceof NoSuchRRSetException) {
       return new LookupOutcome.NoData();
+    }
+    if (cause instanceof RedirectOverflowException || cause instanceof RedirectLoopException) {
+      // A CNAME chain too long or looping will not mend by asking again: the name does not resolve,
+      // which is permanent (a temporary error would defer mail for days).
+      return new LookupOutcome.NxDomain();
     }
     String reason = cause.getClass().getSimpleName();
     if (cause.getMessage() != null) {

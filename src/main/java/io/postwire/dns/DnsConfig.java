@@ -19,7 +19,19 @@ public interface DnsConfig {
   @WithDefault("5s")
   Duration timeout();
 
-  /** Records kept in the cache (which honours TTLs). */
+  /** Answers kept in the cache (which honours TTLs); 0 disables it. */
   @WithDefault("10000")
   int cacheSize();
+
+  /** The most bytes the cached answers may take together (their wire size plus overhead). */
+  @WithDefault("16777216")
+  long cacheMaxBytes();
+
+  /** The longest an answer is cached, whatever its TTL says. */
+  @WithDefault("1d")
+  Duration cacheMaxTtl();
+
+  /** The largest answer, in wire bytes, that is used at all; a larger one is a temporary error. */
+  @WithDefault("32768")
+  int maxAnswerSize();
 }

@@ -20,7 +20,15 @@ public class DnsProducer {
       throw new IllegalStateException(
           "postwire.dns.servers is empty: outside prod, resolvers must be named explicitly");
     }
-    return new Dns(new DnsSettings(servers, config.timeout(), config.cacheSize()), vertx);
+    return new Dns(
+        new DnsSettings(
+            servers,
+            config.timeout(),
+            config.cacheSize(),
+            config.cacheMaxBytes(),
+            config.cacheMaxTtl(),
+            config.maxAnswerSize()),
+        vertx);
   }
 
   @Produces

@@ -14,12 +14,41 @@ import java.util.Objects;
  *
  * @param servers the recursive resolvers to ask, in order; empty means the system's resolvers
  * @param timeout how long one query may take before it counts as a temporary failure
- * @param cacheSize the most RRsets the cache keeps (0 disables caching)
+ * @param cacheSize the most answers the cache keeps (0 disables caching)
+ * @param cacheMaxBytes the most bytes the cached answers may take together
+ * @param cacheMaxTtl the longest an answer is cached, whatever its TTL says
+ * @param maxAnswerSize the largest answer, in wire bytes, that is used at all
  */
-public record DnsSettings(List<InetSocketAddress> servers, Duration timeout, int cacheSize) {
+public record DnsSettings(
+    List<InetSocketAddress> servers,
+    Duration timeout,
+    int cacheSize,
+    long cacheMaxBytes,
+    Duration cacheMaxTtl,
+    int maxAnswerSize) {
 
   /** The port DNS servers listen on unless told otherwise. */
   public static final int DEFAULT_PORT = 53;
+
+  /** Default of {@code postwire.dns.cache-max-bytes}: 16 MiB. */
+  public static final long DEFAULT_CACHE_MAX_BYTES = 16L * 1024 * 1024;
+
+  /** Default of {@code postwire.dns.cache-max-ttl}: one day. */
+  public static final Duration DEFAULT_CACHE_MAX_TTL = Duration.ofDays(1);
+
+  /** Default of {@code postwire.dns.max-answer-size}: 32 KiB. */
+  public static final int DEFAULT_MAX_ANSWER_SIZE = 32 * 1024;
+
+  /** Servers, timeout and entry limit, with the default byte, TTL and answer-size caps. */
+  public DnsSettings(List<InetSocketAddress> servers, Duration timeout, int cacheSize) {
+    this(
+        servers,
+        timeout,
+        cacheSize,
+        DEFAULT_CACHE_MAX_BYTES,
+        DEFAULT_CACHE_MAX_TTL,
+        DEFAULT_MAX_ANSWER_SIZE);
+  }
 
   public DnsSettings {
     servers = List.copyOf(Objects.requireNonNull(servers, "servers"));
@@ -29,6 +58,20 @@ public record DnsSettings(List<InetSocketAddress> servers, Duration timeout, int
     }
     if (cacheSize < 0) {
       throw new IllegalArgumentException("DNS cache size must not be negative, got " + cacheSize);
+    }
+    if (cacheMaxBytes < 0) {
+      throw new IllegalArgumentException(
+          "DNS cache byte limit must not be negative, got " + cacheMaxBytes);
+    }
+    Objects.requireNonNull(cacheMaxTtl, "cacheMaxTtl");
+    if (cacheMaxTtl.isNegative()) {
+      throw new IllegalArgumentException(
+          "DNS cache max TTL must not be negative, got " + cacheMaxTtl);
+    }
+    if (maxAnswerSize < 512) {
+      // every DNS server may answer in 512 bytes (RFC 1035 §4.2.1)
+      throw new IllegalArgumentException(
+          "DNS max answer size must be at least 512 bytes, got " + maxAnswerSize);
     }
   }
 

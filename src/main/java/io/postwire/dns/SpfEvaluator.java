@@ -40,6 +40,12 @@ public final class SpfEvaluator {
   /** §4.6.4: only the first 10 PTR names are looked at. */
   static final int MAX_PTR_NAMES = 10;
 
+  /**
+   * The longest macro expansion built (§7.3): a domain name is at most 253 characters, so anything
+   * past a few KB comes from a hostile sender or record; it is a permerror, not a 2 GB string.
+   */
+  static final int MAX_EXPANSION = 4096;
+
   private final Dns dns;
   private final String receiver;
   private final MacroString defaultExplanation;
@@ -196,15 +202,26 @@ public final class SpfEvaluator {
   /** Evaluates directives from {@code index} on, then redirect (§6.1), then the default. */
   private Uni<Outcome> run(Check check, String domain, SpfRecord record, int index) {
     List<Directive> directives = record.directives();
-    if (index < directives.size()) {
+    // Terms that need no DNS are tried in a loop: a record of thousands of ip4 terms would
+    // otherwise nest one Uni per term and overflow the stack. Only DNS-querying terms recurse,
+    // and there are at most 10 of those (§4.6.4).
+    while (index < directives.size()) {
       Directive directive = directives.get(index);
+      if (!queriesDns(directive)) {
+        if (matchesWithoutDns(check, directive)) {
+          return finish(check, domain, record, resultOf(directive.qualifier()));
+        }
+        index++;
+        continue;
+      }
+      int next = index + 1;
       return matches(check, domain, directive)
           .onItem()
           .transformToUni(
               matched ->
                   matched
                       ? finish(check, domain, record, resultOf(directive.qualifier()))
-                      : run(check, domain, record, index + 1));
+                      : run(check, domain, record, next));
     }
     Optional<MacroString> redirect = record.redirect();
     if (redirect.isPresent()) {
@@ -291,17 +308,20 @@ public final class SpfEvaluator {
     };
   }
 
-  /** Whether one mechanism matches (§5). */
+  private static boolean queriesDns(Directive directive) {
+    return switch (directive.mechanism()) {
+      case ALL, IP4, IP6 -> false;
+      default -> true;
+    };
+  }
+
+  /** Whether {@code all}, {@code ip4} or {@code ip6} matches (§5.1, §5.6). */
+  private static boolean matchesWithoutDns(Check check, Directive directive) {
+    return directive.mechanism() == SpfRecord.Mechanism.ALL || ipMatches(check.ip, directive);
+  }
+
+  /** Whether one DNS-querying mechanism matches (§5). */
   private Uni<Boolean> matches(Check check, String domain, Directive directive) {
-    switch (directive.mechanism()) {
-      case ALL:
-        return Uni.createFrom().item(true);
-      case IP4:
-      case IP6:
-        return Uni.createFrom().item(ipMatches(check.ip, directive));
-      default:
-        break;
-    }
     check.countTerm();
     Uni<String> target =
         directive.domain() == null
@@ -547,8 +567,10 @@ public final class SpfEvaluator {
    */
   private String expandDomain(Check check, String domain, MacroString spec) {
     String expanded = stripDot(expand(check, domain, spec, false));
-    while (expanded.length() > 253) {
-      int dot = expanded.indexOf('.');
+    if (expanded.length() > 253) {
+      // Dropping labels one at a time until 253 remain keeps the text after the first dot at
+      // or past length - 254: found in one step, not one copy per label.
+      int dot = expanded.indexOf('.', expanded.length() - 254);
       if (dot < 0) {
         return null;
       }
@@ -589,10 +611,21 @@ public final class SpfEvaluator {
             case 't' -> Long.toString(clock.instant().getEpochSecond());
             default -> throw new IllegalStateException("macro letter " + macro.letter());
           };
+      if (value.length() > MAX_EXPANSION) {
+        throw tooLong();
+      }
       String transformed = transform(value, macro);
       out.append(macro.urlEscape() ? urlEscape(transformed) : transformed);
+      if (out.length() > MAX_EXPANSION) {
+        throw tooLong();
+      }
     }
     return out.toString();
+  }
+
+  private static Abort tooLong() {
+    return new Abort(
+        Result.PERMERROR, "macro expansion longer than " + MAX_EXPANSION + " characters");
   }
 
   /**
@@ -626,7 +659,10 @@ public final class SpfEvaluator {
   private Uni<String> expandTextAsync(Check check, String domain, MacroString text) {
     return resolvePIfUsed(check, domain, text)
         .onItem()
-        .transform(ignored -> expand(check, domain, text, true));
+        .transform(ignored -> expand(check, domain, text, true))
+        // §6.2: trouble with the explanation never changes the result; it only loses the text.
+        .onFailure(Abort.class)
+        .recoverWithItem("");
   }
 
   private static String transform(String value, MacroString.Macro macro) {

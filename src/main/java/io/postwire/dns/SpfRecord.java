@@ -78,9 +78,6 @@ public record SpfRecord(List<Term> terms) {
       Pattern.compile("25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]");
   private static final Pattern IP4 =
       Pattern.compile("(" + QNUM + ")\\.(" + QNUM + ")\\.(" + QNUM + ")\\.(" + QNUM + ")");
-  private static final Pattern TOPLABEL =
-      Pattern.compile(
-          ".*\\.([A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0-9-]*[A-Za-z0-9])\\.?");
 
   /**
    * Whether a TXT string is an SPF record: {@code v=spf1} followed by a space or nothing (§4.5),
@@ -298,11 +295,40 @@ public record SpfRecord(List<Term> terms) {
       throw new RecordSyntaxException(position, "empty domain-spec");
     }
     MacroString spec = MacroString.parse(text, position, MacroString.DOMAIN_LETTERS, true);
-    if (!spec.endsWithMacro() && !TOPLABEL.matcher(spec.trailingLiteral()).matches()) {
+    if (!spec.endsWithMacro() && !endsInTopLabel(spec.trailingLiteral())) {
       throw new RecordSyntaxException(
           position, "domain-spec '" + text + "' must end in a top-level label or a macro");
     }
     return spec;
+  }
+
+  /**
+   * domain-end = "." toplabel ["."] (§7.1), with toplabel = ( *alphanum ALPHA *alphanum ) / (
+   * 1*alphanum "-" *( alphanum / "-" ) alphanum ). Checked in one pass: a regular expression for it
+   * backtracks quadratically on a long label, and records reach 64 KB.
+   */
+  static boolean endsInTopLabel(String text) {
+    int end = text.endsWith(".") ? text.length() - 1 : text.length();
+    int dot = text.lastIndexOf('.', end - 1);
+    if (dot < 0 || dot + 1 >= end) {
+      return false;
+    }
+    boolean letter = false;
+    boolean hyphen = false;
+    for (int i = dot + 1; i < end; i++) {
+      char c = text.charAt(i);
+      if (c == '-') {
+        hyphen = true;
+      } else if (c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+        letter = true;
+      } else if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    if (!hyphen) {
+      return letter;
+    }
+    return text.charAt(dot + 1) != '-' && text.charAt(end - 1) != '-';
   }
 
   private static int prefix(String digits, int max, int position) {

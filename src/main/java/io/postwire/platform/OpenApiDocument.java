@@ -93,6 +93,11 @@ public class OpenApiDocument implements OASFilter {
     }
     if (send) {
       refusals.put("429", "rate_limited, when postwire.api.rate-limit is set; see Retry-After");
+    } else if (method == PathItem.HttpMethod.POST && path.equals("/v1/domains/{name}/audit")) {
+      refusals.put(
+          "429",
+          "rate_limited: an audit of the domain is running or ran within"
+              + " postwire.audit.manual-interval; see Retry-After");
     }
     refusals.put("503", "unavailable: the database does not answer or the replica is full");
     refusals.forEach(

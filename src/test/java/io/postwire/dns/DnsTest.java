@@ -162,4 +162,83 @@ class DnsTest {
         .containsExactly("v=spf1 -all");
     assertThat(dns(0).txt("explicit.wild.example.org").await().atMost(WAIT)).isEmpty();
   }
+
+  private Dns budgeted(long cacheMaxBytes, Duration maxTtl, int maxAnswerSize) {
+    return new Dns(
+        new DnsSettings(
+            List.of(server.address()),
+            Duration.ofSeconds(2),
+            10_000,
+            cacheMaxBytes,
+            maxTtl,
+            maxAnswerSize),
+        null);
+  }
+
+  @Test
+  void keepsTheCacheUnderItsByteBudgetWhatever_theNumberOfEntries() {
+    // a wildcard with 8 KB of TXT on every name: random names must not grow the cache past its
+    // budget
+    server.zone("example.org", "");
+    server.longTxt("*.wild.example.org", "x".repeat(8_000));
+    long budget = 64 * 1024;
+    Dns dns = budgeted(budget, Duration.ofDays(1), 16 * 1024);
+
+    dns.txt("first.wild.example.org").await().atMost(WAIT);
+    for (int i = 0; i < 40; i++) {
+      assertThat(dns.txt("n" + i + ".wild.example.org").await().atMost(WAIT)).hasSize(1);
+      assertThat(dns.cachedBytes()).isLessThanOrEqualTo(budget);
+    }
+    int before = server.queryCount();
+    dns.txt("first.wild.example.org").await().atMost(WAIT);
+
+    assertThat(server.queryCount()).as("the oldest answer was evicted").isGreaterThan(before);
+  }
+
+  @Test
+  void capsTheTtlOfCachedAnswers() throws Exception {
+    server.zone("example.org", "week 604800 A 192.0.2.1\n");
+    Dns dns = budgeted(DnsSettings.DEFAULT_CACHE_MAX_BYTES, Duration.ofSeconds(1), 16 * 1024);
+
+    dns.addresses("week.example.org").await().atMost(WAIT);
+    int afterFirst = server.queryCount();
+    dns.addresses("week.example.org").await().atMost(WAIT);
+    assertThat(server.queryCount()).as("cached within the cap").isEqualTo(afterFirst);
+    Thread.sleep(1_200);
+    dns.addresses("week.example.org").await().atMost(WAIT);
+
+    assertThat(server.queryCount()).as("asked again once the cap passed").isGreaterThan(afterFirst);
+  }
+
+  @Test
+  void refusesAnAnswerOverTheSizeCapAsATemporaryFailure() {
+    server.longTxt("huge.example.org", "y".repeat(20_000));
+    server.txt("small.example.org", "v=spf1 -all");
+    Dns dns = budgeted(DnsSettings.DEFAULT_CACHE_MAX_BYTES, Duration.ofDays(1), 4_096);
+
+    assertThat(dns.lookup("huge.example.org", Type.TXT).await().atMost(WAIT))
+        .isInstanceOf(LookupOutcome.TempError.class);
+    assertThat(dns.cachedBytes()).isZero();
+    assertThat(dns.txt("small.example.org").await().atMost(WAIT)).containsExactly("v=spf1 -all");
+  }
+
+  @Test
+  void givesAPermanentAnswerForACnameChainLongerThanSixteen() {
+    for (int i = 0; i < 20; i++) {
+      server.cname("c" + i + ".example.org", "c" + (i + 1) + ".example.org");
+    }
+    server.mx("c20.example.org", 10, "mx.example.org");
+    server.cname("loop1.example.org", "loop2.example.org");
+    server.cname("loop2.example.org", "loop1.example.org");
+    Dns dns = dns(0);
+
+    assertThat(dns.lookup("c0.example.org", Type.MX).await().atMost(WAIT))
+        .isEqualTo(new LookupOutcome.NxDomain());
+    assertThat(dns.mx("c0.example.org").await().atMost(WAIT))
+        .isInstanceOf(MxResult.NoSuchDomain.class);
+    assertThat(dns.lookup("loop1.example.org", Type.MX).await().atMost(WAIT))
+        .isEqualTo(new LookupOutcome.NxDomain());
+    // a chain within the limit is still followed
+    assertThat(dns.mx("c10.example.org").await().atMost(WAIT)).isInstanceOf(MxResult.Hosts.class);
+  }
 }

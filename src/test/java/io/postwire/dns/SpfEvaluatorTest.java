@@ -88,6 +88,54 @@ class SpfEvaluatorTest {
     assertThat(check("192.0.2.1", "a@broken.spf.test", "h").result()).isEqualTo(Result.TEMPERROR);
   }
 
+  @Test
+  void evaluatesThousandsOfIpTermsWithoutDeepRecursion_rfc7208_4_6() {
+    String record = "v=spf1 " + "ip4:10.0.0.1 ".repeat(4_500) + "ip4:192.0.2.99 -all";
+    server.longTxt("wide.spf.test", record);
+    Dns dns =
+        new Dns(
+            new DnsSettings(
+                List.of(server.address()),
+                Duration.ofSeconds(2),
+                0,
+                DnsSettings.DEFAULT_CACHE_MAX_BYTES,
+                DnsSettings.DEFAULT_CACHE_MAX_TTL,
+                65_535),
+            null);
+    SpfEvaluator wide = new SpfEvaluator(dns, "mx.receiver.test", "%{d} does not authorize %{i}");
+
+    SpfResult result =
+        wide.checkMailFrom(SpfEvaluator.parseAddress("192.0.2.99"), "a@wide.spf.test", "h")
+            .await()
+            .atMost(Duration.ofSeconds(20));
+
+    assertThat(result.result()).isEqualTo(Result.PASS);
+  }
+
+  @Test
+  void givesPermerrorForAnExpansionOverTheBudgetAndStaysFast_rfc7208_7_3() {
+    server.txt("hugel.spf.test", "v=spf1 " + "exists:%{l}.hugel.spf.test ".repeat(8) + "-all");
+    String local = "a.".repeat(61_000) + "a";
+
+    long started = System.nanoTime();
+    SpfResult result = check("192.0.2.1", local + "@hugel.spf.test", "h");
+
+    assertThat(result.result()).isEqualTo(Result.PERMERROR);
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+  }
+
+  @Test
+  void shortensALongExpansionByWholeLabelsFromTheLeft_rfc7208_7_3() {
+    server.txt("longl.spf.test", "v=spf1 exists:%{l}.longl.spf.test -all");
+    // 300 characters of local part: the expansion keeps the rightmost labels within 253
+    String local = "b1234567.".repeat(33) + "b";
+    server.a(
+        (local + ".longl.spf.test").substring((local + ".longl.spf.test").length() - 250),
+        "127.0.0.2");
+
+    assertThat(check("192.0.2.1", local + "@longl.spf.test", "h").result()).isEqualTo(Result.PASS);
+  }
+
   private static SpfResult check(String ip, String mailFrom, String helo) {
     return evaluator
         .checkMailFrom(SpfEvaluator.parseAddress(ip), mailFrom, helo)

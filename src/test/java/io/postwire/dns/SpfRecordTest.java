@@ -2,10 +2,12 @@ package io.postwire.dns;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.postwire.dns.SpfRecord.Directive;
 import io.postwire.dns.SpfRecord.Mechanism;
 import io.postwire.dns.SpfRecord.Qualifier;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -125,5 +127,41 @@ class SpfRecordTest {
     assertThatThrownBy(() -> SpfRecord.parse("v=spf1 a:éxample.org"))
         .isInstanceOf(RecordSyntaxException.class)
         .hasMessageContaining("not allowed");
+  }
+
+  @Test
+  void checksTheTopLabelOfAHugeDomainSpecInLinearTime_rfc7208_7_1() {
+    // a 64 KB label that is no top label: the check must not backtrack over every split point
+    String label = "a".repeat(64_000) + "!";
+
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(2),
+        () ->
+            assertThatThrownBy(() -> SpfRecord.parse("v=spf1 include:x." + label + " -all"))
+                .isInstanceOf(RecordSyntaxException.class)
+                .hasMessageContaining("top-level label"));
+  }
+
+  @ParameterizedTest(name = "domain-end of \"{0}\" valid: {1}")
+  @CsvSource({
+    "example.com, true",
+    "example.com., true",
+    "example.c0m, true",
+    "example.123, false",
+    "example.1-2, true",
+    "example.-ab, false",
+    "example.ab-, false",
+    "example.a_b, false",
+    "com, false",
+    "x.%{d}.com, true",
+    "example., false"
+  })
+  void acceptsOnlyDomainSpecsEndingInATopLabel_rfc7208_7_1(String spec, boolean valid) {
+    String record = "v=spf1 include:" + spec + " -all";
+    if (valid) {
+      assertThat(SpfRecord.parse(record).directives()).hasSize(2);
+    } else {
+      assertThatThrownBy(() -> SpfRecord.parse(record)).isInstanceOf(RecordSyntaxException.class);
+    }
   }
 }

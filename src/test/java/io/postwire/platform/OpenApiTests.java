@@ -117,6 +117,8 @@ class OpenApiTests {
     assertThat(doc.getMap("paths.'/v1/messages'.post.responses.'429'.headers").keySet())
         .contains("Retry-After");
     assertThat(responses("post", "/v1/domains")).containsKeys("403", "409");
+    assertThat(doc.getMap("paths.'/v1/domains/{name}/audit'.post.responses.'429'.headers").keySet())
+        .contains("Retry-After");
     assertThat(responses("get", "/v1/messages/{id}")).containsKey("404").doesNotContainKey("403");
     assertThat(responses("get", "/v1/messages")).containsKey("422");
     assertThat(doc.getList("components.schemas.Problem.required"))
