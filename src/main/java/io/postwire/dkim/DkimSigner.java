@@ -36,25 +36,49 @@ import java.util.regex.Pattern;
 public final class DkimSigner {
 
   /**
-   * Header fields signed when present, each as often as it occurs (RFC 6376 §5.4, §5.4.2). The
-   * identity fields are over-signed (one extra {@code h=} entry, §8.15) so no copy can be added.
+   * Header fields signed when present, each as often as it occurs (RFC 6376 §5.4, §5.4.2): those a
+   * reader sees or a client acts on (M3AAWG's DKIM signing guidance), and the MIME fields, so no
+   * replay can change how the body is read.
    */
   static final List<String> SIGNED_HEADERS =
       List.of(
           "from",
+          "sender",
+          "reply-to",
           "to",
           "cc",
           "subject",
           "date",
           "message-id",
-          "reply-to",
+          "in-reply-to",
+          "references",
           "mime-version",
           "content-type",
+          "content-transfer-encoding",
+          "list-id",
           "list-unsubscribe",
           "list-unsubscribe-post");
 
+  /**
+   * Signed once more than they occur (an {@code h=} entry with no field, §8.15), so a copy added
+   * later breaks the signature: a second From, Reply-To or Content-Type would change what the
+   * reader sees.
+   */
   static final List<String> OVERSIGNED_HEADERS =
-      List.of("from", "to", "subject", "date", "message-id");
+      List.of(
+          "from",
+          "sender",
+          "reply-to",
+          "to",
+          "cc",
+          "subject",
+          "date",
+          "message-id",
+          "mime-version",
+          "content-type",
+          "content-transfer-encoding",
+          "list-unsubscribe",
+          "list-unsubscribe-post");
 
   /** Header lines are folded to at most this many characters where possible (RFC 5322 §2.1.1). */
   static final int LINE_LIMIT = 78;
@@ -273,10 +297,16 @@ public final class DkimSigner {
       // DKIM-Signature with an empty b= and no trailing CRLF.
       ByteSink data = e.data;
       data.reset();
+      // each name's fields bottom-up, so picking them costs one pass, however many repeat
+      Map<String, List<Field>> bottomUp = new HashMap<>();
+      for (int i = fields.size() - 1; i >= 0; i--) {
+        bottomUp.computeIfAbsent(fields.get(i).name(), k -> new ArrayList<>()).add(fields.get(i));
+      }
       Map<String, Integer> used = new HashMap<>();
       for (String name : signedNames) {
         int skip = used.merge(name, 1, Integer::sum) - 1;
-        Field f = nthFromBottom(fields, name, skip);
+        List<Field> named = bottomUp.get(name);
+        Field f = named != null && skip < named.size() ? named.get(skip) : null;
         if (f != null) {
           RelaxedCanonicalizer.header(message, f.start(), f.colon(), f.end(), data);
           data.crlf();
@@ -313,17 +343,6 @@ public final class DkimSigner {
       names.add(name);
     }
     return names;
-  }
-
-  /** The {@code skip}+1-th field called {@code name} counting from the bottom, or null. */
-  private static Field nthFromBottom(List<Field> fields, String name, int skip) {
-    for (int i = fields.size() - 1; i >= 0; i--) {
-      Field f = fields.get(i);
-      if (f.name().equals(name) && skip-- == 0) {
-        return f;
-      }
-    }
-    return null;
   }
 
   private Engine engine() {

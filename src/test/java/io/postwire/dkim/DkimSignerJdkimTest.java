@@ -84,6 +84,42 @@ class DkimSignerJdkimTest {
     assertThat(jdkim.accepts(extraFrom.getBytes(StandardCharsets.US_ASCII))).isFalse();
   }
 
+  /**
+   * A replayed copy may not gain a Reply-To, Sender, Cc, a second Content-Type or a
+   * Content-Transfer-Encoding (RFC 6376 §8.15): each would change what the reader sees or how the
+   * body is read, so each is signed once more than it occurs.
+   */
+  @ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.ValueSource(
+      strings = {
+        "Reply-To: evil@example.com",
+        "Sender: evil@example.com",
+        "Cc: evil@example.com",
+        "Content-Type: text/html",
+        "Content-Transfer-Encoding: base64",
+        "MIME-Version: 1.0",
+        "List-Unsubscribe: <https://evil.example/u>"
+      })
+  void addedReaderOrMimeFieldsFailVerification(String added) throws Exception {
+    byte[] message = TestMessages.simple();
+    String signed = signer.sign(message, Instant.now()) + new String(message, "US-ASCII");
+    assertThat(jdkim.accepts(signed.getBytes(StandardCharsets.US_ASCII))).isTrue();
+    String replayed = signed.replace("Subject: Hello\r\n", added + "\r\nSubject: Hello\r\n");
+    assertThat(jdkim.accepts(replayed.getBytes(StandardCharsets.US_ASCII))).isFalse();
+  }
+
+  @Test
+  void signsNineHundredRepeatedFields() throws Exception {
+    // jDKIM reads at most 1000 header fields; a raw message may have as many
+    StringBuilder m = new StringBuilder();
+    for (int i = 0; i < 900; i++) {
+      m.append("Cc: c").append(i).append("@example.net\r\n");
+    }
+    byte[] message = TestMessages.concat(m.toString(), TestMessages.simple());
+    byte[] signed = TestMessages.concat(signer.sign(message, Instant.now()), message);
+    assertThat(jdkim.accepts(signed)).isTrue();
+  }
+
   @Test
   void relaxedCanonicalizationToleratesRefoldingAndWhitespaceChangesRfc6376Section3_4_2()
       throws Exception {

@@ -65,8 +65,9 @@ class DkimSignerTest {
     String field = rsaSigner.sign(TestMessages.simple(), Instant.now());
     assertThat(tag(field, "h"))
         .isEqualTo(
-            "from:from:to:to:subject:subject:date:date:message-id:message-id"
-                + ":mime-version:content-type");
+            "from:from:sender:reply-to:to:to:cc:subject:subject:date:date:message-id"
+                + ":message-id:mime-version:mime-version:content-type:content-type"
+                + ":content-transfer-encoding:list-unsubscribe:list-unsubscribe-post");
   }
 
   @Test
@@ -75,7 +76,9 @@ class DkimSignerTest {
         TestMessages.crlf(
             "From: a@example.org", "To: b@example.net", "TO: c@example.net", "Cc: d", "", "x");
     assertThat(tag(rsaSigner.sign(m, Instant.now()), "h"))
-        .isEqualTo("from:from:to:to:to:cc:subject:date:message-id");
+        .isEqualTo(
+            "from:from:sender:reply-to:to:to:to:cc:cc:subject:date:message-id:mime-version"
+                + ":content-type:content-transfer-encoding:list-unsubscribe:list-unsubscribe-post");
   }
 
   @ParameterizedTest
