@@ -1,0 +1,503 @@
+package io.postwire.message;
+
+import static io.postwire.testing.Api.admin;
+import static io.postwire.testing.Api.uniqueDomain;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a recipient gets, judged by programs that are not ours (API.md, "Message content"): messages
+ * go through the whole pipeline to the npm {@code smtp-server} as the relay; Python's {@code email}
+ * package decodes what it received, and dkimpy and mailauth verify the signatures. The messages are
+ * generated bodies (every kind of line end, non-ASCII, dot and {@code From } lines, long lines,
+ * attachments), and raw messages written at test time by Python's {@code email} (its default LF
+ * output and {@code policy.SMTP}) and by Nodemailer's MailComposer (CRLF, and the same bytes with
+ * LF).
+ */
+@Tag("peers")
+@QuarkusTest
+@TestProfile(MessageContentPeersTests.Peers.class)
+class MessageContentPeersTests {
+
+  static final Path PYTHON = Path.of("/usr/bin/python3");
+  static final Path NODE = Path.of("/usr/bin/node");
+  static final Path MODULES = Path.of("src", "test", "node", "node_modules").toAbsolutePath();
+
+  /** Relay mode towards the npm smtp-server. */
+  public static class Peers implements QuarkusTestProfile {
+    @Override
+    public List<TestResourceEntry> testResources() {
+      return List.of(new TestResourceEntry(NodeRelay.class));
+    }
+  }
+
+  /** The npm smtp-server on a free loopback port, appending each message it gets to a file. */
+  public static class NodeRelay implements QuarkusTestResourceLifecycleManager {
+    static final String SERVER_JS =
+        """
+        const { SMTPServer } = require('smtp-server');
+        const fs = require('fs');
+        const [port, out] = process.argv.slice(2);
+        const server = new SMTPServer({
+          authOptional: true,
+          logger: false,
+          size: 50 * 1024 * 1024,
+          onData(stream, session, callback) {
+            const chunks = [];
+            stream.on('data', c => chunks.push(c));
+            stream.on('end', () => {
+              fs.appendFileSync(out, JSON.stringify({
+                data: Buffer.concat(chunks).toString('base64'),
+              }) + '\\n');
+              callback(null, 'queued');
+            });
+          },
+        });
+        server.listen(Number(port), '127.0.0.1', () => console.log('LISTENING'));
+        """;
+
+    static volatile Path received;
+    private Process process;
+
+    @Override
+    public Map<String, String> start() {
+      try {
+        assertThat(NODE).as("node from the Debian nodejs package").isExecutable();
+        assertThat(MODULES.resolve("smtp-server")).as("npm install in src/test/node").isDirectory();
+        Path dir = Files.createTempDirectory("postwire-node-relay");
+        Path script = Files.writeString(dir.resolve("server.js"), SERVER_JS);
+        received = dir.resolve("received.jsonl");
+        Files.writeString(received, "");
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+          port = s.getLocalPort();
+        }
+        ProcessBuilder builder =
+            new ProcessBuilder(NODE.toString(), script.toString(), "" + port, received.toString())
+                .redirectErrorStream(true);
+        builder.environment().put("NODE_PATH", MODULES.toString());
+        process = builder.start();
+        String line =
+            new java.io.BufferedReader(
+                    new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))
+                .readLine();
+        assertThat(line).as("smtp-server started").isEqualTo("LISTENING");
+        return Map.of(
+            "postwire.delivery.mode", "relay",
+            "postwire.relay.host", "127.0.0.1",
+            "postwire.relay.port", Integer.toString(port),
+            "postwire.relay.starttls", "disabled",
+            "postwire.delivery.poll-interval", "1s");
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public void stop() {
+      if (process != null) {
+        process.destroyForcibly();
+      }
+    }
+  }
+
+  /** Decodes each message as a mail client would, and asks dkimpy about its signatures. */
+  static final String DECODE_PY =
+      """
+      import sys, json, base64, dkim
+      from email import policy
+      from email.parser import BytesParser
+      records = json.loads(sys.argv[1])
+      def dnsfunc(name, timeout=5):
+          n = name.decode() if isinstance(name, bytes) else name
+          return records.get(n.rstrip('.'), '').encode()
+      for line in sys.stdin:
+          item = json.loads(line)
+          data = base64.b64decode(item['data'])
+          msg = BytesParser(policy=policy.default).parsebytes(data)
+          out = {'case': msg['X-Case'], 'subject': msg['Subject'], 'text': None, 'html': None,
+                 'files': [], 'defects': [type(d).__name__ for d in msg.defects]}
+          for part in msg.walk():
+              if part.is_multipart():
+                  continue
+              out['defects'] += [type(d).__name__ for d in part.defects]
+              if part.get_filename() is not None:
+                  out['files'].append({'name': part.get_filename(),
+                      'content': base64.b64encode(part.get_content()
+                          if isinstance(part.get_content(), bytes)
+                          else part.get_payload(decode=True)).decode()})
+              elif part.get_content_type() == 'text/plain' and out['text'] is None:
+                  out['text'] = part.get_content()
+              elif part.get_content_type() == 'text/html' and out['html'] is None:
+                  out['html'] = part.get_content()
+          verdicts = []
+          if item.get('verify'):
+              d = dkim.DKIM(data)
+              n = sum(1 for k, v in d.headers if k.lower() == b'dkim-signature')
+              for i in range(n):
+                  try:
+                      verdicts.append('pass' if d.verify(idx=i, dnsfunc=dnsfunc) else 'fail')
+                  except dkim.ValidationError as e:
+                      verdicts.append('fail: ' + str(e))
+          out['dkimpy'] = verdicts
+          print(json.dumps(out))
+      """;
+
+  /** mailauth's DKIM verdicts, with the key records handed to its resolver. */
+  static final String MAILAUTH_JS =
+      """
+      const { dkimVerify } = require('mailauth/lib/dkim/verify');
+      const readline = require('readline');
+      const records = JSON.parse(process.argv[1]); // node -e: the first argument
+      const resolver = async (name, rr) => {
+        if (rr === 'TXT' && records[name]) return [[records[name]]];
+        const e = new Error('not found: ' + name); e.code = 'ENOTFOUND'; throw e;
+      };
+      (async () => {
+        const rl = readline.createInterface({ input: process.stdin });
+        for await (const line of rl) {
+          if (!line.trim()) continue;
+          const item = JSON.parse(line);
+          const res = await dkimVerify(Buffer.from(item.data, 'base64'), { resolver });
+          console.log(JSON.stringify(res.results.map(r => r.status.result)));
+        }
+      })();
+      """;
+
+  /** Python's email package writing messages: its default LF output and policy.SMTP. */
+  static final String WRITE_PY =
+      """
+      import sys, json, base64
+      from email import policy
+      from email.message import EmailMessage
+      for line in sys.stdin:
+          spec = json.loads(line)
+          msg = EmailMessage()
+          msg['From'] = spec['from']
+          msg['To'] = spec['to']
+          msg['Subject'] = spec['subject']
+          msg['X-Case'] = spec['case']
+          msg.set_content(spec['text'])
+          if spec.get('html'):
+              msg.add_alternative(spec['html'], subtype='html')
+          for a in spec.get('files', []):
+              maintype, subtype = a['type'].split('/')
+              msg.add_attachment(base64.b64decode(a['content']), maintype=maintype,
+                                 subtype=subtype, filename=a['name'])
+          p = policy.SMTP if spec['policy'] == 'smtp' else policy.default
+          print(json.dumps({'case': spec['case'], 'data': base64.b64encode(msg.as_bytes(policy=p)).decode()}))
+      """;
+
+  /** Nodemailer's MailComposer writing messages (CRLF). */
+  static final String WRITE_JS =
+      """
+      const MailComposer = require('nodemailer/lib/mail-composer');
+      const readline = require('readline');
+      (async () => {
+        const rl = readline.createInterface({ input: process.stdin });
+        for await (const line of rl) {
+          if (!line.trim()) continue;
+          const s = JSON.parse(line);
+          const mail = new MailComposer({
+            from: s.from, to: s.to, subject: s.subject, text: s.text, html: s.html,
+            headers: { 'X-Case': s.case },
+            attachments: (s.files || []).map(f => ({
+              filename: f.name, content: Buffer.from(f.content, 'base64'), contentType: f.type })),
+          });
+          const data = await mail.compile().build();
+          console.log(JSON.stringify({ case: s.case, data: data.toString('base64') }));
+        }
+      })();
+      """;
+
+  static String domain;
+  static Map<String, String> records;
+
+  @BeforeEach
+  void register() {
+    if (domain != null) {
+      return;
+    }
+    domain = uniqueDomain();
+    admin()
+        .body(Map.of("name", domain, "dkim", Map.of("algorithms", List.of("rsa-sha256"))))
+        .post("/v1/domains")
+        .then()
+        .statusCode(201);
+    records = new HashMap<>();
+    List<Map<String, Object>> keys =
+        admin().get("/v1/domains/" + domain).then().statusCode(200).extract().path("dkimKeys");
+    for (Map<String, Object> key : keys) {
+      @SuppressWarnings("unchecked")
+      Map<String, String> record = (Map<String, String>) key.get("dnsRecord");
+      records.put(record.get("name"), record.get("value"));
+    }
+  }
+
+  @Test
+  void generatedMessagesArriveAsSentAndVerifyWithDkimpyAndMailauth() throws Exception {
+    List<String> bodies = MimeRendererTest.bodies().sampleStream().limit(40).toList();
+    List<ValidatedMessage.Part> parts = MimeRendererTest.part().sampleStream().limit(40).toList();
+    Map<String, Map<String, Object>> sent = new LinkedHashMap<>();
+    for (int i = 0; i < 20; i++) {
+      String caseId = "gen-" + i + "-" + System.nanoTime();
+      Map<String, Object> m = new HashMap<>();
+      m.put("from", "Ünïcode Sender <s@" + domain + ">");
+      m.put("to", List.of("r" + i + "@example.org"));
+      m.put("subject", "case " + i + " — Grüße");
+      m.put("headers", Map.of("X-Case", caseId));
+      String text = i % 4 == 3 ? null : bodies.get(2 * i);
+      String html = i % 4 == 0 ? null : "<p>" + bodies.get(2 * i + 1) + "</p>";
+      if (text != null) {
+        m.put("text", text);
+      }
+      if (html != null) {
+        m.put("html", html);
+      }
+      if (i % 3 == 0) {
+        ValidatedMessage.Part p = parts.get(i);
+        m.put(
+            "attachments",
+            List.of(
+                Map.of(
+                    "filename", p.filename(),
+                    "contentType", "application/octet-stream",
+                    "content", Base64.getEncoder().encodeToString(p.content()))));
+      }
+      admin().body(m).post("/v1/messages").then().statusCode(202);
+      sent.put(caseId, m);
+    }
+    Map<String, JsonObject> decoded = receiveAndDecode(sent.keySet());
+    for (Map.Entry<String, Map<String, Object>> e : sent.entrySet()) {
+      JsonObject got = decoded.get(e.getKey());
+      Map<String, Object> m = e.getValue();
+      boolean single =
+          !m.containsKey("attachments") && (!m.containsKey("text") || !m.containsKey("html"));
+      assertThat(got.getJsonArray("defects")).as("Python's parser finds no defect").isEmpty();
+      assertBody(got.getString("text"), (String) m.get("text"), single, "text of " + e.getKey());
+      assertBody(got.getString("html"), (String) m.get("html"), single, "html of " + e.getKey());
+      assertThat(got.getString("subject")).isEqualTo(m.get("subject"));
+      if (m.containsKey("attachments")) {
+        @SuppressWarnings("unchecked")
+        Map<String, String> file = ((List<Map<String, String>>) m.get("attachments")).get(0);
+        JsonObject gotFile = got.getJsonArray("files").getJsonObject(0);
+        assertThat(gotFile.getString("name")).isEqualTo(file.get("filename"));
+        assertThat(gotFile.getString("content")).isEqualTo(file.get("content"));
+      }
+      assertThat(got.getJsonArray("dkimpy").getList()).as("dkimpy").containsExactly("pass");
+      assertThat(got.getJsonArray("mailauth").getList()).as("mailauth").containsExactly("pass");
+    }
+  }
+
+  @Test
+  void rawMessagesWrittenByPythonAndNodemailerArriveIntact() throws Exception {
+    byte[] pdf = new byte[60_000];
+    new java.util.Random(3).nextBytes(pdf);
+    List<JsonObject> specs = new ArrayList<>();
+    String[] texts = {
+      "Hi Bob,\nsee you tomorrow.\n", "Grüße aus Köln\nZeile zwei — 日本語\n\n.\nFrom here on 😀\n"
+    };
+    for (String writer : List.of("python-default", "python-smtp", "nodemailer", "nodemailer-lf")) {
+      for (int i = 0; i < texts.length; i++) {
+        JsonObject spec =
+            new JsonObject()
+                .put("case", writer + "-" + i + "-" + System.nanoTime())
+                .put("from", "Alice <alice@" + domain + ">")
+                .put("to", "bob@example.org")
+                .put("subject", "Grüße " + i)
+                .put("text", texts[i])
+                .put("html", i == 1 ? "<p>Grüße aus <b>Köln</b></p>\n<p>日本語</p>\n" : null)
+                .put("policy", writer.equals("python-smtp") ? "smtp" : "default");
+        if (i == 1) {
+          spec.put(
+              "files",
+              new JsonArray()
+                  .add(
+                      new JsonObject()
+                          .put("name", "Übersicht.pdf")
+                          .put("type", "application/pdf")
+                          .put("content", Base64.getEncoder().encodeToString(pdf))));
+        }
+        specs.add(spec.put("writer", writer));
+      }
+    }
+    List<JsonObject> written = new ArrayList<>();
+    written.addAll(
+        run(
+            List.of(PYTHON.toString(), "-c", WRITE_PY),
+            specs.stream().filter(s -> s.getString("writer").startsWith("python")).toList()));
+    for (JsonObject js :
+        run(
+            List.of(NODE.toString(), "-e", WRITE_JS),
+            specs.stream().filter(s -> s.getString("writer").startsWith("nodemailer")).toList())) {
+      if (js.getString("case").startsWith("nodemailer-lf")) {
+        String lf =
+            new String(
+                    Base64.getDecoder().decode(js.getString("data")), StandardCharsets.ISO_8859_1)
+                .replace("\r\n", "\n");
+        js.put(
+            "data", Base64.getEncoder().encodeToString(lf.getBytes(StandardCharsets.ISO_8859_1)));
+      }
+      written.add(js);
+    }
+    assertThat(written).hasSize(specs.size());
+    // how the writer's own bytes decode: what the recipient must get too
+    Map<String, JsonObject> original =
+        run(List.of(PYTHON.toString(), "-c", DECODE_PY, "{}"), written).stream()
+            .collect(Collectors.toMap(j -> j.getString("case"), j -> j));
+    for (JsonObject w : written) {
+      admin()
+          .body(
+              Map.of(
+                  "mailFrom", "bounce@" + domain,
+                  "rcptTo", List.of("bob@example.org"),
+                  "raw", w.getString("data")))
+          .post("/v1/messages/raw")
+          .then()
+          .statusCode(202);
+    }
+    Map<String, JsonObject> decoded = receiveAndDecode(original.keySet());
+    for (Map.Entry<String, JsonObject> e : original.entrySet()) {
+      JsonObject want = e.getValue();
+      JsonObject got = decoded.get(e.getKey());
+      // a receiver may keep or drop the line end that doubles as the end-of-data mark's first
+      assertThat(trimmed(got.getString("text")))
+          .as("text of %s", e.getKey())
+          .isEqualTo(trimmed(want.getString("text")));
+      assertThat(trimmed(got.getString("html")))
+          .as("html of %s", e.getKey())
+          .isEqualTo(trimmed(want.getString("html")));
+      assertThat(got.getString("subject")).isEqualTo(want.getString("subject"));
+      assertThat(got.getJsonArray("files")).isEqualTo(want.getJsonArray("files"));
+      assertThat(got.getJsonArray("dkimpy").getList()).as("dkimpy").containsExactly("pass");
+      assertThat(got.getJsonArray("mailauth").getList()).as("mailauth").containsExactly("pass");
+    }
+  }
+
+  /** Waits for these cases at the relay; decodes them with Python, verifies with both peers. */
+  private Map<String, JsonObject> receiveAndDecode(java.util.Set<String> cases) throws Exception {
+    Map<String, JsonObject> byCase = new HashMap<>();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () -> {
+              byCase.clear();
+              List<JsonObject> received = new ArrayList<>();
+              for (String line : Files.readAllLines(NodeRelay.received)) {
+                if (!line.isBlank()) {
+                  received.add(new JsonObject(line).put("verify", true));
+                }
+              }
+              List<JsonObject> decoded =
+                  run(
+                      List.of(
+                          PYTHON.toString(), "-c", DECODE_PY, JsonObject.mapFrom(records).encode()),
+                      received);
+              List<JsonObject> mailauth =
+                  run(
+                      List.of(
+                          NODE.toString(), "-e", MAILAUTH_JS, JsonObject.mapFrom(records).encode()),
+                      received);
+              for (int i = 0; i < decoded.size(); i++) {
+                JsonObject d = decoded.get(i);
+                if (cases.contains(d.getString("case"))) {
+                  byCase.put(
+                      d.getString("case"), d.put("mailauth", mailauth.get(i).getJsonArray("r")));
+                }
+              }
+              return byCase.keySet().containsAll(cases);
+            });
+    return byCase;
+  }
+
+  /** Runs a peer with JSON lines in and JSON lines out. */
+  static List<JsonObject> run(List<String> command, List<JsonObject> input) throws Exception {
+    assertThat(Path.of(command.get(0))).as("peer program " + command.get(0)).isExecutable();
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().put("NODE_PATH", MODULES.toString());
+    Path err = Files.createTempFile("peer", ".err");
+    builder.redirectError(err.toFile());
+    Process p = builder.start();
+    Thread writer =
+        new Thread(
+            () -> {
+              try (var out = p.getOutputStream()) {
+                for (JsonObject j : input) {
+                  out.write((j.encode() + "\n").getBytes(StandardCharsets.UTF_8));
+                }
+              } catch (IOException e) {
+                // the process ended early; its exit code says why
+              }
+            });
+    writer.start();
+    String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("peer finished").isTrue();
+    assertThat(p.exitValue())
+        .as("peer %s failed: %s", command.get(0), Files.readString(err))
+        .isZero();
+    List<JsonObject> out = new ArrayList<>();
+    for (String line : stdout.split("\n")) {
+      if (line.isBlank()) {
+        continue;
+      }
+      out.add(
+          line.startsWith("[")
+              ? new JsonObject().put("r", new JsonArray(line))
+              : new JsonObject(line));
+    }
+    return out;
+  }
+
+  /** {@link #lines}, without one final line end. */
+  static String trimmed(String s) {
+    String l = lines(s);
+    return l != null && l.endsWith("\n") ? l.substring(0, l.length() - 1) : l;
+  }
+
+  /** Line ends aside: LF, CR and CRLF all count as one line end. */
+  static String lines(String s) {
+    return s == null ? null : s.replace("\r\n", "\n").replace('\r', '\n');
+  }
+
+  /**
+   * The body decoded as sent, line ends aside. A single-part body's last line end doubles as the
+   * first of the SMTP end-of-data mark (RFC 5321 §4.1.1.4): a receiver may keep it or not.
+   */
+  private static void assertBody(String got, String sent, boolean single, String what) {
+    if (sent == null) {
+      assertThat(got).as(what).isNull();
+      return;
+    }
+    String decoded = lines(got);
+    if (single && (lines(sent) + "\n").equals(decoded)) {
+      decoded = lines(sent);
+    }
+    assertThat(decoded).as(what).isEqualTo(lines(sent));
+  }
+}
