@@ -1,6 +1,7 @@
 package io.postwire.message;
 
 import io.postwire.platform.ApiException;
+import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -12,7 +13,11 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@code Idempotency-Key}, scoped to the API key. A key is claimed with an insert that the primary
@@ -22,8 +27,18 @@ import java.util.UUID;
 @ApplicationScoped
 public class IdempotencyStore {
 
-  /** A claim older than this with no answer belongs to a crashed request; it may be taken over. */
-  private static final Duration STALE_CLAIM = Duration.ofMinutes(2);
+  /**
+   * An unanswered claim not refreshed for this long belongs to a request whose replica died; it may
+   * be taken over. A live request's replica refreshes its claims every {@link #HEARTBEAT}, so a
+   * slow request keeps its claim however long it runs.
+   */
+  static final Duration STALE_CLAIM = Duration.ofSeconds(30);
+
+  /** How often this replica refreshes the claims of its running requests. */
+  static final String HEARTBEAT = "5s";
+
+  /** The claims of requests running on this replica: api key id, NUL, Idempotency-Key. */
+  private final Set<String> running = ConcurrentHashMap.newKeySet();
 
   private final Pool pool;
   private final MessageConfig config;
@@ -67,7 +82,7 @@ public class IdempotencyStore {
         .chain(
             inserted -> {
               if (inserted.rowCount() == 1) {
-                return Uni.createFrom().item(new Claim(true, 0, null));
+                return Uni.createFrom().item(owned(apiKey, key));
               }
               return existing(apiKey, key, hash);
             });
@@ -77,7 +92,7 @@ public class IdempotencyStore {
     return pool.preparedQuery(
             "select request_hash, response_code, response_body,"
                 + " created_at < now() - $3::bigint * interval '1 second' as expired,"
-                + " created_at < now() - $4::bigint * interval '1 second' as stale"
+                + " claimed_at < now() - $4::bigint * interval '1 second' as stale"
                 + " from idempotency_key where api_key_id = $1 and key = $2")
         .execute(
             Tuple.of(
@@ -115,10 +130,10 @@ public class IdempotencyStore {
   private Uni<Claim> takeOver(UUID apiKey, String key, byte[] hash) {
     return pool.preparedQuery(
             "update idempotency_key set request_hash = $3, response_code = null,"
-                + " response_body = null, created_at = now()"
+                + " response_body = null, created_at = now(), claimed_at = now()"
                 + " where api_key_id = $1 and key = $2"
                 + " and (created_at < now() - $4::bigint * interval '1 second'"
-                + " or response_code is null and created_at < now() - $5::bigint * interval '1 second')")
+                + " or response_code is null and claimed_at < now() - $5::bigint * interval '1 second')")
         .execute(
             Tuple.of(
                 apiKey,
@@ -129,8 +144,42 @@ public class IdempotencyStore {
         .chain(
             updated ->
                 updated.rowCount() == 1
-                    ? Uni.createFrom().item(new Claim(true, 0, null))
+                    ? Uni.createFrom().item(owned(apiKey, key))
                     : existing(apiKey, key, hash));
+  }
+
+  private Claim owned(UUID apiKey, String key) {
+    running.add(apiKey + "\0" + key);
+    return new Claim(true, 0, null);
+  }
+
+  /** The request that owned this claim has ended (answered, refused or failed). */
+  public void finished(UUID apiKey, String key) {
+    running.remove(apiKey + "\0" + key);
+  }
+
+  /** Keeps the claims of this replica's running requests fresh, so no retry takes them over. */
+  @Scheduled(every = HEARTBEAT, concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+  public Uni<Void> heartbeat() {
+    if (running.isEmpty()) {
+      return Uni.createFrom().voidItem();
+    }
+    List<UUID> apiKeys = new ArrayList<>();
+    List<String> keys = new ArrayList<>();
+    for (String claim : running) {
+      int nul = claim.indexOf('\0');
+      apiKeys.add(UUID.fromString(claim.substring(0, nul)));
+      keys.add(claim.substring(nul + 1));
+    }
+    return pool.preparedQuery(
+            "update idempotency_key i set claimed_at = now()"
+                + " from unnest($1::uuid[], $2::text[]) as c(api_key_id, key)"
+                + " where i.api_key_id = c.api_key_id and i.key = c.key"
+                + " and i.response_code is null")
+        .execute(Tuple.of(apiKeys.toArray(UUID[]::new), keys.toArray(String[]::new)))
+        .onFailure()
+        .recoverWithNull()
+        .replaceWithVoid();
   }
 
   /** Stores the answer, inside the transaction that stores the message. */

@@ -167,7 +167,8 @@ public class MessageService {
                                                       w.text())))
                               .map(w -> committed(prepared, w)))
                   .onFailure()
-                  .call(() -> idempotency.release(caller.keyId(), key));
+                  .call(() -> idempotency.release(caller.keyId(), key))
+                  .eventually(() -> idempotency.finished(caller.keyId(), key));
             });
   }
 

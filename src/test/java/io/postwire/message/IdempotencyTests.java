@@ -141,4 +141,40 @@ class IdempotencyTests {
         .then()
         .statusCode(422);
   }
+
+  @Inject IdempotencyStore store;
+
+  /**
+   * A claim lives as long as its request: one running for minutes (a large batch under load) is
+   * kept fresh by its replica, so a retry is told it is in progress and cannot create a second
+   * message; only a claim its replica stopped refreshing (a crash) may be taken over.
+   */
+  @Test
+  void aSlowRequestKeepsItsClaimAndOnlyADeadOneIsTakenOver() {
+    UUID apiKey = UUID.randomUUID();
+    byte[] hash = IdempotencyStore.requestHash("/v1/messages", new byte[] {1});
+    assertThat(store.claim(apiKey, "slow", hash).await().indefinitely().owned()).isTrue();
+    // the request has been running for ten minutes, its replica alive
+    Db.exec(
+        pool,
+        "update idempotency_key set created_at = now() - interval '10 minutes',"
+            + " claimed_at = now() - interval '10 minutes' where api_key_id = $1",
+        apiKey);
+    store.heartbeat().await().indefinitely();
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> store.claim(apiKey, "slow", hash).await().indefinitely())
+        .hasMessageContaining("still being processed");
+    store.finished(apiKey, "slow");
+
+    // a claim whose replica died: nobody refreshes it
+    Db.exec(
+        pool,
+        "insert into idempotency_key (api_key_id, key, request_hash, created_at, claimed_at)"
+            + " values ($1, 'dead', $2, now() - interval '1 minute', now() - interval '1 minute')",
+        apiKey,
+        io.vertx.core.buffer.Buffer.buffer(hash));
+    store.heartbeat().await().indefinitely();
+    assertThat(store.claim(apiKey, "dead", hash).await().indefinitely().owned()).isTrue();
+    store.finished(apiKey, "dead");
+  }
 }
