@@ -55,7 +55,9 @@ import java.util.concurrent.locks.LockSupport;
  * json  DIR COUNT FROM_DOMAIN PREFIX writes DIR/PREFIX-i.json (i = 1..COUNT): message i as one
  *                                    POST /v1/messages body, from a@FROM_DOMAIN to
  *                                    r{i}@example.org, subject "PREFIX-i ..." (for curl -d @file)
- * mime  I                            prints message I as the smtp mode sends it (before dot-stuffing)
+ * bodies FILE BATCH                  writes the request bodies the HTTP modes cycle through, one
+ *                                    a line (JSON has no raw line breaks), for bench/wrk/post.lua
+ * mime  I                            prints message I as the smtp mode sends it (not dot-stuffed)
  * </pre>
  *
  * <p>The messages: message i is {@link #mail(int)} of i modulo a pool of {@link #POOL}, built once
@@ -85,6 +87,16 @@ public class LoadClient {
     }
     if (mode.equals("json") && args.length >= 5) {
       writeJson(Path.of(args[1]), Integer.parseInt(args[2]), args[3], args[4]);
+      return;
+    }
+    if (mode.equals("bodies") && args.length >= 3) {
+      byte[][] bodies = requestBodies(Integer.parseInt(args[2]));
+      try (OutputStream out = Files.newOutputStream(Path.of(args[1]))) {
+        for (byte[] body : bodies) {
+          out.write(body);
+          out.write('\n');
+        }
+      }
       return;
     }
     if (mode.equals("mime") && args.length >= 2) {
@@ -157,7 +169,8 @@ public class LoadClient {
       .split(" ");
 
   static final String[] NON_ASCII = {
-    "Grüße", "Köln", "—", "日本語", "Straße", "Zürich", "café", "München", "€ 42,50", "naïve", "résumé"
+    "Grüße", "Köln", "—", "日本語", "Straße", "Zürich", "café", "München", "€ 42,50", "naïve",
+    "résumé"
   };
 
   static final String[] NAMES = {"Anna", "Jörg", "Maria", "Ken", "Zoë", "Paul", "Léa", "Sam"};
@@ -314,7 +327,8 @@ public class LoadClient {
     distinct = (int) Math.max(1, Math.min(distinct, (64L << 20) / Math.max(1, perRequest)));
     byte[][] bodies = new byte[distinct][];
     for (int r = 0; r < distinct; r++) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE - 16, perRequest + 1024));
+      ByteArrayOutputStream out =
+          new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE - 16, perRequest + 1024));
       out.write('[');
       for (int j = 0; j < batch; j++) {
         if (j > 0) {
@@ -374,7 +388,9 @@ public class LoadClient {
       sb.append("--").append(mixed).append("\r\n");
       sb.append(alternative(alt, m));
       sb.append("\r\n--").append(mixed).append("\r\n");
-      sb.append("Content-Type: application/pdf; name=\"").append(m.attachmentName()).append("\"\r\n");
+      sb.append("Content-Type: application/pdf; name=\"")
+          .append(m.attachmentName())
+          .append("\"\r\n");
       sb.append("Content-Disposition: attachment; filename=\"")
           .append(m.attachmentName())
           .append("\"\r\n");
@@ -458,7 +474,9 @@ public class LoadClient {
       bytes += n;
       k += Character.charCount(cp);
     }
-    return out.append(out.length() == 0 ? "" : "\r\n ").append(encodedWord(chunk.toString())).toString();
+    return out.append(out.length() == 0 ? "" : "\r\n ")
+        .append(encodedWord(chunk.toString()))
+        .toString();
   }
 
   static String encodedWord(String s) {
@@ -525,7 +543,9 @@ public class LoadClient {
                 for (int fruitless = 0; fruitless < 3 && next.get() < messages; ) {
                   long before = ok.get();
                   try {
-                    session(host, port, from, to, next, current, messages, wire, date, run, deadline, ok, failed, sentBytes);
+                    session(
+                        host, port, from, to, next, current, messages, wire, date, run, deadline,
+                        ok, failed, sentBytes);
                   } catch (IOException | RuntimeException e) {
                     if (errors.incrementAndGet() <= 5) {
                       System.err.println("smtp session: " + e);
@@ -624,7 +644,8 @@ public class LoadClient {
         }
         boolean good = mail == 250 && rcpt / 10 == 25;
         if (data == 354) {
-          write(out, "Message-ID: <" + run + "." + i + "@loadclient.bench.test>\r\nDate: " + date + "\r\n");
+          write(out, "Message-ID: <" + run + "." + i + "@loadclient.bench.test>\r\n");
+          write(out, "Date: " + date + "\r\n");
           byte[] body = wire[i % wire.length];
           out.write(body);
           out.write(".\r\n".getBytes(StandardCharsets.US_ASCII));
