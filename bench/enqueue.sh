@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Enqueue throughput and latency: POST /v1/messages (1 KB, one recipient) and
-# /v1/messages/batch (100 per request), delivery disabled so only the enqueue path runs.
+# Enqueue throughput and latency: POST /v1/messages (one recipient; the realistic messages of
+# bench/LoadClient.java, BENCH_MAIL=small for the earlier 1 KB ones) and /v1/messages/batch (100
+# per request), delivery disabled so only the enqueue path runs. wrk and the load client send the
+# same messages (wrk reads the load client's request bodies).
 #   1. maximum: wrk, fixed connection count, DURATION seconds each (closed loop)
 #   2. latency: bench/LoadClient.java at a fixed rate of 50% and 90% of that maximum (open loop,
 #      latency counted from each request's scheduled start)
@@ -19,11 +21,13 @@ start_app POSTWIRE_DELIVERY_ENABLED=false
 create_domain
 export POSTWIRE_KEY="$BENCH_KEY"
 LUA="$BENCH_ROOT/bench/wrk/post.lua"
+load_client bodies "$BENCH_DIR/bodies.1" 1
+load_client bodies "$BENCH_DIR/bodies.100" 100
 
 wrk_run() { # wrk_run BATCH CONNS SECONDS → prints msg/s (and logs the wrk line and CPU/message)
   local out app0 pg0 app1 pg1 n msgs
   app0="$(proc_cpu_ms "$APP_PID")"; pg0="$(pg_cpu_ms)"; n0="$(psql_app -c 'select count(*) from message')"
-  out="$(BATCH="$1" wrk -t1 -c"$2" -d"$3"s --timeout 10s -s "$LUA" "$APP_URL" | grep '^wrk:')"
+  out="$(BATCH="$1" BODIES="$BENCH_DIR/bodies.$1" wrk -t1 -c"$2" -d"$3"s --timeout 10s -s "$LUA" "$APP_URL" | grep '^wrk:')"
   app1="$(proc_cpu_ms "$APP_PID")"; pg1="$(pg_cpu_ms)"
   msgs=$(( $(psql_app -c 'select count(*) from message') - n0 ))
   log "batch=$1 conns=$2 ${3}s: $out (load $(load_avg))"

@@ -10,6 +10,10 @@
 #   PG_BIN         PostgreSQL server binaries (default: /usr/lib/postgresql/15/bin)
 #   BENCH_PG_OPTS  extra postgres -c options, e.g. "-c synchronous_commit=off" (default: none)
 #   BENCH_APP_ENV  extra NAME=VALUE settings for the service, e.g. POSTWIRE_DELIVERY_POLL_INTERVAL=50ms
+#   BENCH_DEST_CONCURRENCY  concurrent SMTP deliveries to the sink, the same for Postwire and Postfix
+#                  (default 10: Postwire's postwire.delivery.shaping.default.max-connections)
+#   BENCH_MAIL     small = the load client's earlier 1 KB one-line messages (default: realistic mail,
+#                  see bench/LoadClient.java)
 
 BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -19,6 +23,12 @@ BENCH_JVM_OPTS="${BENCH_JVM_OPTS:--XX:+UseSerialGC -Xms64m -Xmx256m -XX:MinHeapF
 BENCH_KEY="pw_bench_bootstrap_key_0123456789"
 BENCH_MALLOC_ARENA_MAX="${BENCH_MALLOC_ARENA_MAX-2}" # the README's; empty = glibc's default
 BENCH_PIDS=()
+# Concurrent deliveries to the sink, one number for both sides. Postwire runs up to
+# postwire.delivery.concurrency (64) transactions, but towards one host (the relay, here the sink) it
+# opens at most postwire.delivery.shaping.default.max-connections (10) connections, one transaction
+# each; the rest wait for a connection. So its concurrency towards the sink is 10: start_app passes
+# it explicitly and start_postfix gives Postfix's smtp client the same destination concurrency.
+BENCH_DEST_CONCURRENCY="${BENCH_DEST_CONCURRENCY:-10}"
 # One master key per run: every start of the service must open the DKIM keys sealed by the first.
 BENCH_MASTER_KEY="${BENCH_MASTER_KEY:-$(openssl rand -base64 32)}"
 
@@ -127,6 +137,7 @@ start_app() {
     POSTWIRE_DKIM_MASTER_KEY="$BENCH_MASTER_KEY" \
     POSTWIRE_DELIVERY_MODE=relay POSTWIRE_RELAY_HOST=127.0.0.1 POSTWIRE_RELAY_PORT="${SINK_PORT:-1}" \
     POSTWIRE_RELAY_STARTTLS=disabled POSTWIRE_DELIVERY_EHLO_NAME=bench.test \
+    POSTWIRE_DELIVERY_SHAPING_DEFAULT_MAX_CONNECTIONS="$BENCH_DEST_CONCURRENCY" \
     POSTWIRE_DNS_SERVERS=127.0.0.1:5353 POSTWIRE_AUDIT_INTERVAL=24h \
     POSTWIRE_EGRESS_ALLOW=127.0.0.0/8,::1/128 \
     QUARKUS_LOG_LEVEL="${BENCH_LOG_LEVEL:-WARN}" \
@@ -168,12 +179,20 @@ create_domain() {
   api POST /v1/domains '{"name":"bench.test"}' >/dev/null
 }
 
-# The load client (bench/LoadClient.java, single-file source launch, JDK 17 HttpClient).
+# The load client (bench/LoadClient.java, single-file source launch, no dependencies): HTTP to
+# Postwire, or (smtp mode) the same messages as MIME over SMTP to Postfix. BENCH_MAIL reaches it
+# through the environment.
 load_client() { java -XX:+UseSerialGC -Xmx256m "$BENCH_ROOT/bench/LoadClient.java" "$@"; }
 
 # A private Postfix instance (config, queue and data under $BENCH_DIR/postfix-*), smtpd on a free
 # loopback port, relayhost = the smtp-sink, no DNS, no chroot; the master runs in the foreground
 # as our child (postfix start-fg). $1 = optional milter socket (OpenDKIM).
+# Tuned as an operator tuning for throughput would: in_flow_delay = 0 (no pause of the smtpd
+# processes when the queue manager falls behind), the sink gets $BENCH_DEST_CONCURRENCY concurrent
+# deliveries from the start (Postwire's connections to it, see BENCH_DEST_CONCURRENCY) instead of
+# the slow start from initial_destination_concurrency = 5, process limits well above the load
+# (SOURCE_SESSIONS smtpd + as many cleanup + the smtp clients), and no per-client connection or rate
+# limits for the load client (loopback is already exempt through $mynetworks; set to 0 to be plain).
 start_postfix() {
   local milter="${1:-}"
   POSTFIX_CONF="$BENCH_DIR/postfix-etc"
@@ -206,7 +225,14 @@ smtpd_tls_security_level = none
 biff = no
 maillog_file = $BENCH_DIR/postfix.log
 maillog_file_prefixes = $BENCH_DIR
-default_destination_concurrency_limit = 20
+in_flow_delay = 0
+default_destination_concurrency_limit = $BENCH_DEST_CONCURRENCY
+smtp_destination_concurrency_limit = $BENCH_DEST_CONCURRENCY
+initial_destination_concurrency = $BENCH_DEST_CONCURRENCY
+default_process_limit = 200
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+smtpd_client_message_rate_limit = 0
 smtpd_milters = ${milter:+unix:$milter}
 milter_default_action = tempfail
 CF

@@ -15,6 +15,8 @@ start_service $HTTP "$WORK/outage.log"
 DOMAIN=outage.example.com
 register_domain $HTTP $DOMAIN
 OUT="$WORK/outage-requests.txt"; : >"$OUT"
+BODIES="$WORK/outage-bodies"
+message_bodies "$BODIES" $(( (OUTAGE + 30) * RATE )) "$DOMAIN" out
 READY="$WORK/outage-ready.txt"; : >"$READY"
 # readiness probe every 0.5 s for the whole run
 ( for i in $(seq 1 $(( (OUTAGE + 40) * 2 ))); do
@@ -26,7 +28,7 @@ PROBE=$!; PIDS+=($PROBE)
 ( for i in $(seq 1 $(( (OUTAGE + 30) * RATE ))); do
     curl -s -D - -o "$WORK/outage-body-$i.json" -w "RESULT $i %{http_code} %{time_total}\n" --max-time 20 \
       -H "Authorization: Bearer $ADMIN_KEY" -H 'Content-Type: application/json' \
-      -d "{\"from\":\"a@$DOMAIN\",\"to\":[\"r$i@example.org\"],\"subject\":\"out-$i\",\"text\":\"x\"}" \
+      --data-binary @"$BODIES/out-$i.json" \
       "http://127.0.0.1:$HTTP/v1/messages" | grep -E '^RESULT|^[Rr]etry-[Aa]fter' | tr -d '\r' | paste -sd' ' >>"$OUT" &
     sleep "$(awk "BEGIN{print 1/$RATE}")"
   done; wait ) &
@@ -59,4 +61,4 @@ DOWN_AT=$(awk -v s="$STOP" '$1>s && $2!=200 {print $1-s; exit}' "$READY")
 UP_AFTER=$(awk -v s="$START" '$1>s && $2==200 {print $1-s; exit}' "$READY")
 echo "readiness DOWN ${DOWN_AT:-never} s after the stop; UP ${UP_AFTER:-never} s after the restart"
 echo "outage: accepted=$ACCEPTED delivered_unique=$uniq lost=$((ACCEPTED - uniq)) duplicates=$((total - uniq))"
-rm -f "$WORK"/outage-body-*.json
+rm -rf "$WORK"/outage-body-*.json "$BODIES"

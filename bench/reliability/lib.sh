@@ -93,15 +93,25 @@ register_domain() {
     -d "{\"name\":\"$2\"}" "http://127.0.0.1:$1/v1/domains"
 }
 
+# message_bodies <dir> <count> <domain> <prefix>: writes <dir>/<prefix>-<i>.json, i = 1..count, the
+# POST /v1/messages bodies of realistic messages (bench/LoadClient.java json mode: multi-line text
+# with an html alternative, non-ASCII in one in three, a 20-100 KB PDF in one in five) from
+# a@<domain> to r<i>@example.org, subject "<prefix>-<i> ..." (what sink_counts looks for)
+message_bodies() {
+  rm -rf "$1"
+  java -XX:+UseSerialGC -Xmx256m "$ROOT/bench/LoadClient.java" json "$1" "$2" "$3" "$4" >&2
+}
+
 # post_messages <ports (space separated)> <domain> <count> <prefix> <parallelism>: prints 202 count
 post_messages() {
-  local ports=($1) domain=$2 count=$3 prefix=$4 par=${5:-8}
+  local ports=($1) domain=$2 count=$3 prefix=$4 par=${5:-8} bodies="$WORK/$4-bodies"
+  message_bodies "$bodies" "$count" "$domain" "$prefix"
   seq 1 "$count" | xargs -P "$par" -I{} sh -c '
     ports="$1"; set -- $ports; n=$#; i={}; idx=$(( i % n + 1 )); eval port=\${$idx}
     curl -s -o /dev/null -w "%{http_code}\n" --max-time 10 -H "Authorization: Bearer '"$ADMIN_KEY"'" \
-      -H "Content-Type: application/json" \
-      -d "{\"from\":\"a@'"$domain"'\",\"to\":[\"r{}@example.org\"],\"subject\":\"'"$prefix"'-{}\",\"text\":\"x\"}" \
+      -H "Content-Type: application/json" --data-binary @"'"$bodies/$prefix"'-{}.json" \
       "http://127.0.0.1:$port/v1/messages"' _ "${ports[*]}" | sort | uniq -c
+  rm -rf "$bodies"
 }
 
 # sink_counts <dump dir> <prefix>: "<unique subjects> <total messages>"

@@ -1,5 +1,7 @@
--- wrk script: POST /v1/messages (1 KB, one recipient) or, with BATCH=n in the environment,
--- POST /v1/messages/batch with n such messages. Counts non-2xx answers.
+-- wrk script: POST /v1/messages or, with BATCH=n in the environment, POST /v1/messages/batch
+-- with n messages per request. With BODIES=<file> the request bodies are that file's lines, sent
+-- in turn (bench/LoadClient.java bodies <file> <n>: the load client's realistic messages);
+-- without it every request carries the same 1 KB one-line message(s). Counts non-2xx answers.
 local batch = tonumber(os.getenv("BATCH") or "1")
 local key = os.getenv("POSTWIRE_KEY")
 local text = string.rep("Lorem ipsum dolor sit amet, consectetur adipiscing elit. ", 16)
@@ -16,6 +18,17 @@ if batch > 1 then
 else
   wrk.path = "/v1/messages"
   wrk.body = one
+end
+local bodies = {}
+if os.getenv("BODIES") then
+  for line in io.lines(os.getenv("BODIES")) do bodies[#bodies + 1] = line end
+end
+if #bodies > 0 then
+  local n = 0
+  function request()
+    n = n % #bodies + 1
+    return wrk.format(nil, nil, nil, bodies[n])
+  end
 end
 
 local threads = {}
