@@ -275,30 +275,10 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
             + tx.mailFrom()
             + ">"
             + (c.offers("SIZE") ? " SIZE=" + tx.message().length : "");
-    Future<Void> envelope;
-    if (c.offers("PIPELINING")) {
-      // RFC 2920 §3.1: MAIL and every RCPT in one group; DATA waits for the RCPT replies, so a
-      // mix of 250/550 can never leave a 354 hanging.
-      StringBuilder group = new StringBuilder(mail).append("\r\n");
-      recipients.forEach(r -> group.append("RCPT TO:<").append(r).append(">\r\n"));
-      envelope =
-          c.write(group.toString())
-              .compose(v -> c.read(options.commandTimeout(), "MAIL"))
-              .compose(
-                  m -> {
-                    x.mail = m;
-                    return m.code() == 421 ? Future.succeededFuture() : readRcpts(c, x, 0);
-                  });
-    } else {
-      envelope =
-          c.command(mail, options.commandTimeout())
-              .compose(
-                  m -> {
-                    x.mail = m;
-                    return m.positive() ? sendRcpts(c, x, 0) : Future.succeededFuture();
-                  });
-    }
-    return envelope
+    // one deadline for the whole envelope: a peer answering each RCPT just within its own timer
+    // would otherwise hold the connection for as many timeouts as there are recipients
+    Duration deadline = options.commandTimeout().plus(options.rcptTimeout());
+    return c.within(deadline, "MAIL and RCPT", () -> envelope(c, x, mail))
         .compose(v -> afterEnvelope(c, tx, x))
         .transform(
             ar -> {
@@ -315,6 +295,28 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
               release(pool, c, x.clean);
               return Future.succeededFuture(
                   new SmtpResult(tx.host(), c.ip, c.secure(), x.ordered(), elapsed(start), false));
+            });
+  }
+
+  private Future<Void> envelope(SmtpConnection c, Exchange x, String mail) {
+    if (c.offers("PIPELINING")) {
+      // RFC 2920 §3.1: MAIL and every RCPT in one group; DATA waits for the RCPT replies, so a
+      // mix of 250/550 can never leave a 354 hanging.
+      StringBuilder group = new StringBuilder(mail).append("\r\n");
+      x.recipients.forEach(r -> group.append("RCPT TO:<").append(r).append(">\r\n"));
+      return c.send(group.toString(), 1 + x.recipients.size())
+          .compose(v -> c.read(options.commandTimeout(), "MAIL"))
+          .compose(
+              m -> {
+                x.mail = m;
+                return m.code() == 421 ? Future.succeededFuture() : readRcpts(c, x, 0);
+              });
+    }
+    return c.command(mail, options.commandTimeout())
+        .compose(
+            m -> {
+              x.mail = m;
+              return m.positive() ? sendRcpts(c, x, 0) : Future.succeededFuture();
             });
   }
 
@@ -394,8 +396,13 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
                 }
                 return reset(c, x);
               }
-              return stream(c, tx.message())
-                  .compose(v -> c.read(options.dataEndTimeout(), "end of DATA"))
+              Duration deadline = dataDeadline(tx.message().length);
+              return c.within(
+                      deadline,
+                      "message data",
+                      () ->
+                          stream(c, tx.message())
+                              .compose(v -> c.read(options.dataEndTimeout(), "end of DATA")))
                   .compose(
                       end -> {
                         c.messages++;
@@ -411,6 +418,16 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
                         return Future.succeededFuture();
                       });
             });
+  }
+
+  /**
+   * One deadline for the message data and the reply to it, whatever pace the peer reads at: the
+   * end-of-data timeout plus one data block timeout per started MiB. A peer that takes less than a
+   * MiB per block timeout is dropped however it paces its reads.
+   */
+  private Duration dataDeadline(int size) {
+    long mebibytes = Math.max(1, (size + (1 << 20) - 1) >> 20);
+    return options.dataEndTimeout().plus(options.dataBlockTimeout().multipliedBy(mebibytes));
   }
 
   /** RSET after a failed transaction (RFC 5321 §4.1.1.5); the connection is reusable if 250. */
@@ -448,9 +465,9 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
     if (last) {
       boolean endsWithNewLine = message.length > 0 && message[message.length - 1] == '\n';
       block.appendString(endsWithNewLine ? ".\r\n" : "\r\n.\r\n");
-      return c.write(block);
+      return c.send(block, 1);
     }
-    return c.write(block)
+    return c.send(block, 0)
         .compose(v -> c.drained(options.dataBlockTimeout()))
         .compose(v -> streamFrom(c, message, end, atLineStart));
   }

@@ -431,6 +431,46 @@ class DirectSmtpTransportTest {
     }
   }
 
+  // ---- hostile peers ----
+
+  @Test
+  void anEndlessEhloReplyIsAProtocolErrorThatDefersAndCloses_rfc5321_4_5_3_1_5() {
+    server.endlessReply(Phase.EHLO);
+
+    SmtpResult result =
+        send(transport, tx(server, TlsPolicy.NONE, "a@example.test", "b@example.test"));
+
+    assertThat(result.recipients().values())
+        .allSatisfy(
+            r -> {
+              assertThat(r.transientFailure()).isTrue();
+              assertThat(r.text()).contains("protocol error").contains("longer than 100 lines");
+            });
+    await().atMost(Duration.ofSeconds(10)).until(() -> server.openConnections() == 0);
+    assertThat(transport.openConnections(HOST)).isZero();
+    assertThat(server.commands()).noneMatch(c -> c.startsWith("MAIL"));
+  }
+
+  @Test
+  void aPooledConnectionThatSpeaksUnaskedIsClosedNotBuffered() {
+    server.chatterAfterMessage("250-unasked\n250 and more");
+
+    assertThat(
+            send(transport, tx(server, TlsPolicy.NONE, "a@example.test"))
+                .reply("a@example.test")
+                .code())
+        .isEqualTo(250);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> server.openConnections() == 0);
+    server.chatterAfterMessage(null);
+    assertThat(
+            send(transport, tx(server, TlsPolicy.NONE, "b@example.test"))
+                .reply("b@example.test")
+                .code())
+        .isEqualTo(250);
+    assertThat(server.connectionsAccepted()).isEqualTo(2);
+  }
+
   // ---- pooling ----
 
   @Test

@@ -86,6 +86,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
   private final Map<Phase, String> replies = new ConcurrentHashMap<>();
   private final Map<String, String> rcptReplies = new ConcurrentHashMap<>();
   private final Set<Phase> stalls = ConcurrentHashMap.newKeySet();
+  private final Set<Phase> endless = ConcurrentHashMap.newKeySet();
   private final Map<Phase, Duration> delays = new ConcurrentHashMap<>();
   private final List<Received> messages = new CopyOnWriteArrayList<>();
   private final List<String> commands = new CopyOnWriteArrayList<>();
@@ -96,6 +97,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
   private volatile boolean pipelining = true;
   private volatile boolean dropDuringData;
   private volatile boolean dropAfterMessage;
+  private volatile String chatter;
   private volatile SSLContext tls;
   private volatile boolean failTlsHandshake;
   private volatile String authUser;
@@ -169,6 +171,24 @@ public final class ScriptedSmtpServer implements AutoCloseable {
    */
   public ScriptedSmtpServer stall(Phase phase) {
     stalls.add(phase);
+    return this;
+  }
+
+  /**
+   * Answers {@code phase} with "250-" continuation lines that never end, until the client closes
+   * the connection: a hostile peer trying to exhaust the client's memory.
+   */
+  public ScriptedSmtpServer endlessReply(Phase phase) {
+    endless.add(phase);
+    return this;
+  }
+
+  /**
+   * After answering the end of DATA, sends {@code text} unasked, as if the connection were still
+   * owed a reply while it sits idle in the client's pool.
+   */
+  public ScriptedSmtpServer chatterAfterMessage(String text) {
+    this.chatter = text;
     return this;
   }
 
@@ -421,6 +441,9 @@ public final class ScriptedSmtpServer implements AutoCloseable {
           mailFrom = null;
           recipients.clear();
           send(end);
+          if (chatter != null) {
+            send(chatter);
+          }
           if (end.startsWith("421") || dropAfterMessage) {
             return;
           }
@@ -452,6 +475,12 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     private boolean answer(Phase phase, String fallback) throws IOException {
       if (stalled(phase)) {
         return true;
+      }
+      if (endless.contains(phase)) {
+        for (long i = 0; ; i++) {
+          // ends with an IOException once the client has closed the connection
+          send("250-endless line " + i + " of a reply that never ends");
+        }
       }
       String reply = replies.getOrDefault(phase, fallback);
       send(reply);
