@@ -35,12 +35,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import javax.net.ssl.TrustManagerFactory;
+import org.jboss.logging.Logger;
 
 /**
  * A focused RFC 5321 client on Vert.x {@link NetClient}: one transaction per {@link #send}, exact
  * replies per recipient, per-command timeouts (RFC 5321 §4.5.3.2), STARTTLS (RFC 3207) per {@link
- * TlsPolicy}, PIPELINING (RFC 2920) for the envelope, AUTH PLAIN/LOGIN (RFC 4954) when configured,
- * and a bounded pool of connections per host name.
+ * TlsPolicy}, PIPELINING (RFC 2920) for the envelope, AUTH PLAIN/LOGIN (RFC 4954) when configured
+ * (over TLS only, unless {@link SmtpClientOptions#allowPlaintextAuth()}), and a bounded pool of
+ * connections per host name.
  *
  * <p>Outcomes, never exceptions: every network or protocol problem becomes a reply for each
  * recipient. A reply with code 0 means no server reply exists (refused, reset, timeout, TLS
@@ -55,6 +57,8 @@ import javax.net.ssl.TrustManagerFactory;
  * after {@link SmtpClientOptions#idleTimeout()}.
  */
 public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger(DirectSmtpTransport.class);
 
   private static final int CHUNK = 32 * 1024;
 
@@ -635,6 +639,21 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
   private Future<SmtpReply> auth(SmtpConnection c) {
     if (options.username() == null) {
       return Future.succeededFuture(null);
+    }
+    if (!c.secure() && !options.allowPlaintextAuth()) {
+      // RFC 4954 §4: a password sent in clear is exposed to anyone on the path
+      LOG.errorf(
+          "Not sending AUTH to %s (%s): the connection has no TLS (no STARTTLS offered or it was"
+              + " refused). Enable STARTTLS on the relay, or set"
+              + " postwire.relay.allow-plaintext-auth=true to send the credentials in clear;"
+              + " deliveries are deferred until then",
+          c.host, c.ip);
+      return Future.succeededFuture(
+          SmtpReply.noReply(
+              "AUTH not sent: "
+                  + c.host
+                  + " offers no TLS and credentials are not sent in clear"
+                  + " (postwire.relay.allow-plaintext-auth)"));
     }
     if (!c.offers("AUTH")) {
       return Future.succeededFuture(SmtpReply.noReply("AUTH not offered by " + c.host));

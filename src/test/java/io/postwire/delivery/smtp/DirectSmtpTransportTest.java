@@ -422,7 +422,8 @@ class DirectSmtpTransportTest {
   void refusedCredentialsAreTransientForEveryRecipient() {
     server.requireAuth("relay-user", "s3cret");
     try (DirectSmtpTransport relay =
-        new DirectSmtpTransport(vertx, fastOptions().withCredentials("relay-user", "wrong"))) {
+        new DirectSmtpTransport(
+            vertx, fastOptions().withCredentials("relay-user", "wrong").withPlaintextAuth(true))) {
 
       SmtpResult result = send(relay, tx(server, TlsPolicy.NONE, "a@example.test"));
 
