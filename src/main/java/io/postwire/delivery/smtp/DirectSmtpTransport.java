@@ -73,6 +73,7 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
   // access order: the eldest entry is the least recently used host (LRU eviction)
   private final LinkedHashMap<String, HostPool> pools = new LinkedHashMap<>(16, 0.75f, true);
   private final AtomicLong connectionIds = new AtomicLong();
+  private final AtomicLong plaintextAuthLogged = new AtomicLong();
   private final HostLimits defaultLimits;
   private boolean closed;
 
@@ -642,12 +643,20 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
     }
     if (!c.secure() && !options.allowPlaintextAuth()) {
       // RFC 4954 §4: a password sent in clear is exposed to anyone on the path
-      LOG.errorf(
+      long now = System.nanoTime();
+      long last = plaintextAuthLogged.get();
+      boolean loud =
+          (last == 0 || now - last >= TimeUnit.MINUTES.toNanos(1))
+              && plaintextAuthLogged.compareAndSet(last, now);
+      // once a minute at ERROR, so a queue of deferred deliveries does not flood the log
+      LOG.logf(
+          loud ? Logger.Level.ERROR : Logger.Level.DEBUG,
           "Not sending AUTH to %s (%s): the connection has no TLS (no STARTTLS offered or it was"
               + " refused). Enable STARTTLS on the relay, or set"
               + " postwire.relay.allow-plaintext-auth=true to send the credentials in clear;"
               + " deliveries are deferred until then",
-          c.host, c.ip);
+          c.host,
+          c.ip);
       return Future.succeededFuture(
           SmtpReply.noReply(
               "AUTH not sent: "

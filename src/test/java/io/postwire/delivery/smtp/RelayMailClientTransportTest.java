@@ -16,6 +16,12 @@ import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -149,6 +155,22 @@ class RelayMailClientTransportTest {
   @Test
   void aRelayOfferingAuthButNoStarttlsGetsNoAuthCommand_rfc4954_4() {
     relay.requireAuth("app", "pw");
+    List<LogRecord> logged = new CopyOnWriteArrayList<>();
+    Handler capture =
+        new Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            logged.add(record);
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    Logger log = Logger.getLogger(DirectSmtpTransport.class.getName());
+    log.addHandler(capture);
     try (RelayMailClientTransport transport = transport("app", "pw", Starttls.OPTIONAL)) {
       SmtpResult result = send(transport, tx(relay, TlsPolicy.NONE, "a@example.test"));
 
@@ -159,6 +181,14 @@ class RelayMailClientTransportTest {
           .contains("postwire.relay.allow-plaintext-auth");
       assertThat(relay.commands()).noneMatch(c -> c.startsWith("AUTH") || c.startsWith("MAIL"));
       assertThat(relay.messages()).isEmpty();
+      assertThat(logged)
+          .anySatisfy(
+              r -> {
+                assertThat(r.getLevel()).isEqualTo(Level.SEVERE);
+                assertThat(r.getMessage()).contains("postwire.relay.allow-plaintext-auth=true");
+              });
+    } finally {
+      log.removeHandler(capture);
     }
   }
 
