@@ -472,6 +472,31 @@ class DirectSmtpTransportTest {
     assertThat(server.connectionsAccepted()).isEqualTo(2);
   }
 
+  @Test
+  void anEnvelopeAnsweredOneRcptAtATimeJustInTimeHitsItsOneDeadline() {
+    // 2 s per reply, so 4 s for MAIL and every RCPT together; each RCPT takes 1.5 s
+    server.slowRcpt(Duration.ofMillis(1500));
+
+    SmtpResult result =
+        send(
+            transport,
+            tx(
+                server,
+                TlsPolicy.NONE,
+                "a@example.test",
+                "b@example.test",
+                "c@example.test",
+                "d@example.test"));
+
+    assertThat(result.recipients().values())
+        .allSatisfy(
+            r -> {
+              assertThat(r.transientFailure()).isTrue();
+              assertThat(r.text()).startsWith("timeout: MAIL and RCPT");
+            });
+    assertThat(server.messages()).isEmpty();
+  }
+
   // ---- pooling ----
 
   @Test

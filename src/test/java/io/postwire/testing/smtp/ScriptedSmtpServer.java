@@ -192,6 +192,12 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     return this;
   }
 
+  /** Answers each RCPT only after {@code pause}: a server pacing its replies just in time. */
+  public ScriptedSmtpServer slowRcpt(Duration pause) {
+    delays.put(Phase.RCPT, pause);
+    return this;
+  }
+
   /** Answers the end of DATA only after {@code pause}: a slow but live server. */
   public ScriptedSmtpServer slowDataEnd(Duration pause) {
     delays.put(Phase.DATA_END, pause);
@@ -394,7 +400,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
           String reply =
               rcptReplies.getOrDefault(
                   rcpt.toLowerCase(Locale.ROOT), replies.getOrDefault(Phase.RCPT, "250 2.1.5 Ok"));
-          if (stalled(Phase.RCPT)) {
+          if (stalled(Phase.RCPT) || paused(Phase.RCPT)) {
             return;
           }
           send(reply);
@@ -485,6 +491,21 @@ public final class ScriptedSmtpServer implements AutoCloseable {
       String reply = replies.getOrDefault(phase, fallback);
       send(reply);
       return reply.startsWith("421");
+    }
+
+    /** Waits the pause scripted for {@code phase}, if any; true when interrupted. */
+    private boolean paused(Phase phase) {
+      Duration pause = delays.get(phase);
+      if (pause == null) {
+        return false;
+      }
+      try {
+        Thread.sleep(pause.toMillis());
+        return false;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return true;
+      }
     }
 
     /** When {@code phase} is scripted to stall, reads until the client gives up; true then. */
