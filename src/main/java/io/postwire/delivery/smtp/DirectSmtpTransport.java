@@ -39,7 +39,8 @@ import org.jboss.logging.Logger;
 
 /**
  * A focused RFC 5321 client on Vert.x {@link NetClient}: one transaction per {@link #send}, exact
- * replies per recipient, per-command timeouts (RFC 5321 §4.5.3.2), STARTTLS (RFC 3207) per {@link
+ * replies per recipient, per-command timeouts (RFC 5321 §4.5.3.2) with one deadline for the whole
+ * envelope and one for the message data, replies capped in size, STARTTLS (RFC 3207) per {@link
  * TlsPolicy}, PIPELINING (RFC 2920) for the envelope, AUTH PLAIN/LOGIN (RFC 4954) when configured
  * (over TLS only, unless {@link SmtpClientOptions#allowPlaintextAuth()}), and a bounded pool of
  * connections per host name.

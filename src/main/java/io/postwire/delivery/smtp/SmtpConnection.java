@@ -17,8 +17,9 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * One SMTP connection: reads replies (RFC 5321 §4.2.1) with a timeout per reply and writes
- * commands. Every method runs on the connection's own Vert.x context, so no locking is needed.
+ * One SMTP connection: reads replies (RFC 5321 §4.2.1) with a timeout per reply (and a deadline per
+ * phase, see {@link #within}) and writes commands. Every method runs on the connection's own Vert.x
+ * context, so no locking is needed.
  *
  * <p>A peer is held to what it owes: a reply beyond {@link #MAX_REPLY_LINES} lines or {@link
  * #MAX_REPLY_BYTES} octets, or any byte when no command awaits a reply (an idle pooled connection),
@@ -145,11 +146,11 @@ final class SmtpConnection {
     return send(Buffer.buffer(commands.getBytes(StandardCharsets.US_ASCII)), replies);
   }
 
-  /** Writes {@code data} that calls for {@code replies} replies (0 for a block of message data). */
   /**
-   * Queues {@code data} for writing. We never wait for the write itself: a peer that stops reading
-   * is caught by the reply and data block timeouts, and a write error closes the socket, which
-   * fails the pending read.
+   * Queues {@code data}, which calls for {@code replies} replies (0 for a block of message data),
+   * for writing. We never wait for the write itself: a peer that stops reading is caught by the
+   * reply and data block timeouts, and a write error closes the socket, which fails the pending
+   * read.
    */
   Future<Void> send(Buffer data, int replies) {
     if (lostBecause != null) {
