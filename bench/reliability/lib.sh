@@ -63,7 +63,7 @@ start_sink() {
   kill -0 "$SINK_PID" 2>/dev/null || { log "smtp-sink did not start"; return 1; }
 }
 
-# start_service <http port> <log file> [extra env...]: sets SERVICE_PID
+# start_service <http port> <log file> [extra env...]: sets SERVICE_PID (JVM_OPTS: JVM flags, default -Xmx512m)
 start_service() {
   local port=$1 logfile=$2
   shift 2
@@ -77,7 +77,7 @@ start_service() {
     POSTWIRE_EGRESS_ALLOW=127.0.0.0/8,::1/128 \
     POSTWIRE_DELIVERY_LEASE="${LEASE:-5s}" POSTWIRE_DELIVERY_POLL_INTERVAL=1s \
     POSTWIRE_DELIVERY_CONCURRENCY="${CONCURRENCY:-32}" \
-    "$@" java -Xmx512m -jar "$ROOT/target/quarkus-app/quarkus-run.jar" >"$logfile" 2>&1 &
+    "$@" java ${JVM_OPTS:--Xmx512m} -jar "$ROOT/target/quarkus-app/quarkus-run.jar" >"$logfile" 2>&1 &
   SERVICE_PID=$!
   PIDS+=($SERVICE_PID)
   for _ in $(seq 1 120); do

@@ -17,6 +17,7 @@ import io.smallrye.mutiny.subscription.MultiEmitter;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.pgclient.pubsub.PgSubscriber;
+import io.vertx.pgclient.PgException;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -375,6 +376,31 @@ public class DeliveryPipeline {
       batch = new ArrayList<>(head);
       head.clear();
     }
+    record(batch)
+        .subscribe()
+        .with(
+            v -> written(batch, null),
+            e -> {
+              if (batch.size() > 1 && refused(e)) {
+                // one group's row must not cost the others their outcome: a transaction
+                // whose outcome is not written is sent again once its lease expires
+                LOG.warnf(
+                    "The database refused the outcomes of %d transactions written together (%s);"
+                        + " writing them one by one",
+                    batch.size(), e.getMessage());
+                writeOneByOne(batch);
+              } else {
+                written(batch, e);
+              }
+            });
+  }
+
+  /**
+   * One statement for the outcomes of {@code batch}. The SMTP side is done: while we hold the lease
+   * keep trying to record it through a database blip, or the message would be sent again; a
+   * statement the database refuses is not tried again as it is.
+   */
+  private Uni<Void> record(List<PendingWrite> batch) {
     List<DeliveryStore.Outcome> outcomes = new ArrayList<>();
     List<DeliveryStore.Event> events = new ArrayList<>();
     List<DeliveryStore.Signature> signatures = new ArrayList<>();
@@ -385,16 +411,37 @@ public class DeliveryPipeline {
         signatures.add(w.recorded().signature());
       }
     }
-    store
+    return store
         .record(owner, outcomes, events, signatures)
-        // the SMTP side is done: keep trying to record it while we hold the lease, or a
-        // database blip would send the message again
-        .onFailure()
+        .onFailure(e -> !refused(e))
         .retry()
         .withBackOff(Duration.ofMillis(200), Duration.ofSeconds(2))
-        .expireIn(config.lease().toMillis())
+        .expireIn(config.lease().toMillis());
+  }
+
+  /** Writes each group of {@code batch} by itself, in turn: only a refused group fails. */
+  private void writeOneByOne(List<PendingWrite> batch) {
+    Multi.createFrom()
+        .iterable(batch)
+        .onItem()
+        .transformToUniAndConcatenate(
+            w ->
+                record(List.of(w))
+                    .onItemOrFailure()
+                    .transform(
+                        (v, e) -> {
+                          if (e != null) {
+                            LOG.errorf(
+                                "The database refused the outcome of message %s: %s",
+                                messageOf(w), e.getMessage());
+                          }
+                          complete(w, e);
+                          return w;
+                        }))
+        .collect()
+        .last()
         .subscribe()
-        .with(v -> written(batch, null), e -> written(batch, e));
+        .with(last -> written(List.of(), null), e -> written(List.of(), e));
   }
 
   private void written(List<PendingWrite> batch, Throwable failure) {
@@ -402,11 +449,7 @@ public class DeliveryPipeline {
       writing = false;
     }
     for (PendingWrite w : batch) {
-      if (failure == null) {
-        w.done().complete(null);
-      } else {
-        w.done().fail(failure);
-      }
+      complete(w, failure);
     }
     flush();
   }
@@ -494,6 +537,34 @@ public class DeliveryPipeline {
       out.append(Character.isISOControl(c) ? ' ' : c);
     }
     return out.toString();
+  }
+
+  private static void complete(PendingWrite w, Throwable failure) {
+    if (failure == null) {
+      w.done().complete(null);
+    } else {
+      w.done().fail(failure);
+    }
+  }
+
+  private static UUID messageOf(PendingWrite w) {
+    return !w.recorded().outcomes().isEmpty()
+        ? w.recorded().outcomes().get(0).messageId()
+        : w.recorded().events().get(0).messageId();
+  }
+
+  /**
+   * Whether the database answered the statement with an error of its own, as for a value it cannot
+   * store, rather than the statement failing on the way (connection lost, pool exhausted) or for a
+   * reason that passes by itself (SQLSTATE classes 08 connection, 40 transaction rollback, 53
+   * insufficient resources, 57 operator intervention, 58 system error).
+   */
+  static boolean refused(Throwable e) {
+    if (!(e instanceof PgException pg) || pg.getSqlState() == null) {
+      return false;
+    }
+    String sqlClass = pg.getSqlState().length() < 2 ? "" : pg.getSqlState().substring(0, 2);
+    return !Set.of("08", "40", "53", "57", "58").contains(sqlClass);
   }
 
   private Uni<Recorded> attempt(Group group, DeliveryStore.MessageData message) {

@@ -79,6 +79,10 @@ public class DeliveryTransports {
       throw new IllegalStateException(
           "postwire.relay.host (POSTWIRE_RELAY_HOST) is required in relay mode");
     }
+    if (config.mode() == DeliveryConfig.Mode.RELAY) {
+      // built here, on the start-up thread: it reads the trust store file
+      relayTransport();
+    }
   }
 
   /** A LISTEN connection to the same database, or null when the URL is not known here. */
@@ -93,23 +97,7 @@ public class DeliveryTransports {
   }
 
   Uni<SmtpResult> relay(String mailFrom, List<String> recipients, byte[] message) {
-    RelayMailClientTransport transport = relayTransport;
-    if (transport == null) {
-      synchronized (this) {
-        if (relayTransport == null) {
-          RelaySettings settings =
-              new RelaySettings(
-                  relay.host().orElseThrow(),
-                  relay.port(),
-                  relay.username().orElse(null),
-                  relay.password().orElse(null),
-                  RelaySettings.Starttls.valueOf(relay.starttls().trim().toUpperCase(Locale.ROOT)),
-                  config.ehloName().orElse("localhost"));
-          relayTransport = new RelayMailClientTransport(vertx.getDelegate(), settings, options());
-        }
-        transport = relayTransport;
-      }
-    }
+    RelayMailClientTransport transport = relayTransport();
     return transport.send(
         new SmtpTransaction(
             relay.host().orElseThrow(),
@@ -119,6 +107,54 @@ public class DeliveryTransports {
             mailFrom,
             recipients,
             message));
+  }
+
+  private RelayMailClientTransport relayTransport() {
+    RelayMailClientTransport transport = relayTransport;
+    if (transport == null) {
+      synchronized (this) {
+        if (relayTransport == null) {
+          relayTransport =
+              new RelayMailClientTransport(vertx.getDelegate(), relaySettings(), options());
+        }
+        transport = relayTransport;
+      }
+    }
+    return transport;
+  }
+
+  /** The relay settings; fails with the setting's name when they cannot work. */
+  private RelaySettings relaySettings() {
+    RelaySettings.Starttls starttls;
+    try {
+      starttls = RelaySettings.Starttls.valueOf(relay.starttls().trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException(
+          "postwire.relay.starttls (POSTWIRE_RELAY_STARTTLS) must be disabled, optional or"
+              + " required, got: "
+              + relay.starttls());
+    }
+    if (starttls == RelaySettings.Starttls.DISABLED
+        && relay.username().isPresent()
+        && !relay.allowPlaintextAuth()) {
+      throw new IllegalStateException(
+          "postwire.relay.starttls=disabled with postwire.relay.username would send the relay"
+              + " password in clear: enable STARTTLS, or set postwire.relay.allow-plaintext-auth"
+              + " (POSTWIRE_RELAY_ALLOW_PLAINTEXT_AUTH) to true");
+    }
+    return new RelaySettings(
+        relay.host().orElseThrow(),
+        relay.port(),
+        relay.username().orElse(null),
+        relay.password().orElse(null),
+        starttls,
+        config.ehloName().orElse("localhost"),
+        relay.allowPlaintextAuth(),
+        relay.verifyCertificate(),
+        relay
+            .trustStore()
+            .map(path -> trustStore("postwire.relay.trust-store", path, relay.trustStorePassword()))
+            .orElse(null));
   }
 
   Uni<SmtpResult> mx(String domain, String mailFrom, List<String> recipients, byte[] message) {
@@ -176,13 +212,16 @@ public class DeliveryTransports {
     if (config.mode() == DeliveryConfig.Mode.MX && config.mtaSts().trustStore().isPresent()) {
       options =
           options.withTrustStore(
-              trustStore(config.mtaSts().trustStore().get(), config.mtaSts().trustStorePassword()));
+              trustStore(
+                  "postwire.delivery.mta-sts.trust-store",
+                  config.mtaSts().trustStore().get(),
+                  config.mtaSts().trustStorePassword()));
     }
     return config.commandTimeout().map(options::withTimeouts).orElse(options);
   }
 
   /** Loads a PEM or PKCS#12 file of trust anchors (at start-up, off the event loop). */
-  static java.security.KeyStore trustStore(String path, Optional<String> password) {
+  static java.security.KeyStore trustStore(String setting, String path, Optional<String> password) {
     try (java.io.InputStream in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(path))) {
       String lower = path.toLowerCase(Locale.ROOT);
       if (lower.endsWith(".p12") || lower.endsWith(".pfx")) {
@@ -199,8 +238,7 @@ public class DeliveryTransports {
       }
       return store;
     } catch (java.io.IOException | java.security.GeneralSecurityException e) {
-      throw new IllegalStateException(
-          "postwire.delivery.mta-sts.trust-store " + path + " is unusable: " + e.getMessage(), e);
+      throw new IllegalStateException(setting + " " + path + " is unusable: " + e.getMessage(), e);
     }
   }
 

@@ -24,4 +24,24 @@ public interface RelayConfig {
   /** {@code disabled}, {@code optional} (STARTTLS when offered) or {@code required}. */
   @WithDefault("optional")
   String starttls();
+
+  /**
+   * Send the AUTH credentials over a connection without TLS. Off: a relay that offers no STARTTLS
+   * gets no AUTH and every delivery is deferred.
+   */
+  @WithDefault("false")
+  boolean allowPlaintextAuth();
+
+  /**
+   * With {@code starttls=required}, check that the relay's certificate is issued by a trusted
+   * authority for {@link #host()}.
+   */
+  @WithDefault("true")
+  boolean verifyCertificate();
+
+  /** PEM or PKCS#12 file of the authorities trusted for the relay's certificate; the JDK's. */
+  Optional<String> trustStore();
+
+  /** Password of a PKCS#12 trust store. */
+  Optional<String> trustStorePassword();
 }

@@ -35,12 +35,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import javax.net.ssl.TrustManagerFactory;
+import org.jboss.logging.Logger;
 
 /**
  * A focused RFC 5321 client on Vert.x {@link NetClient}: one transaction per {@link #send}, exact
- * replies per recipient, per-command timeouts (RFC 5321 §4.5.3.2), STARTTLS (RFC 3207) per {@link
- * TlsPolicy}, PIPELINING (RFC 2920) for the envelope, AUTH PLAIN/LOGIN (RFC 4954) when configured,
- * and a bounded pool of connections per host name.
+ * replies per recipient, per-command timeouts (RFC 5321 §4.5.3.2) with one deadline for the whole
+ * envelope and one for the message data, replies capped in size, STARTTLS (RFC 3207) per {@link
+ * TlsPolicy}, PIPELINING (RFC 2920) for the envelope, AUTH PLAIN/LOGIN (RFC 4954) when configured
+ * (over TLS only, unless {@link SmtpClientOptions#allowPlaintextAuth()}), and a bounded pool of
+ * connections per host name.
  *
  * <p>Outcomes, never exceptions: every network or protocol problem becomes a reply for each
  * recipient. A reply with code 0 means no server reply exists (refused, reset, timeout, TLS
@@ -56,6 +59,8 @@ import javax.net.ssl.TrustManagerFactory;
  */
 public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
 
+  private static final Logger LOG = Logger.getLogger(DirectSmtpTransport.class);
+
   private static final int CHUNK = 32 * 1024;
 
   /** The longest a transaction waits for its turn under a host's rate before it is deferred. */
@@ -69,6 +74,7 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
   // access order: the eldest entry is the least recently used host (LRU eviction)
   private final LinkedHashMap<String, HostPool> pools = new LinkedHashMap<>(16, 0.75f, true);
   private final AtomicLong connectionIds = new AtomicLong();
+  private final AtomicLong plaintextAuthLogged = new AtomicLong();
   private final HostLimits defaultLimits;
   private boolean closed;
 
@@ -275,30 +281,10 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
             + tx.mailFrom()
             + ">"
             + (c.offers("SIZE") ? " SIZE=" + tx.message().length : "");
-    Future<Void> envelope;
-    if (c.offers("PIPELINING")) {
-      // RFC 2920 §3.1: MAIL and every RCPT in one group; DATA waits for the RCPT replies, so a
-      // mix of 250/550 can never leave a 354 hanging.
-      StringBuilder group = new StringBuilder(mail).append("\r\n");
-      recipients.forEach(r -> group.append("RCPT TO:<").append(r).append(">\r\n"));
-      envelope =
-          c.write(group.toString())
-              .compose(v -> c.read(options.commandTimeout(), "MAIL"))
-              .compose(
-                  m -> {
-                    x.mail = m;
-                    return m.code() == 421 ? Future.succeededFuture() : readRcpts(c, x, 0);
-                  });
-    } else {
-      envelope =
-          c.command(mail, options.commandTimeout())
-              .compose(
-                  m -> {
-                    x.mail = m;
-                    return m.positive() ? sendRcpts(c, x, 0) : Future.succeededFuture();
-                  });
-    }
-    return envelope
+    // one deadline for the whole envelope: a peer answering each RCPT just within its own timer
+    // would otherwise hold the connection for as many timeouts as there are recipients
+    Duration deadline = options.commandTimeout().plus(options.rcptTimeout());
+    return c.within(deadline, "MAIL and RCPT", () -> envelope(c, x, mail))
         .compose(v -> afterEnvelope(c, tx, x))
         .transform(
             ar -> {
@@ -315,6 +301,28 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
               release(pool, c, x.clean);
               return Future.succeededFuture(
                   new SmtpResult(tx.host(), c.ip, c.secure(), x.ordered(), elapsed(start), false));
+            });
+  }
+
+  private Future<Void> envelope(SmtpConnection c, Exchange x, String mail) {
+    if (c.offers("PIPELINING")) {
+      // RFC 2920 §3.1: MAIL and every RCPT in one group; DATA waits for the RCPT replies, so a
+      // mix of 250/550 can never leave a 354 hanging.
+      StringBuilder group = new StringBuilder(mail).append("\r\n");
+      x.recipients.forEach(r -> group.append("RCPT TO:<").append(r).append(">\r\n"));
+      return c.send(group.toString(), 1 + x.recipients.size())
+          .compose(v -> c.read(options.commandTimeout(), "MAIL"))
+          .compose(
+              m -> {
+                x.mail = m;
+                return m.code() == 421 ? Future.succeededFuture() : readRcpts(c, x, 0);
+              });
+    }
+    return c.command(mail, options.commandTimeout())
+        .compose(
+            m -> {
+              x.mail = m;
+              return m.positive() ? sendRcpts(c, x, 0) : Future.succeededFuture();
             });
   }
 
@@ -394,8 +402,13 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
                 }
                 return reset(c, x);
               }
-              return stream(c, tx.message())
-                  .compose(v -> c.read(options.dataEndTimeout(), "end of DATA"))
+              Duration deadline = dataDeadline(tx.message().length);
+              return c.within(
+                      deadline,
+                      "message data",
+                      () ->
+                          stream(c, tx.message())
+                              .compose(v -> c.read(options.dataEndTimeout(), "end of DATA")))
                   .compose(
                       end -> {
                         c.messages++;
@@ -411,6 +424,16 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
                         return Future.succeededFuture();
                       });
             });
+  }
+
+  /**
+   * One deadline for the message data and the reply to it, whatever pace the peer reads at: the
+   * end-of-data timeout plus one data block timeout per started MiB. A peer that takes less than a
+   * MiB per block timeout is dropped however it paces its reads.
+   */
+  private Duration dataDeadline(int size) {
+    long mebibytes = Math.max(1, (size + (1 << 20) - 1) >> 20);
+    return options.dataEndTimeout().plus(options.dataBlockTimeout().multipliedBy(mebibytes));
   }
 
   /** RSET after a failed transaction (RFC 5321 §4.1.1.5); the connection is reusable if 250. */
@@ -448,9 +471,9 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
     if (last) {
       boolean endsWithNewLine = message.length > 0 && message[message.length - 1] == '\n';
       block.appendString(endsWithNewLine ? ".\r\n" : "\r\n.\r\n");
-      return c.write(block);
+      return c.send(block, 1);
     }
-    return c.write(block)
+    return c.send(block, 0)
         .compose(v -> c.drained(options.dataBlockTimeout()))
         .compose(v -> streamFrom(c, message, end, atLineStart));
   }
@@ -618,6 +641,29 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
   private Future<SmtpReply> auth(SmtpConnection c) {
     if (options.username() == null) {
       return Future.succeededFuture(null);
+    }
+    if (!c.secure() && !options.allowPlaintextAuth()) {
+      // RFC 4954 §4: a password sent in clear is exposed to anyone on the path
+      long now = System.nanoTime();
+      long last = plaintextAuthLogged.get();
+      boolean loud =
+          (last == 0 || now - last >= TimeUnit.MINUTES.toNanos(1))
+              && plaintextAuthLogged.compareAndSet(last, now);
+      // once a minute at ERROR, so a queue of deferred deliveries does not flood the log
+      LOG.logf(
+          loud ? Logger.Level.ERROR : Logger.Level.DEBUG,
+          "Not sending AUTH to %s (%s): the connection has no TLS (no STARTTLS offered or it was"
+              + " refused). Enable STARTTLS on the relay, or set"
+              + " postwire.relay.allow-plaintext-auth=true to send the credentials in clear;"
+              + " deliveries are deferred until then",
+          c.host,
+          c.ip);
+      return Future.succeededFuture(
+          SmtpReply.noReply(
+              "AUTH not sent: "
+                  + c.host
+                  + " offers no TLS and credentials are not sent in clear"
+                  + " (postwire.relay.allow-plaintext-auth)"));
     }
     if (!c.offers("AUTH")) {
       return Future.succeededFuture(SmtpReply.noReply("AUTH not offered by " + c.host));

@@ -30,6 +30,11 @@ import io.vertx.core.Vertx;
  * stalled relay could only be caught by the idle timeout. The focused client gives exact replies,
  * RFC 5321 §4.5.3.2 timeouts and the same pooling, so relay mode reuses it; the only relay
  * specifics are the fixed destination and AUTH.
+ *
+ * <p>Credentials never travel in clear unless {@link RelaySettings#allowPlaintextAuth()}: a relay
+ * that offers no STARTTLS then gets no AUTH, and every recipient is deferred. With {@code
+ * starttls=required} the relay's certificate is checked (RFC 6125 host name, trusted chain) unless
+ * {@link RelaySettings#verifyCertificate()} is off.
  */
 public final class RelayMailClientTransport implements SmtpTransport, AutoCloseable {
 
@@ -62,9 +67,10 @@ public final class RelayMailClientTransport implements SmtpTransport, AutoClosea
             base.maxQueuedPerHost(),
             base.maxMessagesPerConnection(),
             base.maxHosts(),
-            base.trustStore(),
+            settings.trustStore() != null ? settings.trustStore() : base.trustStore(),
             settings.username(),
-            settings.password());
+            settings.password(),
+            settings.allowPlaintextAuth());
     this.transport = new DirectSmtpTransport(vertx, options);
   }
 

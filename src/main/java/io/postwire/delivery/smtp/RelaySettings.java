@@ -1,5 +1,7 @@
 package io.postwire.delivery.smtp;
 
+import java.security.KeyStore;
+
 /**
  * Where and how to relay all mail (relay mode): one smarthost, optional AUTH (RFC 4954) and a
  * STARTTLS level (RFC 3207).
@@ -10,9 +12,30 @@ package io.postwire.delivery.smtp;
  * @param password AUTH password, or {@code null}
  * @param starttls whether STARTTLS is skipped, used when offered, or required
  * @param ehloName the name we announce in EHLO
+ * @param allowPlaintextAuth whether the credentials may be sent over a connection without TLS
+ * @param verifyCertificate whether, with {@link Starttls#REQUIRED}, the relay's certificate must be
+ *     valid for {@link #host()} and issued by a trusted authority
+ * @param trustStore the trusted authorities for that check; {@code null} = the JDK's
  */
 public record RelaySettings(
-    String host, int port, String username, String password, Starttls starttls, String ehloName) {
+    String host,
+    int port,
+    String username,
+    String password,
+    Starttls starttls,
+    String ehloName,
+    boolean allowPlaintextAuth,
+    boolean verifyCertificate,
+    KeyStore trustStore) {
+
+  /**
+   * Settings that never send credentials in clear and, with {@link Starttls#REQUIRED}, check the
+   * relay's certificate against the JDK's trust store.
+   */
+  public RelaySettings(
+      String host, int port, String username, String password, Starttls starttls, String ehloName) {
+    this(host, port, username, password, starttls, ehloName, false, true, null);
+  }
 
   /** STARTTLS levels, as in quarkus-mailer's {@code start-tls} setting. */
   public enum Starttls {
@@ -20,7 +43,7 @@ public record RelaySettings(
     DISABLED,
     /** STARTTLS when the relay offers it; no certificate check. */
     OPTIONAL,
-    /** STARTTLS or no mail; no certificate check (the relay is configured, not discovered). */
+    /** STARTTLS or no mail, with the relay's certificate checked unless told otherwise. */
     REQUIRED
   }
 
@@ -45,13 +68,26 @@ public record RelaySettings(
     return switch (starttls) {
       case DISABLED -> SmtpTransaction.TlsPolicy.NONE;
       case OPTIONAL -> SmtpTransaction.TlsPolicy.OPPORTUNISTIC;
-      case REQUIRED -> SmtpTransaction.TlsPolicy.REQUIRED;
+      case REQUIRED ->
+          verifyCertificate
+              ? SmtpTransaction.TlsPolicy.REQUIRED_VERIFIED
+              : SmtpTransaction.TlsPolicy.REQUIRED;
     };
   }
 
   @Override
   public String toString() {
     // never print the password
-    return "RelaySettings[" + host + ":" + port + ", user=" + username + ", " + starttls + "]";
+    return "RelaySettings["
+        + host
+        + ":"
+        + port
+        + ", user="
+        + username
+        + ", "
+        + starttls
+        + (verifyCertificate ? "" : ", certificate not verified")
+        + (allowPlaintextAuth ? ", plaintext AUTH allowed" : "")
+        + "]";
   }
 }

@@ -26,6 +26,8 @@ import java.util.Objects;
  * @param trustStore trust anchors for {@code REQUIRED_VERIFIED}; {@code null} = the JDK's default
  * @param username AUTH user (RFC 4954, relay mode), or {@code null} for no AUTH
  * @param password AUTH password, or {@code null}
+ * @param allowPlaintextAuth whether AUTH may be sent over a connection without TLS; when false a
+ *     session that would need it ends before AUTH with a transient outcome for every recipient
  */
 public record SmtpClientOptions(
     String ehloName,
@@ -43,7 +45,8 @@ public record SmtpClientOptions(
     int maxHosts,
     KeyStore trustStore,
     String username,
-    String password) {
+    String password,
+    boolean allowPlaintextAuth) {
 
   /** Validates the options (fail fast at start-up). */
   public SmtpClientOptions {
@@ -78,7 +81,8 @@ public record SmtpClientOptions(
 
   /**
    * RFC 5321 §4.5.3.2 timeouts, 30 s connect, 60 s idle, 10 connections and 1000 waiting
-   * transactions per host, 100 messages per connection, 1000 host pools, the JDK trust store.
+   * transactions per host, 100 messages per connection, 1000 host pools, the JDK trust store, no
+   * AUTH.
    */
   public static SmtpClientOptions defaults(String ehloName) {
     return new SmtpClientOptions(
@@ -97,7 +101,8 @@ public record SmtpClientOptions(
         1000,
         null,
         null,
-        null);
+        null,
+        false);
   }
 
   /** The same options with every command and connect timeout set to {@code timeout}. */
@@ -118,7 +123,8 @@ public record SmtpClientOptions(
         maxHosts,
         trustStore,
         username,
-        password);
+        password,
+        allowPlaintextAuth);
   }
 
   /** The same options with another idle timeout. */
@@ -139,7 +145,8 @@ public record SmtpClientOptions(
         maxHosts,
         trustStore,
         username,
-        password);
+        password,
+        allowPlaintextAuth);
   }
 
   /** The same options with other pool limits. */
@@ -161,7 +168,8 @@ public record SmtpClientOptions(
         hosts,
         trustStore,
         username,
-        password);
+        password,
+        allowPlaintextAuth);
   }
 
   /** The same options trusting only the anchors in {@code store} for verified TLS. */
@@ -182,7 +190,8 @@ public record SmtpClientOptions(
         maxHosts,
         store,
         username,
-        password);
+        password,
+        allowPlaintextAuth);
   }
 
   /** The same options authenticating with AUTH PLAIN or LOGIN (RFC 4954) after STARTTLS. */
@@ -203,7 +212,30 @@ public record SmtpClientOptions(
         maxHosts,
         trustStore,
         Objects.requireNonNull(user),
-        Objects.requireNonNull(secret));
+        Objects.requireNonNull(secret),
+        allowPlaintextAuth);
+  }
+
+  /** The same options, allowing AUTH over a connection without TLS or not. */
+  public SmtpClientOptions withPlaintextAuth(boolean allow) {
+    return new SmtpClientOptions(
+        ehloName,
+        connectTimeout,
+        greetingTimeout,
+        commandTimeout,
+        rcptTimeout,
+        dataInitTimeout,
+        dataBlockTimeout,
+        dataEndTimeout,
+        idleTimeout,
+        maxConnectionsPerHost,
+        maxQueuedPerHost,
+        maxMessagesPerConnection,
+        maxHosts,
+        trustStore,
+        username,
+        password,
+        allow);
   }
 
   @Override

@@ -14,10 +14,16 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
- * One SMTP connection: reads replies (RFC 5321 §4.2.1) with a timeout per reply and writes
- * commands. Every method runs on the connection's own Vert.x context, so no locking is needed.
+ * One SMTP connection: reads replies (RFC 5321 §4.2.1) with a timeout per reply (and a deadline per
+ * phase, see {@link #within}) and writes commands. Every method runs on the connection's own Vert.x
+ * context, so no locking is needed.
+ *
+ * <p>A peer is held to what it owes: a reply beyond {@link #MAX_REPLY_LINES} lines or {@link
+ * #MAX_REPLY_BYTES} octets, or any byte when no command awaits a reply (an idle pooled connection),
+ * is a protocol error that closes the connection; nothing unasked-for is buffered.
  */
 final class SmtpConnection {
 
@@ -30,6 +36,12 @@ final class SmtpConnection {
 
   // RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets; allow some slack before giving up.
   private static final int MAX_LINE = 8192;
+
+  /** Most lines in one reply; a real EHLO reply has a few dozen. */
+  static final int MAX_REPLY_LINES = 100;
+
+  /** Most octets in one reply, line ends included. */
+  static final int MAX_REPLY_BYTES = 64 * 1024;
 
   final Vertx vertx;
   final Context context;
@@ -46,6 +58,10 @@ final class SmtpConnection {
   private final ArrayDeque<Promise<SmtpReply>> waiters = new ArrayDeque<>();
   private final List<String> lines = new ArrayList<>();
   private Buffer partial = Buffer.buffer();
+  private int replyBytes;
+  // replies the peer still owes us: the greeting, then one per command written
+  private int owed = 1;
+  private Promise<Void> drainWaiter;
   private Set<String> extensions = Set.of();
   private String lostBecause;
   private boolean secure;
@@ -122,22 +138,25 @@ final class SmtpConnection {
 
   /** Writes {@code command} + CRLF and reads its reply within {@code timeout}. */
   Future<SmtpReply> command(String command, Duration timeout) {
-    return write(command + "\r\n").compose(v -> read(timeout, command));
+    return send(command + "\r\n", 1).compose(v -> read(timeout, command));
   }
 
-  Future<Void> write(String text) {
-    return write(Buffer.buffer(text.getBytes(StandardCharsets.US_ASCII)));
+  /** Writes {@code commands} (a pipelined group, RFC 2920), which call for {@code replies}. */
+  Future<Void> send(String commands, int replies) {
+    return send(Buffer.buffer(commands.getBytes(StandardCharsets.US_ASCII)), replies);
   }
 
   /**
-   * Queues {@code data} for writing. We never wait for the write itself: a peer that stops reading
-   * is caught by the reply and data block timeouts, and a write error closes the socket, which
-   * fails the pending read.
+   * Queues {@code data}, which calls for {@code replies} replies (0 for a block of message data),
+   * for writing. We never wait for the write itself: a peer that stops reading is caught by the
+   * reply and data block timeouts, and a write error closes the socket, which fails the pending
+   * read.
    */
-  Future<Void> write(Buffer data) {
+  Future<Void> send(Buffer data, int replies) {
     if (lostBecause != null) {
       return Future.failedFuture(new ConnectionLost(lostBecause));
     }
+    owed += replies;
     socket.write(data);
     return Future.succeededFuture();
   }
@@ -172,6 +191,24 @@ final class SmtpConnection {
   }
 
   /**
+   * Runs {@code phase} under a total deadline: when it has not completed within {@code total}, the
+   * connection is closed and whatever it waits for fails, however the peer paces its bytes. The
+   * per-reply and per-block timers alone would let a peer that answers each step just in time hold
+   * the connection for as many timeouts as there are steps.
+   */
+  <T> Future<T> within(Duration total, String what, Supplier<Future<T>> phase) {
+    long timer =
+        vertx.setTimer(
+            total.toMillis(),
+            t -> {
+              String why = "timeout: " + what + " with " + ip + " not done within " + total;
+              lost(why);
+              socket.close();
+            });
+    return phase.get().onComplete(ar -> vertx.cancelTimer(timer));
+  }
+
+  /**
    * Waits until the socket can take more data (RFC 5321 §4.5.3.2.5 data block timeout): when the
    * peer stops reading, we close rather than buffer without bound.
    */
@@ -179,7 +216,11 @@ final class SmtpConnection {
     if (!socket.writeQueueFull()) {
       return Future.succeededFuture();
     }
+    if (lostBecause != null) {
+      return Future.failedFuture(new ConnectionLost(lostBecause));
+    }
     Promise<Void> promise = Promise.promise();
+    drainWaiter = promise;
     long timer =
         vertx.setTimer(
             timeout.toMillis(),
@@ -191,11 +232,16 @@ final class SmtpConnection {
             });
     socket.drainHandler(
         v -> {
-          vertx.cancelTimer(timer);
           socket.drainHandler(null);
           promise.tryComplete();
         });
-    return promise.future();
+    return promise
+        .future()
+        .onComplete(
+            ar -> {
+              vertx.cancelTimer(timer);
+              drainWaiter = null;
+            });
   }
 
   /** STARTTLS handshake (RFC 3207) naming {@link #host} for SNI and certificate checks. */
@@ -206,6 +252,8 @@ final class SmtpConnection {
     rawReplies.clear();
     partial = Buffer.buffer();
     lines.clear();
+    replyBytes = 0;
+    owed = 0;
     return socket.upgradeToSsl(host).onSuccess(v -> secure = true);
   }
 
@@ -227,6 +275,14 @@ final class SmtpConnection {
   }
 
   private void received(Buffer data) {
+    if (lostBecause != null) {
+      // after a protocol error or a timeout nothing the peer sends counts
+      return;
+    }
+    if (owed == 0) {
+      protocolError("data from " + ip + " while no command awaits a reply");
+      return;
+    }
     partial.appendBuffer(data);
     List<String> complete = new ArrayList<>();
     int start = 0;
@@ -240,26 +296,46 @@ final class SmtpConnection {
     }
     partial = start == 0 ? partial : partial.getBuffer(start, len);
     if (partial.length() > MAX_LINE) {
-      lost("reply line longer than " + MAX_LINE + " octets from " + ip);
-      socket.close();
+      protocolError("reply line longer than " + MAX_LINE + " octets from " + ip);
       return;
     }
     // A reply may start the TLS handshake synchronously; lines that came after it in the same
     // read are plaintext leftovers and must be dropped (RFC 3207 §4.2).
     int generation = tlsGeneration;
     for (String line : complete) {
-      if (generation != tlsGeneration) {
+      if (generation != tlsGeneration || lostBecause != null) {
         return;
       }
       line(line);
     }
+    if (owed == 0 && partial.length() > 0 && generation == tlsGeneration && lostBecause == null) {
+      protocolError("data from " + ip + " after the last reply owed");
+    }
   }
 
   private void line(String line) {
+    if (owed == 0) {
+      protocolError("a reply from " + ip + " while no command awaits one");
+      return;
+    }
     lines.add(line);
+    replyBytes += line.length() + 2;
+    if (lines.size() > MAX_REPLY_LINES || replyBytes > MAX_REPLY_BYTES) {
+      protocolError(
+          "reply from "
+              + ip
+              + " longer than "
+              + MAX_REPLY_LINES
+              + " lines or "
+              + MAX_REPLY_BYTES
+              + " octets");
+      return;
+    }
     if (SmtpReplies.isLastLine(line) || SmtpReplies.codeOf(line) < 0) {
       List<String> complete = List.copyOf(lines);
       lines.clear();
+      replyBytes = 0;
+      owed--;
       SmtpReply reply = SmtpReplies.parse(complete);
       Promise<SmtpReply> waiter = waiters.poll();
       if (waiter != null) {
@@ -272,6 +348,14 @@ final class SmtpConnection {
     }
   }
 
+  /** The peer broke the protocol: the dialogue cannot be trusted any more, close at once. */
+  private void protocolError(String why) {
+    lost("protocol error: " + why);
+    partial = Buffer.buffer();
+    lines.clear();
+    socket.close();
+  }
+
   private void lost(String why) {
     if (lostBecause == null) {
       lostBecause = why;
@@ -279,6 +363,9 @@ final class SmtpConnection {
     Promise<SmtpReply> waiter;
     while ((waiter = waiters.poll()) != null) {
       waiter.tryFail(new ConnectionLost(why));
+    }
+    if (drainWaiter != null) {
+      drainWaiter.tryFail(new ConnectionLost(why));
     }
   }
 

@@ -105,6 +105,39 @@ public final class SmtpReplies {
   }
 
   /**
+   * {@code text} with every control character but tab (C0, DEL, C1: NUL among them) replaced by a
+   * space, cut to at most {@code max} characters, the cut marked with "...". {@code null} stays
+   * {@code null}.
+   */
+  public static String printable(String text, int max) {
+    if (text == null) {
+      return null;
+    }
+    boolean clean = text.length() <= max;
+    for (int i = 0; clean && i < text.length(); i++) {
+      char c = text.charAt(i);
+      clean = c == '\t' || !Character.isISOControl(c);
+    }
+    if (clean) {
+      return text;
+    }
+    String marker = "...";
+    int keep = text.length() <= max ? text.length() : max - marker.length();
+    if (keep > 0 && keep < text.length() && Character.isHighSurrogate(text.charAt(keep - 1))) {
+      keep--;
+    }
+    StringBuilder out = new StringBuilder(Math.min(text.length(), max));
+    for (int i = 0; i < keep; i++) {
+      char c = text.charAt(i);
+      out.append(c == '\t' || !Character.isISOControl(c) ? c : ' ');
+    }
+    if (keep < text.length()) {
+      out.append(marker);
+    }
+    return out.toString();
+  }
+
+  /**
    * Whether {@code line} ends a reply (RFC 5321 §4.2.1: "code SP text" or the bare code; every
    * other line of a multi-line reply is "code-text").
    */

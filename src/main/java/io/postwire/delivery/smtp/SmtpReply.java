@@ -8,9 +8,21 @@ import java.util.Optional;
  *
  * @param code the three-digit reply code, or 0 when no reply exists (connection failure)
  * @param enhancedCode the RFC 3463 enhanced status code ("5.1.1") or {@code null}
- * @param text the reply text, lines joined by a space, without the codes
+ * @param text the reply text, lines joined by a space, without the codes; made printable and at
+ *     most {@link #MAX_TEXT} characters long (see {@link SmtpReplies#printable})
  */
 public record SmtpReply(int code, String enhancedCode, String text) {
+
+  /** The longest reply text kept; a reply is stored in outcome rows and events. */
+  public static final int MAX_TEXT = 1024;
+
+  /**
+   * Keeps the text safe to store: a peer's reply may carry NUL (which PostgreSQL text and jsonb
+   * refuse) or other control characters, and be arbitrarily long.
+   */
+  public SmtpReply {
+    text = SmtpReplies.printable(text, MAX_TEXT);
+  }
 
   /** 2xx. */
   public boolean positive() {

@@ -30,9 +30,15 @@ public record SmtpTransaction(
     NONE,
     /** STARTTLS when offered, no certificate check; plaintext if the server offers none. */
     OPPORTUNISTIC,
-    /** STARTTLS required, no certificate check (relay {@code starttls=required}). */
+    /**
+     * STARTTLS required, no certificate check (relay {@code starttls=required} with {@code
+     * verify-certificate=false}).
+     */
     REQUIRED,
-    /** STARTTLS required with a certificate valid for {@link #host()} (MTA-STS enforce). */
+    /**
+     * STARTTLS required with a certificate valid for {@link #host()} (MTA-STS enforce, relay {@code
+     * starttls=required}).
+     */
     REQUIRED_VERIFIED
   }
 }

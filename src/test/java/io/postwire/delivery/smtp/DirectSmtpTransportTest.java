@@ -422,13 +422,79 @@ class DirectSmtpTransportTest {
   void refusedCredentialsAreTransientForEveryRecipient() {
     server.requireAuth("relay-user", "s3cret");
     try (DirectSmtpTransport relay =
-        new DirectSmtpTransport(vertx, fastOptions().withCredentials("relay-user", "wrong"))) {
+        new DirectSmtpTransport(
+            vertx, fastOptions().withCredentials("relay-user", "wrong").withPlaintextAuth(true))) {
 
       SmtpResult result = send(relay, tx(server, TlsPolicy.NONE, "a@example.test"));
 
       assertThat(result.reply("a@example.test").code()).isZero();
       assertThat(result.reply("a@example.test").text()).contains("AUTH refused: 535 5.7.8");
     }
+  }
+
+  // ---- hostile peers ----
+
+  @Test
+  void anEndlessEhloReplyIsAProtocolErrorThatDefersAndCloses_rfc5321_4_5_3_1_5() {
+    server.endlessReply(Phase.EHLO);
+
+    SmtpResult result =
+        send(transport, tx(server, TlsPolicy.NONE, "a@example.test", "b@example.test"));
+
+    assertThat(result.recipients().values())
+        .allSatisfy(
+            r -> {
+              assertThat(r.transientFailure()).isTrue();
+              assertThat(r.text()).contains("protocol error").contains("longer than 100 lines");
+            });
+    await().atMost(Duration.ofSeconds(10)).until(() -> server.openConnections() == 0);
+    assertThat(transport.openConnections(HOST)).isZero();
+    assertThat(server.commands()).noneMatch(c -> c.startsWith("MAIL"));
+  }
+
+  @Test
+  void aPooledConnectionThatSpeaksUnaskedIsClosedNotBuffered() {
+    server.chatterAfterMessage("250-unasked\n250 and more");
+
+    assertThat(
+            send(transport, tx(server, TlsPolicy.NONE, "a@example.test"))
+                .reply("a@example.test")
+                .code())
+        .isEqualTo(250);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> server.openConnections() == 0);
+    server.chatterAfterMessage(null);
+    assertThat(
+            send(transport, tx(server, TlsPolicy.NONE, "b@example.test"))
+                .reply("b@example.test")
+                .code())
+        .isEqualTo(250);
+    assertThat(server.connectionsAccepted()).isEqualTo(2);
+  }
+
+  @Test
+  void anEnvelopeAnsweredOneRcptAtATimeJustInTimeHitsItsOneDeadline() {
+    // 2 s per reply, so 4 s for MAIL and every RCPT together; each RCPT takes 1.5 s
+    server.slowRcpt(Duration.ofMillis(1500));
+
+    SmtpResult result =
+        send(
+            transport,
+            tx(
+                server,
+                TlsPolicy.NONE,
+                "a@example.test",
+                "b@example.test",
+                "c@example.test",
+                "d@example.test"));
+
+    assertThat(result.recipients().values())
+        .allSatisfy(
+            r -> {
+              assertThat(r.transientFailure()).isTrue();
+              assertThat(r.text()).startsWith("timeout: MAIL and RCPT");
+            });
+    assertThat(server.messages()).isEmpty();
   }
 
   // ---- pooling ----

@@ -14,7 +14,14 @@ import io.postwire.testing.smtp.ScriptedSmtpServer.Phase;
 import io.postwire.testing.smtp.TestCertificates;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
+import java.security.KeyStore;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,11 +34,13 @@ import org.junit.jupiter.api.Test;
 class RelayMailClientTransportTest {
 
   private static Vertx vertx;
+  private static TestCertificates ca;
   private ScriptedSmtpServer relay;
 
   @BeforeAll
   static void startVertx() {
     vertx = Vertx.vertx();
+    ca = TestCertificates.newAuthority();
   }
 
   @AfterAll
@@ -50,19 +59,34 @@ class RelayMailClientTransportTest {
   }
 
   private RelayMailClientTransport transport(String user, String password, Starttls starttls) {
-    return new RelayMailClientTransport(
-        vertx,
+    return transport(
         new RelaySettings(
-            "127.0.0.1", relay.port(), user, password, starttls, "client.example.test"),
-        fastOptions());
+            "127.0.0.1", relay.port(), user, password, starttls, "client.example.test"));
+  }
+
+  private RelayMailClientTransport transport(RelaySettings settings) {
+    return new RelayMailClientTransport(vertx, settings, fastOptions());
+  }
+
+  private RelaySettings settings(
+      Starttls starttls, boolean allowPlaintextAuth, boolean verify, KeyStore trustStore) {
+    return new RelaySettings(
+        "127.0.0.1",
+        relay.port(),
+        "app",
+        "pw",
+        starttls,
+        "client.example.test",
+        allowPlaintextAuth,
+        verify,
+        trustStore);
   }
 
   @Test
   void relaysTheExactBytesAfterStarttlsAndAuth_rfc4954() {
-    relay
-        .starttls(TestCertificates.selfSignedServerContext("relay.example.test"))
-        .requireAuth("app", "pw");
-    try (RelayMailClientTransport transport = transport("app", "pw", Starttls.REQUIRED)) {
+    relay.starttls(ca.serverContextForAddress("127.0.0.1")).requireAuth("app", "pw");
+    try (RelayMailClientTransport transport =
+        transport(settings(Starttls.REQUIRED, false, true, ca.trustStore()))) {
       // the transaction names an MX; the relay settings win
       SmtpResult result =
           send(transport, tx(relay, TlsPolicy.NONE, "a@example.test", "b@example.test"));
@@ -82,7 +106,9 @@ class RelayMailClientTransportTest {
     relay
         .requireAuth("app", "pw")
         .reply(Phase.EHLO, "250-relay.example.test\n250-AUTH LOGIN\n250 PIPELINING");
-    try (RelayMailClientTransport transport = transport("app", "pw", Starttls.DISABLED)) {
+    // in clear only because this relay is allowed it explicitly
+    try (RelayMailClientTransport transport =
+        transport(settings(Starttls.DISABLED, true, true, null))) {
       SmtpResult result = send(transport, tx(relay, TlsPolicy.NONE, "a@example.test"));
 
       assertThat(result.reply("a@example.test").code()).isEqualTo(250);
@@ -123,6 +149,86 @@ class RelayMailClientTransportTest {
       assertThat(result.reply("a@example.test").code()).isZero();
       assertThat(result.reply("a@example.test").text()).contains("does not offer STARTTLS");
       assertThat(relay.messages()).isEmpty();
+    }
+  }
+
+  @Test
+  void aRelayOfferingAuthButNoStarttlsGetsNoAuthCommand_rfc4954_4() {
+    relay.requireAuth("app", "pw");
+    List<LogRecord> logged = new CopyOnWriteArrayList<>();
+    Handler capture =
+        new Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            logged.add(record);
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    Logger log = Logger.getLogger(DirectSmtpTransport.class.getName());
+    log.addHandler(capture);
+    try (RelayMailClientTransport transport = transport("app", "pw", Starttls.OPTIONAL)) {
+      SmtpResult result = send(transport, tx(relay, TlsPolicy.NONE, "a@example.test"));
+
+      SmtpReply reply = result.reply("a@example.test");
+      assertThat(reply.transientFailure()).isTrue();
+      assertThat(reply.text())
+          .contains("credentials are not sent in clear")
+          .contains("postwire.relay.allow-plaintext-auth");
+      assertThat(relay.commands()).noneMatch(c -> c.startsWith("AUTH") || c.startsWith("MAIL"));
+      assertThat(relay.messages()).isEmpty();
+      assertThat(logged)
+          .anySatisfy(
+              r -> {
+                assertThat(r.getLevel()).isEqualTo(Level.SEVERE);
+                assertThat(r.getMessage()).contains("postwire.relay.allow-plaintext-auth=true");
+              });
+    } finally {
+      log.removeHandler(capture);
+    }
+  }
+
+  @Test
+  void requiredStarttlsRefusesAnUntrustedSelfSignedCertificateBeforeAuth_rfc7817() {
+    relay.starttls(TestCertificates.selfSignedServerContext("127.0.0.1")).requireAuth("app", "pw");
+    try (RelayMailClientTransport transport = transport("app", "pw", Starttls.REQUIRED)) {
+      SmtpResult result = send(transport, tx(relay, TlsPolicy.NONE, "a@example.test"));
+
+      assertThat(result.reply("a@example.test").transientFailure()).isTrue();
+      assertThat(result.reply("a@example.test").text()).contains("TLS handshake");
+      assertThat(relay.commands()).contains("STARTTLS");
+      assertThat(relay.commands()).noneMatch(c -> c.startsWith("AUTH") || c.startsWith("MAIL"));
+      assertThat(relay.messages()).isEmpty();
+    }
+  }
+
+  @Test
+  void requiredStarttlsRefusesATrustedCertificateForAnotherName_rfc6125() {
+    relay.starttls(ca.serverContext("relay.example.test")).requireAuth("app", "pw");
+    try (RelayMailClientTransport transport =
+        transport(settings(Starttls.REQUIRED, false, true, ca.trustStore()))) {
+      SmtpResult result = send(transport, tx(relay, TlsPolicy.NONE, "a@example.test"));
+
+      assertThat(result.reply("a@example.test").transientFailure()).isTrue();
+      assertThat(relay.commands()).noneMatch(c -> c.startsWith("AUTH") || c.startsWith("MAIL"));
+    }
+  }
+
+  @Test
+  void requiredStarttlsTakesAnyCertificateWhenVerificationIsTurnedOff() {
+    relay.starttls(TestCertificates.selfSignedServerContext("relay.example.test"));
+    relay.requireAuth("app", "pw");
+    try (RelayMailClientTransport transport =
+        transport(settings(Starttls.REQUIRED, false, false, null))) {
+      SmtpResult result = send(transport, tx(relay, TlsPolicy.NONE, "a@example.test"));
+
+      assertThat(result.reply("a@example.test").code()).isEqualTo(250);
+      assertThat(relay.messages().get(0).tls()).isTrue();
+      assertThat(relay.messages().get(0).authUser()).isEqualTo("app");
     }
   }
 

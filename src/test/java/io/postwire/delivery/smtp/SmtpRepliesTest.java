@@ -81,4 +81,22 @@ class SmtpRepliesTest {
     assertThat(SmtpReplies.retryAfter("4.2.0 Mailbox busy")).isEmpty();
     assertThat(SmtpReplies.retryAfter(null)).isEmpty();
   }
+
+  @Test
+  void replacesNulAndControlCharactersButKeepsTab() {
+    SmtpReply reply = SmtpReplies.parse(List.of("550 5.1.1 no such\0user\u0007\u0085\tend\u007f"));
+    assertThat(reply.code()).isEqualTo(550);
+    assertThat(reply.enhancedCode()).isEqualTo("5.1.1");
+    assertThat(reply.text()).isEqualTo("no such user  \tend ");
+  }
+
+  @Test
+  void capsTheReplyTextAtOneKibibyte() {
+    SmtpReply reply = SmtpReplies.parse(List.of("550 " + "x".repeat(10_000)));
+    assertThat(reply.text()).hasSize(SmtpReply.MAX_TEXT).endsWith("...");
+    assertThat(SmtpReply.noReply("a\0b").text()).isEqualTo("a b");
+    assertThat(SmtpReply.noReply("\ud83d\ude00".repeat(600)).text())
+        .hasSizeLessThanOrEqualTo(SmtpReply.MAX_TEXT)
+        .doesNotContain("\ud83d.");
+  }
 }

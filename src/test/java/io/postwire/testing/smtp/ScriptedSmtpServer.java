@@ -86,6 +86,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
   private final Map<Phase, String> replies = new ConcurrentHashMap<>();
   private final Map<String, String> rcptReplies = new ConcurrentHashMap<>();
   private final Set<Phase> stalls = ConcurrentHashMap.newKeySet();
+  private final Set<Phase> endless = ConcurrentHashMap.newKeySet();
   private final Map<Phase, Duration> delays = new ConcurrentHashMap<>();
   private final List<Received> messages = new CopyOnWriteArrayList<>();
   private final List<String> commands = new CopyOnWriteArrayList<>();
@@ -96,6 +97,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
   private volatile boolean pipelining = true;
   private volatile boolean dropDuringData;
   private volatile boolean dropAfterMessage;
+  private volatile String chatter;
   private volatile SSLContext tls;
   private volatile boolean failTlsHandshake;
   private volatile String authUser;
@@ -169,6 +171,30 @@ public final class ScriptedSmtpServer implements AutoCloseable {
    */
   public ScriptedSmtpServer stall(Phase phase) {
     stalls.add(phase);
+    return this;
+  }
+
+  /**
+   * Answers {@code phase} with "250-" continuation lines that never end, until the client closes
+   * the connection: a hostile peer trying to exhaust the client's memory.
+   */
+  public ScriptedSmtpServer endlessReply(Phase phase) {
+    endless.add(phase);
+    return this;
+  }
+
+  /**
+   * After answering the end of DATA, sends {@code text} unasked, as if the connection were still
+   * owed a reply while it sits idle in the client's pool.
+   */
+  public ScriptedSmtpServer chatterAfterMessage(String text) {
+    this.chatter = text;
+    return this;
+  }
+
+  /** Answers each RCPT only after {@code pause}: a server pacing its replies just in time. */
+  public ScriptedSmtpServer slowRcpt(Duration pause) {
+    delays.put(Phase.RCPT, pause);
     return this;
   }
 
@@ -374,7 +400,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
           String reply =
               rcptReplies.getOrDefault(
                   rcpt.toLowerCase(Locale.ROOT), replies.getOrDefault(Phase.RCPT, "250 2.1.5 Ok"));
-          if (stalled(Phase.RCPT)) {
+          if (stalled(Phase.RCPT) || paused(Phase.RCPT)) {
             return;
           }
           send(reply);
@@ -421,6 +447,9 @@ public final class ScriptedSmtpServer implements AutoCloseable {
           mailFrom = null;
           recipients.clear();
           send(end);
+          if (chatter != null) {
+            send(chatter);
+          }
           if (end.startsWith("421") || dropAfterMessage) {
             return;
           }
@@ -453,9 +482,30 @@ public final class ScriptedSmtpServer implements AutoCloseable {
       if (stalled(phase)) {
         return true;
       }
+      if (endless.contains(phase)) {
+        for (long i = 0; ; i++) {
+          // ends with an IOException once the client has closed the connection
+          send("250-endless line " + i + " of a reply that never ends");
+        }
+      }
       String reply = replies.getOrDefault(phase, fallback);
       send(reply);
       return reply.startsWith("421");
+    }
+
+    /** Waits the pause scripted for {@code phase}, if any; true when interrupted. */
+    private boolean paused(Phase phase) {
+      Duration pause = delays.get(phase);
+      if (pause == null) {
+        return false;
+      }
+      try {
+        Thread.sleep(pause.toMillis());
+        return false;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return true;
+      }
     }
 
     /** When {@code phase} is scripted to stall, reads until the client gives up; true then. */

@@ -93,6 +93,25 @@ public final class TestCertificates {
     }
   }
 
+  /**
+   * A server TLS context whose certificate this authority issued for the IP address {@code ip} (an
+   * iPAddress subject alternative name), as for a relay configured by its address.
+   */
+  public SSLContext serverContextForAddress(String ip) {
+    try {
+      KeyPair keys = rsa();
+      JcaX509v3CertificateBuilder builder =
+          builder(new X500Name("CN=Postwire Test CA"), new X500Name("CN=" + ip), keys);
+      builder.addExtension(
+          Extension.subjectAlternativeName,
+          false,
+          new GeneralNames(new GeneralName(GeneralName.iPAddress, ip)));
+      return context(keys.getPrivate(), sign(builder, caKeys.getPrivate()), caCert);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot issue a server certificate", e);
+    }
+  }
+
   /** A server TLS context with a self-signed certificate for {@code dnsName} (no authority). */
   public static SSLContext selfSignedServerContext(String dnsName) {
     try {
