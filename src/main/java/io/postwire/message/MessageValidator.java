@@ -230,8 +230,11 @@ public class MessageValidator {
     return parts;
   }
 
-  /** The MIME decoder skips garbage; refuse anything but the base64 alphabet and line breaks. */
-  private static String strictBase64(String value) {
+  /**
+   * The MIME decoder skips garbage; refuse anything but the base64 alphabet (standard or URL-safe)
+   * and white space, which is dropped.
+   */
+  static String strictBase64(String value) {
     StringBuilder clean = new StringBuilder(value.length());
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);

@@ -102,33 +102,10 @@ public final class RawMessages {
       throw ApiException.field("validation_failed", "raw", "is required (base64)");
     }
     try {
-      return Base64.getMimeDecoder().decode(strictBase64(base64));
+      return Base64.getMimeDecoder().decode(MessageValidator.strictBase64(base64));
     } catch (IllegalArgumentException e) {
       throw ApiException.field("validation_failed", "raw", "is not valid base64");
     }
-  }
-
-  private static String strictBase64(String value) {
-    StringBuilder clean = new StringBuilder(value.length());
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if (c == '\r' || c == '\n' || c == ' ' || c == '\t') {
-        continue;
-      }
-      if (!(c >= 'A' && c <= 'Z'
-          || c >= 'a' && c <= 'z'
-          || c >= '0' && c <= '9'
-          || c == '+'
-          || c == '/'
-          || c == '=')) {
-        throw new IllegalArgumentException("not base64");
-      }
-      clean.append(c);
-    }
-    if (clean.length() % 4 == 1) {
-      throw new IllegalArgumentException("truncated base64");
-    }
-    return clean.toString();
   }
 
   /** Makes a decoded message ready to sign, or refuses it with 422 naming what is wrong. */

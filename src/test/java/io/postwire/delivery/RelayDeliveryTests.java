@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @TestProfile(RelayDeliveryTests.Relay.class)
-class RelayDeliveryTests {
+public class RelayDeliveryTests {
 
   /** Relay mode towards GreenMail, with the safety poll at one hour. */
   public static class Relay implements QuarkusTestProfile {
@@ -57,7 +57,8 @@ class RelayDeliveryTests {
     return name;
   }
 
-  static Map<String, String> keyRecords(String domain) {
+  /** The DKIM key records the domain document asks to publish, by record name. */
+  public static Map<String, String> keyRecords(String domain) {
     Map<String, String> records = new HashMap<>();
     List<Map<String, Object>> keys =
         admin().get("/v1/domains/" + domain).then().statusCode(200).extract().path("dkimKeys");

@@ -249,14 +249,7 @@ class MessageContentPeersTests {
         .post("/v1/domains")
         .then()
         .statusCode(201);
-    records = new HashMap<>();
-    List<Map<String, Object>> keys =
-        admin().get("/v1/domains/" + domain).then().statusCode(200).extract().path("dkimKeys");
-    for (Map<String, Object> key : keys) {
-      @SuppressWarnings("unchecked")
-      Map<String, String> record = (Map<String, String>) key.get("dnsRecord");
-      records.put(record.get("name"), record.get("value"));
-    }
+    records = io.postwire.delivery.RelayDeliveryTests.keyRecords(domain);
   }
 
   @Test
