@@ -92,7 +92,7 @@ public class DeliveryStore {
                 + " m.id as mid, m.domain, m.mail_from, m.signature, m.expires_at,"
                 // what describes the message is read once, on its first row
                 + " case when r.n = 1 then m.content end as content,"
-                + " case when r.n = 1 then exists (select 1 from domain x where x.name = m.domain)"
+                + " case when r.n = 1 then exists (select 1 from domain x where x.id = m.domain_id)"
                 + " end as domain_exists,"
                 + " case when r.n = 1 then (select count(*) from delivery p"
                 + " where p.message_id = r.message_id and p.status in ('queued', 'deferred'))"
