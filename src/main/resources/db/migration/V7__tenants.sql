@@ -8,3 +8,10 @@ alter table domain add constraint domain_id_unique unique (id);
 alter table message add column domain_id bigint;
 update message m set domain_id = d.id from domain d where d.name = m.domain;
 create index message_domain_id_created on message (domain_id, created_at desc, id desc);
+
+-- Suppressions per sending domain (API.md, "Suppressions"): domain null means every domain. The
+-- entries kept so far were made for every domain, so they stay global.
+alter table suppression drop constraint suppression_pkey;
+alter table suppression add column domain text;
+create unique index suppression_entry on suppression (address, coalesce(domain, ''));
+create index suppression_domain on suppression (domain, address);

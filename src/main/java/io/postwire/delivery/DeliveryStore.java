@@ -187,6 +187,7 @@ public class DeliveryStore {
     String[] categories = new String[n];
     Boolean[] attempted = new Boolean[n];
     List<String> suppress = new ArrayList<>();
+    List<UUID> suppressFor = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       Outcome o = outcomes.get(i);
       ids[i] = o.deliveryId();
@@ -200,6 +201,7 @@ public class DeliveryStore {
       attempted[i] = o.attempted();
       if (o.suppress()) {
         suppress.add(o.recipient());
+        suppressFor.add(o.messageId());
       }
     }
     int m = events.size();
@@ -243,9 +245,12 @@ public class DeliveryStore {
                 + " 'signed' as t, '{}' as d, 0 as k from g union all"
                 + " select m, r, t, d, k from unnest($11::uuid[], $12::text[], $13::text[],"
                 + " $14::text[]) with ordinality as x(m, r, t, d, k)) y order by y.k),"
-                + " s as (insert into suppression (address, reason, detail)"
-                + " select a, 'hard_bounce', 'permanent failure' from unnest($15::text[]) a"
-                + " on conflict (address) do nothing)"
+                // a hard bounce suppresses the address for the domain that sent the message
+                + " s as (insert into suppression (address, domain, reason, detail)"
+                + " select x.a, m.domain, 'hard_bounce', 'permanent failure'"
+                + " from unnest($15::text[], $18::uuid[]) as x(a, mid)"
+                + " join message m on m.id = x.mid"
+                + " on conflict (address, (coalesce(domain, ''))) do nothing)"
                 + " select count(*) from u")
         .execute(
             Tuple.tuple()
@@ -265,7 +270,8 @@ public class DeliveryStore {
                 .addArrayOfString(eventDetails)
                 .addArrayOfString(suppress.toArray(String[]::new))
                 .addArrayOfUUID(signedMessages)
-                .addArrayOfString(signatureValues))
+                .addArrayOfString(signatureValues)
+                .addArrayOfUUID(suppressFor.toArray(UUID[]::new)))
         .replaceWithVoid();
   }
 

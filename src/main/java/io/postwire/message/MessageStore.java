@@ -11,8 +11,12 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -28,7 +32,8 @@ public class MessageStore {
 
   // Messages from concurrent sends in one statement, so it is atomic without BEGIN/COMMIT: the
   // sender-domain and suppression checks read the snapshot the inserts write into, and a message
-  // is written only if its domain is registered and one of its recipients is not suppressed.
+  // is written only if its domain is registered and one of its recipients is not suppressed (for
+  // that domain or for every domain).
   // Recipients ($15: 1-based message number, $16: address) are written queued first, then
   // suppressed, each group in request order. One row per message tells what happened to it.
   private static final String ENQUEUE_CHECKED =
@@ -37,8 +42,8 @@ public class MessageStore {
           + " $12::timestamptz[], $13::timestamptz[], $14::timestamptz[]) with ordinality"
           + " as t(id, api_key_id, domain, mail_from, from_header, subject, message_id, content,"
           + " tags, metadata, size, send_at, expires_at, created_at, n)),"
-          + " s as (select address from suppression where address = any($16::text[])),"
-          + " r as (select k, a, o, a in (select address from s) as held"
+          + " r as (select u.k, u.a, u.o, exists (select 1 from suppression s join t on t.n = u.k"
+          + " where s.address = u.a and (s.domain is null or s.domain = t.domain)) as held"
           + " from unnest($15::int[], $16::text[]) with ordinality as u(k, a, o)),"
           + " c as (select t.n, (select id from domain where name = t.domain) as domain_id,"
           + " exists (select 1 from r where r.k = t.n and not r.held) as deliverable from t),"
@@ -331,16 +336,48 @@ public class MessageStore {
     return pool;
   }
 
-  /** The addresses among {@code addresses} that are on the suppression list. */
-  public Uni<List<String>> suppressed(List<String> addresses) {
-    return pool.preparedQuery("select address from suppression where address = any($1)")
-        .execute(Tuple.of(addresses.toArray(String[]::new)))
+  /**
+   * The addresses among {@code addresses} that sends from {@code domain} may not reach: suppressed
+   * for that domain or for every domain.
+   */
+  public Uni<List<String>> suppressed(String domain, List<String> addresses) {
+    return pool.preparedQuery(
+            "select distinct address from suppression where address = any($1)"
+                + " and (domain is null or domain = $2)")
+        .execute(Tuple.of(addresses.toArray(String[]::new), domain))
         .map(
             rows -> {
               List<String> found = new ArrayList<>();
               rows.forEach(row -> found.add(row.getString(0)));
               return found;
             });
+  }
+
+  /** The suppression entries of {@code addresses}, for sends from several domains at once. */
+  public Uni<Suppressed> suppressed(List<String> addresses) {
+    return pool.preparedQuery(
+            "select address, coalesce(domain, '') from suppression where address = any($1)")
+        .execute(Tuple.of(addresses.toArray(String[]::new)))
+        .map(
+            rows -> {
+              Map<String, Set<String>> domains = new HashMap<>();
+              rows.forEach(
+                  row ->
+                      domains
+                          .computeIfAbsent(row.getString(0), a -> new HashSet<>())
+                          .add(row.getString(1)));
+              return new Suppressed(domains);
+            });
+  }
+
+  /** Suppression entries by address: the domains each is suppressed for, "" meaning every one. */
+  public record Suppressed(Map<String, Set<String>> domainsByAddress) {
+
+    /** Whether a send from {@code domain} may not reach {@code address}. */
+    public boolean holds(String domain, String address) {
+      Set<String> domains = domainsByAddress.get(address);
+      return domains != null && (domains.contains("") || domains.contains(domain));
+    }
   }
 
   /** One message with recipients and events, if it exists and lies within {@code domains}. */
