@@ -15,3 +15,8 @@ alter table suppression drop constraint suppression_pkey;
 alter table suppression add column domain text;
 create unique index suppression_entry on suppression (address, coalesce(domain, ''));
 create index suppression_domain on suppression (domain, address);
+
+-- Retention (API.md, "Retention"): a message's rendered content is dropped once every recipient is
+-- final and postwire.retention.content has passed; the message stays, with its status and events.
+alter table message alter column content drop not null;
+create index message_content_kept on message (created_at) where content is not null;
