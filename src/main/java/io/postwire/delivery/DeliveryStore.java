@@ -92,7 +92,7 @@ public class DeliveryStore {
                 + " m.id as mid, m.domain, m.mail_from, m.signature, m.expires_at,"
                 // what describes the message is read once, on its first row
                 + " case when r.n = 1 then m.content end as content,"
-                + " case when r.n = 1 then exists (select 1 from domain x where x.name = m.domain)"
+                + " case when r.n = 1 then exists (select 1 from domain x where x.id = m.domain_id)"
                 + " end as domain_exists,"
                 + " case when r.n = 1 then (select count(*) from delivery p"
                 + " where p.message_id = r.message_id and p.status in ('queued', 'deferred'))"
@@ -187,6 +187,7 @@ public class DeliveryStore {
     String[] categories = new String[n];
     Boolean[] attempted = new Boolean[n];
     List<String> suppress = new ArrayList<>();
+    List<UUID> suppressFor = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       Outcome o = outcomes.get(i);
       ids[i] = o.deliveryId();
@@ -200,6 +201,7 @@ public class DeliveryStore {
       attempted[i] = o.attempted();
       if (o.suppress()) {
         suppress.add(o.recipient());
+        suppressFor.add(o.messageId());
       }
     }
     int m = events.size();
@@ -243,9 +245,12 @@ public class DeliveryStore {
                 + " 'signed' as t, '{}' as d, 0 as k from g union all"
                 + " select m, r, t, d, k from unnest($11::uuid[], $12::text[], $13::text[],"
                 + " $14::text[]) with ordinality as x(m, r, t, d, k)) y order by y.k),"
-                + " s as (insert into suppression (address, reason, detail)"
-                + " select a, 'hard_bounce', 'permanent failure' from unnest($15::text[]) a"
-                + " on conflict (address) do nothing)"
+                // a hard bounce suppresses the address for the domain that sent the message
+                + " s as (insert into suppression (address, domain, reason, detail)"
+                + " select x.a, m.domain, 'hard_bounce', 'permanent failure'"
+                + " from unnest($15::text[], $18::uuid[]) as x(a, mid)"
+                + " join message m on m.id = x.mid"
+                + " on conflict (address, (coalesce(domain, ''))) do nothing)"
                 + " select count(*) from u")
         .execute(
             Tuple.tuple()
@@ -265,7 +270,8 @@ public class DeliveryStore {
                 .addArrayOfString(eventDetails)
                 .addArrayOfString(suppress.toArray(String[]::new))
                 .addArrayOfUUID(signedMessages)
-                .addArrayOfString(signatureValues))
+                .addArrayOfString(signatureValues)
+                .addArrayOfUUID(suppressFor.toArray(UUID[]::new)))
         .replaceWithVoid();
   }
 

@@ -2,6 +2,7 @@ package io.postwire.domain;
 
 import io.postwire.platform.ApiException;
 import io.postwire.platform.Page;
+import io.postwire.security.ApiKeyService;
 import io.postwire.security.ApiPrincipal;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.smallrye.mutiny.Uni;
@@ -16,10 +17,12 @@ public class DomainService {
 
   private final Pool pool;
   private final io.postwire.dkim.DkimKeyService keys;
+  private final ApiKeyService apiKeys;
 
-  public DomainService(Pool pool, io.postwire.dkim.DkimKeyService keys) {
+  public DomainService(Pool pool, io.postwire.dkim.DkimKeyService keys, ApiKeyService apiKeys) {
     this.pool = pool;
     this.keys = keys;
+    this.apiKeys = apiKeys;
   }
 
   /**
@@ -93,8 +96,9 @@ public class DomainService {
   }
 
   /**
-   * Removes a domain. Its queued mail fails with {@code domain_removed} in the same transaction, so
-   * no worker signs or sends for a domain that is gone.
+   * Removes a domain. Its queued mail fails with {@code domain_removed} and it leaves every API
+   * key's scope in the same transaction, so no worker signs or sends for a domain that is gone and
+   * no key regains it when the name is registered again.
    */
   public Uni<Boolean> delete(String rawName) {
     String name = DomainNames.normalize(rawName);
@@ -102,21 +106,29 @@ public class DomainService {
       return Uni.createFrom().item(false);
     }
     return pool.withTransaction(
-        conn ->
-            conn.preparedQuery(
-                    "with failed as (update delivery d set status = 'failed', next_attempt_at = null,"
-                        + " lease_owner = null, updated_at = now(), last_text = 'domain_removed'"
-                        + " from message m where d.message_id = m.id and m.domain = $1"
-                        + " and d.status in ('queued', 'deferred')"
-                        + " returning d.message_id, d.recipient)"
-                        + " insert into event (message_id, recipient, type, detail)"
-                        + " select message_id, recipient, 'failed',"
-                        + " '{\"reason\":\"domain_removed\"}'::jsonb from failed")
-                .execute(Tuple.of(name))
-                .chain(
-                    () ->
-                        conn.preparedQuery("delete from domain where name = $1")
-                            .execute(Tuple.of(name)))
-                .map(rows -> rows.rowCount() > 0));
+            conn ->
+                conn.preparedQuery(
+                        "with failed as (update delivery d set status = 'failed', next_attempt_at = null,"
+                            + " lease_owner = null, updated_at = now(), last_text = 'domain_removed'"
+                            + " from message m where d.message_id = m.id and m.domain = $1"
+                            + " and d.status in ('queued', 'deferred')"
+                            + " returning d.message_id, d.recipient)"
+                            + " insert into event (message_id, recipient, type, detail)"
+                            + " select message_id, recipient, 'failed',"
+                            + " '{\"reason\":\"domain_removed\"}'::jsonb from failed")
+                    .execute(Tuple.of(name))
+                    .chain(
+                        () ->
+                            conn.preparedQuery(
+                                    "update api_key set domains = array_remove(domains, $1)"
+                                        + " where $1 = any(domains)")
+                                .execute(Tuple.of(name)))
+                    .chain(
+                        () ->
+                            conn.preparedQuery("delete from domain where name = $1")
+                                .execute(Tuple.of(name)))
+                    .map(rows -> rows.rowCount() > 0))
+        // this replica forgets the old scopes at once; others within the key cache TTL
+        .invoke(apiKeys::forgetCached);
   }
 }

@@ -20,6 +20,13 @@ public interface MessageConfig {
   @WithDefault("5d")
   Duration defaultExpiry();
 
+  /**
+   * How far ahead {@code sendAt} and {@code expiresAt} may lie: a message is purged only once it is
+   * finished, so this bounds how long a message can hold off the retention settings.
+   */
+  @WithDefault("30d")
+  Duration maxAhead();
+
   /** How long an {@code Idempotency-Key} answer is kept. */
   @WithDefault("24h")
   Duration idempotencyRetention();

@@ -24,6 +24,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
@@ -255,9 +256,9 @@ public class MessageService {
       }
     }
     Uni<Set<String>> registered = registeredAmong(senderDomains);
-    Uni<List<String>> suppressed =
+    Uni<MessageStore.Suppressed> suppressed =
         recipients.isEmpty()
-            ? Uni.createFrom().item(List.of())
+            ? Uni.createFrom().item(new MessageStore.Suppressed(Map.of()))
             : store.suppressed(List.copyOf(recipients));
     return Uni.combine()
         .all()
@@ -322,7 +323,7 @@ public class MessageService {
         .chain(
             raw ->
                 store
-                    .suppressed(recipients)
+                    .suppressed(raw.from().domain(), recipients)
                     .map(
                         suppressed ->
                             prepareRaw(
@@ -402,13 +403,13 @@ public class MessageService {
       ApiPrincipal caller,
       ValidatedMessage message,
       MimeRenderer.Rendered rendered,
-      List<String> suppressedList,
+      MessageStore.Suppressed suppressed,
       Instant now) {
-    Set<String> suppressed = new HashSet<>(suppressedList);
+    String domain = message.from().domain();
     List<String> queued = new ArrayList<>();
     List<String> held = new ArrayList<>();
     for (String recipient : message.envelopeRecipients()) {
-      (suppressed.contains(recipient) ? held : queued).add(recipient);
+      (suppressed.holds(domain, recipient) ? held : queued).add(recipient);
     }
     if (queued.isEmpty()) {
       throw ApiException.field(

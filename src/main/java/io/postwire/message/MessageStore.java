@@ -11,8 +11,12 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -28,7 +32,8 @@ public class MessageStore {
 
   // Messages from concurrent sends in one statement, so it is atomic without BEGIN/COMMIT: the
   // sender-domain and suppression checks read the snapshot the inserts write into, and a message
-  // is written only if its domain is registered and one of its recipients is not suppressed.
+  // is written only if its domain is registered and one of its recipients is not suppressed (for
+  // that domain or for every domain).
   // Recipients ($15: 1-based message number, $16: address) are written queued first, then
   // suppressed, each group in request order. One row per message tells what happened to it.
   private static final String ENQUEUE_CHECKED =
@@ -37,17 +42,19 @@ public class MessageStore {
           + " $12::timestamptz[], $13::timestamptz[], $14::timestamptz[]) with ordinality"
           + " as t(id, api_key_id, domain, mail_from, from_header, subject, message_id, content,"
           + " tags, metadata, size, send_at, expires_at, created_at, n)),"
-          + " s as (select address from suppression where address = any($16::text[])),"
-          + " r as (select k, a, o, a in (select address from s) as held"
+          + " r as (select u.k, u.a, u.o, exists (select 1 from suppression s join t on t.n = u.k"
+          + " where s.address = u.a and (s.domain is null or s.domain = t.domain)) as held"
           + " from unnest($15::int[], $16::text[]) with ordinality as u(k, a, o)),"
-          + " c as (select t.n, exists (select 1 from domain where name = t.domain) as registered,"
+          + " c as (select t.n, (select id from domain where name = t.domain) as domain_id,"
           + " exists (select 1 from r where r.k = t.n and not r.held) as deliverable from t),"
-          + " m as (insert into message (id, api_key_id, domain, mail_from, from_header, subject,"
-          + " message_id, content, tags, metadata, size_bytes, send_at, expires_at, created_at)"
-          + " select t.id, t.api_key_id, t.domain, t.mail_from, t.from_header, t.subject,"
+          + " m as (insert into message (id, api_key_id, domain, domain_id, mail_from, from_header,"
+          + " subject, message_id, content, tags, metadata, size_bytes, send_at, expires_at,"
+          + " created_at)"
+          + " select t.id, t.api_key_id, t.domain, c.domain_id, t.mail_from, t.from_header, t.subject,"
           + " t.message_id, t.content, array(select jsonb_array_elements_text(t.tags::jsonb)),"
           + " t.metadata::jsonb, t.size, t.send_at, t.expires_at, t.created_at"
-          + " from t join c on c.n = t.n where c.registered and c.deliverable order by t.n"
+          + " from t join c on c.n = t.n where c.domain_id is not null and c.deliverable"
+          + " order by t.n"
           + " returning id),"
           + " d as (insert into delivery (message_id, recipient, recipient_domain, status,"
           + " next_attempt_at, updated_at)"
@@ -60,7 +67,7 @@ public class MessageStore {
           + " select t.id, r.a, case when r.held then 'suppressed' else 'queued' end, t.created_at"
           + " from r join t on t.n = r.k where t.id in (select id from m)"
           + " order by t.n, r.held, r.o returning 1)"
-          + " select c.n, c.registered, c.deliverable,"
+          + " select c.n, c.domain_id is not null as registered, c.deliverable,"
           + " array(select r.a from r where r.k = c.n and r.held order by r.o) as suppressed,"
           + " (select count(*) from d) as deliveries, (select count(*) from e) as events"
           + " from c order by c.n";
@@ -68,9 +75,11 @@ public class MessageStore {
   // Many messages in one statement (arrays unnested in order): a batch is one round trip and one
   // commit. Statuses were decided by the caller; one row per recipient in $15..$18.
   private static final String ENQUEUE_MANY =
-      "with m as (insert into message (id, api_key_id, domain, mail_from, from_header, subject,"
-          + " message_id, content, tags, metadata, size_bytes, send_at, expires_at, created_at)"
-          + " select t.id, $2, t.domain, t.mail_from, t.from_header, t.subject, t.message_id,"
+      "with m as (insert into message (id, api_key_id, domain, domain_id, mail_from, from_header,"
+          + " subject, message_id, content, tags, metadata, size_bytes, send_at, expires_at,"
+          + " created_at)"
+          + " select t.id, $2, t.domain, (select x.id from domain x where x.name = t.domain),"
+          + " t.mail_from, t.from_header, t.subject, t.message_id,"
           + " t.content, array(select jsonb_array_elements_text(t.tags::jsonb)),"
           + " t.metadata::jsonb, t.size, t.send_at, t.expires_at, $14"
           + " from unnest($1::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
@@ -88,6 +97,12 @@ public class MessageStore {
           + " with ordinality as r(mid, a, s, n) order by r.n returning 1)"
           + " select (select count(*) from m) as messages, (select count(*) from d) as deliveries,"
           + " (select count(*) from e) as events";
+
+  // A scoped key sees the messages sent under the current registration of its domains, never those
+  // of an earlier registration of the same name (API.md, "Domains (additions)"); null = admin.
+  private static final String IN_SCOPE =
+      "(%1$s::text[] is null or m.domain_id = any(array(select id from domain"
+          + " where name = any(%1$s))))";
 
   private final Pool pool;
   private final com.fasterxml.jackson.databind.ObjectMapper mapper;
@@ -321,16 +336,48 @@ public class MessageStore {
     return pool;
   }
 
-  /** The addresses among {@code addresses} that are on the suppression list. */
-  public Uni<List<String>> suppressed(List<String> addresses) {
-    return pool.preparedQuery("select address from suppression where address = any($1)")
-        .execute(Tuple.of(addresses.toArray(String[]::new)))
+  /**
+   * The addresses among {@code addresses} that sends from {@code domain} may not reach: suppressed
+   * for that domain or for every domain.
+   */
+  public Uni<List<String>> suppressed(String domain, List<String> addresses) {
+    return pool.preparedQuery(
+            "select distinct address from suppression where address = any($1)"
+                + " and (domain is null or domain = $2)")
+        .execute(Tuple.of(addresses.toArray(String[]::new), domain))
         .map(
             rows -> {
               List<String> found = new ArrayList<>();
               rows.forEach(row -> found.add(row.getString(0)));
               return found;
             });
+  }
+
+  /** The suppression entries of {@code addresses}, for sends from several domains at once. */
+  public Uni<Suppressed> suppressed(List<String> addresses) {
+    return pool.preparedQuery(
+            "select address, coalesce(domain, '') from suppression where address = any($1)")
+        .execute(Tuple.of(addresses.toArray(String[]::new)))
+        .map(
+            rows -> {
+              Map<String, Set<String>> domains = new HashMap<>();
+              rows.forEach(
+                  row ->
+                      domains
+                          .computeIfAbsent(row.getString(0), a -> new HashSet<>())
+                          .add(row.getString(1)));
+              return new Suppressed(domains);
+            });
+  }
+
+  /** Suppression entries by address: the domains each is suppressed for, "" meaning every one. */
+  public record Suppressed(Map<String, Set<String>> domainsByAddress) {
+
+    /** Whether a send from {@code domain} may not reach {@code address}. */
+    public boolean holds(String domain, String address) {
+      Set<String> domains = domainsByAddress.get(address);
+      return domains != null && (domains.contains("") || domains.contains(domain));
+    }
   }
 
   /** One message with recipients and events, if it exists and lies within {@code domains}. */
@@ -340,7 +387,8 @@ public class MessageStore {
                 "select m.id, m.from_header, m.subject, m.created_at, m.tags, m.metadata::text,"
                     + " m.send_at, m.expires_at, s.status from message m"
                     + " join message_status s on s.message_id = m.id"
-                    + " where m.id = $1 and ($2::text[] is null or m.domain = any($2))")
+                    + " where m.id = $1 and "
+                    + IN_SCOPE.formatted("$2"))
             .execute(Tuple.of(id, domains))
             .map(rows -> rows.iterator().hasNext() ? rows.iterator().next() : null);
     return message.chain(
@@ -428,7 +476,8 @@ public class MessageStore {
     return pool.preparedQuery(
             "select m.id, m.from_header, m.subject, m.created_at, s.status from message m"
                 + " join message_status s on s.message_id = m.id"
-                + " where ($1::text[] is null or m.domain = any($1))"
+                + " where "
+                + IN_SCOPE.formatted("$1")
                 + " and ($2::text is null or s.status = $2)"
                 + " and ($3::text is null or exists (select 1 from delivery d"
                 + " where d.message_id = m.id and d.recipient = $3))"
@@ -471,7 +520,8 @@ public class MessageStore {
     return pool.withTransaction(
         conn ->
             conn.preparedQuery(
-                    "select id from message where id = $1 and ($2::text[] is null or domain = any($2))"
+                    "select m.id from message m where m.id = $1 and "
+                        + IN_SCOPE.formatted("$2")
                         + " for update")
                 .execute(Tuple.of(id, domains))
                 .chain(

@@ -101,8 +101,16 @@ public class MessageValidator {
         expiresAt(expiresAt, sendAt, now));
   }
 
-  /** The expiry to use: the request's (after now and after sendAt), or the configured default. */
+  /**
+   * The expiry to use: the request's (after now and after sendAt), or the configured default; 422
+   * when {@code sendAt} or {@code expiresAt} lies beyond {@code postwire.message.max-ahead}.
+   */
   public Instant expiresAt(Instant requested, Instant sendAt, Instant now) {
+    Instant latest = now.plus(config.maxAhead());
+    String limit = "must be at most " + ahead(config.maxAhead()) + " ahead";
+    if (sendAt != null && sendAt.isAfter(latest)) {
+      throw ApiException.field("validation_failed", "sendAt", limit);
+    }
     Instant start = sendAt != null && sendAt.isAfter(now) ? sendAt : now;
     if (requested == null) {
       return start.plus(config.defaultExpiry());
@@ -110,7 +118,17 @@ public class MessageValidator {
     if (!requested.isAfter(start)) {
       throw ApiException.field("validation_failed", "expiresAt", "must be after now and sendAt");
     }
+    if (requested.isAfter(latest)) {
+      throw ApiException.field("validation_failed", "expiresAt", limit);
+    }
     return requested;
+  }
+
+  private static String ahead(java.time.Duration limit) {
+    if (limit.toDays() > 0 && limit.equals(java.time.Duration.ofDays(limit.toDays()))) {
+      return limit.toDays() + " days";
+    }
+    return limit.toSeconds() + " seconds";
   }
 
   static List<Mailbox> mailboxes(List<String> values, String field) {

@@ -187,6 +187,11 @@ public class ApiKeyService {
             });
   }
 
+  /** Drops every remembered key, so the next request of each reads its row (and scope) again. */
+  public void forgetCached() {
+    cache.clear();
+  }
+
   static UUID parseCursor(String after) {
     if (after == null || after.isBlank()) {
       return null;

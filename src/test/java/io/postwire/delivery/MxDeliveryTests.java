@@ -267,7 +267,13 @@ class MxDeliveryTests {
     assertThat(goneR.get("bounceCategory")).isEqualTo("invalid_recipient");
     assertThat(lastResponse(goneR).get("code")).isEqualTo(550);
     assertThat(lastResponse(goneR).get("enhancedCode")).isEqualTo("5.1.1");
-    admin().get("/v1/suppressions/" + gone).then().statusCode(200);
+    // the hard bounce suppresses the address for the sending domain only
+    admin()
+        .get("/v1/suppressions/" + gone)
+        .then()
+        .statusCode(200)
+        .body("items.domain", org.hamcrest.Matchers.contains(from))
+        .body("items.reason", org.hamcrest.Matchers.contains("hard_bounce"));
 
     assertThat(busyR.get("nextAttemptAt")).isNotNull();
     assertThat(lastResponse(busyR).get("code")).isEqualTo(450);

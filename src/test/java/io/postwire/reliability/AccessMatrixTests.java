@@ -306,6 +306,49 @@ class AccessMatrixTests {
   }
 
   @Test
+  void aRemovedDomainLeavesEveryKeyScopeAndItsMessagesStayWithAdminsWhenTheNameReturns() {
+    String sent =
+        as(keyA)
+            .body(message(domainA, "bob@example.org"))
+            .post("/v1/messages")
+            .then()
+            .statusCode(202)
+            .extract()
+            .path("id");
+    admin().delete("/v1/domains/" + domainA).then().statusCode(204);
+    assertThat(Db.count(pool, "select count(*) from api_key where $1 = any(domains)", domainA))
+        .isZero();
+    admin().body(Map.of("name", domainA)).post("/v1/domains").then().statusCode(201);
+
+    // the old key does not regain the name: no sending, no reading of the old mail
+    assertProblem(
+        as(keyA).body(message(domainA, "b@example.org")).post("/v1/messages"),
+        "send as the re-registered domain with the old key",
+        403,
+        "forbidden_sender_domain");
+    assertProblem(
+        as(keyA).get("/v1/messages/" + sent), "GET the old message, old key", 404, "not_found");
+    assertProblem(as(keyA).get("/v1/domains/" + domainA), "GET the domain", 404, "not_found");
+    List<String> listed =
+        as(keyA).get("/v1/messages?limit=500").then().statusCode(200).extract().path("items.id");
+    assertThat(listed).doesNotContain(sent);
+
+    // a key made for the new registration sends as it, yet never sees the old registration's mail
+    String newKey = scopedKey(domainA);
+    as(newKey).body(message(domainA, "b@example.org")).post("/v1/messages").then().statusCode(202);
+    assertProblem(
+        as(newKey).get("/v1/messages/" + sent), "GET the old message, new key", 404, "not_found");
+    assertProblem(
+        as(newKey).delete("/v1/messages/" + sent), "cancel the old message", 404, "not_found");
+    List<String> listedNew =
+        as(newKey).get("/v1/messages?limit=500").then().statusCode(200).extract().path("items.id");
+    assertThat(listedNew).hasSize(1).doesNotContain(sent);
+
+    // admins still read it
+    admin().get("/v1/messages/" + sent).then().statusCode(200).body("id", equalTo(sent));
+  }
+
+  @Test
   void aDeletedKeyStopsWorkingWithinTheCacheTtl() {
     Map<String, Object> created =
         admin()
