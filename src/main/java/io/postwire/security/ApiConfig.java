@@ -28,6 +28,20 @@ public interface ApiConfig {
   io.quarkus.runtime.configuration.MemorySize maxInFlightBytes();
 
   /**
+   * The part of {@link #maxInFlightBytes()} the sends of one API key may hold at once; unset = half
+   * of it. A key's first send is always admitted, so one large send still passes; the rest of the
+   * budget stays for other keys, however slowly one key's clients upload.
+   */
+  Optional<io.quarkus.runtime.configuration.MemorySize> maxInFlightBytesPerKey();
+
+  /**
+   * How long a client may take to send a request body, from its head to its last byte; a body not
+   * complete by then is answered with 408 and its connection closed, giving back what it held.
+   */
+  @WithDefault("30s")
+  Duration bodyTimeout();
+
+  /**
    * Messages per second each API key may send on this replica (a batch counts its items); beyond it
    * 429 rate_limited with Retry-After. Unset or 0 = no limit.
    */
