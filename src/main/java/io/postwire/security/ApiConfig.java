@@ -53,4 +53,19 @@ public interface ApiConfig {
   /** How long an authenticated key is remembered on this replica before its row is read again. */
   @WithDefault("10s")
   Duration keyCacheTtl();
+
+  /** How long a replica remembers that a token is no key, so repeating it costs no query. */
+  @WithDefault("10s")
+  Duration unknownKeyCacheTtl();
+
+  /**
+   * Lookups of unknown keys each client address may cause per second on this replica; beyond it
+   * (and its burst) a token that is not already known is refused with 429 without a query.
+   */
+  @WithDefault("5")
+  double failedAuthRate();
+
+  /** Lookups of unknown keys a client address may cause at once within that rate. */
+  @WithDefault("20")
+  int failedAuthBurst();
 }

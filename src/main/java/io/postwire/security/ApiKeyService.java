@@ -23,7 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * API keys: random 256-bit tokens, stored only as SHA-256 hashes (fast to check on every request; a
- * slow password hash buys nothing for a high-entropy secret), with a short per-replica cache.
+ * slow password hash buys nothing for a high-entropy secret), with a short per-replica cache of
+ * known keys and of tokens that are no key.
  */
 @ApplicationScoped
 public class ApiKeyService {
@@ -34,7 +35,9 @@ public class ApiKeyService {
   private final Pool pool;
   private final ApiConfig config;
   private final byte[] bootstrapHash;
+  private final FailedLookupLimiter failedLookups;
   private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+  private final Map<String, Long> unknown = new ConcurrentHashMap<>();
 
   private record Cached(ApiPrincipal principal, long expiresAtNanos) {}
 
@@ -51,15 +54,22 @@ public class ApiKeyService {
       String key,
       OffsetDateTime createdAt) {}
 
-  public ApiKeyService(Pool pool, ApiConfig config) {
+  public ApiKeyService(Pool pool, ApiConfig config, FailedLookupLimiter failedLookups) {
     this.pool = pool;
     this.config = config;
+    this.failedLookups = failedLookups;
     this.bootstrapHash =
         config.bootstrapKey().filter(k -> !k.isBlank()).map(ApiKeyService::hash).orElse(null);
   }
 
-  /** The principal for a bearer token, or {@code null} when the token is unknown. */
-  public Uni<ApiPrincipal> authenticate(String token) {
+  /**
+   * The principal for a bearer token, or {@code null} when the token is unknown.
+   *
+   * @param client the caller's address, charged for lookups that find no key
+   * @throws ApiException (as the Uni's failure) 429 {@code rate_limited} when {@code client} has
+   *     caused more lookups of unknown keys than {@link FailedLookupLimiter} allows
+   */
+  public Uni<ApiPrincipal> authenticate(String token, String client) {
     if (token == null || token.isEmpty() || token.length() > 512) {
       return Uni.createFrom().nullItem();
     }
@@ -69,9 +79,27 @@ public class ApiKeyService {
           .item(new ApiPrincipal(ApiPrincipal.BOOTSTRAP_ID, "bootstrap", true, Set.of()));
     }
     String cacheKey = Base64.getEncoder().encodeToString(hash);
+    long now = System.nanoTime();
     Cached cached = cache.get(cacheKey);
-    if (cached != null && cached.expiresAtNanos() - System.nanoTime() > 0) {
+    if (cached != null && cached.expiresAtNanos() - now > 0) {
       return Uni.createFrom().item(cached.principal());
+    }
+    Long unknownUntil = unknown.get(cacheKey);
+    if (unknownUntil != null && unknownUntil - now > 0) {
+      return Uni.createFrom().nullItem();
+    }
+    long wait = failedLookups.secondsUntilAllowed(client);
+    if (wait > 0) {
+      return Uni.createFrom()
+          .failure(
+              new ApiException(
+                  429,
+                  "rate_limited",
+                  "Too many requests with unknown API keys from this address; try again in "
+                      + wait
+                      + " s",
+                  List.of(),
+                  (int) Math.min(wait, Integer.MAX_VALUE)));
     }
     return pool.preparedQuery("select id, name, admin, domains from api_key where key_hash = $1")
         .execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash)))
@@ -79,6 +107,8 @@ public class ApiKeyService {
             rows -> {
               if (!rows.iterator().hasNext()) {
                 cache.remove(cacheKey);
+                rememberUnknown(cacheKey);
+                failedLookups.failed(client);
                 return null;
               }
               Row row = rows.iterator().next();
@@ -96,6 +126,17 @@ public class ApiKeyService {
                   new Cached(principal, System.nanoTime() + config.keyCacheTtl().toNanos()));
               return principal;
             });
+  }
+
+  private void rememberUnknown(String cacheKey) {
+    long now = System.nanoTime();
+    if (unknown.size() >= CACHE_LIMIT) {
+      unknown.values().removeIf(until -> until - now <= 0);
+      if (unknown.size() >= CACHE_LIMIT) {
+        unknown.clear();
+      }
+    }
+    unknown.put(cacheKey, now + config.unknownKeyCacheTtl().toNanos());
   }
 
   public Uni<CreatedKey> create(String name, boolean admin, List<String> domains) {
