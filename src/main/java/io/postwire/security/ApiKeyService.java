@@ -24,10 +24,14 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * API keys: random 256-bit tokens, stored only as SHA-256 hashes (fast to check on every request; a
  * slow password hash buys nothing for a high-entropy secret), with a short per-replica cache of
- * known keys and of tokens that are no key.
+ * known keys and of tokens that are no key. Deleting a key notifies every replica ({@link
+ * #REVOKED_CHANNEL}, see {@link KeyRevocations}) so that none keeps accepting it from its cache.
  */
 @ApplicationScoped
 public class ApiKeyService {
+
+  /** PostgreSQL NOTIFY channel; the payload is the base64 SHA-256 hash of a deleted key. */
+  public static final String REVOKED_CHANNEL = "postwire_api_key_revoked";
 
   private static final int CACHE_LIMIT = 10_000;
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -139,6 +143,23 @@ public class ApiKeyService {
     unknown.put(cacheKey, now + config.unknownKeyCacheTtl().toNanos());
   }
 
+  /**
+   * Forgets the key whose hash is {@code base64Hash} (it was deleted, maybe on another replica).
+   */
+  public void evict(String base64Hash) {
+    cache.remove(base64Hash);
+  }
+
+  /** Forgets every cached key (revocations may have been missed while not listening). */
+  public void evictAll() {
+    cache.clear();
+  }
+
+  /** Whether this replica holds {@code token} as a known key in its cache (for tests). */
+  public boolean cached(String token) {
+    return cache.containsKey(Base64.getEncoder().encodeToString(hash(token)));
+  }
+
   public Uni<CreatedKey> create(String name, boolean admin, List<String> domains) {
     if (name == null || name.isBlank() || name.length() > 200) {
       throw ApiException.field("validation_failed", "name", "is required (at most 200 characters)");
@@ -216,13 +237,19 @@ public class ApiKeyService {
     } catch (IllegalArgumentException e) {
       return Uni.createFrom().item(false);
     }
-    return pool.preparedQuery("delete from api_key where id = $1 returning key_hash")
+    // One statement: the NOTIFY is delivered to every replica when the delete commits, never
+    // before it and never without it.
+    return pool.preparedQuery(
+            "with deleted as (delete from api_key where id = $1 returning key_hash)"
+                + " select encode(key_hash, 'base64') as hash,"
+                + " pg_notify('"
+                + REVOKED_CHANNEL
+                + "', encode(key_hash, 'base64')) from deleted")
         .execute(Tuple.of(uuid))
         .map(
             rows -> {
               for (Row row : rows) {
-                cache.remove(
-                    Base64.getEncoder().encodeToString(row.getBuffer("key_hash").getBytes()));
+                evict(row.getString("hash"));
               }
               return rows.rowCount() > 0;
             });
