@@ -82,6 +82,8 @@ public class OpenApiDocument implements OASFilter {
       refusals.put("409", "domain_exists");
     }
     if (hasBody) {
+      refusals.put(
+          "408", "request_timeout: the body did not arrive within postwire.api.body-timeout");
       refusals.put("413", "payload_too_large");
       refusals.put("415", "unsupported_media_type");
     }
@@ -91,9 +93,13 @@ public class OpenApiDocument implements OASFilter {
     if (hasBody || hasQuery) {
       refusals.put("422", "validation_failed (with errors) and the codes of API.md");
     }
-    if (send) {
-      refusals.put("429", "rate_limited, when postwire.api.rate-limit is set; see Retry-After");
-    }
+    refusals.put(
+        "429",
+        send
+            ? "rate_limited, when postwire.api.rate-limit is set, or after too many unknown API"
+                + " keys from the caller's address; see Retry-After"
+            : "rate_limited, after too many unknown API keys from the caller's address; see"
+                + " Retry-After");
     refusals.put("503", "unavailable: the database does not answer or the replica is full");
     refusals.forEach(
         (status, text) -> {
