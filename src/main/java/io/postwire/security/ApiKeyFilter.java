@@ -85,7 +85,10 @@ public class ApiKeyFilter {
     if (http == null || http.remoteAddress() == null) {
       return null;
     }
-    String host = http.remoteAddress().hostAddress();
+    return addressKey(http.remoteAddress().hostAddress());
+  }
+
+  static String addressKey(String host) {
     if (host != null && host.indexOf(':') >= 0) {
       try {
         byte[] address = java.net.InetAddress.getByName(host).getAddress();
