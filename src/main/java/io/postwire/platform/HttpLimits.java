@@ -109,7 +109,13 @@ public class HttpLimits {
     }
     if (hasBody(ctx)) {
       long timer = vertx.setTimer(bodyTimeoutMs, id -> bodyTimedOut(ctx));
-      ctx.addEndHandler(done -> vertx.cancelTimer(timer));
+      ctx.addEndHandler(
+          done -> {
+            // an answer given before the body was read (401, 503, …) keeps the deadline running
+            if (ctx.request().isEnded() || ctx.response().closed()) {
+              vertx.cancelTimer(timer);
+            }
+          });
     }
     if (ctx.request().method() != HttpMethod.POST
         || !ctx.normalizedPath().startsWith("/v1/messages")) {
@@ -184,27 +190,33 @@ public class HttpLimits {
   /**
    * The body deadline: a request whose body has not fully arrived is answered with 408 and its
    * connection closed (the unread rest of the body would otherwise be taken as the next request);
-   * the end handlers give back what it held.
+   * the end handlers give back what it held. When it was already answered (say 401 before its body
+   * was read) and its body still trickles in, the connection is closed all the same.
    */
   private void bodyTimedOut(RoutingContext ctx) {
-    if (ctx.request().isEnded() || ctx.response().ended() || ctx.response().closed()) {
+    if (ctx.request().isEnded() || ctx.response().closed()) {
       return;
     }
     LOG.debugf("Body of %s %s not received in time", ctx.request().method(), ctx.normalizedPath());
+    if (ctx.response().ended()) {
+      cutOff(ctx);
+      return;
+    }
     ctx.response()
         .setStatusCode(408)
         .putHeader("Content-Type", Problem.MEDIA_TYPE)
         .putHeader("Connection", "close")
         .end(Json.encode(BODY_TOO_SLOW))
-        .onComplete(
-            done -> {
-              if (ctx.request().version() == io.vertx.core.http.HttpVersion.HTTP_2) {
-                // other streams share the connection: only this one is cut off
-                ctx.response().reset();
-              } else {
-                ctx.request().connection().close();
-              }
-            });
+        .onComplete(done -> cutOff(ctx));
+  }
+
+  private static void cutOff(RoutingContext ctx) {
+    if (ctx.request().version() == io.vertx.core.http.HttpVersion.HTTP_2) {
+      // other streams share the connection: only this one is cut off
+      ctx.response().reset();
+    } else {
+      ctx.request().connection().close();
+    }
   }
 
   /**

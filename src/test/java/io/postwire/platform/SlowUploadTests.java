@@ -10,10 +10,12 @@ import static org.awaitility.Awaitility.await;
 import io.postwire.testing.TightLimitsProfile;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.restassured.RestAssured;
 import jakarta.inject.Inject;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -52,6 +54,48 @@ class SlowUploadTests {
       assertThat(answer).startsWith("HTTP/1.1 408").contains("\"code\":\"request_timeout\"");
     }
     await().atMost(Duration.ofSeconds(5)).until(() -> limits.inFlightBytes() == 0);
+  }
+
+  @Test
+  void aConnectionAnsweredBeforeItsBodyIsClosedWhenTheBodyStillTricklesAtTheDeadline()
+      throws Exception {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), RestAssured.port)) {
+      // no key: answered 401 at once, before the body is read
+      socket
+          .getOutputStream()
+          .write(
+              ("POST /v1/messages HTTP/1.1\r\nHost: localhost\r\n"
+                      + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
+                  .getBytes(StandardCharsets.US_ASCII));
+      String answer = trickleUntilAnswered(socket, " ");
+      assertThat(answer).startsWith("HTTP/1.1 401");
+      assertThat(trickleUntilClosed(socket, " ")).isTrue();
+    }
+  }
+
+  /** Writes {@code piece} about once a second until the service closes the connection (≤ 20 s). */
+  static boolean trickleUntilClosed(Socket socket, String piece) throws Exception {
+    socket.setSoTimeout(1000);
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    byte[] buffer = new byte[4096];
+    while (System.nanoTime() < deadline) {
+      try {
+        socket.getOutputStream().write(piece.getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+      } catch (IOException closed) {
+        return true;
+      }
+      try {
+        if (socket.getInputStream().read(buffer) < 0) {
+          return true;
+        }
+      } catch (SocketTimeoutException quiet) {
+        // still open
+      } catch (IOException reset) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Test
