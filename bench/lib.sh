@@ -123,14 +123,18 @@ wait_sink() {
 }
 
 # Starts the packaged service; extra NAME=VALUE arguments are added to its environment.
-# Sets APP_PORT, APP_URL, APP_PID, APP_READY_MS (ms from exec to /q/health/ready = 200).
+# Sets APP_PORT, APP_URL, APP_PID, APP_READY_MS (ms from exec to /q/health/ready = 200), and
+# MGMT_URL: the packaged (prod) service serves health and metrics on its management port.
 start_app() {
   ensure_jar
   APP_PORT="$(free_port)"
   APP_URL="http://127.0.0.1:$APP_PORT"
+  MGMT_PORT="$(free_port)"
+  MGMT_URL="http://127.0.0.1:$MGMT_PORT"
   local t0
   t0="$(now_ms)"
-  env PORT="$APP_PORT" QUARKUS_HTTP_HOST=127.0.0.1 ${BENCH_MALLOC_ARENA_MAX:+MALLOC_ARENA_MAX=$BENCH_MALLOC_ARENA_MAX} \
+  env PORT="$APP_PORT" QUARKUS_HTTP_HOST=127.0.0.1 \
+    QUARKUS_MANAGEMENT_PORT="$MGMT_PORT" QUARKUS_MANAGEMENT_HOST=127.0.0.1 ${BENCH_MALLOC_ARENA_MAX:+MALLOC_ARENA_MAX=$BENCH_MALLOC_ARENA_MAX} \
     QUARKUS_DATASOURCE_REACTIVE_URL="postgresql://127.0.0.1:$PG_PORT/postwire" \
     QUARKUS_DATASOURCE_USERNAME=postwire QUARKUS_DATASOURCE_PASSWORD=postwire \
     POSTWIRE_API_BOOTSTRAP_KEY="$BENCH_KEY" \
@@ -147,7 +151,7 @@ start_app() {
   APP_PID=$!
   BENCH_PIDS+=($APP_PID)
   for _ in $(seq 1200); do
-    if curl -fs -o /dev/null "$APP_URL/q/health/ready"; then
+    if curl -fs -o /dev/null "$MGMT_URL/q/health/ready"; then
       APP_READY_MS=$(($(now_ms) - t0))
       log "service ready on $APP_URL in $APP_READY_MS ms (pid $APP_PID)"
       return 0

@@ -20,7 +20,7 @@ message_bodies "$BODIES" $(( (OUTAGE + 30) * RATE )) "$DOMAIN" out
 READY="$WORK/outage-ready.txt"; : >"$READY"
 # readiness probe every 0.5 s for the whole run
 ( for i in $(seq 1 $(( (OUTAGE + 40) * 2 ))); do
-    echo "$(date +%s.%N) $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:$HTTP/q/health/ready)" >>"$READY"
+    echo "$(date +%s.%N) $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:$(mgmt_port $HTTP)/q/health/ready)" >>"$READY"
     sleep 0.5
   done ) &
 PROBE=$!; PIDS+=($PROBE)

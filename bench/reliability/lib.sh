@@ -63,11 +63,16 @@ start_sink() {
   kill -0 "$SINK_PID" 2>/dev/null || { log "smtp-sink did not start"; return 1; }
 }
 
+# The management port (health, metrics) of the service whose HTTP port is $1: the packaged (prod)
+# service serves /q/health there, not on its HTTP port.
+mgmt_port() { echo $(($1 + 1000)); }
+
 # start_service <http port> <log file> [extra env...]: sets SERVICE_PID (JVM_OPTS: JVM flags, default -Xmx512m)
 start_service() {
   local port=$1 logfile=$2
   shift 2
   env PORT="$port" QUARKUS_HTTP_HOST=127.0.0.1 \
+    QUARKUS_MANAGEMENT_PORT="$(mgmt_port "$port")" QUARKUS_MANAGEMENT_HOST=127.0.0.1 \
     QUARKUS_DATASOURCE_REACTIVE_URL="postgresql://127.0.0.1:$PG_PORT/$DB" \
     QUARKUS_DATASOURCE_USERNAME="$DB_USER" QUARKUS_DATASOURCE_PASSWORD="$DB_PASS" \
     POSTWIRE_API_BOOTSTRAP_KEY="$ADMIN_KEY" POSTWIRE_DKIM_MASTER_KEY="$MASTER_KEY" \
@@ -81,7 +86,7 @@ start_service() {
   SERVICE_PID=$!
   PIDS+=($SERVICE_PID)
   for _ in $(seq 1 120); do
-    curl -fs "http://127.0.0.1:$port/q/health/ready" >/dev/null 2>&1 && return 0
+    curl -fs "http://127.0.0.1:$(mgmt_port "$port")/q/health/ready" >/dev/null 2>&1 && return 0
     kill -0 "$SERVICE_PID" 2>/dev/null || { tail -30 "$logfile" >&2; return 1; }
     sleep 0.5
   done

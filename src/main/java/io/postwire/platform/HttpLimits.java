@@ -14,9 +14,15 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 /**
- * The refusals that happen before a request reaches a resource: a body over the HTTP limit, and
- * sends beyond what this replica has room for (load shedding). Both answer with problem details
+ * The refusals that happen before a request reaches a resource: a body over the HTTP limit, sends
+ * beyond what this replica has room for (load shedding), sends beyond one key's share of that room,
+ * and bodies not received within {@code postwire.api.body-timeout}. All answer with problem details
  * like every other error.
+ *
+ * <p>The share per key and the body deadline together keep a slow client from holding the room
+ * others need: a client trickling its body holds at most its key's share, and only until the
+ * deadline (the HTTP layer's idle timeout, 30 minutes, never fires while a byte arrives now and
+ * then).
  */
 @ApplicationScoped
 public class HttpLimits {
@@ -33,14 +39,35 @@ public class HttpLimits {
           "The request body is larger than this service accepts",
           List.of());
 
+  private static final Problem BODY_TOO_SLOW =
+      Problem.of(
+          408,
+          "request_timeout",
+          "The request body did not arrive in time (postwire.api.body-timeout); send it again",
+          List.of());
+
   private final long budget;
+  private final long perKey;
   private final long maxBody;
+  private final long bodyTimeoutMs;
+  private final io.vertx.core.Vertx vertx;
   private final AtomicLong inFlight = new AtomicLong();
   private final AtomicLong shed = new AtomicLong();
-  private final Map<RoutingContext, Long> admitted = new ConcurrentHashMap<>();
+  private final Map<RoutingContext, Admission> admitted = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> inFlightByKey = new ConcurrentHashMap<>();
+
+  /** What one admitted send holds, and under which key (its Authorization header). */
+  private record Admission(String key, long cost) {}
 
   public HttpLimits(ApiConfig config, io.vertx.core.Vertx vertx) {
+    this.vertx = vertx;
     this.budget = config.maxInFlightBytes().asLongValue();
+    this.perKey =
+        config
+            .maxInFlightBytesPerKey()
+            .map(io.quarkus.runtime.configuration.MemorySize::asLongValue)
+            .orElse(budget / 2);
+    this.bodyTimeoutMs = Math.max(1, config.bodyTimeout().toMillis());
     this.maxBody =
         new io.quarkus.runtime.configuration.MemorySizeConverter()
             .convert(config.maxRequestSize())
@@ -68,8 +95,9 @@ public class HttpLimits {
   }
 
   /**
-   * Admits a send while the bodies in flight fit the budget (one is always admitted), and gives its
-   * share back when the response ends or the connection closes.
+   * Admits a send while the bodies in flight fit the budget (one is always admitted) and the key's
+   * share of it (a key's first send is always admitted), and gives its room back when the response
+   * ends or the connection closes. Every request with a body gets the body deadline.
    */
   private void admit(RoutingContext ctx) {
     long declared = declaredLength(ctx);
@@ -79,44 +107,115 @@ public class HttpLimits {
       problem(ctx, TOO_LARGE);
       return;
     }
+    if (hasBody(ctx)) {
+      long timer = vertx.setTimer(bodyTimeoutMs, id -> bodyTimedOut(ctx));
+      ctx.addEndHandler(
+          done -> {
+            // an answer given before the body was read (401, 503, …) keeps the deadline running
+            if (ctx.request().isEnded() || ctx.response().closed()) {
+              vertx.cancelTimer(timer);
+            }
+          });
+    }
     if (ctx.request().method() != HttpMethod.POST
         || !ctx.normalizedPath().startsWith("/v1/messages")) {
       ctx.next();
       return;
     }
     long cost = Math.max(MIN_COST, declared);
-    long now = inFlight.addAndGet(cost);
-    if (now > budget && now != cost) {
+    String key = String.valueOf(ctx.request().getHeader("Authorization"));
+    String refusal = reserve(key, cost);
+    if (refusal != null) {
       // before refusing, give back what requests that have already ended still hold
-      inFlight.addAndGet(-cost);
       sweep();
-      now = inFlight.addAndGet(cost);
+      refusal = reserve(key, cost);
     }
-    if (now > budget && now != cost) {
-      inFlight.addAndGet(-cost);
+    if (refusal != null) {
       if (shed.getAndIncrement() % 1000 == 0) {
         LOG.warnf(
-            "Sends beyond %d bytes in flight are refused with 503 (%d so far)", budget, shed.get());
+            "Sends beyond %d bytes in flight (%d per key) are refused with 503 (%d so far)",
+            budget, perKey, shed.get());
       }
       ctx.response().putHeader("Retry-After", "1");
-      problem(
-          ctx,
-          Problem.of(
-              503,
-              "unavailable",
-              "This replica is handling as many sends as it has room for; retry later",
-              List.of()));
+      problem(ctx, Problem.of(503, "unavailable", refusal, List.of()));
       return;
     }
-    admitted.put(ctx, cost);
+    admitted.put(ctx, new Admission(key, cost));
     ctx.addEndHandler(done -> release(ctx));
     ctx.next();
   }
 
-  private void release(RoutingContext ctx) {
-    Long cost = admitted.remove(ctx);
-    if (cost != null) {
+  /** Takes room for a send, or says why there is none. */
+  private String reserve(String key, long cost) {
+    AtomicLong mine = inFlightByKey.computeIfAbsent(key, k -> new AtomicLong());
+    long held = mine.addAndGet(cost);
+    if (held > perKey && held != cost) {
+      giveBack(key, mine, cost);
+      return "This API key's sends hold as much of this replica as one key may; retry later";
+    }
+    long now = inFlight.addAndGet(cost);
+    if (now > budget && now != cost) {
       inFlight.addAndGet(-cost);
+      giveBack(key, mine, cost);
+      return "This replica is handling as many sends as it has room for; retry later";
+    }
+    return null;
+  }
+
+  private void giveBack(String key, AtomicLong held, long cost) {
+    if (held.addAndGet(-cost) == 0) {
+      // a racing reserve may have taken the counter again: it only loses its map entry, which
+      // the next reserve for the key recreates
+      inFlightByKey.remove(key, held);
+    }
+  }
+
+  private void release(RoutingContext ctx) {
+    Admission admission = admitted.remove(ctx);
+    if (admission != null) {
+      inFlight.addAndGet(-admission.cost());
+      AtomicLong held = inFlightByKey.get(admission.key());
+      if (held != null) {
+        giveBack(admission.key(), held, admission.cost());
+      }
+    }
+  }
+
+  private static boolean hasBody(RoutingContext ctx) {
+    String length = ctx.request().getHeader("Content-Length");
+    return (length != null && !length.trim().equals("0"))
+        || ctx.request().getHeader("Transfer-Encoding") != null;
+  }
+
+  /**
+   * The body deadline: a request whose body has not fully arrived is answered with 408 and its
+   * connection closed (the unread rest of the body would otherwise be taken as the next request);
+   * the end handlers give back what it held. When it was already answered (say 401 before its body
+   * was read) and its body still trickles in, the connection is closed all the same.
+   */
+  private void bodyTimedOut(RoutingContext ctx) {
+    if (ctx.request().isEnded() || ctx.response().closed()) {
+      return;
+    }
+    LOG.debugf("Body of %s %s not received in time", ctx.request().method(), ctx.normalizedPath());
+    if (ctx.response().ended()) {
+      cutOff(ctx);
+      return;
+    }
+    ctx.response()
+        .setStatusCode(408)
+        .putHeader("Content-Type", Problem.MEDIA_TYPE)
+        .putHeader("Connection", "close")
+        .end(Json.encode(BODY_TOO_SLOW))
+        .onComplete(done -> cutOff(ctx));
+  }
+
+  private static void cutOff(RoutingContext ctx) {
+    if (ctx.request().version() == io.vertx.core.http.HttpVersion.HTTP_2) {
+      // other streams share the connection: only this one is cut off
+      ctx.response().reset();
+    } else {
+      ctx.request().connection().close();
     }
   }
 

@@ -82,6 +82,8 @@ public class OpenApiDocument implements OASFilter {
       refusals.put("409", "domain_exists");
     }
     if (hasBody) {
+      refusals.put(
+          "408", "request_timeout: the body did not arrive within postwire.api.body-timeout");
       refusals.put("413", "payload_too_large");
       refusals.put("415", "unsupported_media_type");
     }
@@ -92,12 +94,21 @@ public class OpenApiDocument implements OASFilter {
       refusals.put("422", "validation_failed (with errors) and the codes of API.md");
     }
     if (send) {
-      refusals.put("429", "rate_limited, when postwire.api.rate-limit is set; see Retry-After");
+      refusals.put(
+          "429",
+          "rate_limited, when postwire.api.rate-limit is set, or after too many unknown API keys"
+              + " from the caller's address; see Retry-After");
     } else if (method == PathItem.HttpMethod.POST && path.equals("/v1/domains/{name}/audit")) {
       refusals.put(
           "429",
           "rate_limited: an audit of the domain is running or ran within"
-              + " postwire.audit.manual-interval; see Retry-After");
+              + " postwire.audit.manual-interval, or after too many unknown API keys from the"
+              + " caller's address; see Retry-After");
+    } else {
+      refusals.put(
+          "429",
+          "rate_limited, after too many unknown API keys from the caller's address; see"
+              + " Retry-After");
     }
     refusals.put("503", "unavailable: the database does not answer or the replica is full");
     refusals.forEach(

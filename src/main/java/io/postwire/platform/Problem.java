@@ -19,6 +19,7 @@ public record Problem(
           Map.entry(404, "Not Found"),
           Map.entry(405, "Method Not Allowed"),
           Map.entry(406, "Not Acceptable"),
+          Map.entry(408, "Request Timeout"),
           Map.entry(409, "Conflict"),
           Map.entry(413, "Content Too Large"),
           Map.entry(415, "Unsupported Media Type"),

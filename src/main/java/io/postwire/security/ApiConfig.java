@@ -28,6 +28,20 @@ public interface ApiConfig {
   io.quarkus.runtime.configuration.MemorySize maxInFlightBytes();
 
   /**
+   * The part of {@link #maxInFlightBytes()} the sends of one API key may hold at once; unset = half
+   * of it. A key's first send is always admitted, so one large send still passes; the rest of the
+   * budget stays for other keys, however slowly one key's clients upload.
+   */
+  Optional<io.quarkus.runtime.configuration.MemorySize> maxInFlightBytesPerKey();
+
+  /**
+   * How long a client may take to send a request body, from its head to its last byte; a body not
+   * complete by then is answered with 408 and its connection closed, giving back what it held.
+   */
+  @WithDefault("30s")
+  Duration bodyTimeout();
+
+  /**
    * Messages per second each API key may send on this replica (a batch counts its items); beyond it
    * 429 rate_limited with Retry-After. Unset or 0 = no limit.
    */
@@ -39,4 +53,19 @@ public interface ApiConfig {
   /** How long an authenticated key is remembered on this replica before its row is read again. */
   @WithDefault("10s")
   Duration keyCacheTtl();
+
+  /** How long a replica remembers that a token is no key, so repeating it costs no query. */
+  @WithDefault("10s")
+  Duration unknownKeyCacheTtl();
+
+  /**
+   * Lookups of unknown keys each client address may cause per second on this replica; beyond it
+   * (and its burst) a token that is not already known is refused with 429 without a query.
+   */
+  @WithDefault("5")
+  double failedAuthRate();
+
+  /** Lookups of unknown keys a client address may cause at once within that rate. */
+  @WithDefault("20")
+  int failedAuthBurst();
 }

@@ -1,7 +1,9 @@
 package io.postwire.security;
 
+import io.postwire.platform.ApiException;
 import io.postwire.platform.Problem;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
@@ -24,7 +26,7 @@ public class ApiKeyFilter {
   }
 
   @ServerRequestFilter(preMatching = true, priority = Priorities.AUTHENTICATION)
-  public Uni<Response> authenticate(ContainerRequestContext request) {
+  public Uni<Response> authenticate(ContainerRequestContext request, HttpServerRequest http) {
     String path = request.getUriInfo().getPath();
     if (!(path.equals("/v1") || path.startsWith("/v1/"))) {
       return Uni.createFrom().nullItem();
@@ -34,10 +36,27 @@ public class ApiKeyFilter {
     if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       token = header.substring(7).trim();
     }
-    return keys.authenticate(token)
+    return keys.authenticate(token, client(http))
+        .<Object>map(principal -> principal)
+        .onFailure(ApiException.class)
+        .recoverWithItem(
+            e -> {
+              ApiException refusal = (ApiException) e;
+              Response.ResponseBuilder response =
+                  Response.status(refusal.status())
+                      .type(Problem.MEDIA_TYPE)
+                      .entity(refusal.toProblem());
+              if (refusal.retryAfterSeconds() != null) {
+                response.header("Retry-After", refusal.retryAfterSeconds());
+              }
+              return (Object) new Refusal(response.build());
+            })
         .map(
-            principal -> {
-              if (principal == null) {
+            outcome -> {
+              if (outcome instanceof Refusal refusal) {
+                return refusal.response();
+              }
+              if (outcome == null) {
                 return Response.status(401)
                     .type(Problem.MEDIA_TYPE)
                     .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
@@ -49,8 +68,37 @@ public class ApiKeyFilter {
                             List.of()))
                     .build();
               }
-              current.set(principal);
+              current.set((ApiPrincipal) outcome);
               return null;
             });
+  }
+
+  /** A refusal before the key was looked up (too many unknown keys from the caller's address). */
+  private record Refusal(Response response) {}
+
+  /**
+   * Whom failed lookups are charged to: the caller's address (as the HTTP layer reports it, so
+   * behind a proxy with {@code quarkus.http.proxy.*} set, the forwarded one); for IPv6 its /64, as
+   * one host commonly holds a whole /64.
+   */
+  static String client(HttpServerRequest http) {
+    if (http == null || http.remoteAddress() == null) {
+      return null;
+    }
+    return addressKey(http.remoteAddress().hostAddress());
+  }
+
+  static String addressKey(String host) {
+    if (host != null && host.indexOf(':') >= 0) {
+      try {
+        byte[] address = java.net.InetAddress.getByName(host).getAddress();
+        if (address.length == 16) {
+          return java.util.HexFormat.of().formatHex(address, 0, 8) + "::/64";
+        }
+      } catch (java.net.UnknownHostException e) {
+        return host;
+      }
+    }
+    return host;
   }
 }

@@ -23,10 +23,15 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * API keys: random 256-bit tokens, stored only as SHA-256 hashes (fast to check on every request; a
- * slow password hash buys nothing for a high-entropy secret), with a short per-replica cache.
+ * slow password hash buys nothing for a high-entropy secret), with a short per-replica cache of
+ * known keys and of tokens that are no key. Deleting a key notifies every replica ({@link
+ * #REVOKED_CHANNEL}, see {@link KeyRevocations}) so that none keeps accepting it from its cache.
  */
 @ApplicationScoped
 public class ApiKeyService {
+
+  /** PostgreSQL NOTIFY channel; the payload is the base64 SHA-256 hash of a deleted key. */
+  public static final String REVOKED_CHANNEL = "postwire_api_key_revoked";
 
   private static final int CACHE_LIMIT = 10_000;
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -34,7 +39,9 @@ public class ApiKeyService {
   private final Pool pool;
   private final ApiConfig config;
   private final byte[] bootstrapHash;
+  private final FailedLookupLimiter failedLookups;
   private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+  private final Map<String, Long> unknown = new ConcurrentHashMap<>();
 
   private record Cached(ApiPrincipal principal, long expiresAtNanos) {}
 
@@ -51,15 +58,22 @@ public class ApiKeyService {
       String key,
       OffsetDateTime createdAt) {}
 
-  public ApiKeyService(Pool pool, ApiConfig config) {
+  public ApiKeyService(Pool pool, ApiConfig config, FailedLookupLimiter failedLookups) {
     this.pool = pool;
     this.config = config;
+    this.failedLookups = failedLookups;
     this.bootstrapHash =
         config.bootstrapKey().filter(k -> !k.isBlank()).map(ApiKeyService::hash).orElse(null);
   }
 
-  /** The principal for a bearer token, or {@code null} when the token is unknown. */
-  public Uni<ApiPrincipal> authenticate(String token) {
+  /**
+   * The principal for a bearer token, or {@code null} when the token is unknown.
+   *
+   * @param client the caller's address, charged for lookups that find no key
+   * @throws ApiException (as the Uni's failure) 429 {@code rate_limited} when {@code client} has
+   *     caused more lookups of unknown keys than {@link FailedLookupLimiter} allows
+   */
+  public Uni<ApiPrincipal> authenticate(String token, String client) {
     if (token == null || token.isEmpty() || token.length() > 512) {
       return Uni.createFrom().nullItem();
     }
@@ -69,9 +83,27 @@ public class ApiKeyService {
           .item(new ApiPrincipal(ApiPrincipal.BOOTSTRAP_ID, "bootstrap", true, Set.of()));
     }
     String cacheKey = Base64.getEncoder().encodeToString(hash);
+    long now = System.nanoTime();
     Cached cached = cache.get(cacheKey);
-    if (cached != null && cached.expiresAtNanos() - System.nanoTime() > 0) {
+    if (cached != null && cached.expiresAtNanos() - now > 0) {
       return Uni.createFrom().item(cached.principal());
+    }
+    Long unknownUntil = unknown.get(cacheKey);
+    if (unknownUntil != null && unknownUntil - now > 0) {
+      return Uni.createFrom().nullItem();
+    }
+    long wait = failedLookups.secondsUntilAllowed(client);
+    if (wait > 0) {
+      return Uni.createFrom()
+          .failure(
+              new ApiException(
+                  429,
+                  "rate_limited",
+                  "Too many requests with unknown API keys from this address; try again in "
+                      + wait
+                      + " s",
+                  List.of(),
+                  (int) Math.min(wait, Integer.MAX_VALUE)));
     }
     return pool.preparedQuery("select id, name, admin, domains from api_key where key_hash = $1")
         .execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash)))
@@ -79,6 +111,8 @@ public class ApiKeyService {
             rows -> {
               if (!rows.iterator().hasNext()) {
                 cache.remove(cacheKey);
+                rememberUnknown(cacheKey);
+                failedLookups.failed(client);
                 return null;
               }
               Row row = rows.iterator().next();
@@ -96,6 +130,34 @@ public class ApiKeyService {
                   new Cached(principal, System.nanoTime() + config.keyCacheTtl().toNanos()));
               return principal;
             });
+  }
+
+  private void rememberUnknown(String cacheKey) {
+    long now = System.nanoTime();
+    if (unknown.size() >= CACHE_LIMIT) {
+      unknown.values().removeIf(until -> until - now <= 0);
+      if (unknown.size() >= CACHE_LIMIT) {
+        unknown.clear();
+      }
+    }
+    unknown.put(cacheKey, now + config.unknownKeyCacheTtl().toNanos());
+  }
+
+  /**
+   * Forgets the key whose hash is {@code base64Hash} (it was deleted, maybe on another replica).
+   */
+  public void evict(String base64Hash) {
+    cache.remove(base64Hash);
+  }
+
+  /** Forgets every cached key (revocations may have been missed while not listening). */
+  public void evictAll() {
+    cache.clear();
+  }
+
+  /** Whether this replica holds {@code token} as a known key in its cache (for tests). */
+  public boolean cached(String token) {
+    return cache.containsKey(Base64.getEncoder().encodeToString(hash(token)));
   }
 
   public Uni<CreatedKey> create(String name, boolean admin, List<String> domains) {
@@ -175,13 +237,19 @@ public class ApiKeyService {
     } catch (IllegalArgumentException e) {
       return Uni.createFrom().item(false);
     }
-    return pool.preparedQuery("delete from api_key where id = $1 returning key_hash")
+    // One statement: the NOTIFY is delivered to every replica when the delete commits, never
+    // before it and never without it.
+    return pool.preparedQuery(
+            "with deleted as (delete from api_key where id = $1 returning key_hash)"
+                + " select encode(key_hash, 'base64') as hash,"
+                + " pg_notify('"
+                + REVOKED_CHANNEL
+                + "', encode(key_hash, 'base64')) from deleted")
         .execute(Tuple.of(uuid))
         .map(
             rows -> {
               for (Row row : rows) {
-                cache.remove(
-                    Base64.getEncoder().encodeToString(row.getBuffer("key_hash").getBytes()));
+                evict(row.getString("hash"));
               }
               return rows.rowCount() > 0;
             });

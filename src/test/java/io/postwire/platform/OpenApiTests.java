@@ -105,13 +105,14 @@ class OpenApiTests {
           ops.keySet()
               .forEach(
                   method -> {
-                    assertThat(responses(method, path)).containsKeys("401", "503");
+                    assertThat(responses(method, path)).containsKeys("401", "429", "503");
                     assertThat(schemaOf(method, path, "401", "application/problem+json"))
                         .as(method + " " + path)
                         .isEqualTo("#/components/schemas/Problem");
                   });
         });
-    assertThat(responses("post", "/v1/messages")).containsKeys("400", "409", "413", "422", "429");
+    assertThat(responses("post", "/v1/messages"))
+        .containsKeys("400", "408", "409", "413", "422", "429");
     assertThat(schemaOf("post", "/v1/messages", "400", "application/problem+json"))
         .isEqualTo("#/components/schemas/Problem");
     assertThat(doc.getMap("paths.'/v1/messages'.post.responses.'429'.headers").keySet())
