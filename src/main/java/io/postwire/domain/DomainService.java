@@ -120,15 +120,21 @@ public class DomainService {
                     .chain(
                         () ->
                             conn.preparedQuery(
-                                    "update api_key set domains = array_remove(domains, $1)"
-                                        + " where $1 = any(domains)")
+                                    "with u as (update api_key set domains = array_remove(domains,"
+                                        + " $1) where $1 = any(domains) returning id)"
+                                        // every replica forgets the old scopes at commit
+                                        + " select pg_notify('"
+                                        + ApiKeyService.REVOKED_CHANNEL
+                                        + "', '"
+                                        + ApiKeyService.EVERY_KEY
+                                        + "') from (select count(*) from u) c")
                                 .execute(Tuple.of(name)))
                     .chain(
                         () ->
                             conn.preparedQuery("delete from domain where name = $1")
                                 .execute(Tuple.of(name)))
                     .map(rows -> rows.rowCount() > 0))
-        // this replica forgets the old scopes at once; others within the key cache TTL
+        // this replica forgets the old scopes at once, the others when the NOTIFY reaches them
         .invoke(apiKeys::forgetCached);
   }
 }

@@ -143,11 +143,19 @@ public class ApiKeyService {
     unknown.put(cacheKey, now + config.unknownKeyCacheTtl().toNanos());
   }
 
+  /** The notification payload that makes every replica forget every cached key's scope. */
+  public static final String EVERY_KEY = "*";
+
   /**
-   * Forgets the key whose hash is {@code base64Hash} (it was deleted, maybe on another replica).
+   * Forgets the key whose hash is {@code base64Hash} (it was deleted, maybe on another replica), or
+   * every key for {@link #EVERY_KEY} (a domain left the scopes of keys).
    */
   public void evict(String base64Hash) {
-    cache.remove(base64Hash);
+    if (EVERY_KEY.equals(base64Hash)) {
+      cache.clear();
+    } else {
+      cache.remove(base64Hash);
+    }
   }
 
   /** Forgets every cached key (revocations may have been missed while not listening). */

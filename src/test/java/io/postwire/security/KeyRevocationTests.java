@@ -96,4 +96,48 @@ class KeyRevocationTests {
       connection.closeAndAwait();
     }
   }
+
+  /**
+   * A removed domain leaves every key's scope on every replica at once: the delete NOTIFYs every
+   * replica to forget all cached scopes, so no old key keeps sending as the name or reads a new
+   * registration's mail from a cache.
+   */
+  @Test
+  void removingADomainMakesEveryReplicaForgetCachedScopes() {
+    String domain = registerDomain();
+    Key key = createKey(domain);
+    as(key.secret()).get("/v1/domains/" + domain).then().statusCode(200);
+    assertThat(keys.cached(key.secret())).isTrue();
+    List<String> heard = new CopyOnWriteArrayList<>();
+    SqlConnection connection = pool.getConnection().await().atMost(Duration.ofSeconds(10));
+    try {
+      PgConnection listener = PgConnection.cast(connection);
+      listener.notificationHandler(
+          n -> {
+            if (n.getChannel().equals(ApiKeyService.REVOKED_CHANNEL)) {
+              heard.add(n.getPayload());
+            }
+          });
+      listener
+          .query("listen " + ApiKeyService.REVOKED_CHANNEL)
+          .execute()
+          .await()
+          .atMost(Duration.ofSeconds(10));
+      admin().delete("/v1/domains/" + domain).then().statusCode(204);
+      await().atMost(Duration.ofSeconds(5)).until(() -> heard.contains(ApiKeyService.EVERY_KEY));
+    } finally {
+      connection.query("unlisten *").execute().await().atMost(Duration.ofSeconds(10));
+      connection.closeAndAwait();
+    }
+
+    // what another replica does when that notification reaches it
+    as(key.secret()).get("/v1/api-keys").then().statusCode(403);
+    assertThat(keys.cached(key.secret())).isTrue();
+    Db.exec(
+        pool, "select pg_notify($1, $2)", ApiKeyService.REVOKED_CHANNEL, ApiKeyService.EVERY_KEY);
+    await()
+        .atMost(Duration.ofSeconds(2))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> !keys.cached(key.secret()));
+  }
 }
