@@ -102,7 +102,7 @@ public final class RawMessages {
       throw ApiException.field("validation_failed", "raw", "is required (base64)");
     }
     try {
-      return Base64.getMimeDecoder().decode(MessageValidator.strictBase64(base64));
+      return MessageValidator.decodeBase64(base64);
     } catch (IllegalArgumentException e) {
       throw ApiException.field("validation_failed", "raw", "is not valid base64");
     }

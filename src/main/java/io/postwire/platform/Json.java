@@ -63,12 +63,21 @@ public class Json {
   }
 
   static boolean isUtf8(byte[] body) {
+    // most of a body is ASCII (base64 attachments above all): only what follows the first
+    // non-ASCII byte, which starts a sequence, goes through the decoder
+    int first = 0;
+    while (first < body.length && body[first] >= 0) {
+      first++;
+    }
+    if (first == body.length) {
+      return true;
+    }
     try {
       StandardCharsets.UTF_8
           .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(body));
+          .decode(ByteBuffer.wrap(body, first, body.length - first));
       return true;
     } catch (CharacterCodingException e) {
       return false;
