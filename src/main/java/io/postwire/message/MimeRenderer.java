@@ -212,23 +212,29 @@ public class MimeRenderer {
     return new Entity(headers, body, null, List.of());
   }
 
-  /** Every LF, CR or CRLF becomes CRLF. */
+  /** Every LF, CR or CRLF becomes CRLF; the text between line ends is copied in runs. */
   static String crlfLines(String s) {
-    StringBuilder out = new StringBuilder(s.length() + s.length() / 32 + 2);
-    for (int i = 0; i < s.length(); i++) {
+    StringBuilder out = null;
+    int run = 0;
+    int n = s.length();
+    for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
-      if (c == '\r') {
-        if (i + 1 < s.length() && s.charAt(i + 1) == '\n') {
-          i++;
+      if (c == '\r' && i + 1 < n && s.charAt(i + 1) == '\n') {
+        i++;
+        continue;
+      }
+      if (c == '\r' || c == '\n') {
+        if (out == null) {
+          out = new StringBuilder(n + n / 32 + 2);
         }
-        out.append("\r\n");
-      } else if (c == '\n') {
-        out.append("\r\n");
-      } else {
-        out.append(c);
+        out.append(s, run, i).append("\r\n");
+        run = i + 1;
       }
     }
-    return out.toString();
+    if (out == null) {
+      return s;
+    }
+    return out.append(s, run, n).toString();
   }
 
   /** ASCII without NUL, every line at most 998 octets (the input's line ends are CRLF). */

@@ -8,10 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.Map;
 
@@ -62,26 +58,44 @@ public class Json {
     }
   }
 
-  static boolean isUtf8(byte[] body) {
-    // most of a body is ASCII (base64 attachments above all): only what follows the first
-    // non-ASCII byte, which starts a sequence, goes through the decoder
-    int first = 0;
-    while (first < body.length && body[first] >= 0) {
-      first++;
+  /**
+   * Whether {@code b} is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+   * past U+10FFFF), checked in place: a request body is mostly ASCII, and decoding it to characters
+   * only to check it cost a tenth of the service's CPU with realistic mail.
+   */
+  static boolean isUtf8(byte[] b) {
+    int n = b.length;
+    int i = 0;
+    while (i < n) {
+      int c = b[i];
+      if (c >= 0) {
+        i++;
+        continue;
+      }
+      c &= 0xff;
+      if (c < 0xc2 || c > 0xf4) {
+        return false;
+      }
+      int need = c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
+      if (i + need >= n) {
+        return false;
+      }
+      int c1 = b[i + 1] & 0xff;
+      if ((c1 & 0xc0) != 0x80
+          || c == 0xe0 && c1 < 0xa0
+          || c == 0xed && c1 >= 0xa0
+          || c == 0xf0 && c1 < 0x90
+          || c == 0xf4 && c1 >= 0x90) {
+        return false;
+      }
+      for (int k = 2; k <= need; k++) {
+        if ((b[i + k] & 0xc0) != 0x80) {
+          return false;
+        }
+      }
+      i += need + 1;
     }
-    if (first == body.length) {
-      return true;
-    }
-    try {
-      StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(body, first, body.length - first));
-      return true;
-    } catch (CharacterCodingException e) {
-      return false;
-    }
+    return true;
   }
 
   /** Parses a whole body and binds it to a type: 400 or 422 as {@link #tree} and {@link #bind}. */

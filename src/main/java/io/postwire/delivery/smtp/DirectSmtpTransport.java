@@ -460,14 +460,19 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
     int end = Math.min(message.length, offset + CHUNK);
     boolean last = end == message.length;
     Buffer block = Buffer.buffer(end - offset + 64);
+    // copy the runs between stuffed dots whole: a buffer append per byte cost more than the rest
+    // of the transaction
+    int run = offset;
     for (int i = offset; i < end; i++) {
       byte b = message[i];
       if (atLineStart[0] && b == '.') {
+        block.appendBytes(message, run, i - run);
         block.appendByte((byte) '.');
+        run = i;
       }
-      block.appendByte(b);
       atLineStart[0] = b == '\n';
     }
+    block.appendBytes(message, run, end - run);
     if (last) {
       boolean endsWithNewLine = message.length > 0 && message[message.length - 1] == '\n';
       block.appendString(endsWithNewLine ? ".\r\n" : "\r\n.\r\n");
