@@ -108,7 +108,19 @@ public class HttpLimits {
       return;
     }
     if (hasBody(ctx)) {
-      long timer = vertx.setTimer(bodyTimeoutMs, id -> bodyTimedOut(ctx));
+      // the timer holds the request weakly: a timer left running after an early answer (or not
+      // cancelled for any reason) must not keep an ended request and its body alive for the
+      // whole deadline; a request still uploading is held by its connection
+      java.lang.ref.WeakReference<RoutingContext> request = new java.lang.ref.WeakReference<>(ctx);
+      long timer =
+          vertx.setTimer(
+              bodyTimeoutMs,
+              id -> {
+                RoutingContext pending = request.get();
+                if (pending != null) {
+                  bodyTimedOut(pending);
+                }
+              });
       ctx.addEndHandler(
           done -> {
             // an answer given before the body was read (401, 503, …) keeps the deadline running
