@@ -31,6 +31,13 @@ public interface DeliveryConfig {
   @WithDefault("64")
   int concurrency();
 
+  /**
+   * Message content one claim loads at most, in bytes (by the messages' sizes); the first message
+   * of a claim is taken however large, the rows beyond the budget wait for the next claim.
+   */
+  @WithDefault("67108864")
+  long claimMaxBytes();
+
   /** On shutdown: stop claiming, finish or release in-flight work within this. */
   @WithDefault("20s")
   Duration shutdownGrace();

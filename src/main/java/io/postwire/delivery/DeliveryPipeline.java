@@ -266,7 +266,7 @@ public class DeliveryPipeline {
     claimDue = false;
     inFlight.addAndGet(free);
     return store
-        .claim(owner, free, config.lease())
+        .claim(owner, free, config.lease(), config.claimMaxBytes())
         .onFailure()
         .invoke(e -> LOG.warnf("Claiming deliveries failed: %s", e.toString()))
         .onFailure()
