@@ -21,6 +21,7 @@ import io.vertx.pgclient.PgException;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -584,17 +585,25 @@ public class DeliveryPipeline {
     return signature(message, alone)
         .chain(
             s -> {
-              byte[] bytes = withSignature(s, message.content());
+              // the signature goes beside the content, never copied into it: each group's
+              // transaction would otherwise hold its own copy of the whole message
+              byte[] head = s == null ? new byte[0] : s.getBytes(StandardCharsets.US_ASCII);
+              byte[] content = message.content();
               Uni<Recorded> sent =
                   switch (config.mode()) {
                     case SANDBOX -> Uni.createFrom().item(sandbox(group));
                     case RELAY ->
                         transports
-                            .relay(message.mailFrom(), recipients(group), bytes)
+                            .relay(message.mailFrom(), recipients(group), head, content)
                             .map(result -> fromSmtp(group, message, result));
                     case MX ->
                         transports
-                            .mx(group.destination(), message.mailFrom(), recipients(group), bytes)
+                            .mx(
+                                group.destination(),
+                                message.mailFrom(),
+                                recipients(group),
+                                head,
+                                content)
                             .map(result -> fromSmtp(group, message, result));
                   };
               boolean unsaved = alone && message.signature() == null && s != null && !s.isEmpty();
@@ -615,17 +624,6 @@ public class DeliveryPipeline {
     }
     Uni<String> signed = signer.sign(message.domain(), message.content());
     return alone ? signed : signed.chain(s -> store.storeSignature(message.id(), s));
-  }
-
-  private static byte[] withSignature(String signature, byte[] content) {
-    if (signature == null || signature.isEmpty()) {
-      return content;
-    }
-    byte[] head = signature.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    byte[] all = new byte[head.length + content.length];
-    System.arraycopy(head, 0, all, 0, head.length);
-    System.arraycopy(content, 0, all, head.length, content.length);
-    return all;
   }
 
   private static List<String> recipients(Group group) {

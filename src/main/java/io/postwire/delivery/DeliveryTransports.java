@@ -96,7 +96,7 @@ public class DeliveryTransports {
     return PgSubscriber.subscriber(vertx, options);
   }
 
-  Uni<SmtpResult> relay(String mailFrom, List<String> recipients, byte[] message) {
+  Uni<SmtpResult> relay(String mailFrom, List<String> recipients, byte[] head, byte[] message) {
     RelayMailClientTransport transport = relayTransport();
     return transport.send(
         new SmtpTransaction(
@@ -106,6 +106,7 @@ public class DeliveryTransports {
             SmtpTransaction.TlsPolicy.OPPORTUNISTIC,
             mailFrom,
             recipients,
+            head,
             message));
   }
 
@@ -157,8 +158,9 @@ public class DeliveryTransports {
             .orElse(null));
   }
 
-  Uni<SmtpResult> mx(String domain, String mailFrom, List<String> recipients, byte[] message) {
-    return router().deliver(domain, mailFrom, recipients, message);
+  Uni<SmtpResult> mx(
+      String domain, String mailFrom, List<String> recipients, byte[] head, byte[] message) {
+    return router().deliver(domain, mailFrom, recipients, head, message);
   }
 
   private MxRouter router() {

@@ -75,7 +75,7 @@ public class MxRouter {
   }
 
   public Uni<SmtpResult> deliver(
-      String domain, String mailFrom, List<String> recipients, byte[] message) {
+      String domain, String mailFrom, List<String> recipients, byte[] head, byte[] message) {
     return dns.mx(domain)
         .chain(
             mx -> {
@@ -100,7 +100,8 @@ public class MxRouter {
               }
               Uni<MtaStsPolicy> policy =
                   mtaSts == null ? Uni.createFrom().nullItem() : mtaSts.policy(domain);
-              return policy.chain(p -> route(domain, mx.hosts(), p, mailFrom, recipients, message));
+              return policy.chain(
+                  p -> route(domain, mx.hosts(), p, mailFrom, recipients, head, message));
             })
         .onFailure(DnsTemporaryException.class)
         .recoverWithItem(
@@ -123,6 +124,7 @@ public class MxRouter {
       MtaStsPolicy policy,
       String mailFrom,
       List<String> recipients,
+      byte[] head,
       byte[] message) {
     boolean enforce = policy != null && policy.mode() == MtaStsPolicy.Mode.ENFORCE;
     List<MxHost> usable = hosts;
@@ -160,6 +162,7 @@ public class MxRouter {
         new ArrayList<>(),
         mailFrom,
         recipients,
+        head,
         message,
         null);
   }
@@ -184,6 +187,7 @@ public class MxRouter {
       List<String> tried,
       String mailFrom,
       List<String> recipients,
+      byte[] head,
       byte[] message,
       SmtpResult last) {
     if (index >= hosts.size() || tried.size() >= MAX_ADDRESSES) {
@@ -206,7 +210,8 @@ public class MxRouter {
                             recipients,
                             new SmtpReply(0, "4.4.4", "MX host " + host + " has no address"),
                             false);
-                return tryHosts(hosts, index + 1, tried, mailFrom, recipients, message, noAddress);
+                return tryHosts(
+                    hosts, index + 1, tried, mailFrom, recipients, head, message, noAddress);
               }
               List<InetAddress> permitted = egress.permitted(addresses);
               if (permitted.size() < addresses.size()) {
@@ -222,10 +227,11 @@ public class MxRouter {
                     last != null
                         ? last
                         : everyone(hosts.domain(), recipients, EGRESS_REFUSED, true);
-                return tryHosts(hosts, index + 1, tried, mailFrom, recipients, message, refused);
+                return tryHosts(
+                    hosts, index + 1, tried, mailFrom, recipients, head, message, refused);
               }
               return tryAddresses(
-                  hosts, index, permitted, 0, tried, mailFrom, recipients, message, last);
+                  hosts, index, permitted, 0, tried, mailFrom, recipients, head, message, last);
             });
   }
 
@@ -237,10 +243,11 @@ public class MxRouter {
       List<String> tried,
       String mailFrom,
       List<String> recipients,
+      byte[] head,
       byte[] message,
       SmtpResult last) {
     if (addressIndex >= addresses.size() || tried.size() >= MAX_ADDRESSES) {
-      return tryHosts(hosts, hostIndex + 1, tried, mailFrom, recipients, message, last);
+      return tryHosts(hosts, hostIndex + 1, tried, mailFrom, recipients, head, message, last);
     }
     String host = hosts.get(hostIndex).host();
     String ip = addresses.get(addressIndex).getHostAddress();
@@ -278,6 +285,7 @@ public class MxRouter {
           tried,
           mailFrom,
           recipients,
+          head,
           message,
           best);
     }
@@ -291,6 +299,7 @@ public class MxRouter {
                 : SmtpTransaction.TlsPolicy.OPPORTUNISTIC,
             mailFrom,
             recipients,
+            head,
             message);
     HostLimits limits = shaping.limits(hosts.domain(), host);
     return transport
@@ -306,6 +315,7 @@ public class MxRouter {
                         SmtpTransaction.TlsPolicy.NONE,
                         mailFrom,
                         recipients,
+                        head,
                         message),
                     limits);
               }
@@ -327,6 +337,7 @@ public class MxRouter {
                     tried,
                     mailFrom,
                     recipients,
+                    head,
                     message,
                     result);
               }

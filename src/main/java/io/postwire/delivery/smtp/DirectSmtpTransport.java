@@ -277,10 +277,7 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
     List<String> recipients = new ArrayList<>(new LinkedHashSet<>(tx.recipients()));
     Exchange x = new Exchange(recipients);
     String mail =
-        "MAIL FROM:<"
-            + tx.mailFrom()
-            + ">"
-            + (c.offers("SIZE") ? " SIZE=" + tx.message().length : "");
+        "MAIL FROM:<" + tx.mailFrom() + ">" + (c.offers("SIZE") ? " SIZE=" + tx.size() : "");
     // one deadline for the whole envelope: a peer answering each RCPT just within its own timer
     // would otherwise hold the connection for as many timeouts as there are recipients
     Duration deadline = options.commandTimeout().plus(options.rcptTimeout());
@@ -402,12 +399,12 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
                 }
                 return reset(c, x);
               }
-              Duration deadline = dataDeadline(tx.message().length);
+              Duration deadline = dataDeadline(tx.size());
               return c.within(
                       deadline,
                       "message data",
                       () ->
-                          stream(c, tx.message())
+                          stream(c, tx.head(), tx.message())
                               .compose(v -> c.read(options.dataEndTimeout(), "end of DATA")))
                   .compose(
                       end -> {
@@ -431,7 +428,7 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
    * end-of-data timeout plus one data block timeout per started MiB. A peer that takes less than a
    * MiB per block timeout is dropped however it paces its reads.
    */
-  private Duration dataDeadline(int size) {
+  private Duration dataDeadline(long size) {
     long mebibytes = Math.max(1, (size + (1 << 20) - 1) >> 20);
     return options.dataEndTimeout().plus(options.dataBlockTimeout().multipliedBy(mebibytes));
   }
@@ -447,35 +444,55 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
   }
 
   /**
-   * Streams the message with dot-stuffing (RFC 5321 §4.5.2): a line starting with "." gets another
-   * "." in front; then CRLF.CRLF, in the same write as the last block. Each block must be taken
-   * within the data block timeout.
+   * Streams {@code head} then {@code message} with dot-stuffing (RFC 5321 §4.5.2): a line starting
+   * with "." gets another "." in front, wherever that line starts (a line may begin in the message
+   * after a head ending in CRLF); then CRLF.CRLF, in the same write as the last block. Each block
+   * must be taken within the data block timeout.
    */
-  private Future<Void> stream(SmtpConnection c, byte[] message) {
-    return streamFrom(c, message, 0, new boolean[] {true});
+  private Future<Void> stream(SmtpConnection c, byte[] head, byte[] message) {
+    byte[][] parts = {head, message};
+    byte[] tail = message.length > 0 ? message : head;
+    boolean endsWithNewLine = tail.length > 0 && tail[tail.length - 1] == '\n';
+    return streamFrom(c, parts, 0, 0, new boolean[] {true}, endsWithNewLine);
   }
 
   private Future<Void> streamFrom(
-      SmtpConnection c, byte[] message, int offset, boolean[] atLineStart) {
-    int end = Math.min(message.length, offset + CHUNK);
-    boolean last = end == message.length;
-    Buffer block = Buffer.buffer(end - offset + 64);
-    for (int i = offset; i < end; i++) {
-      byte b = message[i];
-      if (atLineStart[0] && b == '.') {
-        block.appendByte((byte) '.');
+      SmtpConnection c,
+      byte[][] parts,
+      int part,
+      int offset,
+      boolean[] atLineStart,
+      boolean endsWithNewLine) {
+    Buffer block = Buffer.buffer(CHUNK + 64);
+    int room = CHUNK;
+    while (part < parts.length && room > 0) {
+      byte[] bytes = parts[part];
+      int end = Math.min(bytes.length, offset + room);
+      for (int i = offset; i < end; i++) {
+        byte b = bytes[i];
+        if (atLineStart[0] && b == '.') {
+          block.appendByte((byte) '.');
+        }
+        block.appendByte(b);
+        atLineStart[0] = b == '\n';
       }
-      block.appendByte(b);
-      atLineStart[0] = b == '\n';
+      room -= end - offset;
+      if (end == bytes.length) {
+        part++;
+        offset = 0;
+      } else {
+        offset = end;
+      }
     }
-    if (last) {
-      boolean endsWithNewLine = message.length > 0 && message[message.length - 1] == '\n';
+    if (part == parts.length) {
       block.appendString(endsWithNewLine ? ".\r\n" : "\r\n.\r\n");
       return c.send(block, 1);
     }
+    int nextPart = part;
+    int nextOffset = offset;
     return c.send(block, 0)
         .compose(v -> c.drained(options.dataBlockTimeout()))
-        .compose(v -> streamFrom(c, message, end, atLineStart));
+        .compose(v -> streamFrom(c, parts, nextPart, nextOffset, atLineStart, endsWithNewLine));
   }
 
   // ---- session set-up -----------------------------------------------------------------------

@@ -88,6 +88,7 @@ public final class RelayMailClientTransport implements SmtpTransport, AutoClosea
             settings.tlsPolicy(),
             transaction.mailFrom(),
             transaction.recipients(),
+            transaction.head(),
             transaction.message()));
   }
 

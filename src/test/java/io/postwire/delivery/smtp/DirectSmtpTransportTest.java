@@ -90,6 +90,48 @@ class DirectSmtpTransportTest {
     assertThat(server.messages().get(0).text()).isEqualTo("Subject: x\r\n\r\nno final CRLF\r\n");
   }
 
+  @Test
+  void dotStuffsALineThatStartsInTheMessageRightAfterItsHead_rfc5321_4_5_2() {
+    SmtpTransaction t = tx(server, TlsPolicy.NONE, "a@example.test");
+    byte[] head =
+        "DKIM-Signature: v=1; d=example.test;\r\n\tb=xyz=\r\n".getBytes(StandardCharsets.US_ASCII);
+    // a lone "." right after the head would end the data early if it were not stuffed
+    byte[] body = ".\r\nSubject: x\r\n\r\n.hidden\r\n".getBytes(StandardCharsets.US_ASCII);
+    SmtpTransaction split =
+        new SmtpTransaction(
+            t.host(), t.address(), t.port(), t.tls(), t.mailFrom(), t.recipients(), head, body);
+
+    assertThat(send(transport, split).reply("a@example.test").code()).isEqualTo(250);
+    assertThat(server.messages().get(0).data()).isEqualTo(concat(head, body));
+    assertThat(server.commands())
+        .contains("MAIL FROM:<bounce@example.test> SIZE=" + (head.length + body.length));
+  }
+
+  @Test
+  void sendsAHeadAndALargeMessageAcrossManyBlocksByteForByte_rfc5321_4_5_2() {
+    SmtpTransaction t = tx(server, TlsPolicy.NONE, "a@example.test");
+    // a head that ends a few octets short of a block, then lines that all start with a dot
+    byte[] head =
+        ("X-Pad: " + "p".repeat(32 * 1024 - 12) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+    StringBuilder text = new StringBuilder("Subject: dots\r\n\r\n");
+    for (int i = 0; i < 20_000; i++) {
+      text.append(".line ").append(i).append("\r\n");
+    }
+    byte[] body = text.toString().getBytes(StandardCharsets.US_ASCII);
+    SmtpTransaction split =
+        new SmtpTransaction(
+            t.host(), t.address(), t.port(), t.tls(), t.mailFrom(), t.recipients(), head, body);
+
+    assertThat(send(transport, split).reply("a@example.test").code()).isEqualTo(250);
+    assertThat(server.messages().get(0).data()).isEqualTo(concat(head, body));
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+
   @ParameterizedTest(name = "pipelining={0}")
   @ValueSource(booleans = {true, false})
   void keepsEveryRecipientsOwnReplyInAMixedTransaction_rfc5321_3_3(boolean pipelining) {
