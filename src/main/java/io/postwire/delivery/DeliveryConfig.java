@@ -64,6 +64,13 @@ public interface DeliveryConfig {
    */
   Optional<Duration> commandTimeout();
 
+  /**
+   * How long a delivery waits for a connection to its MX host when the host's (or its IP
+   * address's) connection limit is reached, before its recipients are deferred.
+   */
+  @WithDefault("2m")
+  Duration connectionWaitTimeout();
+
   /** How long an idle SMTP connection is kept for reuse. */
   @WithDefault("60s")
   Duration idleTimeout();

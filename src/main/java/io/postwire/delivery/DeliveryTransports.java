@@ -204,7 +204,8 @@ public class DeliveryTransports {
     DeliveryConfig.Limits limits = config.shaping().defaults();
     SmtpClientOptions options =
         SmtpClientOptions.defaults(config.ehloName().orElse("localhost"))
-            .withIdleTimeout(limits.idleTimeout().orElse(config.idleTimeout()));
+            .withIdleTimeout(limits.idleTimeout().orElse(config.idleTimeout()))
+            .withQueueTimeout(config.connectionWaitTimeout());
     options =
         options.withPool(
             limits.maxConnections(),

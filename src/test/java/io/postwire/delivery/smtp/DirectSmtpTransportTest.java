@@ -632,6 +632,100 @@ class DirectSmtpTransportTest {
   }
 
   @Test
+  void holdsTheConnectionLimitPerAddressAcrossHostNames() {
+    server.slowDataEnd(Duration.ofMillis(100));
+    DirectSmtpTransport limited =
+        new DirectSmtpTransport(vertx, fastOptions().withPool(2, 100, 1000, 10));
+    try (limited) {
+      // five MX names, one address: receivers count connections per client IP
+      List<SmtpResult> results =
+          io.smallrye.mutiny.Multi.createFrom()
+              .range(0, 20)
+              .onItem()
+              .transformToUniAndMerge(
+                  i -> {
+                    SmtpTransaction t = tx(server, TlsPolicy.NONE, "r" + i + "@example.test");
+                    return limited.send(
+                        new SmtpTransaction(
+                            "mx" + (i % 5) + ".example.test",
+                            t.address(),
+                            t.port(),
+                            t.tls(),
+                            t.mailFrom(),
+                            t.recipients(),
+                            t.message()));
+                  })
+              .collect()
+              .asList()
+              .await()
+              .atMost(Duration.ofSeconds(60));
+
+      assertThat(results)
+          .allSatisfy(
+              r -> assertThat(r.recipients().values().iterator().next().code()).isEqualTo(250));
+      assertThat(server.messages()).hasSize(20);
+      assertThat(server.maxOpenConnections()).isBetween(1, 2);
+    }
+  }
+
+  @Test
+  void aTransactionWaitingForAConnectionGivesUpAfterTheQueueTimeout() {
+    server.stall(Phase.DATA_END);
+    DirectSmtpTransport one =
+        new DirectSmtpTransport(
+            vertx, fastOptions().withPool(1, 10, 100, 10).withQueueTimeout(Duration.ofMillis(300)));
+    try (one) {
+      List<SmtpResult> results =
+          io.smallrye.mutiny.Multi.createFrom()
+              .range(0, 2)
+              .onItem()
+              .transformToUniAndMerge(
+                  i -> one.send(tx(server, TlsPolicy.NONE, "r" + i + "@example.test")))
+              .collect()
+              .asList()
+              .await()
+              .atMost(Duration.ofSeconds(30));
+
+      // the first holds the only connection until the 2 s timeout; the second stops waiting first
+      SmtpResult waited =
+          results.stream()
+              .filter(r -> r.recipients().values().iterator().next().text().startsWith("no conn"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(waited.recipients().values().iterator().next().transientFailure()).isTrue();
+      assertThat(waited.durationMs()).isLessThan(1500);
+      assertThat(one.queuedTransactions(HOST)).isZero();
+    }
+  }
+
+  @Test
+  void aCancelledTransactionClosesItsConnection() {
+    server.stall(Phase.GREETING);
+    DirectSmtpTransport patient =
+        new DirectSmtpTransport(vertx, SmtpClientOptions.defaults("client.example.test"));
+    try (patient) {
+      SmtpResult result =
+          patient
+              .send(tx(server, TlsPolicy.NONE, "a@example.test"))
+              .ifNoItem()
+              .after(Duration.ofMillis(500))
+              .recoverWithItem((SmtpResult) null)
+              .await()
+              .atMost(Duration.ofSeconds(10));
+
+      assertThat(result).isNull();
+      // the 5 minute greeting timeout would keep it open; the cancel closes it now
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () ->
+                  server.connectionsAccepted() == 1
+                      && server.openConnections() == 0
+                      && patient.openConnections(HOST) == 0);
+    }
+  }
+
+  @Test
   void refusesBeyondTheWaitingQueueInsteadOfGrowingIt() {
     server.stall(Phase.DATA_END);
     DirectSmtpTransport tiny =
