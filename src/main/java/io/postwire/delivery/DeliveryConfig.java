@@ -38,6 +38,18 @@ public interface DeliveryConfig {
   @WithDefault("67108864")
   long claimMaxBytes();
 
+  /**
+   * The longest one delivery attempt (one message to one destination: DNS, waiting for a
+   * connection, the SMTP dialogue) may take; past it the attempt is abandoned, its recipients are
+   * deferred and their leases are no longer renewed.
+   */
+  @WithDefault("10m")
+  Duration attemptTimeout();
+
+  /** MX host names tried at most in one attempt, those whose lookup fails included. */
+  @WithDefault("10")
+  int maxMxHosts();
+
   /** On shutdown: stop claiming, finish or release in-flight work within this. */
   @WithDefault("20s")
   Duration shutdownGrace();
@@ -65,8 +77,8 @@ public interface DeliveryConfig {
   Optional<Duration> commandTimeout();
 
   /**
-   * How long a delivery waits for a connection to its MX host when the host's (or its IP
-   * address's) connection limit is reached, before its recipients are deferred.
+   * How long a delivery waits for a connection to its MX host when the host's (or its IP address's)
+   * connection limit is reached, before its recipients are deferred.
    */
   @WithDefault("2m")
   Duration connectionWaitTimeout();

@@ -310,6 +310,9 @@ public class DeliveryPipeline {
     long started = System.nanoTime();
     return Uni.createFrom()
         .deferred(() -> attempt(group, group.message()))
+        .ifNoItem()
+        .after(config.attemptTimeout())
+        .recoverWithItem(() -> deadlineExceeded(group))
         .onFailure(e -> !DatabaseFailures.is(e))
         .recoverWithUni(e -> internalFailure(group, e))
         .chain(this::write)
@@ -329,6 +332,42 @@ public class DeliveryPipeline {
               inFlight.addAndGet(-group.rows().size());
             })
         .replaceWithVoid();
+  }
+
+  /**
+   * An attempt that ran past {@code postwire.delivery.attempt-timeout} is abandoned: cancelling it
+   * takes the transaction out of its connection queue or closes its connection. Its recipients are
+   * deferred with the normal backoff (or expire), and their rows leave the renewed set at once:
+   * should this outcome not be written, their lease runs out and a later attempt takes them.
+   */
+  private Recorded deadlineExceeded(Group group) {
+    group.rows().forEach(r -> held.remove(r.id()));
+    DeliveryStore.MessageData message = group.message();
+    if (message == null) {
+      return new Recorded(List.of(), List.of());
+    }
+    LOG.warnf(
+        "Delivery of message %s to %s passed its %s deadline; deferred",
+        group.messageId(),
+        group.destination().isEmpty() ? "the relay" : group.destination(),
+        config.attemptTimeout());
+    // no server said it: a local transient reply (RFC 3463 X.4.2, the transaction could not be
+    // completed in time), so the recipient's lastResponse says why it waits
+    SmtpReply reply =
+        new SmtpReply(
+            451,
+            "4.4.2",
+            "attempt deadline exceeded: no outcome within "
+                + config.attemptTimeout().toSeconds()
+                + " s");
+    Map<String, SmtpReply> replies = new LinkedHashMap<>();
+    for (DeliveryStore.Claimed c : group.rows()) {
+      replies.put(c.recipient(), reply);
+    }
+    return fromSmtp(
+        group,
+        message,
+        new SmtpResult(null, null, false, replies, config.attemptTimeout().toMillis()));
   }
 
   /** What one group's attempt leaves to write: outcomes, events, and a signature to store. */

@@ -192,7 +192,8 @@ public class DeliveryTransports {
                           mtaStsStore,
                           java.time.Clock.systemUTC())
                       : null,
-                  egress);
+                  egress,
+                  config.maxMxHosts());
         }
         router = mxRouter;
       }

@@ -38,6 +38,9 @@ public class MxRouter {
   /** At most this many addresses are tried in one attempt, so a long MX list cannot stall it. */
   static final int MAX_ADDRESSES = 6;
 
+  /** The most MX host names tried by default in one attempt, failed lookups included. */
+  public static final int MAX_HOSTS = 10;
+
   /**
    * The verdict when every address of every MX host is refused by the egress policy: permanent (RFC
    * 3463 X.1.2, the destination system cannot take the mail from us) and classified {@code
@@ -52,6 +55,7 @@ public class MxRouter {
   private final TrafficShaping shaping;
   private final MtaStsPolicies mtaSts;
   private final EgressPolicy egress;
+  private final int maxHosts;
 
   /**
    * @param mtaSts the recipient domains' MTA-STS policies, or {@code null} to ignore MTA-STS
@@ -65,6 +69,27 @@ public class MxRouter {
       TrafficShaping shaping,
       MtaStsPolicies mtaSts,
       EgressPolicy egress) {
+    this(dns, transport, port, backoff, shaping, mtaSts, egress, MAX_HOSTS);
+  }
+
+  /**
+   * @param maxHosts the most MX host names tried in one attempt: a long list of names that do not
+   *     resolve costs a lookup each, so they count as much as names that were connected to
+   */
+  public MxRouter(
+      Dns dns,
+      SmtpTransport transport,
+      int port,
+      HostBackoff backoff,
+      TrafficShaping shaping,
+      MtaStsPolicies mtaSts,
+      EgressPolicy egress,
+      int maxHosts) {
+    if (maxHosts < 1) {
+      throw new IllegalArgumentException(
+          "postwire.delivery.max-mx-hosts must be at least 1, got: " + maxHosts);
+    }
+    this.maxHosts = maxHosts;
     this.dns = dns;
     this.egress = egress;
     this.transport = transport;
@@ -190,7 +215,7 @@ public class MxRouter {
       byte[] head,
       byte[] message,
       SmtpResult last) {
-    if (index >= hosts.size() || tried.size() >= MAX_ADDRESSES) {
+    if (index >= hosts.size() || index >= maxHosts || tried.size() >= MAX_ADDRESSES) {
       return Uni.createFrom().item(last);
     }
     String host = hosts.get(index).host();
