@@ -67,6 +67,7 @@ public class DeliveryTransports {
 
   /** Fails the start with a clear message when the mode's settings are missing. */
   void validate() {
+    checkBudgets(config);
     if (config.mode() == DeliveryConfig.Mode.MX && config.ehloName().isEmpty()) {
       throw new IllegalStateException(
           "postwire.delivery.ehlo-name (POSTWIRE_DELIVERY_EHLO_NAME) is required in mx mode");
@@ -83,6 +84,42 @@ public class DeliveryTransports {
       // built here, on the start-up thread: it reads the trust store file
       relayTransport();
     }
+  }
+
+  /** Fails with every delivery budget that cannot work, each by its setting and variable. */
+  static void checkBudgets(DeliveryConfig config) {
+    List<String> problems = new java.util.ArrayList<>();
+    if (config.claimMaxBytes() < 1) {
+      problems.add(
+          "postwire.delivery.claim-max-bytes (POSTWIRE_DELIVERY_CLAIM_MAX_BYTES) must be at"
+              + " least 1, got: "
+              + config.claimMaxBytes());
+    }
+    if (!positive(config.attemptTimeout())) {
+      problems.add(
+          "postwire.delivery.attempt-timeout (POSTWIRE_DELIVERY_ATTEMPT_TIMEOUT) must be"
+              + " positive, got: "
+              + config.attemptTimeout());
+    }
+    if (!positive(config.connectionWaitTimeout())) {
+      problems.add(
+          "postwire.delivery.connection-wait-timeout (POSTWIRE_DELIVERY_CONNECTION_WAIT_TIMEOUT)"
+              + " must be positive, got: "
+              + config.connectionWaitTimeout());
+    }
+    if (config.maxMxHosts() < 1) {
+      problems.add(
+          "postwire.delivery.max-mx-hosts (POSTWIRE_DELIVERY_MAX_MX_HOSTS) must be at least 1,"
+              + " got: "
+              + config.maxMxHosts());
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalStateException(String.join("; ", problems));
+    }
+  }
+
+  private static boolean positive(Duration d) {
+    return d != null && !d.isNegative() && !d.isZero();
   }
 
   /** A LISTEN connection to the same database, or null when the URL is not known here. */
