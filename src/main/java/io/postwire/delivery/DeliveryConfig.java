@@ -31,6 +31,25 @@ public interface DeliveryConfig {
   @WithDefault("64")
   int concurrency();
 
+  /**
+   * Message content one claim loads at most, in bytes (by the messages' sizes); the first message
+   * of a claim is taken however large, the rows beyond the budget wait for the next claim.
+   */
+  @WithDefault("67108864")
+  long claimMaxBytes();
+
+  /**
+   * The longest one delivery attempt (one message to one destination: DNS, waiting for a
+   * connection, the SMTP dialogue) may take; past it the attempt is abandoned, its recipients are
+   * deferred and their leases are no longer renewed.
+   */
+  @WithDefault("10m")
+  Duration attemptTimeout();
+
+  /** MX host names tried at most in one attempt, those whose lookup fails included. */
+  @WithDefault("10")
+  int maxMxHosts();
+
   /** On shutdown: stop claiming, finish or release in-flight work within this. */
   @WithDefault("20s")
   Duration shutdownGrace();
@@ -56,6 +75,13 @@ public interface DeliveryConfig {
    * s connect, 5 min greeting and commands, 2 min DATA, 3 min per block, 10 min end of data).
    */
   Optional<Duration> commandTimeout();
+
+  /**
+   * How long a delivery waits for a connection to its MX host when the host's (or its IP address's)
+   * connection limit is reached, before its recipients are deferred.
+   */
+  @WithDefault("2m")
+  Duration connectionWaitTimeout();
 
   /** How long an idle SMTP connection is kept for reuse. */
   @WithDefault("60s")

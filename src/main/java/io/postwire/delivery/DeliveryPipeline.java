@@ -21,6 +21,7 @@ import io.vertx.pgclient.PgException;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -266,7 +267,7 @@ public class DeliveryPipeline {
     claimDue = false;
     inFlight.addAndGet(free);
     return store
-        .claim(owner, free, config.lease())
+        .claim(owner, free, config.lease(), config.claimMaxBytes())
         .onFailure()
         .invoke(e -> LOG.warnf("Claiming deliveries failed: %s", e.toString()))
         .onFailure()
@@ -309,6 +310,9 @@ public class DeliveryPipeline {
     long started = System.nanoTime();
     return Uni.createFrom()
         .deferred(() -> attempt(group, group.message()))
+        .ifNoItem()
+        .after(config.attemptTimeout())
+        .recoverWithItem(() -> deadlineExceeded(group))
         .onFailure(e -> !DatabaseFailures.is(e))
         .recoverWithUni(e -> internalFailure(group, e))
         .chain(this::write)
@@ -328,6 +332,42 @@ public class DeliveryPipeline {
               inFlight.addAndGet(-group.rows().size());
             })
         .replaceWithVoid();
+  }
+
+  /**
+   * An attempt that ran past {@code postwire.delivery.attempt-timeout} is abandoned: cancelling it
+   * takes the transaction out of its connection queue or closes its connection. Its recipients are
+   * deferred with the normal backoff (or expire), and their rows leave the renewed set at once:
+   * should this outcome not be written, their lease runs out and a later attempt takes them.
+   */
+  private Recorded deadlineExceeded(Group group) {
+    group.rows().forEach(r -> held.remove(r.id()));
+    DeliveryStore.MessageData message = group.message();
+    if (message == null) {
+      return new Recorded(List.of(), List.of());
+    }
+    LOG.warnf(
+        "Delivery of message %s to %s passed its %s deadline; deferred",
+        group.messageId(),
+        group.destination().isEmpty() ? "the relay" : group.destination(),
+        config.attemptTimeout());
+    // no server said it: a local transient reply (RFC 3463 X.4.2, the transaction could not be
+    // completed in time), so the recipient's lastResponse says why it waits
+    SmtpReply reply =
+        new SmtpReply(
+            451,
+            "4.4.2",
+            "attempt deadline exceeded: no outcome within "
+                + config.attemptTimeout().toSeconds()
+                + " s");
+    Map<String, SmtpReply> replies = new LinkedHashMap<>();
+    for (DeliveryStore.Claimed c : group.rows()) {
+      replies.put(c.recipient(), reply);
+    }
+    return fromSmtp(
+        group,
+        message,
+        new SmtpResult(null, null, false, replies, config.attemptTimeout().toMillis()));
   }
 
   /** What one group's attempt leaves to write: outcomes, events, and a signature to store. */
@@ -584,17 +624,25 @@ public class DeliveryPipeline {
     return signature(message, alone)
         .chain(
             s -> {
-              byte[] bytes = withSignature(s, message.content());
+              // the signature goes beside the content, never copied into it: each group's
+              // transaction would otherwise hold its own copy of the whole message
+              byte[] head = s == null ? new byte[0] : s.getBytes(StandardCharsets.US_ASCII);
+              byte[] content = message.content();
               Uni<Recorded> sent =
                   switch (config.mode()) {
                     case SANDBOX -> Uni.createFrom().item(sandbox(group));
                     case RELAY ->
                         transports
-                            .relay(message.mailFrom(), recipients(group), bytes)
+                            .relay(message.mailFrom(), recipients(group), head, content)
                             .map(result -> fromSmtp(group, message, result));
                     case MX ->
                         transports
-                            .mx(group.destination(), message.mailFrom(), recipients(group), bytes)
+                            .mx(
+                                group.destination(),
+                                message.mailFrom(),
+                                recipients(group),
+                                head,
+                                content)
                             .map(result -> fromSmtp(group, message, result));
                   };
               boolean unsaved = alone && message.signature() == null && s != null && !s.isEmpty();
@@ -615,17 +663,6 @@ public class DeliveryPipeline {
     }
     Uni<String> signed = signer.sign(message.domain(), message.content());
     return alone ? signed : signed.chain(s -> store.storeSignature(message.id(), s));
-  }
-
-  private static byte[] withSignature(String signature, byte[] content) {
-    if (signature == null || signature.isEmpty()) {
-      return content;
-    }
-    byte[] head = signature.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    byte[] all = new byte[head.length + content.length];
-    System.arraycopy(head, 0, all, 0, head.length);
-    System.arraycopy(content, 0, all, head.length, content.length);
-    return all;
   }
 
   private static List<String> recipients(Group group) {

@@ -76,12 +76,29 @@ public class DeliveryStore {
    * Claims up to {@code limit} due rows under a lease and returns them with their messages, in one
    * statement: the content travels once per message, however many of its recipients were claimed. A
    * row whose message is gone comes back with a null message.
+   *
+   * <p>The claim loads at most {@code maxBytes} of message content (by {@code message.size_bytes}):
+   * due rows are taken in order, message by message, until the next message would pass the budget;
+   * the first message is always taken, however large. Rows left out stay due for the next claim.
    */
-  public Uni<List<Claimed>> claim(String owner, int limit, Duration lease) {
+  public Uni<List<Claimed>> claim(String owner, int limit, Duration lease, long maxBytes) {
     return pool.preparedQuery(
-            "with due as (select id from delivery"
+            "with cand as (select id, message_id, next_attempt_at from delivery"
                 + " where status in ('queued', 'deferred') and next_attempt_at <= now()"
-                + " order by next_attempt_at limit $1 for update skip locked),"
+                + " order by next_attempt_at, id limit $1 for update skip locked),"
+                // a message's content counts once, on its first row
+                + " sized as (select cand.id, cand.message_id, cand.next_attempt_at,"
+                + " case when row_number() over (partition by cand.message_id"
+                + " order by cand.next_attempt_at, cand.id) = 1"
+                + " then coalesce(m.size_bytes, 0) else 0 end as cost"
+                + " from cand left join message m on m.id = cand.message_id),"
+                + " run as (select id, message_id,"
+                + " sum(cost) over (order by next_attempt_at, id) as running,"
+                + " row_number() over (order by next_attempt_at, id) as pos from sized),"
+                + " due as (select id from (select id,"
+                + " min(running) over (partition by message_id) as upto,"
+                + " min(pos) over (partition by message_id) as first_pos from run) x"
+                + " where first_pos = 1 or upto <= $4::bigint),"
                 + " c as (update delivery d set lease_owner = $2,"
                 + " next_attempt_at = now() + $3::bigint * interval '1 millisecond', updated_at = now()"
                 + " from due where d.id = due.id"
@@ -98,7 +115,7 @@ public class DeliveryStore {
                 + " where p.message_id = r.message_id and p.status in ('queued', 'deferred'))"
                 + " end as pending"
                 + " from r left join message m on m.id = r.message_id order by r.message_id, r.n")
-        .execute(Tuple.of(limit, owner, lease.toMillis()))
+        .execute(Tuple.of(limit, owner, lease.toMillis(), maxBytes))
         .map(
             rows -> {
               List<Claimed> claimed = new ArrayList<>();

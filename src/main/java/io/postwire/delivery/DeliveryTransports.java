@@ -67,6 +67,7 @@ public class DeliveryTransports {
 
   /** Fails the start with a clear message when the mode's settings are missing. */
   void validate() {
+    checkBudgets(config);
     if (config.mode() == DeliveryConfig.Mode.MX && config.ehloName().isEmpty()) {
       throw new IllegalStateException(
           "postwire.delivery.ehlo-name (POSTWIRE_DELIVERY_EHLO_NAME) is required in mx mode");
@@ -85,6 +86,42 @@ public class DeliveryTransports {
     }
   }
 
+  /** Fails with every delivery budget that cannot work, each by its setting and variable. */
+  static void checkBudgets(DeliveryConfig config) {
+    List<String> problems = new java.util.ArrayList<>();
+    if (config.claimMaxBytes() < 1) {
+      problems.add(
+          "postwire.delivery.claim-max-bytes (POSTWIRE_DELIVERY_CLAIM_MAX_BYTES) must be at"
+              + " least 1, got: "
+              + config.claimMaxBytes());
+    }
+    if (!positive(config.attemptTimeout())) {
+      problems.add(
+          "postwire.delivery.attempt-timeout (POSTWIRE_DELIVERY_ATTEMPT_TIMEOUT) must be"
+              + " positive, got: "
+              + config.attemptTimeout());
+    }
+    if (!positive(config.connectionWaitTimeout())) {
+      problems.add(
+          "postwire.delivery.connection-wait-timeout (POSTWIRE_DELIVERY_CONNECTION_WAIT_TIMEOUT)"
+              + " must be positive, got: "
+              + config.connectionWaitTimeout());
+    }
+    if (config.maxMxHosts() < 1) {
+      problems.add(
+          "postwire.delivery.max-mx-hosts (POSTWIRE_DELIVERY_MAX_MX_HOSTS) must be at least 1,"
+              + " got: "
+              + config.maxMxHosts());
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalStateException(String.join("; ", problems));
+    }
+  }
+
+  private static boolean positive(Duration d) {
+    return d != null && !d.isNegative() && !d.isZero();
+  }
+
   /** A LISTEN connection to the same database, or null when the URL is not known here. */
   PgSubscriber subscriber() {
     if (reactiveUrl.isEmpty()) {
@@ -96,7 +133,7 @@ public class DeliveryTransports {
     return PgSubscriber.subscriber(vertx, options);
   }
 
-  Uni<SmtpResult> relay(String mailFrom, List<String> recipients, byte[] message) {
+  Uni<SmtpResult> relay(String mailFrom, List<String> recipients, byte[] head, byte[] message) {
     RelayMailClientTransport transport = relayTransport();
     return transport.send(
         new SmtpTransaction(
@@ -106,6 +143,7 @@ public class DeliveryTransports {
             SmtpTransaction.TlsPolicy.OPPORTUNISTIC,
             mailFrom,
             recipients,
+            head,
             message));
   }
 
@@ -157,8 +195,9 @@ public class DeliveryTransports {
             .orElse(null));
   }
 
-  Uni<SmtpResult> mx(String domain, String mailFrom, List<String> recipients, byte[] message) {
-    return router().deliver(domain, mailFrom, recipients, message);
+  Uni<SmtpResult> mx(
+      String domain, String mailFrom, List<String> recipients, byte[] head, byte[] message) {
+    return router().deliver(domain, mailFrom, recipients, head, message);
   }
 
   private MxRouter router() {
@@ -190,7 +229,8 @@ public class DeliveryTransports {
                           mtaStsStore,
                           java.time.Clock.systemUTC())
                       : null,
-                  egress);
+                  egress,
+                  config.maxMxHosts());
         }
         router = mxRouter;
       }
@@ -202,7 +242,8 @@ public class DeliveryTransports {
     DeliveryConfig.Limits limits = config.shaping().defaults();
     SmtpClientOptions options =
         SmtpClientOptions.defaults(config.ehloName().orElse("localhost"))
-            .withIdleTimeout(limits.idleTimeout().orElse(config.idleTimeout()));
+            .withIdleTimeout(limits.idleTimeout().orElse(config.idleTimeout()))
+            .withQueueTimeout(config.connectionWaitTimeout());
     options =
         options.withPool(
             limits.maxConnections(),

@@ -38,6 +38,9 @@ public class MxRouter {
   /** At most this many addresses are tried in one attempt, so a long MX list cannot stall it. */
   static final int MAX_ADDRESSES = 6;
 
+  /** The most MX host names tried by default in one attempt, failed lookups included. */
+  public static final int MAX_HOSTS = 10;
+
   /**
    * The verdict when every address of every MX host is refused by the egress policy: permanent (RFC
    * 3463 X.1.2, the destination system cannot take the mail from us) and classified {@code
@@ -52,6 +55,7 @@ public class MxRouter {
   private final TrafficShaping shaping;
   private final MtaStsPolicies mtaSts;
   private final EgressPolicy egress;
+  private final int maxHosts;
 
   /**
    * @param mtaSts the recipient domains' MTA-STS policies, or {@code null} to ignore MTA-STS
@@ -65,6 +69,27 @@ public class MxRouter {
       TrafficShaping shaping,
       MtaStsPolicies mtaSts,
       EgressPolicy egress) {
+    this(dns, transport, port, backoff, shaping, mtaSts, egress, MAX_HOSTS);
+  }
+
+  /**
+   * @param maxHosts the most MX host names tried in one attempt: a long list of names that do not
+   *     resolve costs a lookup each, so they count as much as names that were connected to
+   */
+  public MxRouter(
+      Dns dns,
+      SmtpTransport transport,
+      int port,
+      HostBackoff backoff,
+      TrafficShaping shaping,
+      MtaStsPolicies mtaSts,
+      EgressPolicy egress,
+      int maxHosts) {
+    if (maxHosts < 1) {
+      throw new IllegalArgumentException(
+          "postwire.delivery.max-mx-hosts must be at least 1, got: " + maxHosts);
+    }
+    this.maxHosts = maxHosts;
     this.dns = dns;
     this.egress = egress;
     this.transport = transport;
@@ -75,7 +100,7 @@ public class MxRouter {
   }
 
   public Uni<SmtpResult> deliver(
-      String domain, String mailFrom, List<String> recipients, byte[] message) {
+      String domain, String mailFrom, List<String> recipients, byte[] head, byte[] message) {
     return dns.mx(domain)
         .chain(
             mx -> {
@@ -100,7 +125,8 @@ public class MxRouter {
               }
               Uni<MtaStsPolicy> policy =
                   mtaSts == null ? Uni.createFrom().nullItem() : mtaSts.policy(domain);
-              return policy.chain(p -> route(domain, mx.hosts(), p, mailFrom, recipients, message));
+              return policy.chain(
+                  p -> route(domain, mx.hosts(), p, mailFrom, recipients, head, message));
             })
         .onFailure(DnsTemporaryException.class)
         .recoverWithItem(
@@ -123,6 +149,7 @@ public class MxRouter {
       MtaStsPolicy policy,
       String mailFrom,
       List<String> recipients,
+      byte[] head,
       byte[] message) {
     boolean enforce = policy != null && policy.mode() == MtaStsPolicy.Mode.ENFORCE;
     List<MxHost> usable = hosts;
@@ -160,6 +187,7 @@ public class MxRouter {
         new ArrayList<>(),
         mailFrom,
         recipients,
+        head,
         message,
         null);
   }
@@ -184,9 +212,10 @@ public class MxRouter {
       List<String> tried,
       String mailFrom,
       List<String> recipients,
+      byte[] head,
       byte[] message,
       SmtpResult last) {
-    if (index >= hosts.size() || tried.size() >= MAX_ADDRESSES) {
+    if (index >= hosts.size() || index >= maxHosts || tried.size() >= MAX_ADDRESSES) {
       return Uni.createFrom().item(last);
     }
     String host = hosts.get(index).host();
@@ -206,7 +235,8 @@ public class MxRouter {
                             recipients,
                             new SmtpReply(0, "4.4.4", "MX host " + host + " has no address"),
                             false);
-                return tryHosts(hosts, index + 1, tried, mailFrom, recipients, message, noAddress);
+                return tryHosts(
+                    hosts, index + 1, tried, mailFrom, recipients, head, message, noAddress);
               }
               List<InetAddress> permitted = egress.permitted(addresses);
               if (permitted.size() < addresses.size()) {
@@ -222,10 +252,11 @@ public class MxRouter {
                     last != null
                         ? last
                         : everyone(hosts.domain(), recipients, EGRESS_REFUSED, true);
-                return tryHosts(hosts, index + 1, tried, mailFrom, recipients, message, refused);
+                return tryHosts(
+                    hosts, index + 1, tried, mailFrom, recipients, head, message, refused);
               }
               return tryAddresses(
-                  hosts, index, permitted, 0, tried, mailFrom, recipients, message, last);
+                  hosts, index, permitted, 0, tried, mailFrom, recipients, head, message, last);
             });
   }
 
@@ -237,10 +268,11 @@ public class MxRouter {
       List<String> tried,
       String mailFrom,
       List<String> recipients,
+      byte[] head,
       byte[] message,
       SmtpResult last) {
     if (addressIndex >= addresses.size() || tried.size() >= MAX_ADDRESSES) {
-      return tryHosts(hosts, hostIndex + 1, tried, mailFrom, recipients, message, last);
+      return tryHosts(hosts, hostIndex + 1, tried, mailFrom, recipients, head, message, last);
     }
     String host = hosts.get(hostIndex).host();
     String ip = addresses.get(addressIndex).getHostAddress();
@@ -278,6 +310,7 @@ public class MxRouter {
           tried,
           mailFrom,
           recipients,
+          head,
           message,
           best);
     }
@@ -291,6 +324,7 @@ public class MxRouter {
                 : SmtpTransaction.TlsPolicy.OPPORTUNISTIC,
             mailFrom,
             recipients,
+            head,
             message);
     HostLimits limits = shaping.limits(hosts.domain(), host);
     return transport
@@ -306,6 +340,7 @@ public class MxRouter {
                         SmtpTransaction.TlsPolicy.NONE,
                         mailFrom,
                         recipients,
+                        head,
                         message),
                     limits);
               }
@@ -327,6 +362,7 @@ public class MxRouter {
                     tried,
                     mailFrom,
                     recipients,
+                    head,
                     message,
                     result);
               }

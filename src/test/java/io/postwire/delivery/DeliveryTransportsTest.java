@@ -14,7 +14,10 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Trust stores for verified TLS (the relay's and MTA-STS's): loaded at start-up, or no start. */
+/**
+ * Start-up checks of the delivery settings: trust stores for verified TLS (the relay's and
+ * MTA-STS's) are loaded at start-up, and budgets that cannot work stop the start.
+ */
 class DeliveryTransportsTest {
 
   @Test
@@ -35,6 +38,30 @@ class DeliveryTransportsTest {
 
     assertThat(Collections.list(store.aliases())).hasSize(1);
     assertThat(store.getCertificate(store.aliases().nextElement())).isEqualTo(ca.caCertificate());
+  }
+
+  @Test
+  void budgetsThatCannotWorkStopTheStartNamingEverySetting() {
+    DeliveryConfig config =
+        (DeliveryConfig)
+            java.lang.reflect.Proxy.newProxyInstance(
+                DeliveryConfig.class.getClassLoader(),
+                new Class<?>[] {DeliveryConfig.class},
+                (proxy, method, args) ->
+                    switch (method.getName()) {
+                      case "claimMaxBytes" -> 0L;
+                      case "attemptTimeout" -> java.time.Duration.ZERO;
+                      case "connectionWaitTimeout" -> java.time.Duration.ofSeconds(-1);
+                      case "maxMxHosts" -> 0;
+                      default -> throw new UnsupportedOperationException(method.getName());
+                    });
+
+    assertThatThrownBy(() -> DeliveryTransports.checkBudgets(config))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("POSTWIRE_DELIVERY_CLAIM_MAX_BYTES")
+        .hasMessageContaining("POSTWIRE_DELIVERY_ATTEMPT_TIMEOUT")
+        .hasMessageContaining("POSTWIRE_DELIVERY_CONNECTION_WAIT_TIMEOUT")
+        .hasMessageContaining("POSTWIRE_DELIVERY_MAX_MX_HOSTS");
   }
 
   @Test

@@ -693,7 +693,12 @@ class MxDeliveryTests {
               egress);
       io.postwire.delivery.smtp.SmtpResult result =
           router
-              .deliver(STS_STORED, "b@example.org", List.of("two@" + STS_STORED), new byte[] {'x'})
+              .deliver(
+                  STS_STORED,
+                  "b@example.org",
+                  List.of("two@" + STS_STORED),
+                  new byte[0],
+                  new byte[] {'x'})
               .await()
               .atMost(Duration.ofSeconds(20));
       assertThat(result.reply("two@" + STS_STORED).enhancedCode()).isEqualTo("4.7.5");

@@ -25,6 +25,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -43,7 +44,9 @@ import org.jboss.logging.Logger;
  * envelope and one for the message data, replies capped in size, STARTTLS (RFC 3207) per {@link
  * TlsPolicy}, PIPELINING (RFC 2920) for the envelope, AUTH PLAIN/LOGIN (RFC 4954) when configured
  * (over TLS only, unless {@link SmtpClientOptions#allowPlaintextAuth()}), and a bounded pool of
- * connections per host name.
+ * connections per host name whose limit also holds per IP address, across host names. A transaction
+ * waits for a connection at most {@link SmtpClientOptions#queueTimeout()}; one whose subscriber
+ * cancels leaves its queue, or has its connection closed.
  *
  * <p>Outcomes, never exceptions: every network or protocol problem becomes a reply for each
  * recipient. A reply with code 0 means no server reply exists (refused, reset, timeout, TLS
@@ -73,6 +76,8 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
   private final Object lock = new Object();
   // access order: the eldest entry is the least recently used host (LRU eviction)
   private final LinkedHashMap<String, HostPool> pools = new LinkedHashMap<>(16, 0.75f, true);
+  // connections open or being opened per IP address, whatever host names led to it
+  private final Map<String, AddressSlots> addresses = new HashMap<>();
   private final AtomicLong connectionIds = new AtomicLong();
   private final AtomicLong plaintextAuthLogged = new AtomicLong();
   private final HostLimits defaultLimits;
@@ -125,6 +130,10 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
         .emitter(
             emitter -> {
               validate(transaction);
+              // a subscriber that gives up (a deadline of its own) takes the transaction with it:
+              // out of the waiting queue, or its connection closed before the data is complete
+              Abort abort = new Abort();
+              emitter.onTermination(abort::cancel);
               long start = System.nanoTime();
               long delay = reserve(transaction.host(), limits);
               if (delay > MAX_RATE_WAIT.toMillis()) {
@@ -152,18 +161,16 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
                 turn.complete();
               }
               turn.future()
-                  .compose(v -> run(transaction, start, false))
+                  .compose(v -> run(transaction, start, false, abort))
                   .onComplete(
-                      ar ->
-                          emitter.complete(
-                              ar.succeeded()
-                                  ? ar.result()
-                                  : failed(
-                                      transaction,
-                                      transaction.address(),
-                                      false,
-                                      ar.cause(),
-                                      start)));
+                      ar -> {
+                        abort.finish();
+                        emitter.complete(
+                            ar.succeeded()
+                                ? ar.result()
+                                : failed(
+                                    transaction, transaction.address(), false, ar.cause(), start));
+                      });
             });
   }
 
@@ -221,9 +228,17 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
         pool.total -= pool.idle.size();
         pool.idle.clear();
         for (Waiter w : pool.waiters) {
+          vertx.cancelTimer(w.timer);
           w.promise.tryComplete(Lease.refused("transport closed"));
         }
         pool.waiters.clear();
+      }
+      for (AddressSlots slots : addresses.values()) {
+        for (Waiter w : slots.waiters) {
+          vertx.cancelTimer(w.timer);
+          w.promise.tryComplete(Lease.refused("transport closed"));
+        }
+        slots.waiters.clear();
       }
     }
     List<Future<Void>> quits = new ArrayList<>();
@@ -243,44 +258,65 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
 
   // ---- one transaction ----------------------------------------------------------------------
 
-  private Future<SmtpResult> run(SmtpTransaction tx, long start, boolean retried) {
-    return acquire(tx)
+  private Future<SmtpResult> run(SmtpTransaction tx, long start, boolean retried, Abort abort) {
+    if (abort.cancelled()) {
+      return Future.succeededFuture(
+          failed(tx, tx.address(), false, new ConnectionLost(CANCELLED), start));
+    }
+    return acquire(tx, abort)
+        .compose(lease -> lease.permit() ? admit(lease, tx, abort) : Future.succeededFuture(lease))
         .compose(
             lease -> {
               if (lease.refusal != null) {
                 return Future.succeededFuture(
                     failed(tx, tx.address(), false, new ConnectionLost(lease.refusal), start));
               }
+              if (abort.cancelled()) {
+                // the turn came too late: give it to the next transaction untouched
+                if (lease.connection != null) {
+                  release(lease.pool, lease.connection, true);
+                } else {
+                  releasePermit(lease.pool, addressOf(tx));
+                }
+                return Future.succeededFuture(
+                    failed(tx, tx.address(), false, new ConnectionLost(CANCELLED), start));
+              }
               if (lease.connection != null) {
                 SmtpConnection c = lease.connection;
+                abort.use(c);
                 Promise<SmtpResult> result = Promise.promise();
                 c.context.runOnContext(
-                    v -> transact(lease.pool, c, tx, start, !retried).onComplete(result));
+                    v -> transact(lease.pool, c, tx, start, !retried, abort).onComplete(result));
                 return result.future();
               }
-              return openSession(lease.pool, tx, start)
+              return openSession(lease.pool, tx, start, abort)
                   .compose(
                       session ->
                           session.result != null
                               ? Future.succeededFuture(session.result)
-                              : transact(lease.pool, session.connection, tx, start, false));
+                              : transact(lease.pool, session.connection, tx, start, false, abort));
             })
         .compose(
-            outcome -> outcome == STALE ? run(tx, start, true) : Future.succeededFuture(outcome));
+            outcome ->
+                outcome == STALE ? run(tx, start, true, abort) : Future.succeededFuture(outcome));
   }
+
+  private static final String CANCELLED = "transaction cancelled before it completed";
 
   // A pooled connection the server had already closed: run once more on a fresh connection.
   private static final SmtpResult STALE = new SmtpResult("", "", false, Map.of(), 0);
 
   private Future<SmtpResult> transact(
-      HostPool pool, SmtpConnection c, SmtpTransaction tx, long start, boolean mayBeStale) {
+      HostPool pool,
+      SmtpConnection c,
+      SmtpTransaction tx,
+      long start,
+      boolean mayBeStale,
+      Abort abort) {
     List<String> recipients = new ArrayList<>(new LinkedHashSet<>(tx.recipients()));
     Exchange x = new Exchange(recipients);
     String mail =
-        "MAIL FROM:<"
-            + tx.mailFrom()
-            + ">"
-            + (c.offers("SIZE") ? " SIZE=" + tx.message().length : "");
+        "MAIL FROM:<" + tx.mailFrom() + ">" + (c.offers("SIZE") ? " SIZE=" + tx.size() : "");
     // one deadline for the whole envelope: a peer answering each RCPT just within its own timer
     // would otherwise hold the connection for as many timeouts as there are recipients
     Duration deadline = options.commandTimeout().plus(options.rcptTimeout());
@@ -288,6 +324,8 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
         .compose(v -> afterEnvelope(c, tx, x))
         .transform(
             ar -> {
+              // from here the connection is the pool's again: a late cancel must not close it
+              abort.detach(c);
               if (ar.failed()) {
                 // a pooled connection closed by the server while idle fails before any reply;
                 // a stalled server (timeout) is not retried
@@ -402,12 +440,12 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
                 }
                 return reset(c, x);
               }
-              Duration deadline = dataDeadline(tx.message().length);
+              Duration deadline = dataDeadline(tx.size());
               return c.within(
                       deadline,
                       "message data",
                       () ->
-                          stream(c, tx.message())
+                          stream(c, tx.head(), tx.message())
                               .compose(v -> c.read(options.dataEndTimeout(), "end of DATA")))
                   .compose(
                       end -> {
@@ -431,7 +469,7 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
    * end-of-data timeout plus one data block timeout per started MiB. A peer that takes less than a
    * MiB per block timeout is dropped however it paces its reads.
    */
-  private Duration dataDeadline(int size) {
+  private Duration dataDeadline(long size) {
     long mebibytes = Math.max(1, (size + (1 << 20) - 1) >> 20);
     return options.dataEndTimeout().plus(options.dataBlockTimeout().multipliedBy(mebibytes));
   }
@@ -447,64 +485,91 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
   }
 
   /**
-   * Streams the message with dot-stuffing (RFC 5321 §4.5.2): a line starting with "." gets another
-   * "." in front; then CRLF.CRLF, in the same write as the last block. Each block must be taken
-   * within the data block timeout.
+   * Streams {@code head} then {@code message} with dot-stuffing (RFC 5321 §4.5.2): a line starting
+   * with "." gets another "." in front, wherever that line starts (a line may begin in the message
+   * after a head ending in CRLF); then CRLF.CRLF, in the same write as the last block. Each block
+   * must be taken within the data block timeout.
    */
-  private Future<Void> stream(SmtpConnection c, byte[] message) {
-    return streamFrom(c, message, 0, new boolean[] {true});
+  private Future<Void> stream(SmtpConnection c, byte[] head, byte[] message) {
+    byte[][] parts = {head, message};
+    byte[] tail = message.length > 0 ? message : head;
+    boolean endsWithNewLine = tail.length > 0 && tail[tail.length - 1] == '\n';
+    return streamFrom(c, parts, 0, 0, new boolean[] {true}, endsWithNewLine);
   }
 
   private Future<Void> streamFrom(
-      SmtpConnection c, byte[] message, int offset, boolean[] atLineStart) {
-    int end = Math.min(message.length, offset + CHUNK);
-    boolean last = end == message.length;
-    Buffer block = Buffer.buffer(end - offset + 64);
-    // copy the runs between stuffed dots whole: a buffer append per byte cost more than the rest
-    // of the transaction
-    int run = offset;
-    for (int i = offset; i < end; i++) {
-      byte b = message[i];
-      if (atLineStart[0] && b == '.') {
-        block.appendBytes(message, run, i - run);
-        block.appendByte((byte) '.');
-        run = i;
+      SmtpConnection c,
+      byte[][] parts,
+      int part,
+      int offset,
+      boolean[] atLineStart,
+      boolean endsWithNewLine) {
+    Buffer block = Buffer.buffer(CHUNK + 64);
+    int room = CHUNK;
+    while (part < parts.length && room > 0) {
+      byte[] bytes = parts[part];
+      int end = Math.min(bytes.length, offset + room);
+      // copy the runs between stuffed dots whole: a buffer append per byte cost more than the
+      // rest of the transaction
+      int run = offset;
+      for (int i = offset; i < end; i++) {
+        byte b = bytes[i];
+        if (atLineStart[0] && b == '.') {
+          block.appendBytes(bytes, run, i - run);
+          block.appendByte((byte) '.');
+          run = i;
+        }
+        atLineStart[0] = b == '\n';
       }
-      atLineStart[0] = b == '\n';
+      block.appendBytes(bytes, run, end - run);
+      room -= end - offset;
+      if (end == bytes.length) {
+        part++;
+        offset = 0;
+      } else {
+        offset = end;
+      }
     }
-    block.appendBytes(message, run, end - run);
-    if (last) {
-      boolean endsWithNewLine = message.length > 0 && message[message.length - 1] == '\n';
+    if (part == parts.length) {
       block.appendString(endsWithNewLine ? ".\r\n" : "\r\n.\r\n");
       return c.send(block, 1);
     }
+    int nextPart = part;
+    int nextOffset = offset;
     return c.send(block, 0)
         .compose(v -> c.drained(options.dataBlockTimeout()))
-        .compose(v -> streamFrom(c, message, end, atLineStart));
+        .compose(v -> streamFrom(c, parts, nextPart, nextOffset, atLineStart, endsWithNewLine));
   }
 
   // ---- session set-up -----------------------------------------------------------------------
 
-  private Future<Session> openSession(HostPool pool, SmtpTransaction tx, long start) {
-    String ip = tx.address() == null ? tx.host() : tx.address();
+  private Future<Session> openSession(HostPool pool, SmtpTransaction tx, long start, Abort abort) {
+    String ip = addressOf(tx);
     SocketAddress remote;
     try {
       remote = socketAddress(tx);
     } catch (UnknownHostException | IllegalArgumentException e) {
-      releasePermit(pool);
+      releasePermit(pool, ip);
       return Future.succeededFuture(new Session(null, failed(tx, ip, false, e, start)));
     }
     NetClient client = tx.tls() == TlsPolicy.REQUIRED_VERIFIED ? verifyingClient : trustingClient;
     return onEventLoop(
         () ->
-            client.connect(remote, tx.host()).transform(ar -> connected(ar, pool, tx, ip, start)));
+            client
+                .connect(remote, tx.host())
+                .transform(ar -> connected(ar, pool, tx, ip, start, abort)));
   }
 
   /** Starts the session on a new connection, or gives every recipient why there is none. */
   private Future<Session> connected(
-      AsyncResult<NetSocket> ar, HostPool pool, SmtpTransaction tx, String ip, long start) {
+      AsyncResult<NetSocket> ar,
+      HostPool pool,
+      SmtpTransaction tx,
+      String ip,
+      long start,
+      Abort abort) {
     if (ar.failed()) {
-      releasePermit(pool);
+      releasePermit(pool, ip);
       return Future.succeededFuture(
           new Session(
               null,
@@ -524,6 +589,7 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
             tx.port(),
             tx.tls(),
             connectionIds.incrementAndGet());
+    abort.use(c);
     boolean[] tlsFailed = {false};
     return dialogue(c, tx, tlsFailed)
         .transform(
@@ -535,7 +601,7 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
               SmtpReply reply = refusal != null ? refusal : SmtpReply.noReply(describe(d.cause()));
               boolean polite = refusal != null && refusal.code() != 421 && c.open();
               (polite ? c.quit(options.commandTimeout()) : close(c))
-                  .onComplete(q -> releasePermit(pool));
+                  .onComplete(q -> releasePermit(pool, ip));
               return Future.succeededFuture(
                   new Session(
                       null,
@@ -704,31 +770,33 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
 
   // ---- the pool -----------------------------------------------------------------------------
 
-  private Future<Lease> acquire(SmtpTransaction tx) {
-    SmtpConnection toClose = null;
+  /**
+   * A connection to the transaction's host: an idle pooled one, or a permit to open one (then
+   * {@link #admit} by its address), or a place in the host's queue; else a refusal.
+   */
+  private Future<Lease> acquire(SmtpTransaction tx, Abort abort) {
+    List<Runnable> after = new ArrayList<>();
     Future<Lease> lease;
-    HostPool pool;
     synchronized (lock) {
       if (closed) {
         return Future.succeededFuture(Lease.refused("transport closed"));
       }
-      pool = pool(tx.host());
-      SmtpConnection idle = takeIdle(pool, tx);
+      HostPool pool = pool(tx.host());
+      SmtpConnection idle = takeIdle(pool, tx, after);
       if (idle != null) {
         lease = Future.succeededFuture(new Lease(pool, idle, null));
       } else if (pool.total < pool.limits.maxConnections()) {
         pool.total++;
         lease = Future.succeededFuture(new Lease(pool, null, null));
-      } else if (!pool.idle.isEmpty()) {
-        // an idle connection for another address or TLS policy makes room for this one, once it
-        // is closed: the host never sees more than its limit
-        toClose = pool.idle.poll();
-        vertx.cancelTimer(toClose.idleTimer);
-        lease = null;
       } else if (pool.waiters.size() < options.maxQueuedPerHost()) {
-        Promise<Lease> promise = Promise.promise();
-        pool.waiters.add(new Waiter(tx, promise));
-        lease = promise.future();
+        // an idle connection for another address or TLS policy makes room for this one once it
+        // is closed: the host never sees more than its limit
+        SmtpConnection other = pool.idle.poll();
+        if (other != null) {
+          vertx.cancelTimer(other.idleTimer);
+          after.add(() -> retire(pool, other));
+        }
+        lease = enqueue(pool.waiters, pool, tx, abort, after);
       } else {
         lease =
             Future.succeededFuture(
@@ -740,24 +808,121 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
                         + ")"));
       }
     }
-    if (toClose != null) {
-      Promise<Lease> room = Promise.promise();
-      SmtpConnection c = toClose;
-      c.context.runOnContext(
-          v ->
-              c.quit(options.commandTimeout())
-                  .onComplete(ar -> room.complete(new Lease(pool, null, null))));
-      return room.future();
-    }
+    after.forEach(Runnable::run);
     return lease;
   }
 
-  private SmtpConnection takeIdle(HostPool pool, SmtpTransaction tx) {
+  /**
+   * Turns a host's permit into a connection slot of the address it connects to. Receivers limit
+   * connections per client IP whatever MX name led to them, so many names for one address share one
+   * limit (the host's {@code maxConnections}); without a slot the transaction waits, and a refusal
+   * gives the host's permit back.
+   */
+  private Future<Lease> admit(Lease permit, SmtpTransaction tx, Abort abort) {
+    String ip = addressOf(tx);
+    HostPool pool = permit.pool;
+    List<Runnable> after = new ArrayList<>();
+    Future<Lease> admitted;
+    synchronized (lock) {
+      AddressSlots slots = addresses.computeIfAbsent(ip, k -> new AddressSlots());
+      if (slots.open < pool.limits.maxConnections()) {
+        slots.open++;
+        admitted = Future.succeededFuture(permit);
+      } else if (slots.waiters.size() < options.maxQueuedPerHost()) {
+        // an idle connection to this address under another host name holds a slot: close it
+        closeIdleTo(ip, after);
+        admitted = enqueue(slots.waiters, pool, tx, abort, after);
+      } else {
+        admitted =
+            Future.succeededFuture(
+                Lease.refused(
+                    "too many transactions waiting for address "
+                        + ip
+                        + " ("
+                        + slots.waiters.size()
+                        + ")"));
+      }
+    }
+    after.forEach(Runnable::run);
+    return admitted.map(
+        lease -> {
+          if (lease.refusal != null) {
+            releaseHostPermit(pool);
+          }
+          return lease;
+        });
+  }
+
+  /**
+   * Queues a transaction for a connection; it gives up after {@link
+   * SmtpClientOptions#queueTimeout()}, or when it is cancelled. Call under {@link #lock}.
+   */
+  private Future<Lease> enqueue(
+      ArrayDeque<Waiter> queue,
+      HostPool pool,
+      SmtpTransaction tx,
+      Abort abort,
+      List<Runnable> after) {
+    Waiter w = new Waiter(tx, pool, queue);
+    queue.add(w);
+    w.timer =
+        vertx.setTimer(
+            options.queueTimeout().toMillis(),
+            t ->
+                expire(
+                    w,
+                    "no connection to "
+                        + tx.host()
+                        + " ["
+                        + addressOf(tx)
+                        + "] free within "
+                        + options.queueTimeout()));
+    if (!abort.waiting(w)) {
+      after.add(() -> expire(w, CANCELLED));
+    }
+    return w.promise.future();
+  }
+
+  /** Takes {@code w} out of its queue, if it is still there, with a refusal. */
+  private void expire(Waiter w, String why) {
+    boolean mine;
+    synchronized (lock) {
+      mine = w.queue.remove(w);
+    }
+    if (mine) {
+      vertx.cancelTimer(w.timer);
+      w.promise.tryComplete(Lease.refused(why));
+    }
+  }
+
+  /** Closes one idle connection to {@code ip}, whatever its host pool. Call under {@link #lock}. */
+  private void closeIdleTo(String ip, List<Runnable> after) {
+    for (HostPool p : pools.values()) {
+      for (Iterator<SmtpConnection> it = p.idle.iterator(); it.hasNext(); ) {
+        SmtpConnection c = it.next();
+        if (c.ip.equals(ip)) {
+          it.remove();
+          vertx.cancelTimer(c.idleTimer);
+          after.add(() -> retire(p, c));
+          return;
+        }
+      }
+    }
+  }
+
+  /** Closes an idle connection taken out of its pool with QUIT, then frees its permit. */
+  private void retire(HostPool pool, SmtpConnection c) {
+    c.context.runOnContext(
+        v -> c.quit(options.commandTimeout()).onComplete(ar -> releasePermit(pool, c.ip)));
+  }
+
+  private SmtpConnection takeIdle(HostPool pool, SmtpTransaction tx, List<Runnable> after) {
     for (Iterator<SmtpConnection> it = pool.idle.iterator(); it.hasNext(); ) {
       SmtpConnection c = it.next();
       if (!c.open()) {
         it.remove();
         pool.total--;
+        freeAddress(c.ip, after);
       } else if (matches(c, tx)) {
         it.remove();
         vertx.cancelTimer(c.idleTimer);
@@ -768,9 +933,7 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
   }
 
   private static boolean matches(SmtpConnection c, SmtpTransaction tx) {
-    return c.port == tx.port()
-        && c.policy == tx.tls()
-        && c.ip.equals(tx.address() == null ? tx.host() : tx.address());
+    return c.port == tx.port() && c.policy == tx.tls() && c.ip.equals(addressOf(tx));
   }
 
   /** Returns a connection after a transaction; {@code clean} = the dialogue is in a known state. */
@@ -778,45 +941,53 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
     boolean keep = clean && c.open() && c.messages < pool.limits.maxMessagesPerConnection();
     List<Runnable> after = new ArrayList<>();
     synchronized (lock) {
+      Waiter same = null;
       if (keep && !closed) {
-        Waiter same = null;
         for (Waiter w : pool.waiters) {
           if (matches(c, w.tx)) {
             same = w;
             break;
           }
         }
-        if (same != null) {
-          pool.waiters.remove(same);
-          Waiter w = same;
-          after.add(() -> w.promise.complete(new Lease(pool, c, null)));
-        } else if (pool.waiters.isEmpty()) {
-          pool.idle.add(c);
-          c.idleTimer =
-              vertx.setTimer(pool.limits.idleTimeout().toMillis(), t -> idleExpired(pool, c));
-        } else {
-          // the waiters need another address or policy: hand them this connection's slot once
-          // it is closed
-          Waiter w = pool.waiters.poll();
-          after.add(
-              () ->
-                  c.quit(options.commandTimeout())
-                      .onComplete(ar -> w.promise.complete(new Lease(pool, null, null))));
-        }
+      }
+      AddressSlots slots = addresses.get(c.ip);
+      boolean addressWanted = slots != null && !slots.waiters.isEmpty();
+      if (same != null) {
+        pool.waiters.remove(same);
+        vertx.cancelTimer(same.timer);
+        Waiter w = same;
+        after.add(() -> w.promise.complete(new Lease(pool, c, null)));
+      } else if (keep && !closed && pool.waiters.isEmpty() && !addressWanted) {
+        pool.idle.add(c);
+        c.idleTimer =
+            vertx.setTimer(pool.limits.idleTimeout().toMillis(), t -> idleExpired(pool, c));
       } else {
-        // the slot is free only once the connection is closed, so the host never sees more
-        // connections than the limit
+        // the slot is free only once the connection is closed, so neither the host nor the
+        // address ever sees more connections than the limit; the waiters (of this host for
+        // another address or policy, or of another host for this address) get it then
         boolean graceful = keep || (clean && c.open());
         after.add(
             () ->
                 (graceful ? c.quit(options.commandTimeout()) : close(c))
-                    .onComplete(ar -> releasePermit(pool)));
+                    .onComplete(ar -> releasePermit(pool, c.ip)));
       }
     }
     after.forEach(Runnable::run);
   }
 
-  private void releasePermit(HostPool pool) {
+  /** A connection to {@code ip} of {@code pool} is gone (or was never opened): free both slots. */
+  private void releasePermit(HostPool pool, String ip) {
+    List<Runnable> after;
+    synchronized (lock) {
+      pool.total--;
+      after = wake(pool);
+      freeAddress(ip, after);
+    }
+    after.forEach(Runnable::run);
+  }
+
+  /** A host permit that never got an address slot. */
+  private void releaseHostPermit(HostPool pool) {
     List<Runnable> after;
     synchronized (lock) {
       pool.total--;
@@ -825,12 +996,41 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
     after.forEach(Runnable::run);
   }
 
+  /** An address slot of a connection whose host pool is gone. */
+  private void releaseAddress(String ip) {
+    List<Runnable> after = new ArrayList<>();
+    synchronized (lock) {
+      freeAddress(ip, after);
+    }
+    after.forEach(Runnable::run);
+  }
+
+  /** Frees a slot of {@code ip} and gives free slots to its waiters. Call under {@link #lock}. */
+  private void freeAddress(String ip, List<Runnable> after) {
+    AddressSlots slots = addresses.get(ip);
+    if (slots == null) {
+      return;
+    }
+    slots.open--;
+    while (!slots.waiters.isEmpty()
+        && slots.open < slots.waiters.peek().pool.limits.maxConnections()) {
+      Waiter w = slots.waiters.poll();
+      slots.open++;
+      vertx.cancelTimer(w.timer);
+      after.add(() -> w.promise.complete(new Lease(w.pool, null, null)));
+    }
+    if (slots.open <= 0 && slots.waiters.isEmpty()) {
+      addresses.remove(ip);
+    }
+  }
+
   /** Gives free connection slots to waiting transactions; run the result outside the lock. */
   private List<Runnable> wake(HostPool pool) {
     List<Runnable> after = new ArrayList<>();
     while (pool.total < pool.limits.maxConnections() && !pool.waiters.isEmpty()) {
       Waiter w = pool.waiters.poll();
       pool.total++;
+      vertx.cancelTimer(w.timer);
       after.add(() -> w.promise.complete(new Lease(pool, null, null)));
     }
     return after;
@@ -842,7 +1042,7 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
       mine = pool.idle.remove(c);
     }
     if (mine) {
-      c.quit(options.commandTimeout()).onComplete(ar -> releasePermit(pool));
+      c.quit(options.commandTimeout()).onComplete(ar -> releasePermit(pool, c.ip));
     }
   }
 
@@ -909,7 +1109,8 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
   }
 
   private void quitLater(SmtpConnection c) {
-    c.context.runOnContext(v -> c.quit(options.commandTimeout()));
+    c.context.runOnContext(
+        v -> c.quit(options.commandTimeout()).onComplete(ar -> releaseAddress(c.ip)));
   }
 
   private static Future<Void> close(SmtpConnection c) {
@@ -921,6 +1122,11 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
 
   private static String key(String host) {
     return host.toLowerCase(Locale.ROOT);
+  }
+
+  /** The address a transaction connects to: its IP literal, or the relay's name. */
+  private static String addressOf(SmtpTransaction tx) {
+    return tx.address() == null ? tx.host() : tx.address();
   }
 
   private static SocketAddress socketAddress(SmtpTransaction tx) throws UnknownHostException {
@@ -1003,12 +1209,100 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
     }
   }
 
-  private record Waiter(SmtpTransaction tx, Promise<Lease> promise) {}
+  /** Connection slots of one IP address, guarded by {@link #lock}. */
+  private static final class AddressSlots {
+    final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    int open;
+  }
+
+  /** A transaction waiting in {@code queue} (its host's or its address's) for a connection. */
+  private static final class Waiter {
+    final SmtpTransaction tx;
+    final HostPool pool;
+    final ArrayDeque<Waiter> queue;
+    final Promise<Lease> promise = Promise.promise();
+    long timer = -1;
+
+    Waiter(SmtpTransaction tx, HostPool pool, ArrayDeque<Waiter> queue) {
+      this.tx = tx;
+      this.pool = pool;
+      this.queue = queue;
+    }
+  }
 
   /** A pooled connection, a permit to open one, or a refusal. */
   private record Lease(HostPool pool, SmtpConnection connection, String refusal) {
     static Lease refused(String why) {
       return new Lease(null, null, why);
+    }
+
+    boolean permit() {
+      return connection == null && refusal == null;
+    }
+  }
+
+  /**
+   * What a cancelled transaction must stop: its wait in a queue, or its connection (closed, so the
+   * peer never gets the end of the data). Once the transaction is done, a cancel does nothing.
+   */
+  private final class Abort {
+    private boolean cancelled;
+    private boolean finished;
+    private Waiter waiter;
+    private SmtpConnection connection;
+
+    void cancel() {
+      Waiter w;
+      SmtpConnection c;
+      synchronized (this) {
+        if (finished || cancelled) {
+          return;
+        }
+        cancelled = true;
+        w = waiter;
+        c = connection;
+      }
+      if (w != null) {
+        expire(w, CANCELLED);
+      }
+      if (c != null) {
+        c.context.runOnContext(v -> c.close());
+      }
+    }
+
+    synchronized boolean cancelled() {
+      return cancelled;
+    }
+
+    synchronized void finish() {
+      finished = true;
+      waiter = null;
+      connection = null;
+    }
+
+    /** Records the wait; false when the transaction is already cancelled. */
+    synchronized boolean waiting(Waiter w) {
+      waiter = w;
+      return !cancelled;
+    }
+
+    /** Records the connection in use, closing it at once when already cancelled. */
+    void use(SmtpConnection c) {
+      boolean close;
+      synchronized (this) {
+        waiter = null;
+        connection = c;
+        close = cancelled;
+      }
+      if (close) {
+        c.context.runOnContext(v -> c.close());
+      }
+    }
+
+    synchronized void detach(SmtpConnection c) {
+      if (connection == c) {
+        connection = null;
+      }
     }
   }
 

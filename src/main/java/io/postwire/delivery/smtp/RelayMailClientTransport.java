@@ -70,7 +70,8 @@ public final class RelayMailClientTransport implements SmtpTransport, AutoClosea
             settings.trustStore() != null ? settings.trustStore() : base.trustStore(),
             settings.username(),
             settings.password(),
-            settings.allowPlaintextAuth());
+            settings.allowPlaintextAuth(),
+            base.queueTimeout());
     this.transport = new DirectSmtpTransport(vertx, options);
   }
 
@@ -88,6 +89,7 @@ public final class RelayMailClientTransport implements SmtpTransport, AutoClosea
             settings.tlsPolicy(),
             transaction.mailFrom(),
             transaction.recipients(),
+            transaction.head(),
             transaction.message()));
   }
 

@@ -18,7 +18,8 @@ import java.util.Objects;
  *     minutes)
  * @param dataEndTimeout the reply to the final "." (§4.5.3.2.6: 10 minutes)
  * @param idleTimeout how long a pooled connection may sit idle before we QUIT it
- * @param maxConnectionsPerHost connections open at once to one host name
+ * @param maxConnectionsPerHost connections open at once to one host name, and to one IP address
+ *     whatever host names lead to it
  * @param maxQueuedPerHost transactions waiting for a connection to one host name; more are answered
  *     at once with a transient failure
  * @param maxMessagesPerConnection messages sent over one connection before it is closed
@@ -28,6 +29,8 @@ import java.util.Objects;
  * @param password AUTH password, or {@code null}
  * @param allowPlaintextAuth whether AUTH may be sent over a connection without TLS; when false a
  *     session that would need it ends before AUTH with a transient outcome for every recipient
+ * @param queueTimeout how long a transaction waits for a connection (its host's or its address's
+ *     limit reached) before every recipient gets a transient failure
  */
 public record SmtpClientOptions(
     String ehloName,
@@ -46,7 +49,8 @@ public record SmtpClientOptions(
     KeyStore trustStore,
     String username,
     String password,
-    boolean allowPlaintextAuth) {
+    boolean allowPlaintextAuth,
+    Duration queueTimeout) {
 
   /** Validates the options (fail fast at start-up). */
   public SmtpClientOptions {
@@ -62,7 +66,8 @@ public record SmtpClientOptions(
           dataInitTimeout,
           dataBlockTimeout,
           dataEndTimeout,
-          idleTimeout
+          idleTimeout,
+          queueTimeout
         }) {
       if (d == null || d.isNegative() || d.isZero()) {
         throw new IllegalArgumentException("timeouts must be positive");
@@ -102,7 +107,8 @@ public record SmtpClientOptions(
         null,
         null,
         null,
-        false);
+        false,
+        Duration.ofMinutes(2));
   }
 
   /** The same options with every command and connect timeout set to {@code timeout}. */
@@ -124,7 +130,8 @@ public record SmtpClientOptions(
         trustStore,
         username,
         password,
-        allowPlaintextAuth);
+        allowPlaintextAuth,
+        queueTimeout);
   }
 
   /** The same options with another idle timeout. */
@@ -146,7 +153,8 @@ public record SmtpClientOptions(
         trustStore,
         username,
         password,
-        allowPlaintextAuth);
+        allowPlaintextAuth,
+        queueTimeout);
   }
 
   /** The same options with other pool limits. */
@@ -169,7 +177,8 @@ public record SmtpClientOptions(
         trustStore,
         username,
         password,
-        allowPlaintextAuth);
+        allowPlaintextAuth,
+        queueTimeout);
   }
 
   /** The same options trusting only the anchors in {@code store} for verified TLS. */
@@ -191,7 +200,8 @@ public record SmtpClientOptions(
         store,
         username,
         password,
-        allowPlaintextAuth);
+        allowPlaintextAuth,
+        queueTimeout);
   }
 
   /** The same options authenticating with AUTH PLAIN or LOGIN (RFC 4954) after STARTTLS. */
@@ -213,7 +223,8 @@ public record SmtpClientOptions(
         trustStore,
         Objects.requireNonNull(user),
         Objects.requireNonNull(secret),
-        allowPlaintextAuth);
+        allowPlaintextAuth,
+        queueTimeout);
   }
 
   /** The same options, allowing AUTH over a connection without TLS or not. */
@@ -235,7 +246,31 @@ public record SmtpClientOptions(
         trustStore,
         username,
         password,
-        allow);
+        allow,
+        queueTimeout);
+  }
+
+  /** The same options with another wait for a connection. */
+  public SmtpClientOptions withQueueTimeout(Duration timeout) {
+    return new SmtpClientOptions(
+        ehloName,
+        connectTimeout,
+        greetingTimeout,
+        commandTimeout,
+        rcptTimeout,
+        dataInitTimeout,
+        dataBlockTimeout,
+        dataEndTimeout,
+        idleTimeout,
+        maxConnectionsPerHost,
+        maxQueuedPerHost,
+        maxMessagesPerConnection,
+        maxHosts,
+        trustStore,
+        username,
+        password,
+        allowPlaintextAuth,
+        timeout);
   }
 
   @Override

@@ -13,7 +13,10 @@ import java.util.List;
  * @param tls what TLS this transaction requires
  * @param mailFrom the envelope sender (RFC 5321 reverse-path), empty for the null sender
  * @param recipients the envelope recipients (RFC 5321 forward-paths), ASCII addresses
- * @param message the message exactly as it must arrive: CRLF line ends, 7-bit, not dot-stuffed
+ * @param head header fields sent before {@code message} (the DKIM-Signature, shared by every
+ *     transaction of the message), empty for none
+ * @param message the message exactly as it must arrive after {@code head}: CRLF line ends, 7-bit,
+ *     not dot-stuffed; the two are sent one after the other, never copied into one array
  */
 public record SmtpTransaction(
     String host,
@@ -22,7 +25,32 @@ public record SmtpTransaction(
     TlsPolicy tls,
     String mailFrom,
     List<String> recipients,
+    byte[] head,
     byte[] message) {
+
+  private static final byte[] NO_HEAD = new byte[0];
+
+  /** A transaction; a null {@code head} is no head. */
+  public SmtpTransaction {
+    head = head == null ? NO_HEAD : head;
+  }
+
+  /** A transaction whose message has no separate head. */
+  public SmtpTransaction(
+      String host,
+      String address,
+      int port,
+      TlsPolicy tls,
+      String mailFrom,
+      List<String> recipients,
+      byte[] message) {
+    this(host, address, port, tls, mailFrom, recipients, NO_HEAD, message);
+  }
+
+  /** The octets of the message on the wire before dot-stuffing: head and message. */
+  public long size() {
+    return (long) head.length + (message == null ? 0 : message.length);
+  }
 
   /** How much TLS the transaction needs. */
   public enum TlsPolicy {

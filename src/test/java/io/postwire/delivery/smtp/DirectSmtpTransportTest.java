@@ -90,6 +90,48 @@ class DirectSmtpTransportTest {
     assertThat(server.messages().get(0).text()).isEqualTo("Subject: x\r\n\r\nno final CRLF\r\n");
   }
 
+  @Test
+  void dotStuffsALineThatStartsInTheMessageRightAfterItsHead_rfc5321_4_5_2() {
+    SmtpTransaction t = tx(server, TlsPolicy.NONE, "a@example.test");
+    byte[] head =
+        "DKIM-Signature: v=1; d=example.test;\r\n\tb=xyz=\r\n".getBytes(StandardCharsets.US_ASCII);
+    // a lone "." right after the head would end the data early if it were not stuffed
+    byte[] body = ".\r\nSubject: x\r\n\r\n.hidden\r\n".getBytes(StandardCharsets.US_ASCII);
+    SmtpTransaction split =
+        new SmtpTransaction(
+            t.host(), t.address(), t.port(), t.tls(), t.mailFrom(), t.recipients(), head, body);
+
+    assertThat(send(transport, split).reply("a@example.test").code()).isEqualTo(250);
+    assertThat(server.messages().get(0).data()).isEqualTo(concat(head, body));
+    assertThat(server.commands())
+        .contains("MAIL FROM:<bounce@example.test> SIZE=" + (head.length + body.length));
+  }
+
+  @Test
+  void sendsAHeadAndALargeMessageAcrossManyBlocksByteForByte_rfc5321_4_5_2() {
+    SmtpTransaction t = tx(server, TlsPolicy.NONE, "a@example.test");
+    // a head that ends a few octets short of a block, then lines that all start with a dot
+    byte[] head =
+        ("X-Pad: " + "p".repeat(32 * 1024 - 12) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+    StringBuilder text = new StringBuilder("Subject: dots\r\n\r\n");
+    for (int i = 0; i < 20_000; i++) {
+      text.append(".line ").append(i).append("\r\n");
+    }
+    byte[] body = text.toString().getBytes(StandardCharsets.US_ASCII);
+    SmtpTransaction split =
+        new SmtpTransaction(
+            t.host(), t.address(), t.port(), t.tls(), t.mailFrom(), t.recipients(), head, body);
+
+    assertThat(send(transport, split).reply("a@example.test").code()).isEqualTo(250);
+    assertThat(server.messages().get(0).data()).isEqualTo(concat(head, body));
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+
   @ParameterizedTest(name = "pipelining={0}")
   @ValueSource(booleans = {true, false})
   void keepsEveryRecipientsOwnReplyInAMixedTransaction_rfc5321_3_3(boolean pipelining) {
@@ -586,6 +628,100 @@ class DirectSmtpTransportTest {
       assertThat(server.maxOpenConnections()).isBetween(1, 3);
       assertThat(limited.openConnections(HOST)).isLessThanOrEqualTo(3);
       assertThat(limited.queuedTransactions(HOST)).isZero();
+    }
+  }
+
+  @Test
+  void holdsTheConnectionLimitPerAddressAcrossHostNames() {
+    server.slowDataEnd(Duration.ofMillis(100));
+    DirectSmtpTransport limited =
+        new DirectSmtpTransport(vertx, fastOptions().withPool(2, 100, 1000, 10));
+    try (limited) {
+      // five MX names, one address: receivers count connections per client IP
+      List<SmtpResult> results =
+          io.smallrye.mutiny.Multi.createFrom()
+              .range(0, 20)
+              .onItem()
+              .transformToUniAndMerge(
+                  i -> {
+                    SmtpTransaction t = tx(server, TlsPolicy.NONE, "r" + i + "@example.test");
+                    return limited.send(
+                        new SmtpTransaction(
+                            "mx" + (i % 5) + ".example.test",
+                            t.address(),
+                            t.port(),
+                            t.tls(),
+                            t.mailFrom(),
+                            t.recipients(),
+                            t.message()));
+                  })
+              .collect()
+              .asList()
+              .await()
+              .atMost(Duration.ofSeconds(60));
+
+      assertThat(results)
+          .allSatisfy(
+              r -> assertThat(r.recipients().values().iterator().next().code()).isEqualTo(250));
+      assertThat(server.messages()).hasSize(20);
+      assertThat(server.maxOpenConnections()).isBetween(1, 2);
+    }
+  }
+
+  @Test
+  void aTransactionWaitingForAConnectionGivesUpAfterTheQueueTimeout() {
+    server.stall(Phase.DATA_END);
+    DirectSmtpTransport one =
+        new DirectSmtpTransport(
+            vertx, fastOptions().withPool(1, 10, 100, 10).withQueueTimeout(Duration.ofMillis(300)));
+    try (one) {
+      List<SmtpResult> results =
+          io.smallrye.mutiny.Multi.createFrom()
+              .range(0, 2)
+              .onItem()
+              .transformToUniAndMerge(
+                  i -> one.send(tx(server, TlsPolicy.NONE, "r" + i + "@example.test")))
+              .collect()
+              .asList()
+              .await()
+              .atMost(Duration.ofSeconds(30));
+
+      // the first holds the only connection until the 2 s timeout; the second stops waiting first
+      SmtpResult waited =
+          results.stream()
+              .filter(r -> r.recipients().values().iterator().next().text().startsWith("no conn"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(waited.recipients().values().iterator().next().transientFailure()).isTrue();
+      assertThat(waited.durationMs()).isLessThan(1500);
+      assertThat(one.queuedTransactions(HOST)).isZero();
+    }
+  }
+
+  @Test
+  void aCancelledTransactionClosesItsConnection() {
+    server.stall(Phase.GREETING);
+    DirectSmtpTransport patient =
+        new DirectSmtpTransport(vertx, SmtpClientOptions.defaults("client.example.test"));
+    try (patient) {
+      SmtpResult result =
+          patient
+              .send(tx(server, TlsPolicy.NONE, "a@example.test"))
+              .ifNoItem()
+              .after(Duration.ofMillis(500))
+              .recoverWithItem((SmtpResult) null)
+              .await()
+              .atMost(Duration.ofSeconds(10));
+
+      assertThat(result).isNull();
+      // the 5 minute greeting timeout would keep it open; the cancel closes it now
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () ->
+                  server.connectionsAccepted() == 1
+                      && server.openConnections() == 0
+                      && patient.openConnections(HOST) == 0);
     }
   }
 
