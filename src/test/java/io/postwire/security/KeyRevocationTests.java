@@ -71,30 +71,10 @@ class KeyRevocationTests {
   void deletingAKeyThroughTheApiNotifiesEveryReplica() {
     String domain = registerDomain();
     Key key = createKey(domain);
-    List<String> heard = new CopyOnWriteArrayList<>();
-    SqlConnection connection = pool.getConnection().await().atMost(Duration.ofSeconds(10));
-    try {
-      PgConnection listener = PgConnection.cast(connection);
-      listener.notificationHandler(
-          n -> {
-            if (n.getChannel().equals(ApiKeyService.REVOKED_CHANNEL)) {
-              heard.add(n.getPayload());
-            }
-          });
-      listener
-          .query("listen " + ApiKeyService.REVOKED_CHANNEL)
-          .execute()
-          .await()
-          .atMost(Duration.ofSeconds(10));
-
-      admin().delete("/v1/api-keys/" + key.id()).then().statusCode(204);
-
-      await().atMost(Duration.ofSeconds(5)).until(() -> heard.contains(hash(key.secret())));
-      as(key.secret()).get("/v1/domains/" + domain).then().statusCode(401);
-    } finally {
-      connection.query("unlisten *").execute().await().atMost(Duration.ofSeconds(10));
-      connection.closeAndAwait();
-    }
+    hearing(
+        () -> admin().delete("/v1/api-keys/" + key.id()).then().statusCode(204),
+        hash(key.secret()));
+    as(key.secret()).get("/v1/domains/" + domain).then().statusCode(401);
   }
 
   /**
@@ -108,6 +88,23 @@ class KeyRevocationTests {
     Key key = createKey(domain);
     as(key.secret()).get("/v1/domains/" + domain).then().statusCode(200);
     assertThat(keys.cached(key.secret())).isTrue();
+    hearing(
+        () -> admin().delete("/v1/domains/" + domain).then().statusCode(204),
+        ApiKeyService.EVERY_KEY);
+
+    // what another replica does when that notification reaches it
+    as(key.secret()).get("/v1/api-keys").then().statusCode(403);
+    assertThat(keys.cached(key.secret())).isTrue();
+    Db.exec(
+        pool, "select pg_notify($1, $2)", ApiKeyService.REVOKED_CHANNEL, ApiKeyService.EVERY_KEY);
+    await()
+        .atMost(Duration.ofSeconds(2))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> !keys.cached(key.secret()));
+  }
+
+  /** Runs {@code action} while LISTENing as another replica would, and awaits {@code payload}. */
+  void hearing(Runnable action, String payload) {
     List<String> heard = new CopyOnWriteArrayList<>();
     SqlConnection connection = pool.getConnection().await().atMost(Duration.ofSeconds(10));
     try {
@@ -123,21 +120,11 @@ class KeyRevocationTests {
           .execute()
           .await()
           .atMost(Duration.ofSeconds(10));
-      admin().delete("/v1/domains/" + domain).then().statusCode(204);
-      await().atMost(Duration.ofSeconds(5)).until(() -> heard.contains(ApiKeyService.EVERY_KEY));
+      action.run();
+      await().atMost(Duration.ofSeconds(5)).until(() -> heard.contains(payload));
     } finally {
       connection.query("unlisten *").execute().await().atMost(Duration.ofSeconds(10));
       connection.closeAndAwait();
     }
-
-    // what another replica does when that notification reaches it
-    as(key.secret()).get("/v1/api-keys").then().statusCode(403);
-    assertThat(keys.cached(key.secret())).isTrue();
-    Db.exec(
-        pool, "select pg_notify($1, $2)", ApiKeyService.REVOKED_CHANNEL, ApiKeyService.EVERY_KEY);
-    await()
-        .atMost(Duration.ofSeconds(2))
-        .pollInterval(Duration.ofMillis(50))
-        .until(() -> !keys.cached(key.secret()));
   }
 }
