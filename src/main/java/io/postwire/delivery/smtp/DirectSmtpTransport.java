@@ -78,6 +78,10 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
   private final LinkedHashMap<String, HostPool> pools = new LinkedHashMap<>(16, 0.75f, true);
   // connections open or being opened per IP address, whatever host names led to it
   private final Map<String, AddressSlots> addresses = new HashMap<>();
+
+  /** The rate buckets of IP addresses, least recently used first, as many as pools at most. */
+  private final Map<String, RateBucket> addressRates;
+
   private final AtomicLong connectionIds = new AtomicLong();
   private final AtomicLong plaintextAuthLogged = new AtomicLong();
   private final HostLimits defaultLimits;
@@ -88,6 +92,14 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
     this.vertx = vertx;
     this.options = options;
     this.defaultLimits = HostLimits.of(options);
+    int maxRates = Math.max(1, options.maxHosts());
+    this.addressRates =
+        new java.util.LinkedHashMap<>(16, 0.75f, true) {
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<String, RateBucket> eldest) {
+            return size() > maxRates;
+          }
+        };
     // Opportunistic and REQUIRED TLS take any certificate, as Postfix's "may" and "encrypt" do:
     // an unverified encryption is still better than plaintext (RFC 7435).
     this.trustingClient =
@@ -135,7 +147,7 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
               Abort abort = new Abort();
               emitter.onTermination(abort::cancel);
               long start = System.nanoTime();
-              long delay = reserve(transaction.host(), limits);
+              long delay = reserve(transaction.host(), transaction.address(), limits);
               if (delay > MAX_RATE_WAIT.toMillis()) {
                 long seconds = Math.max(1, TimeUnit.MILLISECONDS.toSeconds(delay));
                 emitter.complete(
@@ -1062,7 +1074,13 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
    * milliseconds until this message's turn (0 = now). A turn beyond {@link #MAX_RATE_WAIT} is not
    * taken.
    */
-  private long reserve(String host, HostLimits limits) {
+  /**
+   * Takes a turn under the host's rate, and under the same rate for the IP address it connects to:
+   * many MX names on one address share one rate, as they share its connection slots. Returns how
+   * long to wait for the turn; a wait beyond {@link #MAX_RATE_WAIT} is not taken (its tokens go
+   * back).
+   */
+  private long reserve(String host, String ip, HostLimits limits) {
     synchronized (lock) {
       HostPool pool = pool(host);
       pool.limits = limits;
@@ -1070,24 +1088,34 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
         return 0;
       }
       long now = System.nanoTime();
-      double perMs = limits.ratePerMinute() / 60_000.0;
-      if (pool.tokensAt == 0) {
-        pool.tokens = limits.ratePerMinute();
-      } else {
-        pool.tokens =
-            Math.min(
-                limits.ratePerMinute(), pool.tokens + (now - pool.tokensAt) / 1_000_000.0 * perMs);
+      long delay = pool.rate.take(limits.ratePerMinute(), now);
+      RateBucket byIp = null;
+      if (ip != null) {
+        byIp = addressRates.computeIfAbsent(ip, k -> new RateBucket());
+        delay = Math.max(delay, byIp.take(limits.ratePerMinute(), now));
       }
-      pool.tokensAt = now;
-      pool.tokens -= 1;
-      if (pool.tokens >= 0) {
-        return 0;
-      }
-      long delay = (long) Math.ceil(-pool.tokens / perMs);
       if (delay > MAX_RATE_WAIT.toMillis()) {
-        pool.tokens += 1;
+        pool.rate.tokens += 1;
+        if (byIp != null) {
+          byIp.tokens += 1;
+        }
       }
       return delay;
+    }
+  }
+
+  /** A token bucket holding one minute's worth of a rate per minute; guarded by {@link #lock}. */
+  private static final class RateBucket {
+    double tokens;
+    long at;
+
+    /** Takes one token; returns 0, or the milliseconds until the debt is paid. */
+    long take(int ratePerMinute, long now) {
+      double perMs = ratePerMinute / 60_000.0;
+      tokens = at == 0 ? ratePerMinute : Math.min(ratePerMinute, tokens + (now - at) / 1e6 * perMs);
+      at = now;
+      tokens -= 1;
+      return tokens >= 0 ? 0 : (long) Math.ceil(-tokens / perMs);
     }
   }
 
@@ -1201,8 +1229,7 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
     int total;
     HostLimits limits;
     // the token bucket of the host's rate: receivers throttle per sending IP, so do we
-    double tokens;
-    long tokensAt;
+    final RateBucket rate = new RateBucket();
 
     HostPool(HostLimits limits) {
       this.limits = limits;

@@ -668,6 +668,34 @@ class DirectSmtpTransportTest {
     }
   }
 
+  /** Receivers throttle per client IP: MX names sharing an address share its rate too. */
+  @Test
+  void holdsTheRatePerAddressAcrossHostNames() {
+    SmtpTransaction t = tx(server, TlsPolicy.NONE, "r@example.test");
+    HostLimits onePerMinute = new HostLimits(10, 100, 1, Duration.ofSeconds(60));
+    java.util.function.Function<String, SmtpTransaction> via =
+        host ->
+            new SmtpTransaction(
+                host, t.address(), t.port(), t.tls(), t.mailFrom(), t.recipients(), t.message());
+
+    SmtpResult first =
+        transport
+            .send(via.apply("mx1.example.test"), onePerMinute)
+            .await()
+            .atMost(Duration.ofSeconds(30));
+    SmtpResult second =
+        transport
+            .send(via.apply("mx2.example.test"), onePerMinute)
+            .await()
+            .atMost(Duration.ofSeconds(30));
+
+    assertThat(first.recipients().get("r@example.test").code()).isEqualTo(250);
+    SmtpReply limited = second.recipients().get("r@example.test");
+    assertThat(limited.transientFailure()).isTrue();
+    assertThat(limited.text()).contains("rate limit of 1/min");
+    assertThat(server.messages()).hasSize(1);
+  }
+
   @Test
   void aTransactionWaitingForAConnectionGivesUpAfterTheQueueTimeout() {
     server.stall(Phase.DATA_END);
