@@ -50,6 +50,13 @@ public interface DeliveryConfig {
   @WithDefault("10")
   int maxMxHosts();
 
+  /**
+   * Delivery slots (of {@code concurrency}) one recipient domain may hold at once in MX mode, so a
+   * slow or tarpitting domain cannot stall everyone's mail; its other due deliveries wait a few
+   * seconds. Unset = a quarter of {@code concurrency}.
+   */
+  java.util.Optional<Integer> maxSlotsPerDomain();
+
   /** On shutdown: stop claiming, finish or release in-flight work within this. */
   @WithDefault("20s")
   Duration shutdownGrace();

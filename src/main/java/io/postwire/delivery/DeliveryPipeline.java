@@ -69,6 +69,7 @@ public class DeliveryPipeline {
   private final AtomicReference<MultiEmitter<? super Boolean>> wakes = new AtomicReference<>();
   private final AtomicLong[] depth = {new AtomicLong(), new AtomicLong(), new AtomicLong()};
   private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
+  private final Map<String, Integer> domainSlots = new ConcurrentHashMap<>();
   private final List<PendingWrite> writes = new ArrayList<>();
   private boolean writing;
   private volatile boolean claimDue;
@@ -306,7 +307,26 @@ public class DeliveryPipeline {
     return List.copyOf(groups.values());
   }
 
+  /** How long deliveries over their domain's slot cap wait before they are claimed again. */
+  static final Duration OVER_DOMAIN_CAP_DELAY = Duration.ofSeconds(5);
+
   private Uni<Void> deliverGroup(Group group) {
+    if (!takeDomainSlot(group)) {
+      // the domain holds its share of the slots: give these rows back for a little while
+      return store
+          .release(
+              owner,
+              group.rows().stream().map(DeliveryStore.Claimed::id).toList(),
+              OVER_DOMAIN_CAP_DELAY)
+          .onFailure()
+          .recoverWithNull()
+          .eventually(
+              () -> {
+                group.rows().forEach(r -> held.remove(r.id()));
+                inFlight.addAndGet(-group.rows().size());
+              })
+          .replaceWithVoid();
+    }
     long started = System.nanoTime();
     return Uni.createFrom()
         .deferred(() -> attempt(group, group.message()))
@@ -330,8 +350,36 @@ public class DeliveryPipeline {
               duration.record(Duration.ofNanos(System.nanoTime() - started));
               group.rows().forEach(r -> held.remove(r.id()));
               inFlight.addAndGet(-group.rows().size());
+              releaseDomainSlot(group);
             })
         .replaceWithVoid();
+  }
+
+  /** Takes one of the recipient domain's slots (MX mode), or says it has none left. */
+  private boolean takeDomainSlot(Group group) {
+    if (config.mode() != DeliveryConfig.Mode.MX) {
+      return true;
+    }
+    int cap = config.maxSlotsPerDomain().orElse(Math.max(1, config.concurrency() / 4));
+    boolean[] taken = {false};
+    domainSlots.compute(
+        group.destination(),
+        (d, held) -> {
+          int n = held == null ? 0 : held;
+          if (n >= cap) {
+            return held;
+          }
+          taken[0] = true;
+          return n + 1;
+        });
+    return taken[0];
+  }
+
+  private void releaseDomainSlot(Group group) {
+    if (config.mode() != DeliveryConfig.Mode.MX) {
+      return;
+    }
+    domainSlots.computeIfPresent(group.destination(), (d, held) -> held <= 1 ? null : held - 1);
   }
 
   /**

@@ -161,6 +161,17 @@ public class DeliveryStore {
         .map(rows -> rows.rowCount());
   }
 
+  /** Gives back these rows this worker holds, due again after {@code delay}. */
+  public Uni<Integer> release(String owner, Collection<Long> ids, Duration delay) {
+    return pool.preparedQuery(
+            "update delivery set lease_owner = null,"
+                + " next_attempt_at = now() + $3::bigint * interval '1 millisecond',"
+                + " updated_at = now()"
+                + " where lease_owner = $1 and id = any($2) and status in ('queued', 'deferred')")
+        .execute(Tuple.of(owner, ids.toArray(Long[]::new), delay.toMillis()))
+        .map(rows -> rows.rowCount());
+  }
+
   /** Gives back every row this worker still holds, due at once (graceful shutdown). */
   public Uni<Integer> releaseAll(String owner) {
     return pool.preparedQuery(

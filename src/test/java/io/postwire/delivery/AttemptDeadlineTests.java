@@ -1,6 +1,7 @@
 package io.postwire.delivery;
 
 import static io.postwire.delivery.AttemptDeadlineResource.SILENT;
+import static io.postwire.delivery.AttemptDeadlineResource.TARPIT;
 import static io.postwire.delivery.MxDeliveryResource.dns;
 import static io.postwire.delivery.MxDeliveryResource.server;
 import static io.postwire.testing.Api.registerDomain;
@@ -103,5 +104,28 @@ class AttemptDeadlineTests {
             .distinct()
             .count();
     assertThat(namesLookedUp).isEqualTo(10);
+  }
+
+  /**
+   * A tarpit domain holds at most its share of the delivery slots
+   * (postwire.delivery.max-slots-per-domain, 1 here): its other mail waits, everyone else's goes.
+   */
+  @Test
+  void aTarpitDomainHoldsNoMoreThanItsSlotsWhileOtherMailGoes() {
+    String from = registerDomain();
+    String tarpit = MxDeliveryTests.recipientDomain();
+    dns.mx(tarpit, 10, "silent." + tarpit).a("silent." + tarpit, TARPIT);
+    String good = MxDeliveryTests.recipientDomain();
+    dns.mx(good, 10, "mx." + good).a("mx." + good, MxDeliveryResource.MAIN);
+    for (int i = 0; i < 4; i++) {
+      MxDeliveryTests.send(from, List.of("slow" + i + "@" + tarpit), Map.of());
+    }
+    String id = MxDeliveryTests.send(from, List.of("fast@" + good), Map.of());
+
+    MxDeliveryTests.awaitStatus(id, "fast@" + good, "delivered");
+    assertThat(server(TARPIT).openConnections()).isLessThanOrEqualTo(1);
+    // within one 3 s deadline, only one of the four tarpit deliveries got a slot
+    await().atMost(Duration.ofSeconds(10)).until(() -> server(TARPIT).connectionsAccepted() > 0);
+    assertThat(server(TARPIT).maxOpenConnections()).isEqualTo(1);
   }
 }

@@ -266,6 +266,10 @@ class MessageContentPeersTests {
       m.put("headers", Map.of("X-Case", caseId));
       String text = i % 4 == 3 ? null : bodies.get(2 * i);
       String html = i % 4 == 0 ? null : "<p>" + bodies.get(2 * i + 1) + "</p>";
+      if (text != null && text.isEmpty()) {
+        // an empty text is no text part (and alone, no content at all: 422 no_content)
+        text = html == null ? "." : null;
+      }
       if (text != null) {
         m.put("text", text);
       }
