@@ -1,10 +1,10 @@
 package io.postwire.audit;
 
+import io.postwire.platform.AdvisoryLock;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -38,29 +38,14 @@ public class AuditJob {
       every = "${postwire.audit.interval:1h}",
       concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
   Uni<Void> run() {
-    return pool.getConnection().chain(this::runHolding);
-  }
-
-  private Uni<Void> runHolding(SqlConnection conn) {
-    return conn.query("select pg_try_advisory_lock(" + LOCK_KEY + ")")
-        .execute()
-        .chain(
-            rows -> {
-              if (!rows.iterator().next().getBoolean(0)) {
-                LOG.debug("another replica is auditing the domains");
-                return Uni.createFrom().voidItem();
+    return AdvisoryLock.holding(pool, LOCK_KEY, this::auditAll)
+        .invoke(
+            done -> {
+              if (done == null) {
+                LOG.debug("another replica is auditing the domains, or there was nothing to do");
               }
-              return auditAll()
-                  .onTermination()
-                  .call(
-                      () ->
-                          conn.query("select pg_advisory_unlock(" + LOCK_KEY + ")")
-                              .execute()
-                              .onFailure()
-                              .recoverWithNull());
             })
-        .onTermination()
-        .call(conn::close);
+        .replaceWithVoid();
   }
 
   private Uni<Void> auditAll() {

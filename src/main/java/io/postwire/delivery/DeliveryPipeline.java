@@ -550,7 +550,7 @@ public class DeliveryPipeline {
    * bounceCategory} {@code internal_error} (API.md, "Message content").
    */
   private Uni<Recorded> internalFailure(Group group, Throwable failure) {
-    String error = sanitized(failure.toString());
+    String error = io.postwire.delivery.smtp.SmtpReplies.printable(failure.toString(), 500);
     DeliveryStore.MessageData message = group.message();
     return store
         .internalFailures(group.messageId(), recipients(group))
@@ -615,16 +615,6 @@ public class DeliveryPipeline {
         category,
         true,
         false);
-  }
-
-  /** At most 500 characters, without control characters (PostgreSQL stores no NUL). */
-  static String sanitized(String text) {
-    StringBuilder out = new StringBuilder(Math.min(text.length(), 500));
-    for (int i = 0; i < text.length() && out.length() < 500; i++) {
-      char c = text.charAt(i);
-      out.append(Character.isISOControl(c) ? ' ' : c);
-    }
-    return out.toString();
   }
 
   private static void complete(PendingWrite w, Throwable failure) {

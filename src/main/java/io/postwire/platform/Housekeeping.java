@@ -5,7 +5,6 @@ import io.postwire.message.IdempotencyStore;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
@@ -85,29 +84,13 @@ public class Housekeeping {
 
   /** One run; {@code null} when another replica holds the lock. */
   public Uni<Purged> run() {
-    return pool.getConnection().chain(this::runHolding);
-  }
-
-  private Uni<Purged> runHolding(SqlConnection conn) {
-    return conn.query("select pg_try_advisory_lock(" + LOCK_KEY + ")")
-        .execute()
-        .chain(
-            rows -> {
-              if (!rows.iterator().next().getBoolean(0)) {
+    return AdvisoryLock.holding(pool, LOCK_KEY, this::purge)
+        .invoke(
+            purged -> {
+              if (purged == null) {
                 LOG.debug("another replica is housekeeping");
-                return Uni.createFrom().<Purged>nullItem();
               }
-              return purge()
-                  .onTermination()
-                  .call(
-                      () ->
-                          conn.query("select pg_advisory_unlock(" + LOCK_KEY + ")")
-                              .execute()
-                              .onFailure()
-                              .recoverWithNull());
-            })
-        .onTermination()
-        .call(conn::close);
+            });
   }
 
   private Uni<Purged> purge() {
