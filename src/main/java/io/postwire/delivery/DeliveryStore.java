@@ -194,7 +194,21 @@ public class DeliveryStore {
                 + " select coalesce((select signature from s),"
                 + " (select signature from message where id = $1)) as signature")
         .execute(Tuple.of(messageId, signature, "{}"))
-        .map(rows -> rows.iterator().next().getString("signature"));
+        .map(rows -> rows.iterator().next().getString("signature"))
+        .chain(
+            stored ->
+                stored != null
+                    ? Uni.createFrom().item(stored)
+                    // another group's signature was committed after this statement's snapshot:
+                    // its update found the row taken, its select still saw it empty
+                    : pool.preparedQuery("select signature from message where id = $1")
+                        .execute(Tuple.of(messageId))
+                        .map(
+                            rows ->
+                                rows.iterator().hasNext()
+                                    ? rows.iterator().next().getString("signature")
+                                    : null)
+                        .map(s -> s != null ? s : signature));
   }
 
   /**
