@@ -21,7 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 @ApplicationScoped
 public class AuditGauges {
 
-  static final List<String> STATUSES = List.of("pass", "warn", "fail");
+  static final List<String> STATUSES = List.of("pass", "warn", "fail", Audit.UNKNOWN);
 
   private final AuditStore store;
   private final MeterRegistry registry;

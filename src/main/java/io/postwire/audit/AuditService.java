@@ -3,6 +3,7 @@ package io.postwire.audit;
 import com.google.common.net.InetAddresses;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.postwire.dns.Dns;
+import io.postwire.dns.DnsTemporaryException;
 import io.postwire.dns.SpfEvaluator;
 import io.postwire.egress.EgressPolicy;
 import io.smallrye.mutiny.Uni;
@@ -83,10 +84,7 @@ public class AuditService {
               // Text from the DNS or a policy may hold NUL or control characters, which jsonb
               // refuses: what is saved and answered is cleaned once, here.
               List<CheckResult> checks = AuditText.clean(found);
-              String status = "pass";
-              for (CheckResult check : checks) {
-                status = Audit.worst(status, check.status());
-              }
+              String status = Audit.statusOf(checks);
               Audit audit =
                   new Audit(
                       domain,
@@ -119,8 +117,9 @@ public class AuditService {
   }
 
   /**
-   * A failure inside a check (a DNS temporary failure) makes that check fail, not the audit; so
-   * does a check that outlives the domain's time budget.
+   * A check that fails with a DNS temporary failure, or outlives the domain's time budget (its
+   * lookups still unanswered), is {@code unknown}: neither the check nor the audit fails for a DNS
+   * that may answer next time.
    */
   private Uni<CheckResult> guarded(String name, Uni<CheckResult> check) {
     Duration timeout = config.domainTimeout();
@@ -130,23 +129,28 @@ public class AuditService {
         .recoverWithItem(
             () ->
                 new CheckResult.Builder(name)
-                    .error(
+                    .unknown(
                         "audit_timeout",
                         "the check did not finish within "
                             + timeout.toSeconds()
                             + " s (postwire.audit.domain-timeout); its result is unknown")
                     .build())
+        .onFailure(DnsTemporaryException.class)
+        .recoverWithItem(
+            failure -> new CheckResult.Builder(name).temporaryFailure(failure.getMessage()).build())
         .onFailure()
         .recoverWithItem(
-            failure ->
-                new CheckResult.Builder(name)
-                    .error(
-                        "dns_temporary_failure",
-                        "the check could not finish: "
-                            + (failure.getMessage() == null
-                                ? failure.getClass().getSimpleName()
-                                : failure.getMessage()))
-                    .build());
+            failure -> {
+              LOG.warnf(failure, "the %s check failed", name);
+              return new CheckResult.Builder(name)
+                  .unknown(
+                      "check_error",
+                      "the check could not finish: "
+                          + (failure.getMessage() == null
+                              ? failure.getClass().getSimpleName()
+                              : failure.getMessage()))
+                  .build();
+            });
   }
 
   private void changed(Audit audit, String previous) {

@@ -12,7 +12,8 @@ import java.util.Map;
  * @param name {@code spf}, {@code dkim}, {@code dmarc}, {@code mx}, {@code mta-sts} or {@code
  *     tls-rpt}
  * @param status {@code pass}, {@code warn} or {@code fail}: fail with an error finding, warn with a
- *     warning
+ *     warning; {@code unknown} when a DNS lookup failed temporarily (a {@code
+ *     dns_temporary_failure} finding), so nothing definite can be said
  * @param record the record as found in the DNS, or null
  * @param findings what was found
  * @param details check-specific data
@@ -31,6 +32,7 @@ public record CheckResult(
     private String record;
     private final List<Finding> findings = new ArrayList<>();
     private final Map<String, Object> details = new LinkedHashMap<>();
+    private boolean unknown;
 
     Builder(String name) {
       this.name = name;
@@ -58,12 +60,36 @@ public record CheckResult(
       return add(Finding.info(code, message));
     }
 
+    /**
+     * A lookup failed temporarily (timeout, SERVFAIL, unreachable server): the check is {@code
+     * unknown}, never {@code fail}, for the DNS may answer on the next audit (API.md
+     * "clarifications").
+     */
+    Builder temporaryFailure(String message) {
+      return unknown("dns_temporary_failure", message);
+    }
+
+    /** The check could not finish: its status is {@code unknown}, whatever it found before. */
+    Builder unknown(String code, String message) {
+      unknown = true;
+      return add(Finding.warning(code, message));
+    }
+
     Builder detail(String key, Object value) {
       details.put(key, value);
       return this;
     }
 
     CheckResult build() {
+      return new CheckResult(
+          name,
+          unknown ? Audit.UNKNOWN : statusOf(findings),
+          record,
+          List.copyOf(findings),
+          java.util.Collections.unmodifiableMap(new LinkedHashMap<>(details)));
+    }
+
+    private static String statusOf(List<Finding> findings) {
       String status = "pass";
       for (Finding finding : findings) {
         if (finding.severity().equals("error")) {
@@ -72,12 +98,7 @@ public record CheckResult(
           status = "warn";
         }
       }
-      return new CheckResult(
-          name,
-          status,
-          record,
-          List.copyOf(findings),
-          java.util.Collections.unmodifiableMap(new LinkedHashMap<>(details)));
+      return status;
     }
   }
 }

@@ -11,7 +11,8 @@ import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 
 /**
  * {@code dns-authentication}: DOWN while any domain's latest audit fails. A wellness check, so
- * readiness (and traffic) is never affected by a customer's DNS.
+ * readiness (and traffic) is never affected by a customer's DNS. An {@code unknown} audit (the DNS
+ * failed temporarily) says nothing definite and keeps it UP.
  */
 @Wellness
 @HealthGroup("dns-auth")

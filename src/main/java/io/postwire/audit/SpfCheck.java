@@ -65,8 +65,7 @@ final class SpfCheck {
         .chain(
             outcome -> {
               if (outcome instanceof LookupOutcome.TempError failure) {
-                check.error(
-                    "dns_temporary_failure", "TXT lookup of " + domain + ": " + failure.reason());
+                check.temporaryFailure("TXT lookup of " + domain + ": " + failure.reason());
                 return Uni.createFrom().item(check.build());
               }
               List<List<byte[]>> spf = new ArrayList<>();
@@ -237,6 +236,10 @@ final class SpfCheck {
               if (outcome instanceof LookupOutcome.NxDomain
                   || outcome instanceof LookupOutcome.NoData) {
                 walk.voids++;
+              } else if (outcome instanceof LookupOutcome.TempError failure) {
+                // the void lookups cannot be counted: the budget verdict is unknown
+                walk.check.temporaryFailure(
+                    Type.string(type) + " lookup of " + name + ": " + failure.reason());
               }
             })
         .replaceWithVoid();
@@ -254,8 +257,7 @@ final class SpfCheck {
         .chain(
             outcome -> {
               if (outcome instanceof LookupOutcome.TempError failure) {
-                walk.check.error(
-                    "dns_temporary_failure", "TXT lookup of " + target + ": " + failure.reason());
+                walk.check.temporaryFailure("TXT lookup of " + target + ": " + failure.reason());
                 return Uni.createFrom().voidItem();
               }
               if (outcome instanceof LookupOutcome.NxDomain
@@ -297,7 +299,7 @@ final class SpfCheck {
             });
   }
 
-  /** {@code check_host()} of every egress IP; anything but pass fails. */
+  /** {@code check_host()} of every egress IP; anything but pass (or temperror) fails. */
   private Uni<Void> evaluate(String domain, CheckResult.Builder check) {
     Map<String, String> results = new LinkedHashMap<>();
     check.detail("results", results);
@@ -318,7 +320,14 @@ final class SpfCheck {
                       .invoke(
                           result -> {
                             results.put(ip, result.result().wireName());
-                            if (result.result() != SpfResult.Result.PASS) {
+                            if (result.result() == SpfResult.Result.TEMPERROR) {
+                              // RFC 7208 §2.6.6: a transient DNS error, not a verdict
+                              check.temporaryFailure(
+                                  "check_host("
+                                      + ip
+                                      + ") gives temperror: "
+                                      + result.explanation());
+                            } else if (result.result() != SpfResult.Result.PASS) {
                               check.error(
                                   "spf_egress_not_authorized",
                                   "check_host("

@@ -116,7 +116,7 @@ class AuditBudgetTests {
   }
 
   @Test
-  void givesACheckThatOutlivesTheDomainTimeoutAFailingFinding() {
+  void givesACheckThatOutlivesTheDomainTimeoutAnUnknownStatus() {
     String domain = registerAudited();
     StringBuilder record = new StringBuilder("v=spf1");
     for (int i = 0; i < 10; i++) {
@@ -130,9 +130,10 @@ class AuditBudgetTests {
 
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(9));
     assertThat(codes(audit, "spf")).containsExactly("audit_timeout");
-    assertThat(audit.getString("checks.find { it.name == 'spf' }.status")).isEqualTo("fail");
+    // its lookups went unanswered: nothing definite, so not a failure
+    assertThat(audit.getString("checks.find { it.name == 'spf' }.status")).isEqualTo("unknown");
     assertThat(codes(audit, "dmarc")).doesNotContain("audit_timeout");
-    assertThat(audit.getString("status")).isEqualTo("fail");
+    assertThat(audit.getString("status")).isEqualTo("fail"); // no DMARC record
   }
 
   @Test

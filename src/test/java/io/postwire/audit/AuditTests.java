@@ -555,6 +555,77 @@ class AuditTests {
         .body("checks.name", not(hasItem("dns-authentication")));
   }
 
+  private static final List<String> CHECKS =
+      List.of("spf", "dkim", "dmarc", "mx", "mta-sts", "tls-rpt");
+
+  /** Every name the six checks of {@code domain} ask about answers SERVFAIL or nothing. */
+  private void failTemporarily(String domain, String selector) {
+    peers.dns.servfail(domain); // SPF TXT and MX
+    peers.dns.servfail("_dmarc." + domain);
+    peers.dns.servfail(selector + "._domainkey." + domain);
+    peers.dns.timeout("_mta-sts." + domain);
+    peers.dns.timeout("_smtp._tls." + domain);
+  }
+
+  @Test
+  void temporaryDnsFailuresMakeChecksUnknownNeverFail_andLeaveHealthUp() throws Exception {
+    Db.exec(pool, "delete from domain_audit");
+    String domain = registerAudited();
+    addKey(domain, "s1", "active", rsaPublicKey(2048));
+    failTemporarily(domain, "s1");
+    Db.exec(pool, "delete from domain_audit where status = 'fail'");
+
+    JsonPath audit = audit(domain);
+
+    for (String name : CHECKS) {
+      assertThat(status(audit, name)).as(name + " in " + audit.prettify()).isEqualTo("unknown");
+      assertThat(codes(audit, name)).as(name).containsExactly("dns_temporary_failure");
+    }
+    assertThat(audit.getString("status")).isEqualTo("unknown");
+    given()
+        .get("/q/health/group/dns-auth")
+        .then()
+        .statusCode(200)
+        .body("status", equalTo("UP"))
+        .body(
+            "checks.find { it.name == 'dns-authentication' }.data.'" + domain + "'",
+            equalTo("unknown"));
+    given().get("/q/health/well").then().statusCode(200);
+    assertThat(metrics())
+        .contains("postwire_audit_status{domain=\"" + domain + "\",status=\"unknown\"} 1.0")
+        .contains("postwire_audit_status{domain=\"" + domain + "\",status=\"fail\"} 0.0");
+  }
+
+  @Test
+  void theAuditStatusIsTheWorstOfTheDefiniteChecks() throws Exception {
+    String domain = registerAudited();
+    addKey(domain, "s1", "active", rsaPublicKey(2048));
+    peers.dns.servfail(domain);
+    peers.dns.servfail("s1._domainkey." + domain);
+    peers.dns.timeout("_mta-sts." + domain);
+    peers.dns.servfail("_smtp._tls." + domain);
+    peers.dns.txt("_dmarc." + domain, "v=DMARC1; p=none; rua=mailto:d@" + domain);
+
+    JsonPath audit = audit(domain);
+
+    assertThat(status(audit, "dmarc")).isEqualTo("warn");
+    assertThat(status(audit, "spf")).isEqualTo("unknown");
+    assertThat(audit.getString("status")).isEqualTo("warn");
+  }
+
+  @Test
+  void anSpfIncludeThatFailsTemporarilyIsUnknown_rfc7208section2_6_6() {
+    String domain = registerAudited();
+    peers.dns.txt(domain, "v=spf1 include:inc." + domain + " -all");
+    peers.dns.servfail("inc." + domain);
+
+    JsonPath audit = audit(domain);
+
+    assertThat(status(audit, "spf")).isEqualTo("unknown");
+    assertThat(codes(audit, "spf")).contains("dns_temporary_failure");
+    assertThat(codes(audit, "spf")).doesNotContain("spf_egress_not_authorized");
+  }
+
   @Test
   void statusGaugeIsOneForTheCurrentStatus() {
     String domain = registerAudited();

@@ -10,6 +10,50 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 class HealthTests {
 
+  @jakarta.inject.Inject io.vertx.mutiny.sqlclient.Pool pool;
+
+  /**
+   * The test profile's DNS server, 127.0.0.1:5353, has nobody listening here: every lookup fails
+   * temporarily, which says nothing about the domain's records (API.md "clarifications").
+   */
+  @Test
+  void anUnreachableDnsServerMakesEveryCheckUnknown_andWellnessStaysUp() {
+    String domain = io.postwire.testing.Api.registerDomain();
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(30))
+        .until(
+            () ->
+                io.postwire.testing.Db.count(
+                        pool, "select count(*) from domain_audit where domain = $1", domain)
+                    > 0);
+    io.restassured.path.json.JsonPath audit =
+        io.postwire.testing.Api.admin()
+            .get("/v1/domains/" + domain + "/audit")
+            .then()
+            .statusCode(200)
+            .extract()
+            .jsonPath();
+    org.assertj.core.api.Assertions.assertThat(audit.getList("checks.name"))
+        .containsExactly("spf", "dkim", "dmarc", "mx", "mta-sts", "tls-rpt");
+    org.assertj.core.api.Assertions.assertThat(audit.getList("checks.status"))
+        .as(audit.prettify())
+        .containsOnly("unknown");
+    for (java.util.List<String> codes :
+        audit.<java.util.List<String>>getList("checks.findings.code")) {
+      org.assertj.core.api.Assertions.assertThat(codes).containsExactly("dns_temporary_failure");
+    }
+    org.assertj.core.api.Assertions.assertThat(audit.getString("status")).isEqualTo("unknown");
+    // every domain of this profile resolves through the same absent server: none fails
+    given().get("/q/health/well").then().statusCode(200).body("status", equalTo("UP"));
+    given()
+        .get("/q/health/group/dns-auth")
+        .then()
+        .statusCode(200)
+        .body(
+            "checks.find { it.name == 'dns-authentication' }.data.'" + domain + "'",
+            equalTo("unknown"));
+  }
+
   @Test
   void readinessIsUpWithDatabaseAndPipeline() {
     given()
