@@ -54,8 +54,8 @@ public interface AuditConfig {
   int history();
 
   /**
-   * How long the checks of one domain may take; a check still running then fails with an {@code
-   * audit_timeout} finding, and the audit is saved with what finished.
+   * How long the checks of one domain may take; a check still running then is {@code unknown} with
+   * an {@code audit_timeout} finding, and the audit is saved with what finished.
    */
   @WithDefault("60s")
   Duration domainTimeout();
