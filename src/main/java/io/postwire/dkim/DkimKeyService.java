@@ -1,6 +1,7 @@
 package io.postwire.dkim;
 
 import io.postwire.delivery.MessageSigner;
+import io.postwire.dns.ZoneFile;
 import io.postwire.platform.ApiException;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
@@ -14,8 +15,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.security.KeyPair;
 import java.security.PrivateKey;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -45,12 +48,41 @@ public class DkimKeyService implements MessageSigner {
 
   private record CachedSigners(List<DkimSigner> signers, long loadedAt) {}
 
-  /** A key as the API shows it (never the private half). */
-  public record KeyView(
-      String selector, String algorithm, String status, String publicKey, DnsRecord dnsRecord) {}
+  /**
+   * How long a retired key stays published: mail signed just before the rotation may wait in queues
+   * for days before someone verifies it.
+   */
+  public static final Duration KEEP_PUBLISHED = Duration.ofDays(7);
 
-  /** The TXT record that publishes a key. */
-  public record DnsRecord(String type, String name, String value) {}
+  /**
+   * A key as the API shows it (never the private half).
+   *
+   * @param retiredAt when it stopped signing; null unless {@code retired}
+   * @param keepPublishedUntil until when its record must stay in the DNS (retiredAt + 7 days), so
+   *     mail already sent still verifies; null unless {@code retired}
+   */
+  public record KeyView(
+      String selector,
+      String algorithm,
+      String status,
+      String publicKey,
+      DnsRecord dnsRecord,
+      OffsetDateTime retiredAt,
+      OffsetDateTime keepPublishedUntil) {}
+
+  /**
+   * The TXT record that publishes a key.
+   *
+   * @param value the whole text, unsplit
+   * @param zoneFileLine the record as a zone file line, the text split into quoted strings of at
+   *     most 255 octets
+   */
+  public record DnsRecord(String type, String name, String value, String zoneFileLine) {
+
+    static DnsRecord txt(String name, String value) {
+      return new DnsRecord("TXT", name, value, ZoneFile.txtLine(name, value));
+    }
+  }
 
   public DkimKeyService(
       Pool pool, DkimConfig config, io.micrometer.core.instrument.MeterRegistry registry) {
@@ -193,10 +225,11 @@ public class DkimKeyService implements MessageSigner {
                               algorithm.wireName(),
                               status,
                               key.publicKey(),
-                              new DnsRecord(
-                                  "TXT",
+                              DnsRecord.txt(
                                   key.selector() + "._domainkey." + domain,
-                                  "v=DKIM1; k=" + algorithm.keyType() + "; p=" + key.publicKey()));
+                                  "v=DKIM1; k=" + algorithm.keyType() + "; p=" + key.publicKey()),
+                              null,
+                              null);
                         }));
   }
 
@@ -212,7 +245,7 @@ public class DkimKeyService implements MessageSigner {
   /** The keys of a domain, newest first, as the API shows them. */
   public Uni<Map<String, List<KeyView>>> views(List<String> domains) {
     return pool.preparedQuery(
-            "select domain, selector, algorithm, status, public_key from dkim_key"
+            "select domain, selector, algorithm, status, public_key, retired_at from dkim_key"
                 + " where domain = any($1) order by created_at desc, selector")
         .execute(Tuple.of(domains.toArray(String[]::new)))
         .map(
@@ -230,15 +263,18 @@ public class DkimKeyService implements MessageSigner {
   static KeyView view(String domain, Row r) {
     DkimAlgorithm algorithm = DkimAlgorithm.fromWireName(r.getString("algorithm"));
     String selector = r.getString("selector");
+    String status = r.getString("status");
+    OffsetDateTime retiredAt = status.equals("retired") ? r.getOffsetDateTime("retired_at") : null;
     return new KeyView(
         selector,
         algorithm.wireName(),
-        r.getString("status"),
+        status,
         r.getString("public_key"),
-        new DnsRecord(
-            "TXT",
+        DnsRecord.txt(
             selector + "._domainkey." + domain,
-            "v=DKIM1; k=" + algorithm.keyType() + "; p=" + r.getString("public_key")));
+            "v=DKIM1; k=" + algorithm.keyType() + "; p=" + r.getString("public_key")),
+        retiredAt,
+        retiredAt == null ? null : retiredAt.plus(KEEP_PUBLISHED));
   }
 
   @Override

@@ -3,10 +3,13 @@ package io.postwire.domain;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.postwire.audit.AuditService;
 import io.postwire.dkim.DkimKeyService;
+import io.postwire.dns.ZoneFile;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -30,8 +33,31 @@ public class DomainViews {
       List<DnsRecord> dnsRecords,
       Object audit) {}
 
-  /** A record the user should publish. */
-  public record DnsRecord(String purpose, String type, String name, String value) {}
+  /**
+   * A record the user should publish.
+   *
+   * @param purpose {@code dkim}, {@code spf}, {@code dmarc}, {@code mta-sts} or {@code tls-rpt}
+   * @param value the whole text, unsplit
+   * @param zoneFileLine the record as a zone file line, the text split into quoted strings of at
+   *     most 255 octets
+   * @param keepPublishedUntil for a retired DKIM key's record, when it may be removed; else null
+   */
+  public record DnsRecord(
+      String purpose,
+      String type,
+      String name,
+      String value,
+      String zoneFileLine,
+      OffsetDateTime keepPublishedUntil) {
+
+    static DnsRecord txt(String purpose, String name, String value) {
+      return new DnsRecord(purpose, "TXT", name, value, ZoneFile.txtLine(name, value), null);
+    }
+  }
+
+  /** The MTA-STS record's id: the registration time, which the user changes with the policy. */
+  private static final DateTimeFormatter MTA_STS_ID =
+      DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
 
   public DomainViews(
       DomainService domains,
@@ -83,32 +109,55 @@ public class DomainViews {
                         domain.name,
                         domain.createdAt,
                         domainKeys,
-                        records(domain.name, domainKeys),
+                        records(domain, domainKeys),
                         audit.get(views.size())));
               }
               return views;
             });
   }
 
-  private List<DnsRecord> records(String domain, List<DkimKeyService.KeyView> domainKeys) {
+  private List<DnsRecord> records(DomainEntity domainEntity, List<DkimKeyService.KeyView> keys) {
+    String domain = domainEntity.name;
+    OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
     List<DnsRecord> records = new ArrayList<>();
-    for (DkimKeyService.KeyView key : domainKeys) {
-      if (!key.status().equals("retired")) {
-        records.add(new DnsRecord("dkim", "TXT", key.dnsRecord().name(), key.dnsRecord().value()));
+    for (DkimKeyService.KeyView key : keys) {
+      // a retired key stays published a while, so that mail it signed still verifies
+      OffsetDateTime until = key.keepPublishedUntil();
+      if (!key.status().equals("retired") || (until != null && now.isBefore(until))) {
+        DkimKeyService.DnsRecord record = key.dnsRecord();
+        records.add(
+            new DnsRecord(
+                "dkim",
+                record.type(),
+                record.name(),
+                record.value(),
+                record.zoneFileLine(),
+                until));
       }
     }
+    // with the egress IPs configured, SPF names exactly them; without, the domain's MX hosts
     StringBuilder spf = new StringBuilder("v=spf1");
     for (String ip : egressIps) {
       spf.append(ip.contains(":") ? " ip6:" : " ip4:").append(ip.trim());
     }
     spf.append(egressIps.isEmpty() ? " mx ~all" : " -all");
-    records.add(new DnsRecord("spf", "TXT", domain, spf.toString()));
+    records.add(DnsRecord.txt("spf", domain, spf.toString()));
     records.add(
-        new DnsRecord(
+        DnsRecord.txt(
             "dmarc",
-            "TXT",
             "_dmarc." + domain,
             "v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@" + domain + "; adkim=r; aspf=r"));
+    // RFC 8461 §3.1: the policy itself is served at
+    // https://mta-sts.<domain>/.well-known/mta-sts.txt
+    records.add(
+        DnsRecord.txt(
+            "mta-sts",
+            "_mta-sts." + domain,
+            "v=STSv1; id=" + MTA_STS_ID.format(domainEntity.createdAt)));
+    // RFC 8460 §3
+    records.add(
+        DnsRecord.txt(
+            "tls-rpt", "_smtp._tls." + domain, "v=TLSRPTv1; rua=mailto:tls-reports@" + domain));
     return records;
   }
 }

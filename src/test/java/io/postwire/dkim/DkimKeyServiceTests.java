@@ -174,4 +174,106 @@ class DkimKeyServiceTests {
         .statusCode(403)
         .body("code", org.hamcrest.Matchers.equalTo("forbidden"));
   }
+
+  @Test
+  void aRetiredKeyStaysListedAndPublishedForSevenDays_soMailItSignedStillVerifies() {
+    String domain = register(List.of("rsa-sha256"));
+    String old = admin().get("/v1/domains/" + domain).then().extract().path("dkimKeys[0].selector");
+    String fresh =
+        admin()
+            .body(Map.of("algorithm", "rsa-sha256", "activate", true))
+            .post("/v1/domains/" + domain + "/dkim-keys")
+            .then()
+            .statusCode(201)
+            .extract()
+            .path("selector");
+
+    io.restassured.path.json.JsonPath view =
+        admin().get("/v1/domains/" + domain).then().statusCode(200).extract().jsonPath();
+
+    String retired = "dkimKeys.find { it.selector == '" + old + "' }";
+    assertThat(view.getString(retired + ".status")).isEqualTo("retired");
+    java.time.OffsetDateTime retiredAt =
+        java.time.OffsetDateTime.parse(view.getString(retired + ".retiredAt"));
+    assertThat(retiredAt).isCloseTo(java.time.OffsetDateTime.now(), within(60));
+    assertThat(java.time.OffsetDateTime.parse(view.getString(retired + ".keepPublishedUntil")))
+        .isEqualTo(retiredAt.plusDays(7));
+    assertThat(view.getString("dkimKeys.find { it.selector == '" + fresh + "' }.retiredAt"))
+        .isNull();
+    List<String> dkimRecords = view.getList("dnsRecords.findAll { it.purpose == 'dkim' }.name");
+    assertThat(dkimRecords)
+        .containsExactlyInAnyOrder(old + "._domainkey." + domain, fresh + "._domainkey." + domain);
+    assertThat(
+            view.getString(
+                "dnsRecords.find { it.name == '"
+                    + old
+                    + "._domainkey."
+                    + domain
+                    + "' }.keepPublishedUntil"))
+        .isEqualTo(view.getString(retired + ".keepPublishedUntil"));
+
+    // eight days on, the record may go; the key is still listed
+    Db.exec(
+        pool,
+        "update dkim_key set retired_at = now() - interval '8 days'"
+            + " where domain = $1 and selector = $2",
+        domain,
+        old);
+    io.restassured.path.json.JsonPath later =
+        admin().get("/v1/domains/" + domain).then().statusCode(200).extract().jsonPath();
+    assertThat(later.getList("dkimKeys.selector")).contains(old);
+    assertThat(later.getList("dnsRecords.findAll { it.purpose == 'dkim' }.name"))
+        .containsExactly(fresh + "._domainkey." + domain);
+  }
+
+  private static org.assertj.core.data.TemporalUnitOffset within(long seconds) {
+    return org.assertj.core.api.Assertions.within(seconds, java.time.temporal.ChronoUnit.SECONDS);
+  }
+
+  /** RFC 1035 §3.3.14: a TXT record is character-strings of at most 255 octets each. */
+  @Test
+  void everyTxtValueComesWholeAndAsAZoneFileLineOfStringsUpTo255Octets() {
+    String domain = register(List.of("rsa-sha256", "ed25519-sha256"));
+    io.restassured.path.json.JsonPath view =
+        admin().get("/v1/domains/" + domain).then().statusCode(200).extract().jsonPath();
+
+    List<Map<String, Object>> records = view.getList("dnsRecords");
+    assertThat(records)
+        .extracting(r -> r.get("purpose"))
+        .contains("dkim", "spf", "dmarc", "mta-sts", "tls-rpt");
+    List<Map<String, Object>> published = new java.util.ArrayList<>(records);
+    published.addAll(view.getList("dkimKeys.dnsRecord"));
+    for (Map<String, Object> record : published) {
+      String name = (String) record.get("name");
+      String value = (String) record.get("value");
+      String line = (String) record.get("zoneFileLine");
+      String prefix = name + ". 3600 IN TXT ";
+      assertThat(line).as(name).startsWith(prefix);
+      java.util.regex.Matcher strings =
+          java.util.regex.Pattern.compile("\"([^\"]*)\"").matcher(line.substring(prefix.length()));
+      StringBuilder joined = new StringBuilder();
+      int count = 0;
+      while (strings.find()) {
+        assertThat(strings.group(1).getBytes(StandardCharsets.US_ASCII).length)
+            .isLessThanOrEqualTo(255);
+        joined.append(strings.group(1));
+        count++;
+      }
+      assertThat(joined.toString()).as(name).isEqualTo(value);
+      if (value.length() > 255) {
+        assertThat(count).as(name).isGreaterThan(1);
+      }
+    }
+    // the RSA-2048 key record needs more than one string
+    assertThat(view.getString("dkimKeys.find { it.algorithm == 'rsa-sha256' }.dnsRecord.value"))
+        .hasSizeGreaterThan(255);
+    assertThat(view.getString("dnsRecords.find { it.purpose == 'mta-sts' }.name"))
+        .isEqualTo("_mta-sts." + domain);
+    assertThat(view.getString("dnsRecords.find { it.purpose == 'mta-sts' }.value"))
+        .matches("v=STSv1; id=[0-9]{14}");
+    assertThat(view.getString("dnsRecords.find { it.purpose == 'tls-rpt' }.name"))
+        .isEqualTo("_smtp._tls." + domain);
+    assertThat(view.getString("dnsRecords.find { it.purpose == 'tls-rpt' }.value"))
+        .isEqualTo("v=TLSRPTv1; rua=mailto:tls-reports@" + domain);
+  }
 }
