@@ -27,6 +27,9 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Tag(name = "Messages")
 public class MessageResource {
 
+  /** RFC 2046 §5.2.1: a whole RFC 5322 message. */
+  static final String RFC822 = "message/rfc822";
+
   private final MessageService messages;
   private final CurrentPrincipal current;
 
@@ -90,6 +93,30 @@ public class MessageResource {
   @Operation(summary = "A message with its recipients and events")
   public Uni<MessageViews.Message> get(@PathParam("id") String id) {
     return messages.get(current.get(), id);
+  }
+
+  @GET
+  @Path("/{id}/raw")
+  @Produces(MessageResource.RFC822)
+  @Operation(
+      summary =
+          "The message as sent: its DKIM signature and content, the bytes of the SMTP DATA"
+              + " (as rendered while not yet signed)")
+  @APIResponse(
+      responseCode = "200",
+      description = "the RFC 5322 message",
+      content =
+          @Content(
+              mediaType = RFC822,
+              schema =
+                  @Schema(
+                      type = org.eclipse.microprofile.openapi.annotations.enums.SchemaType.STRING,
+                      format = "binary")))
+  @APIResponse(
+      responseCode = "404",
+      description = "no such message for this key, or its content was purged by retention")
+  public Uni<Response> raw(@PathParam("id") String id) {
+    return messages.raw(current.get(), id).map(bytes -> Response.ok(bytes).type(RFC822).build());
   }
 
   @GET

@@ -537,6 +537,19 @@ public class MessageService {
         .failWith(() -> ApiException.notFound("Message"));
   }
 
+  /** The message as sent (or as it will be), or 404 when unseen or its content was purged. */
+  public Uni<byte[]> raw(ApiPrincipal caller, String id) {
+    UUID uuid = parseId(id);
+    if (uuid == null) {
+      return Uni.createFrom().failure(ApiException.notFound("Message"));
+    }
+    return store
+        .raw(uuid, scope(caller))
+        .onItem()
+        .ifNull()
+        .failWith(() -> ApiException.notFound("Message"));
+  }
+
   public Uni<Page<MessageViews.Summary>> list(
       ApiPrincipal caller, String status, String recipient, Integer limit, String after) {
     return store.list(

@@ -416,6 +416,35 @@ public class MessageStore {
         });
   }
 
+  /**
+   * The bytes a message goes out as: its stored DKIM signature field(s), then its content, exactly
+   * what an SMTP transaction carries as DATA; the content alone while it is not yet signed. Null
+   * when it is not within {@code domains} or its content was purged.
+   */
+  public Uni<byte[]> raw(UUID id, String[] domains) {
+    return pool.preparedQuery(
+            "select m.signature, m.content from message m where m.id = $1"
+                + " and m.content is not null and "
+                + IN_SCOPE.formatted("$2"))
+        .execute(Tuple.of(id, domains))
+        .map(
+            rows -> {
+              if (!rows.iterator().hasNext()) {
+                return null;
+              }
+              Row row = rows.iterator().next();
+              String signature = row.getString("signature");
+              byte[] head =
+                  signature == null
+                      ? new byte[0]
+                      : signature.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+              byte[] content = row.getBuffer("content").getBytes();
+              byte[] raw = java.util.Arrays.copyOf(head, head.length + content.length);
+              System.arraycopy(content, 0, raw, head.length, content.length);
+              return raw;
+            });
+  }
+
   private Uni<List<MessageViews.Recipient>> recipients(UUID id) {
     return pool.preparedQuery(
             "select recipient, status, attempts, last_attempt_at, next_attempt_at, last_code,"

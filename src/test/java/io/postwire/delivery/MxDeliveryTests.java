@@ -304,6 +304,31 @@ class MxDeliveryTests {
   }
 
   @Test
+  void rawGivesExactlyTheBytesTheMxHostReceived() {
+    String from = registerDomain();
+    String to = recipientDomainServedByMain();
+    String rcpt = "raw@" + to;
+    // a line starting with a dot is stuffed on the wire (RFC 5321 §4.5.2), never in the message
+    String id = send(from, List.of(rcpt), Map.of("text", "first\n.second\nthird"));
+    awaitStatus(id, rcpt, "delivered");
+
+    byte[] raw =
+        admin()
+            .get("/v1/messages/" + id + "/raw")
+            .then()
+            .statusCode(200)
+            .contentType("message/rfc822")
+            .extract()
+            .asByteArray();
+
+    byte[] received = firstReceived(MAIN, rcpt).data();
+    assertThat(new String(raw, java.nio.charset.StandardCharsets.ISO_8859_1))
+        .startsWith("DKIM-Signature:")
+        .isEqualTo(new String(received, java.nio.charset.StandardCharsets.ISO_8859_1));
+    assertThat(raw).isEqualTo(received);
+  }
+
+  @Test
   void sendsTheSameSignedBytesToEveryDomainAndOnEveryRetry() {
     // Architecture: a message is signed once; every later transaction (another domain, a retry)
     // carries the same DKIM-Signature.

@@ -43,6 +43,8 @@ class MessageResourceTests {
 
   @Inject Pool pool;
 
+  @Inject io.postwire.platform.Housekeeping housekeeping;
+
   String domain;
 
   @BeforeEach
@@ -328,6 +330,125 @@ class MessageResourceTests {
         .body("items.findAll { it.id == '" + id + "' }", hasSize(0));
     admin().get("/v1/messages/" + id).then().statusCode(200);
     admin().get("/v1/messages/not-a-uuid").then().statusCode(404);
+  }
+
+  private String awaitDelivered(String id) {
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                admin()
+                    .get("/v1/messages/" + id)
+                    .then()
+                    .statusCode(200)
+                    .body("status", equalTo("delivered")));
+    return id;
+  }
+
+  private static byte[] raw(io.restassured.specification.RequestSpecification caller, String id) {
+    return caller
+        .get("/v1/messages/" + id + "/raw")
+        .then()
+        .statusCode(200)
+        .contentType("message/rfc822")
+        .extract()
+        .asByteArray();
+  }
+
+  private static jakarta.mail.internet.MimeMessage parse(byte[] raw) throws Exception {
+    return new jakarta.mail.internet.MimeMessage(
+        jakarta.mail.Session.getInstance(new java.util.Properties()),
+        new java.io.ByteArrayInputStream(raw));
+  }
+
+  @Test
+  void rawGivesTheSignedBytesAsSent_whichAMailReaderDecodesToWhatWasSent() throws Exception {
+    String subject = "Grüße aus Köln ✓";
+    String text = "Hallo Welt,\nzweite Zeile: 3 € \u2014 fertig.";
+    Map<String, Object> body = new HashMap<>(message(domain, "bob@example.org"));
+    body.put("subject", subject);
+    body.put("text", text);
+    String id =
+        awaitDelivered(
+            admin().body(body).post("/v1/messages").then().statusCode(202).extract().path("id"));
+
+    byte[] raw = raw(admin(), id);
+
+    // the stored signature, then the stored content: the DATA of every SMTP transaction
+    io.vertx.mutiny.sqlclient.Row row =
+        Db.rows(pool, "select signature, content from message where id = $1::uuid", id).get(0);
+    String signature = row.getString("signature");
+    assertThat(signature).startsWith("DKIM-Signature:");
+    java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
+    expected.write(signature.getBytes(StandardCharsets.US_ASCII));
+    expected.write(row.getBuffer("content").getBytes());
+    assertThat(raw).isEqualTo(expected.toByteArray());
+
+    jakarta.mail.internet.MimeMessage mime = parse(raw);
+    assertThat(mime.getSubject()).isEqualTo(subject);
+    assertThat(((String) mime.getContent()).replace("\r\n", "\n").strip()).isEqualTo(text);
+    assertThat(mime.getHeader("DKIM-Signature")).isNotEmpty();
+    assertThat(mime.getHeader("DKIM-Signature")[0]).contains("d=" + domain);
+  }
+
+  @Test
+  void rawGivesTheRenderedMessageWhileItIsNotYetSigned() throws Exception {
+    Map<String, Object> body = new HashMap<>(message(domain, "b@example.org"));
+    body.put("sendAt", Instant.now().plus(Duration.ofHours(1)).toString());
+    String id = admin().body(body).post("/v1/messages").then().statusCode(202).extract().path("id");
+
+    jakarta.mail.internet.MimeMessage mime = parse(raw(admin(), id));
+
+    assertThat(mime.getHeader("DKIM-Signature")).isNull();
+    assertThat(mime.getSubject()).isEqualTo("Hello");
+    admin().delete("/v1/messages/" + id).then().statusCode(200);
+  }
+
+  @Test
+  void rawIsHiddenFromAKeyScopedToAnotherDomain() {
+    String id =
+        awaitDelivered(
+            admin()
+                .body(message(domain, "b@example.org"))
+                .post("/v1/messages")
+                .then()
+                .statusCode(202)
+                .extract()
+                .path("id"));
+    String other = registerDomain();
+    as(scopedKey(other))
+        .get("/v1/messages/" + id + "/raw")
+        .then()
+        .statusCode(404)
+        .body("code", equalTo("not_found"));
+    assertThat(raw(as(scopedKey(domain)), id)).isNotEmpty();
+    admin().get("/v1/messages/not-a-uuid/raw").then().statusCode(404);
+    given().get("/v1/messages/" + id + "/raw").then().statusCode(401);
+  }
+
+  @Test
+  void rawIs404OnceRetentionPurgedTheContent_whileTheMessageStaysReadable() {
+    String id =
+        awaitDelivered(
+            admin()
+                .body(message(domain, "b@example.org"))
+                .post("/v1/messages")
+                .then()
+                .statusCode(202)
+                .extract()
+                .path("id"));
+    raw(admin(), id);
+    // older than postwire.retention.content (30 days), younger than .messages (90 days)
+    Db.exec(
+        pool, "update message set created_at = now() - interval '31 days' where id = $1::uuid", id);
+    housekeeping.run().await().atMost(Duration.ofSeconds(30));
+
+    admin()
+        .get("/v1/messages/" + id + "/raw")
+        .then()
+        .statusCode(404)
+        .body("code", equalTo("not_found"));
+    admin().get("/v1/messages/" + id).then().statusCode(200);
   }
 
   @Test
