@@ -92,6 +92,8 @@ class AccessMatrixTests {
                             raw))
                     .post("/v1/messages/raw")));
     calls.add(new Call("GET /v1/messages/{id}", r -> r.get("/v1/messages/" + messageB)));
+    calls.add(
+        new Call("GET /v1/messages/{id}/raw", r -> r.get("/v1/messages/" + messageB + "/raw")));
     calls.add(new Call("GET /v1/messages", r -> r.get("/v1/messages")));
     calls.add(new Call("DELETE /v1/messages/{id}", r -> r.delete("/v1/messages/" + messageB)));
     calls.add(
@@ -233,6 +235,8 @@ class AccessMatrixTests {
   @Test
   void anotherDomainsMessagesAreInvisibleToAScopedKey() {
     assertProblem(as(keyA).get("/v1/messages/" + messageB), "GET B's message", 404, "not_found");
+    assertProblem(
+        as(keyA).get("/v1/messages/" + messageB + "/raw"), "GET B's raw message", 404, "not_found");
     assertProblem(
         as(keyA).delete("/v1/messages/" + messageB), "DELETE B's message", 404, "not_found");
     List<String> listed =
