@@ -21,6 +21,10 @@ public class ProblemMapper {
 
   private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
 
+  /** The answer while the database does not answer (sent with {@code Retry-After}). */
+  public static final Problem UNAVAILABLE =
+      Problem.of(503, "unavailable", "The database does not answer; retry later", List.of());
+
   @ServerExceptionMapper
   public Response api(ApiException e) {
     return respond(e.toProblem(), e.retryAfterSeconds());
@@ -73,9 +77,7 @@ public class ProblemMapper {
   public Response unexpected(Throwable e) {
     if (databaseUnavailable(e)) {
       LOG.warnf("Database unavailable: %s", e.toString());
-      return respond(
-          Problem.of(503, "unavailable", "The database does not answer; retry later", List.of()),
-          5);
+      return respond(UNAVAILABLE, 5);
     }
     if (invalidValue(e)) {
       return respond(
