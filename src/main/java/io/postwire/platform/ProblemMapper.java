@@ -117,13 +117,29 @@ public class ProblemMapper {
           || t instanceof io.vertx.core.impl.NoStackTraceThrowable
               && String.valueOf(t.getMessage()).contains("Timeout")
           || t instanceof VertxException && String.valueOf(t.getMessage()).contains("closed")
-          || t instanceof PgException pg
-              && pg.getSqlState() != null
-              && (pg.getSqlState().startsWith("08") || pg.getSqlState().startsWith("57P"))) {
+          || t instanceof PgException pg && unavailableState(pg.getSqlState())
+          // Hibernate Reactive hands PostgreSQL's errors on as JDBC exceptions
+          || t instanceof java.sql.SQLException sql && unavailableState(sql.getSQLState())) {
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * SQLSTATEs that mean the database cannot serve us now, not that the request or our code is
+   * wrong: class 08 (connection exception), 28 (invalid authorization: the login is refused), 53
+   * (insufficient resources, e.g. too many connections), 57014 (query canceled: the statement
+   * timeout), 57P (operator intervention: shutdown, recovery), 55P03 (lock not available).
+   */
+  static boolean unavailableState(String state) {
+    return state != null
+        && (state.startsWith("08")
+            || state.startsWith("28")
+            || state.startsWith("53")
+            || state.equals("57014")
+            || state.startsWith("57P")
+            || state.equals("55P03"));
   }
 
   static Response respond(Problem problem, Integer retryAfterSeconds) {
