@@ -28,6 +28,9 @@ public final class StartupSettings {
   static final String RELAY_HOST = "postwire.relay.host";
   static final String BOOTSTRAP_KEY = "postwire.api.bootstrap-key";
 
+  /** What application.properties gives the reactive URL in prod when none is set. */
+  static final String UNSET_URL = "postgresql://127.0.0.1:1/unset";
+
   /** Shortest bootstrap key accepted: it is an admin credential. */
   static final int MIN_BOOTSTRAP_KEY = 20;
 
@@ -53,7 +56,7 @@ public final class StartupSettings {
         name -> settings.apply(name).map(String::strip).filter(v -> !v.isEmpty());
     List<String> problems = new ArrayList<>();
 
-    Optional<String> url = value.apply(REACTIVE_URL);
+    Optional<String> url = value.apply(REACTIVE_URL).filter(u -> !u.equals(UNSET_URL));
     if (url.isEmpty()) {
       problems.add(
           env(REACTIVE_URL)
@@ -82,7 +85,7 @@ public final class StartupSettings {
                 + env(JDBC_URL));
       }
     }
-    if (value.apply(USERNAME).isEmpty()) {
+    if (value.apply(USERNAME).isEmpty() && !url.map(StartupSettings::hasAccount).orElse(false)) {
       problems.add(env(USERNAME) + " is required: the PostgreSQL account");
     }
 
@@ -157,6 +160,14 @@ public final class StartupSettings {
       return Optional.empty();
     } catch (IllegalArgumentException e) {
       return Optional.of("is not usable: " + e.getMessage());
+    }
+  }
+
+  private static boolean hasAccount(String url) {
+    try {
+      return URI.create(url).getRawUserInfo() != null;
+    } catch (IllegalArgumentException e) {
+      return false;
     }
   }
 

@@ -38,9 +38,15 @@ class StartupSettingsTest {
 
   @Test
   void reportsEveryMissingSettingAtOnceByItsEnvironmentVariable() {
-    // nothing set: the JDBC URL is the one derived from an empty reactive URL
+    // nothing set: application.properties' placeholder URL and the JDBC URL derived from it
     List<String> problems =
-        StartupSettings.problems(of(Map.of("quarkus.datasource.jdbc.url", "jdbc:")));
+        StartupSettings.problems(
+            of(
+                Map.of(
+                    "quarkus.datasource.reactive.url",
+                    StartupSettings.UNSET_URL,
+                    "quarkus.datasource.jdbc.url",
+                    "jdbc:" + StartupSettings.UNSET_URL)));
     assertThat(problems).hasSize(4);
     assertThat(String.join("\n", problems))
         .contains("QUARKUS_DATASOURCE_REACTIVE_URL is required")
@@ -48,6 +54,18 @@ class StartupSettingsTest {
         .contains("POSTWIRE_DKIM_MASTER_KEY is required")
         .contains("POSTWIRE_DELIVERY_EHLO_NAME is required in mx mode")
         .doesNotContain("quarkus.datasource.jdbc.url");
+  }
+
+  @Test
+  void theProdPlaceholderUrlIsTheOneTheCheckTakesForUnset() throws Exception {
+    // the placeholder keeps the datasource beans active until the check runs; if the two drift
+    // apart, a prod start without a URL would try to connect instead of saying what is missing
+    String properties =
+        java.nio.file.Files.readString(
+            java.nio.file.Path.of("src/main/resources/application.properties"));
+    assertThat(properties)
+        .contains("%prod.quarkus.datasource.reactive.url=" + StartupSettings.UNSET_URL + "\n")
+        .contains("quarkus.flyway.migrate-at-start=false");
   }
 
   @Test
@@ -70,6 +88,7 @@ class StartupSettingsTest {
   @Test
   void aReactiveUrlJdbcCannotUseNeedsAnExplicitJdbcUrl() {
     Map<String, String> settings = complete();
+    settings.remove("quarkus.datasource.username");
     settings.put("quarkus.datasource.reactive.url", "postgres://u:p@db:5432/postwire");
     settings.put("quarkus.datasource.jdbc.url", "jdbc:postgres://u:p@db:5432/postwire");
     assertThat(StartupSettings.problems(of(settings)))
