@@ -504,7 +504,8 @@ public class DeliveryPipeline {
         .onFailure(e -> !refused(e))
         .retry()
         .withBackOff(Duration.ofMillis(200), Duration.ofSeconds(2))
-        .expireIn(config.lease().toMillis());
+        .expireIn(config.lease().toMillis())
+        .invoke(() -> OutcomeLog.recorded(outcomes));
   }
 
   /** Writes each group of {@code batch} by itself, in turn: only a refused group fails. */

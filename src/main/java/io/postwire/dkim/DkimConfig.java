@@ -1,6 +1,7 @@
 package io.postwire.dkim;
 
 import io.smallrye.config.ConfigMapping;
+import java.util.List;
 import java.util.Optional;
 
 /** DKIM settings ({@code postwire.dkim.*}). */
@@ -12,4 +13,11 @@ public interface DkimConfig {
    * dev and test use a fixed, documented key.
    */
   Optional<String> masterKey();
+
+  /**
+   * Master keys used before the current one (comma list, same form), during a rotation: DKIM keys
+   * sealed under one of them still open, and {@code POST /v1/admin/rekey} re-seals them under
+   * {@link #masterKey()}. Remove them once the rekey reports nothing left under an old key.
+   */
+  Optional<List<String>> previousMasterKeys();
 }

@@ -44,6 +44,7 @@ public class DkimKeyService implements MessageSigner {
   private final DkimConfig config;
   private final io.micrometer.core.instrument.Timer signTimer;
   private volatile MasterKeyCipher cipher;
+  private volatile List<MasterKeyCipher> previous = List.of();
   private final Map<String, CachedSigners> signers = new ConcurrentHashMap<>();
 
   private record CachedSigners(List<DkimSigner> signers, long loadedAt) {}
@@ -103,24 +104,129 @@ public class DkimKeyService implements MessageSigner {
   private MasterKeyCipher cipher() {
     MasterKeyCipher current = cipher;
     if (current == null) {
-      String key =
-          config
-              .masterKey()
-              .filter(k -> !k.isBlank())
-              .orElseThrow(
-                  () ->
-                      new IllegalStateException(
-                          "postwire.dkim.master-key (POSTWIRE_DKIM_MASTER_KEY) is required:"
-                              + " base64 of 32 random bytes, e.g. `openssl rand -base64 32`"));
-      try {
-        current = new MasterKeyCipher(key);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalStateException(
-            "postwire.dkim.master-key is not usable: " + e.getMessage(), e);
+      current = usable("postwire.dkim.master-key", required(config.masterKey()));
+      List<MasterKeyCipher> old = new ArrayList<>();
+      for (String key : config.previousMasterKeys().orElse(List.of())) {
+        if (!key.isBlank()) {
+          old.add(usable("postwire.dkim.previous-master-keys", key));
+        }
       }
+      previous = List.copyOf(old);
       cipher = current;
     }
     return current;
+  }
+
+  private static String required(java.util.Optional<String> key) {
+    return key.filter(k -> !k.isBlank())
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "postwire.dkim.master-key (POSTWIRE_DKIM_MASTER_KEY) is required:"
+                        + " base64 of 32 random bytes, e.g. `openssl rand -base64 32`"));
+  }
+
+  private static MasterKeyCipher usable(String property, String key) {
+    try {
+      return new MasterKeyCipher(key.strip());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException(property + " is not usable: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Opens a sealed private key with the current master key, else with a previous one (during a
+   * rotation, before the rekey).
+   */
+  private byte[] open(byte[] sealed, byte[] associatedData) {
+    MasterKeyCipher current = cipher();
+    try {
+      return current.open(sealed, associatedData);
+    } catch (IllegalArgumentException underCurrent) {
+      for (MasterKeyCipher old : previous) {
+        try {
+          return old.open(sealed, associatedData);
+        } catch (IllegalArgumentException e) {
+          // try the next one
+        }
+      }
+      throw underCurrent;
+    }
+  }
+
+  /** What a rekey did: keys re-sealed, keys already under the current key, keys none opens. */
+  public record Rekeyed(int resealed, int current, int unreadable) {}
+
+  /**
+   * Master-key rotation: re-seals every stored DKIM private key (whatever its status) that opens
+   * only with a previous master key under the current one. A row is replaced only if it still holds
+   * the bytes that were read, so a concurrent rotation of the same key is never overwritten; a key
+   * no configured master key opens is counted and left as it is.
+   */
+  public Uni<Rekeyed> rekey() {
+    return pool.query("select id, domain, selector, private_key_sealed from dkim_key")
+        .execute()
+        .emitOn(Infrastructure.getDefaultWorkerPool())
+        .chain(
+            rows -> {
+              MasterKeyCipher current = cipher();
+              int alreadyCurrent = 0;
+              int unreadable = 0;
+              List<Tuple> updates = new ArrayList<>();
+              for (Row r : rows) {
+                byte[] sealed = r.getBuffer("private_key_sealed").getBytes();
+                byte[] ad =
+                    MasterKeyCipher.associatedData(r.getString("domain"), r.getString("selector"));
+                try {
+                  java.util.Arrays.fill(current.open(sealed, ad), (byte) 0);
+                  alreadyCurrent++;
+                  continue;
+                } catch (IllegalArgumentException notCurrent) {
+                  // sealed under another key
+                }
+                byte[] plain;
+                try {
+                  plain = open(sealed, ad);
+                } catch (IllegalArgumentException e) {
+                  unreadable++;
+                  LOG.errorf(
+                      "DKIM key %s of %s opens with no configured master key",
+                      r.getString("selector"), r.getString("domain"));
+                  continue;
+                }
+                byte[] resealed = current.seal(plain, ad);
+                java.util.Arrays.fill(plain, (byte) 0);
+                updates.add(
+                    Tuple.of(r.getUUID("id"), Buffer.buffer(resealed), Buffer.buffer(sealed)));
+              }
+              int kept = alreadyCurrent;
+              int lost = unreadable;
+              if (updates.isEmpty()) {
+                return Uni.createFrom().item(new Rekeyed(0, kept, lost));
+              }
+              return pool.withTransaction(
+                      tx ->
+                          tx.preparedQuery(
+                                  "update dkim_key set private_key_sealed = $2"
+                                      + " where id = $1 and private_key_sealed = $3")
+                              .executeBatch(updates))
+                  .map(
+                      result -> {
+                        int changed = 0;
+                        for (var r = result; r != null; r = r.next()) {
+                          changed += r.rowCount();
+                        }
+                        return changed;
+                      })
+                  .invoke(signers::clear)
+                  .map(changed -> new Rekeyed(changed, kept, lost));
+            })
+        .invoke(
+            done ->
+                LOG.infof(
+                    "DKIM master-key rekey: %d re-sealed, %d already under the current key, %d"
+                        + " unreadable",
+                    done.resealed(), done.current(), done.unreadable()));
   }
 
   /** Parses the API's algorithm names; an empty list means RSA-2048 alone. */
@@ -320,10 +426,9 @@ public class DkimKeyService implements MessageSigner {
                 DkimAlgorithm algorithm = DkimAlgorithm.fromWireName(r.getString("algorithm"));
                 String selector = r.getString("selector");
                 byte[] pkcs8 =
-                    cipher()
-                        .open(
-                            r.getBuffer("private_key_sealed").getBytes(),
-                            MasterKeyCipher.associatedData(domain, selector));
+                    open(
+                        r.getBuffer("private_key_sealed").getBytes(),
+                        MasterKeyCipher.associatedData(domain, selector));
                 PrivateKey key = DkimKeys.decodePrivate(algorithm, pkcs8);
                 java.util.Arrays.fill(pkcs8, (byte) 0);
                 list.add(new DkimSigner(algorithm, domain, selector, key));

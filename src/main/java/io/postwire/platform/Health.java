@@ -51,6 +51,11 @@ public class Health {
                         .build());
   }
 
+  /**
+   * UP while the pipeline runs; a replica with {@code postwire.delivery.enabled=false} is UP too
+   * (it serves the API) and says {@code "enabled":false}, so a dashboard does not take it for a
+   * delivering one.
+   */
   @Readiness
   @ApplicationScoped
   AsyncHealthCheck deliveryPipeline() {
@@ -59,6 +64,7 @@ public class Health {
             .item(
                 HealthCheckResponse.named("delivery-pipeline")
                     .status(!delivery.enabled() || pipeline.running())
+                    .withData("enabled", delivery.enabled())
                     .withData("mode", delivery.mode().name().toLowerCase())
                     .withData("inFlight", pipeline.inFlight())
                     .build());

@@ -1,6 +1,8 @@
 package io.postwire.platform;
 
 import io.postwire.security.ApiConfig;
+import io.postwire.security.ApiKeyFilter;
+import io.postwire.security.ApiKeyService;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.Json;
 import io.vertx.ext.web.Router;
@@ -51,6 +53,7 @@ public class HttpLimits {
   private final long maxBody;
   private final long bodyTimeoutMs;
   private final io.vertx.core.Vertx vertx;
+  private final ApiKeyService keys;
   private final AtomicLong inFlight = new AtomicLong();
   private final AtomicLong shed = new AtomicLong();
   private final Map<RoutingContext, Admission> admitted = new ConcurrentHashMap<>();
@@ -59,8 +62,9 @@ public class HttpLimits {
   /** What one admitted send holds, and under which key (its Authorization header). */
   private record Admission(String key, long cost) {}
 
-  public HttpLimits(ApiConfig config, io.vertx.core.Vertx vertx) {
+  public HttpLimits(ApiConfig config, io.vertx.core.Vertx vertx, ApiKeyService keys) {
     this.vertx = vertx;
+    this.keys = keys;
     this.budget = config.maxInFlightBytes().asLongValue();
     this.perKey =
         config
@@ -104,7 +108,7 @@ public class HttpLimits {
     if (declared > maxBody) {
       // refused before its body is read; the connection cannot be reused with the body unread
       ctx.response().putHeader("Connection", "close");
-      problem(ctx, TOO_LARGE);
+      refuseTooLarge(ctx);
       return;
     }
     if (hasBody(ctx)) {
@@ -155,6 +159,44 @@ public class HttpLimits {
     admitted.put(ctx, new Admission(key, cost));
     ctx.addEndHandler(done -> release(ctx));
     ctx.next();
+  }
+
+  /**
+   * Answers a body over the limit with 413, but only to a caller with a valid key: authentication
+   * comes first (API.md), so a caller without one learns nothing but 401. The body stays unread.
+   */
+  private void refuseTooLarge(RoutingContext ctx) {
+    if (!ApiKeyFilter.needsKey(ctx.normalizedPath())) {
+      problem(ctx, TOO_LARGE);
+      return;
+    }
+    ctx.request().pause();
+    String token = ApiKeyFilter.bearerToken(ctx.request().getHeader("Authorization"));
+    keys.authenticate(token, ApiKeyFilter.client(ctx.request()))
+        .subscribe()
+        .with(
+            principal -> {
+              if (principal == null) {
+                ctx.response().putHeader("WWW-Authenticate", "Bearer");
+                problem(ctx, ApiKeyFilter.UNAUTHORIZED);
+              } else {
+                problem(ctx, TOO_LARGE);
+              }
+            },
+            failure -> {
+              if (failure instanceof ApiException refusal) {
+                if (refusal.retryAfterSeconds() != null) {
+                  ctx.response().putHeader("Retry-After", refusal.retryAfterSeconds().toString());
+                }
+                problem(ctx, refusal.toProblem());
+              } else if (ProblemMapper.databaseUnavailable(failure)) {
+                ctx.response().putHeader("Retry-After", "5");
+                problem(ctx, ProblemMapper.UNAVAILABLE);
+              } else {
+                LOG.error("Authenticating an oversize request failed", failure);
+                problem(ctx, Problem.of(500, "internal", "Internal error", List.of()));
+              }
+            });
   }
 
   /** Takes room for a send, or says why there is none. */

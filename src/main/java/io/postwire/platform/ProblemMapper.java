@@ -21,6 +21,10 @@ public class ProblemMapper {
 
   private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
 
+  /** The answer while the database does not answer (sent with {@code Retry-After}). */
+  public static final Problem UNAVAILABLE =
+      Problem.of(503, "unavailable", "The database does not answer; retry later", List.of());
+
   @ServerExceptionMapper
   public Response api(ApiException e) {
     return respond(e.toProblem(), e.retryAfterSeconds());
@@ -73,9 +77,7 @@ public class ProblemMapper {
   public Response unexpected(Throwable e) {
     if (databaseUnavailable(e)) {
       LOG.warnf("Database unavailable: %s", e.toString());
-      return respond(
-          Problem.of(503, "unavailable", "The database does not answer; retry later", List.of()),
-          5);
+      return respond(UNAVAILABLE, 5);
     }
     if (invalidValue(e)) {
       return respond(
@@ -115,13 +117,29 @@ public class ProblemMapper {
           || t instanceof io.vertx.core.impl.NoStackTraceThrowable
               && String.valueOf(t.getMessage()).contains("Timeout")
           || t instanceof VertxException && String.valueOf(t.getMessage()).contains("closed")
-          || t instanceof PgException pg
-              && pg.getSqlState() != null
-              && (pg.getSqlState().startsWith("08") || pg.getSqlState().startsWith("57P"))) {
+          || t instanceof PgException pg && unavailableState(pg.getSqlState())
+          // Hibernate Reactive hands PostgreSQL's errors on as JDBC exceptions
+          || t instanceof java.sql.SQLException sql && unavailableState(sql.getSQLState())) {
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * SQLSTATEs that mean the database cannot serve us now, not that the request or our code is
+   * wrong: class 08 (connection exception), 28 (invalid authorization: the login is refused), 53
+   * (insufficient resources, e.g. too many connections), 57014 (query canceled: the statement
+   * timeout), 57P (operator intervention: shutdown, recovery), 55P03 (lock not available).
+   */
+  static boolean unavailableState(String state) {
+    return state != null
+        && (state.startsWith("08")
+            || state.startsWith("28")
+            || state.startsWith("53")
+            || state.equals("57014")
+            || state.startsWith("57P")
+            || state.equals("55P03"));
   }
 
   static Response respond(Problem problem, Integer retryAfterSeconds) {

@@ -50,6 +50,21 @@ public interface ApiConfig {
   /** Messages a key may send at once within its rate; unset = one second's worth. */
   OptionalInt rateLimitBurst();
 
+  /**
+   * Longest time one SQL statement may run (PostgreSQL {@code statement_timeout}, set on every
+   * connection), waits for locks included; beyond it the request is answered 503 {@code
+   * unavailable} with Retry-After instead of hanging on a stuck database.
+   */
+  @WithDefault("10s")
+  Duration statementTimeout();
+
+  /**
+   * Longest time to open a connection to PostgreSQL, and to wait for one from the pool; beyond it
+   * the request is answered 503 {@code unavailable}.
+   */
+  @WithDefault("5s")
+  Duration connectTimeout();
+
   /** How long an authenticated key is remembered on this replica before its row is read again. */
   @WithDefault("10s")
   Duration keyCacheTtl();

@@ -25,17 +25,33 @@ public class ApiKeyFilter {
     this.current = current;
   }
 
+  /** The answer to a request without a valid key. */
+  public static final Problem UNAUTHORIZED =
+      Problem.of(
+          401,
+          "unauthorized",
+          "A valid API key is required (Authorization: Bearer <key>)",
+          List.of());
+
+  /** True for the paths that need an API key. */
+  public static boolean needsKey(String path) {
+    return path.equals("/v1") || path.startsWith("/v1/");
+  }
+
+  /** The token of an {@code Authorization: Bearer <token>} header, or null. */
+  public static String bearerToken(String header) {
+    if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return header.substring(7).trim();
+    }
+    return null;
+  }
+
   @ServerRequestFilter(preMatching = true, priority = Priorities.AUTHENTICATION)
   public Uni<Response> authenticate(ContainerRequestContext request, HttpServerRequest http) {
-    String path = request.getUriInfo().getPath();
-    if (!(path.equals("/v1") || path.startsWith("/v1/"))) {
+    if (!needsKey(request.getUriInfo().getPath())) {
       return Uni.createFrom().nullItem();
     }
-    String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
-    String token = null;
-    if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      token = header.substring(7).trim();
-    }
+    String token = bearerToken(request.getHeaderString(HttpHeaders.AUTHORIZATION));
     return keys.authenticate(token, client(http))
         .<Object>map(principal -> principal)
         .onFailure(ApiException.class)
@@ -60,12 +76,7 @@ public class ApiKeyFilter {
                 return Response.status(401)
                     .type(Problem.MEDIA_TYPE)
                     .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
-                    .entity(
-                        Problem.of(
-                            401,
-                            "unauthorized",
-                            "A valid API key is required (Authorization: Bearer <key>)",
-                            List.of()))
+                    .entity(UNAUTHORIZED)
                     .build();
               }
               current.set((ApiPrincipal) outcome);
@@ -81,7 +92,7 @@ public class ApiKeyFilter {
    * behind a proxy with {@code quarkus.http.proxy.*} set, the forwarded one); for IPv6 its /64, as
    * one host commonly holds a whole /64.
    */
-  static String client(HttpServerRequest http) {
+  public static String client(HttpServerRequest http) {
     if (http == null || http.remoteAddress() == null) {
       return null;
     }

@@ -3,6 +3,7 @@ package io.postwire.delivery;
 import static io.postwire.testing.Api.admin;
 import static io.postwire.testing.Api.registerDomain;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
 
 import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
@@ -33,6 +34,15 @@ class ClaimBudgetTests {
     public Map<String, String> getConfigOverrides() {
       return Map.of("postwire.delivery.enabled", "false");
     }
+  }
+
+  @Test
+  void readinessSaysTheDeliveryPipelineIsDisabled() {
+    io.restassured.RestAssured.given()
+        .get("/q/health/ready")
+        .then()
+        .statusCode(200)
+        .body("checks.find { it.name == 'delivery-pipeline' }.data.enabled", equalTo(false));
   }
 
   private static final long MIB = 1 << 20;

@@ -222,6 +222,64 @@ class MxDeliveryTests {
   }
 
   @Test
+  void logsEveryBounceAndDeferralUnderTheOutcomesCategory() {
+    List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler capture =
+        new java.util.logging.Handler() {
+          @Override
+          public void publish(java.util.logging.LogRecord record) {
+            if (record.getLevel().intValue() >= java.util.logging.Level.INFO.intValue()) {
+              lines.add(
+                  record.getParameters() == null
+                      ? record.getMessage()
+                      : String.format(record.getMessage(), record.getParameters()));
+            }
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    java.util.logging.Logger category =
+        java.util.logging.Logger.getLogger("io.postwire.delivery.outcomes");
+    category.addHandler(capture);
+    try {
+      String from = registerDomain();
+      String nullMx = recipientDomain();
+      dns.mx(nullMx, 0, ".");
+      String ghost = recipientDomain();
+      dns.mx(ghost, 10, "ghost." + ghost);
+      String bounced = "nobody@" + nullMx;
+      String deferred = "ghost@" + ghost;
+      String id = send(from, List.of(bounced), Map.of());
+      String other = send(from, List.of(deferred), Map.of());
+      awaitStatus(id, bounced, "bounced");
+      awaitStatus(other, deferred, "deferred");
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .untilAsserted(
+              () -> {
+                assertThat(lines)
+                    .anySatisfy(
+                        l ->
+                            assertThat(l)
+                                .contains("message=" + id, "recipient=" + bounced)
+                                .contains("status=bounced", "enhanced=5.1.10"));
+                assertThat(lines)
+                    .anySatisfy(
+                        l ->
+                            assertThat(l)
+                                .contains("message=" + other, "recipient=" + deferred)
+                                .contains("status=deferred", "enhanced=4.4.4"));
+              });
+    } finally {
+      category.removeHandler(capture);
+    }
+  }
+
+  @Test
   void defersWhenTheMxHostDoesNotResolve() {
     String from = registerDomain();
     String to = recipientDomain();

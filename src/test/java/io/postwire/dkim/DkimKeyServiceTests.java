@@ -38,6 +38,100 @@ class DkimKeyServiceTests {
               + "Message-ID: <1@x>\r\n\r\nbody\r\n")
           .getBytes(StandardCharsets.US_ASCII);
 
+  /** DKIM settings with this master key (null: none) and these previous ones. */
+  static DkimConfig keys(String master, String... previous) {
+    return new DkimConfig() {
+      @Override
+      public Optional<String> masterKey() {
+        return Optional.ofNullable(master);
+      }
+
+      @Override
+      public Optional<List<String>> previousMasterKeys() {
+        return previous.length == 0 ? Optional.empty() : Optional.of(List.of(previous));
+      }
+    };
+  }
+
+  /** The master key the domain's stored keys open with, of {@code candidates}. */
+  String sealedUnder(String domain, String... candidates) {
+    List<Row> rows =
+        Db.rows(
+            pool, "select selector, private_key_sealed from dkim_key where domain = $1", domain);
+    String found = null;
+    for (String candidate : candidates) {
+      MasterKeyCipher cipher = new MasterKeyCipher(candidate);
+      boolean all = true;
+      for (Row row : rows) {
+        try {
+          cipher.open(
+              row.getBuffer("private_key_sealed").getBytes(),
+              MasterKeyCipher.associatedData(domain, row.getString("selector")));
+        } catch (IllegalArgumentException e) {
+          all = false;
+        }
+      }
+      if (all) {
+        found = candidate;
+      }
+    }
+    return found;
+  }
+
+  @Test
+  void masterKeyRotation_signsWithThePreviousKeyUntilTheRekeyReSealsUnderTheNewOne() {
+    String domain = register(List.of("rsa-sha256", "ed25519-sha256"));
+    byte[] raw = new byte[32];
+    new java.security.SecureRandom().nextBytes(raw);
+    String newKey = Base64.getEncoder().encodeToString(raw);
+    byte[] message =
+        String.format(new String(MESSAGE, StandardCharsets.US_ASCII), domain)
+            .getBytes(StandardCharsets.US_ASCII);
+
+    // the new master key alone opens nothing stored so far; with the old one as previous, it signs
+    DkimKeyService newOnly = new DkimKeyService(pool, keys(newKey), new SimpleMeterRegistry());
+    assertThatThrownBy(() -> newOnly.sign(domain, message).await().atMost(Duration.ofSeconds(20)))
+        .isInstanceOf(IllegalArgumentException.class);
+    DkimKeyService rotated =
+        new DkimKeyService(pool, keys(newKey, masterKey), new SimpleMeterRegistry());
+    assertThat(rotated.sign(domain, message).await().atMost(Duration.ofSeconds(20)))
+        .contains("d=" + domain);
+
+    DkimKeyService.Rekeyed done = rotated.rekey().await().atMost(Duration.ofSeconds(60));
+    try {
+      assertThat(done.resealed()).isGreaterThanOrEqualTo(2);
+      assertThat(done.unreadable()).isZero();
+      assertThat(sealedUnder(domain, masterKey, newKey)).isEqualTo(newKey);
+      DkimKeyService.Rekeyed again = rotated.rekey().await().atMost(Duration.ofSeconds(60));
+      assertThat(again.resealed()).isZero();
+      assertThat(again.current()).isEqualTo(done.resealed() + done.current());
+      assertThat(newOnly.sign(domain, message).await().atMost(Duration.ofSeconds(20)))
+          .contains("d=" + domain);
+    } finally {
+      // the database is shared with the running service, whose master key is the test one: back
+      DkimKeyService back =
+          new DkimKeyService(pool, keys(masterKey, newKey), new SimpleMeterRegistry());
+      back.rekey().await().atMost(Duration.ofSeconds(60));
+    }
+    assertThat(sealedUnder(domain, masterKey, newKey)).isEqualTo(masterKey);
+  }
+
+  @Test
+  void theRekeyEndpointIsForAdminsAndReportsWhatItDid() {
+    String domain = register(List.of("rsa-sha256"));
+    admin()
+        .post("/v1/admin/rekey")
+        .then()
+        .statusCode(200)
+        .body("resealed", org.hamcrest.Matchers.equalTo(0))
+        .body("current", org.hamcrest.Matchers.greaterThanOrEqualTo(1))
+        .body("unreadable", org.hamcrest.Matchers.equalTo(0));
+    io.postwire.testing.Api.as(io.postwire.testing.Api.scopedKey(domain))
+        .post("/v1/admin/rekey")
+        .then()
+        .statusCode(403);
+  }
+
   String register(List<String> algorithms) {
     String name = uniqueDomain();
     admin()
@@ -84,8 +178,7 @@ class DkimKeyServiceTests {
     records.put(record.get("name"), record.get("value"));
     // a new service instance, as after a restart: nothing in memory, only the database and the
     // master key
-    DkimKeyService fresh =
-        new DkimKeyService(pool, () -> Optional.of(masterKey), new SimpleMeterRegistry());
+    DkimKeyService fresh = new DkimKeyService(pool, keys(masterKey), new SimpleMeterRegistry());
     byte[] message =
         String.format(new String(MESSAGE, StandardCharsets.US_ASCII), domain)
             .getBytes(StandardCharsets.US_ASCII);
@@ -126,12 +219,12 @@ class DkimKeyServiceTests {
 
   @Test
   void aMissingOrMalformedMasterKeyStopsTheStartWithAClearMessage() {
-    DkimKeyService missing = new DkimKeyService(pool, Optional::empty, new SimpleMeterRegistry());
+    DkimKeyService missing = new DkimKeyService(pool, keys(null), new SimpleMeterRegistry());
     assertThatThrownBy(() -> missing.checkMasterKey(null))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("POSTWIRE_DKIM_MASTER_KEY");
     DkimKeyService malformed =
-        new DkimKeyService(pool, () -> Optional.of("c2hvcnQ="), new SimpleMeterRegistry());
+        new DkimKeyService(pool, keys("c2hvcnQ="), new SimpleMeterRegistry());
     assertThatThrownBy(() -> malformed.checkMasterKey(null))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("postwire.dkim.master-key")

@@ -455,15 +455,39 @@ class MessageResourceTests {
   void refusesABodyOverTheRequestLimitWith413BeforeReadingIt() throws Exception {
     // postwire.api.max-request-size (16M): the declared length alone is refused, so the server
     // never holds such a body; the client may then see its connection closed (RFC 9110 §15.5.14)
+    String answer = postDeclaring(17 * 1024 * 1024, "Bearer pw_test_bootstrap_key");
+    assertThat(answer).startsWith("HTTP/1.1 413");
+    assertThat(answer.toLowerCase(java.util.Locale.ROOT))
+        .contains("content-type: application/problem+json");
+    assertThat(answer).contains("\"code\":\"payload_too_large\"");
+    assertThat(messagesFrom(domain)).isZero();
+  }
+
+  @Test
+  void refusesAnOversizeBodyWithoutAValidKeyWith401NotWith413() throws Exception {
+    // authentication first: a caller without a key learns nothing about the size limit
+    for (String authorization : new String[] {null, "Bearer pw_wrong_key_for_oversize"}) {
+      for (int mib : new int[] {17, 30}) {
+        String answer = postDeclaring(mib * 1024 * 1024, authorization);
+        assertThat(answer).as(authorization + " " + mib + " MiB").startsWith("HTTP/1.1 401");
+        assertThat(answer).contains("\"code\":\"unauthorized\"");
+      }
+    }
+    assertThat(postDeclaring(30 * 1024 * 1024, "Bearer " + scopedKey(domain)))
+        .startsWith("HTTP/1.1 413");
+  }
+
+  /** Sends the head of a POST declaring {@code length} bytes and a few of them; the answer. */
+  private static String postDeclaring(long length, String authorization) throws Exception {
     try (java.net.Socket socket =
         new java.net.Socket(
             java.net.InetAddress.getLoopbackAddress(), io.restassured.RestAssured.port)) {
       socket.setSoTimeout(10_000);
       String head =
           "POST /v1/messages HTTP/1.1\r\nHost: localhost\r\n"
-              + "Authorization: Bearer pw_test_bootstrap_key\r\n"
+              + (authorization == null ? "" : "Authorization: " + authorization + "\r\n")
               + "Content-Type: application/json\r\nContent-Length: "
-              + (17 * 1024 * 1024)
+              + length
               + "\r\n\r\n";
       socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
       socket.getOutputStream().write("{\"from\":\"".getBytes(StandardCharsets.US_ASCII));
@@ -478,13 +502,8 @@ class MessageResourceTests {
         }
         read.append(new String(chunk, 0, n, StandardCharsets.US_ASCII));
       }
-      String answer = read.toString();
-      assertThat(answer).startsWith("HTTP/1.1 413");
-      assertThat(answer.toLowerCase(java.util.Locale.ROOT))
-          .contains("content-type: application/problem+json");
-      assertThat(answer).contains("\"code\":\"payload_too_large\"");
+      return read.toString();
     }
-    assertThat(messagesFrom(domain)).isZero();
   }
 
   @Test

@@ -1,0 +1,47 @@
+package io.postwire.platform;
+
+import io.postwire.security.ApiConfig;
+import io.quarkus.reactive.pg.client.PgPoolCreator;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/**
+ * Builds the reactive pool with bounds on every wait, so a database that does not answer costs a
+ * request a bounded time and a 503, never a hang: a connect timeout ({@code
+ * postwire.api.connect-timeout}, also the longest wait for a pooled connection) and a server-side
+ * {@code statement_timeout} ({@code postwire.api.statement-timeout}) set on every session when it
+ * starts. A statement that waits on a lock longer than that is cancelled by PostgreSQL (SQLSTATE
+ * 57014), which {@link ProblemMapper} answers with 503 {@code unavailable}. Work that needs longer
+ * sets its own limit in its transaction ({@code SET LOCAL statement_timeout}).
+ */
+@ApplicationScoped
+public class DatabasePool implements PgPoolCreator {
+
+  private final ApiConfig config;
+
+  public DatabasePool(ApiConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public Pool create(Input input) {
+    int connectMillis = (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis());
+    for (PgConnectOptions options : input.pgConnectOptionsList()) {
+      options.setConnectTimeout(connectMillis);
+      options.addProperty("statement_timeout", Long.toString(config.statementTimeout().toMillis()));
+    }
+    input
+        .poolOptions()
+        .setConnectionTimeout(connectMillis)
+        .setConnectionTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
+    return PgBuilder.pool()
+        .with(input.poolOptions())
+        .connectingTo(
+            new java.util.ArrayList<io.vertx.sqlclient.SqlConnectOptions>(
+                input.pgConnectOptionsList()))
+        .using(input.vertx())
+        .build();
+  }
+}
