@@ -3,6 +3,7 @@ package io.postwire.message;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.postwire.domain.DomainNames;
 import io.postwire.domain.DomainService;
 import io.postwire.platform.ApiException;
 import io.postwire.platform.Json;
@@ -23,7 +24,6 @@ import java.util.Date;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -521,7 +521,7 @@ public class MessageService {
 
   private static List<String> lower(List<Mailbox> mailboxes) {
     List<String> out = new ArrayList<>();
-    mailboxes.forEach(m -> out.add(m.address().toLowerCase(Locale.ROOT)));
+    mailboxes.forEach(m -> out.add(DomainNames.address(m.address())));
     return out;
   }
 

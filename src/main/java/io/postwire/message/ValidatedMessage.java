@@ -32,7 +32,7 @@ public record ValidatedMessage(
     java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>();
     for (List<Mailbox> list : List.of(to, cc, bcc)) {
       for (Mailbox m : list) {
-        all.add(m.address().toLowerCase(java.util.Locale.ROOT));
+        all.add(io.postwire.domain.DomainNames.address(m.address()));
       }
     }
     return List.copyOf(all);
