@@ -774,4 +774,49 @@ class MessageResourceTests {
         .body("errors[0].message", equalTo("must not contain NUL (U+0000)"));
     assertThat(messagesFrom(domain)).isZero();
   }
+
+  /** RFC 5322 §3.4.1: a quoted-string local part is ASCII and stays quoted on the wire. */
+  @Test
+  void acceptsAQuotedLocalPartAndSendsItQuoted() {
+    String id =
+        admin()
+            .body(message(domain, "\"bob smith\"@example.org"))
+            .post("/v1/messages")
+            .then()
+            .statusCode(202)
+            .body("recipients[0].address", equalTo("\"bob smith\"@example.org"))
+            .extract()
+            .path("id");
+    assertThat(
+            Db.rows(pool, "select recipient from delivery where message_id = $1::uuid", id)
+                .get(0)
+                .getString("recipient"))
+        .isEqualTo("\"bob smith\"@example.org");
+    // as an addr-spec or an angle-addr: either way the quoted-string is kept
+    assertThat(content(id)).containsPattern("\r\nTo: <?\"bob smith\"@example\\.org>?\r\n");
+  }
+
+  @Test
+  void refusesAnAddressLiteralAsUnsupported() {
+    admin()
+        .body(message(domain, "bob@[127.0.0.1]"))
+        .post("/v1/messages")
+        .then()
+        .statusCode(422)
+        .body("code", equalTo("unsupported_address"))
+        .body("errors[0].field", equalTo("to[0]"))
+        .body("errors[0].message", org.hamcrest.Matchers.containsString("address literals"));
+    Map<String, Object> utf8 = new HashMap<>(message(domain, "jörg@example.org"));
+    assertProblem(utf8, 422, "unsupported_address", "to[0]");
+    assertThat(messagesFrom(domain)).isZero();
+  }
+
+  private String content(String id) {
+    return new String(
+        Db.rows(pool, "select content from message where id = $1::uuid", id)
+            .get(0)
+            .getBuffer("content")
+            .getBytes(),
+        StandardCharsets.US_ASCII);
+  }
 }
