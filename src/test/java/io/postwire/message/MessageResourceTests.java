@@ -811,6 +811,28 @@ class MessageResourceTests {
     assertThat(messagesFrom(domain)).isZero();
   }
 
+  /** Sender is not reserved (API.md "Conventions"): it is one mailbox, rendered as one. */
+  @Test
+  void acceptsASenderHeaderAsAMailbox() {
+    Map<String, Object> body = new HashMap<>(message(domain, "b@example.org"));
+    body.put("headers", Map.of("Sender", "Zoë Assistant <assistant@bücher.example>"));
+    String id = admin().body(body).post("/v1/messages").then().statusCode(202).extract().path("id");
+    String sender =
+        java.util.Arrays.stream(content(id).split("\r\n"))
+            .filter(line -> line.startsWith("Sender: "))
+            .findFirst()
+            .orElseThrow();
+    assertThat(sender).contains("<assistant@xn--bcher-kva.example>").contains("=?UTF-8?");
+
+    Map<String, Object> injected = new HashMap<>(message(domain, "b@example.org"));
+    injected.put("headers", Map.of("Sender", "a@example.net\r\nBcc: victim@example.net"));
+    assertProblem(injected, 422, "header_injection", "headers.Sender");
+    Map<String, Object> notAMailbox = new HashMap<>(message(domain, "b@example.org"));
+    notAMailbox.put("headers", Map.of("Sender", "nobody"));
+    assertProblem(notAMailbox, 422, "invalid_address", "headers.Sender");
+    assertThat(messagesFrom(domain)).isEqualTo(1);
+  }
+
   private String content(String id) {
     return new String(
         Db.rows(pool, "select content from message where id = $1::uuid", id)
