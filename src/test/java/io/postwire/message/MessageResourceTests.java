@@ -833,6 +833,19 @@ class MessageResourceTests {
     assertThat(messagesFrom(domain)).isEqualTo(1);
   }
 
+  @Test
+  void refusesAnEmptyIdempotencyKey() {
+    admin()
+        .header("Idempotency-Key", "")
+        .body(message(domain, "b@example.org"))
+        .post("/v1/messages")
+        .then()
+        .statusCode(422)
+        .body("code", equalTo("validation_failed"))
+        .body("errors[0].field", equalTo("Idempotency-Key"));
+    assertThat(messagesFrom(domain)).isZero();
+  }
+
   private String content(String id) {
     return new String(
         Db.rows(pool, "select content from message where id = $1::uuid", id)
