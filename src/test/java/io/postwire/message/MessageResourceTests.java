@@ -775,6 +775,47 @@ class MessageResourceTests {
     assertThat(messagesFrom(domain)).isZero();
   }
 
+  /**
+   * Without {@code expiresAt} a message expires 5 days after it is due: after {@code sendAt} when
+   * it is scheduled (a message held for a week must not expire before it is sent), else after
+   * acceptance. An {@code expiresAt} before {@code sendAt}, or in the past, is refused.
+   */
+  @Test
+  void expiresFiveDaysAfterSendAtByDefaultAndRefusesAnExpiryBeforeIt() {
+    Instant sendAt = Instant.now().plus(Duration.ofDays(7)).truncatedTo(ChronoUnit.SECONDS);
+    Map<String, Object> scheduled = new HashMap<>(message(domain, "b@example.org"));
+    scheduled.put("sendAt", sendAt.toString());
+    String id =
+        admin().body(scheduled).post("/v1/messages").then().statusCode(202).extract().path("id");
+    assertThat(
+            Db.rows(pool, "select expires_at from message where id = $1::uuid", id)
+                .get(0)
+                .getOffsetDateTime("expires_at")
+                .toInstant())
+        .isEqualTo(sendAt.plus(Duration.ofDays(5)));
+
+    Map<String, Object> now = new HashMap<>(message(domain, "b@example.org"));
+    Instant before = Instant.now();
+    String immediate =
+        admin().body(now).post("/v1/messages").then().statusCode(202).extract().path("id");
+    assertThat(
+            Db.rows(pool, "select expires_at from message where id = $1::uuid", immediate)
+                .get(0)
+                .getOffsetDateTime("expires_at")
+                .toInstant())
+        .isBetween(
+            before.plus(Duration.ofDays(5)).minusSeconds(1),
+            Instant.now().plus(Duration.ofDays(5)).plusSeconds(1));
+
+    Map<String, Object> expiresFirst = new HashMap<>(scheduled);
+    expiresFirst.put("expiresAt", sendAt.minus(Duration.ofHours(1)).toString());
+    assertProblem(expiresFirst, 422, "validation_failed", "expiresAt");
+    Map<String, Object> past = new HashMap<>(message(domain, "b@example.org"));
+    past.put("expiresAt", Instant.now().minus(Duration.ofMinutes(1)).toString());
+    assertProblem(past, 422, "validation_failed", "expiresAt");
+    assertThat(messagesFrom(domain)).isEqualTo(2);
+  }
+
   /** RFC 5322 §3.4.1: a quoted-string local part is ASCII and stays quoted on the wire. */
   @Test
   void acceptsAQuotedLocalPartAndSendsItQuoted() {
