@@ -85,7 +85,7 @@ public class DomainResource {
   @GET
   @Operation(summary = "List the sending domains this key may see")
   public Uni<Page<DomainViews.DomainView>> list(
-      @QueryParam("limit") Integer limit, @QueryParam("after") String after) {
+      @QueryParam("limit") String limit, @QueryParam("after") String after) {
     return domains
         .list(current.get(), Page.limit(limit), after)
         .chain(page -> views.views(page.items()).map(items -> new Page<>(items, page.next())));

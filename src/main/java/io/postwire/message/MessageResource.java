@@ -122,7 +122,7 @@ public class MessageResource {
   public Uni<Page<MessageViews.Summary>> list(
       @QueryParam("status") String status,
       @QueryParam("recipient") String recipient,
-      @QueryParam("limit") Integer limit,
+      @QueryParam("limit") String limit,
       @QueryParam("after") String after) {
     return messages.list(current.get(), status, recipient, limit, after);
   }

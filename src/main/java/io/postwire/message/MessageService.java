@@ -43,6 +43,18 @@ public class MessageService {
 
   private static final int MAX_BATCH = 500;
 
+  /** The message statuses of API.md, the values {@code GET /v1/messages?status=} may ask for. */
+  private static final Set<String> STATUSES =
+      new java.util.TreeSet<>(
+          Set.of(
+              "queued",
+              "delivering",
+              "deferred",
+              "delivered",
+              "bounced",
+              "failed",
+              "partially_delivered"));
+
   private final MessageStore store;
   private final IdempotencyStore idempotency;
   private final MessageValidator validator;
@@ -550,9 +562,13 @@ public class MessageService {
   }
 
   public Uni<Page<MessageViews.Summary>> list(
-      ApiPrincipal caller, String status, String recipient, Integer limit, String after) {
+      ApiPrincipal caller, String status, String recipient, String limit, String after) {
+    String wanted = status == null || status.isBlank() ? null : status.trim();
+    if (wanted != null && !STATUSES.contains(wanted)) {
+      throw ApiException.field("validation_failed", "status", "one of " + STATUSES);
+    }
     return store.list(
-        scope(caller), status, recipient, Page.limit(limit), MessageStore.Cursor.decode(after));
+        scope(caller), wanted, recipient, Page.limit(limit), MessageStore.Cursor.decode(after));
   }
 
   public Uni<MessageViews.Message> cancel(ApiPrincipal caller, String id) {

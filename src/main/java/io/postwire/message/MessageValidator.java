@@ -252,6 +252,9 @@ public class MessageValidator {
       } catch (IllegalArgumentException e) {
         throw ApiException.field("invalid_attachment", field + ".content", "is not valid base64");
       }
+      if (content.length == 0) {
+        throw ApiException.field("invalid_attachment", field + ".content", "must not be empty");
+      }
       String contentId = a.contentId();
       if (contentId != null) {
         contentId = contentId.trim();

@@ -71,7 +71,7 @@ public class ApiKeyResource {
   @GET
   @Operation(summary = "List API keys (admin), never their secrets")
   public Uni<Page<ApiKeyService.ApiKeyView>> list(
-      @QueryParam("limit") Integer limit, @QueryParam("after") String after) {
+      @QueryParam("limit") String limit, @QueryParam("after") String after) {
     current.get().requireAdmin();
     return keys.list(Page.limit(limit), after);
   }

@@ -54,7 +54,7 @@ public class SuppressionResource {
   public Uni<Page<Suppression>> list(
       @QueryParam("domain") String domain,
       @QueryParam("address") String address,
-      @QueryParam("limit") Integer limit,
+      @QueryParam("limit") String limit,
       @QueryParam("after") String after) {
     return suppressions.list(current.get(), domain, address, Page.limit(limit), after);
   }

@@ -875,6 +875,26 @@ class MessageResourceTests {
   }
 
   @Test
+  void refusesAnEmptyAttachment() {
+    Map<String, Object> empty = new HashMap<>(message(domain, "x@example.org"));
+    empty.put("attachments", List.of(Map.of("filename", "a.bin", "content", "")));
+    assertProblem(empty, 422, "invalid_attachment", "attachments[0].content");
+    assertThat(messagesFrom(domain)).isZero();
+  }
+
+  @Test
+  void refusesAnUnknownStatusFilter() {
+    admin()
+        .queryParam("status", "bogus")
+        .get("/v1/messages")
+        .then()
+        .statusCode(422)
+        .body("code", equalTo("validation_failed"))
+        .body("errors[0].field", equalTo("status"));
+    admin().queryParam("status", "queued").get("/v1/messages").then().statusCode(200);
+  }
+
+  @Test
   void refusesAnEmptyIdempotencyKey() {
     admin()
         .header("Idempotency-Key", "")
@@ -885,6 +905,36 @@ class MessageResourceTests {
         .body("code", equalTo("validation_failed"))
         .body("errors[0].field", equalTo("Idempotency-Key"));
     assertThat(messagesFrom(domain)).isZero();
+  }
+
+  /** JSON in: a body without a Content-Type is 415, but only once the key was accepted. */
+  @Test
+  void refusesABodyWithoutContentTypeWith415AfterAuthentication() throws Exception {
+    String json = "{\"from\":\"s@" + domain + "\",\"to\":[\"b@example.org\"],\"text\":\"x\"}";
+    assertThat(postWithoutContentType("/v1/messages", io.postwire.testing.Api.ADMIN, json))
+        .startsWith("415 ")
+        .contains("\"code\":\"unsupported_media_type\"");
+    assertThat(postWithoutContentType("/v1/messages", "pw_wrong", json)).startsWith("401 ");
+    assertThat(postWithoutContentType("/v1/messages/batch", io.postwire.testing.Api.ADMIN, "[]"))
+        .startsWith("415 ");
+    assertThat(messagesFrom(domain)).isZero();
+  }
+
+  /** "status body" of a POST with no Content-Type header (rest-assured always sends one). */
+  private static String postWithoutContentType(String path, String key, String body)
+      throws Exception {
+    java.net.http.HttpResponse<String> response =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(
+                            "http://localhost:" + io.restassured.RestAssured.port + path))
+                    .header("Authorization", "Bearer " + key)
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    return response.statusCode() + " " + response.body();
   }
 
   private String content(String id) {
