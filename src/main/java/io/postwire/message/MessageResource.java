@@ -122,7 +122,16 @@ public class MessageResource {
   public Uni<Page<MessageViews.Summary>> list(
       @QueryParam("status") String status,
       @QueryParam("recipient") String recipient,
-      @QueryParam("limit") String limit,
+      @Parameter(
+              description = Page.LIMIT_DOC,
+              schema =
+                  @Schema(
+                      type = SchemaType.INTEGER,
+                      minimum = "1",
+                      maximum = "500",
+                      defaultValue = "50"))
+          @QueryParam("limit")
+          String limit,
       @QueryParam("after") String after) {
     return messages.list(current.get(), status, recipient, limit, after);
   }

@@ -8,6 +8,9 @@ public record Page<T>(List<T> items, String next) {
   public static final int DEFAULT_LIMIT = 50;
   public static final int MAX_LIMIT = 500;
 
+  /** What {@code ?limit=} is, for the OpenAPI document. */
+  public static final String LIMIT_DOC = "page size, a whole number from 1 to 500 (default 50)";
+
   /**
    * The page size asked for ({@code ?limit=}, taken as text so that {@code abc} is a 422 naming the
    * field rather than the framework's 404), validated: default 50, 1..500.
