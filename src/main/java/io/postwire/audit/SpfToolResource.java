@@ -94,13 +94,17 @@ public class SpfToolResource {
                     + " octets (RFC 5321 §4.5.3.1.2)"));
       } else if (DomainNames.normalize(domain) == null) {
         errors.add(new Problem.FieldError("sender", "must be an address or a domain name"));
+      } else {
+        // the names queried are A-labels (bücher.example is xn--bcher-kva.example in the DNS)
+        sender = (at >= 0 ? local + "@" : "") + DomainNames.normalize(domain);
       }
     }
     if (!errors.isEmpty()) {
       throw new ApiException(422, "validation_failed", "the request is invalid", errors, null);
     }
+    String heloName = helo.isEmpty() ? helo : DomainNames.normalize(helo);
     return evaluator
-        .checkMailFrom(InetAddresses.forString(request.ip()), sender, helo)
+        .checkMailFrom(InetAddresses.forString(request.ip()), sender, heloName)
         .map(r -> new SpfAnswer(r.result().wireName(), r.explanation(), r.lookups()));
   }
 

@@ -5,7 +5,11 @@ import java.net.IDN;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
-/** Domain name syntax (RFC 1035 §2.3.1 as relaxed by RFC 1123 §2.1), IDNs as A-labels. */
+/**
+ * Domain name syntax (RFC 1035 §2.3.1 as relaxed by RFC 1123 §2.1), IDNs as A-labels: the one place
+ * where a domain or address the caller gives becomes the form it is stored, scoped and looked up
+ * in, so {@code bücher.example} and {@code xn--bcher-kva.example} are the same name everywhere.
+ */
 public final class DomainNames {
 
   private static final Pattern LABEL = Pattern.compile("[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?");
@@ -48,5 +52,23 @@ public final class DomainNames {
       throw ApiException.field("validation_failed", field, "is not a valid domain name");
     }
     return normalized;
+  }
+
+  /**
+   * The form an address is stored and looked up in (suppressions, recipients): lower case, the
+   * domain as an A-label. Text that is no address comes back trimmed and in lower case, so it finds
+   * nothing rather than failing.
+   */
+  public static String address(String text) {
+    if (text == null) {
+      return null;
+    }
+    String trimmed = text.trim();
+    int at = trimmed.lastIndexOf('@');
+    String domain = at > 0 ? normalize(trimmed.substring(at + 1)) : null;
+    String local = at > 0 ? trimmed.substring(0, at) : trimmed;
+    return domain == null
+        ? trimmed.toLowerCase(Locale.ROOT)
+        : local.toLowerCase(Locale.ROOT) + "@" + domain;
   }
 }

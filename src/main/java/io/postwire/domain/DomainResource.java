@@ -18,9 +18,11 @@ import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -85,7 +87,17 @@ public class DomainResource {
   @GET
   @Operation(summary = "List the sending domains this key may see")
   public Uni<Page<DomainViews.DomainView>> list(
-      @QueryParam("limit") Integer limit, @QueryParam("after") String after) {
+      @Parameter(
+              description = Page.LIMIT_DOC,
+              schema =
+                  @Schema(
+                      type = SchemaType.INTEGER,
+                      minimum = "1",
+                      maximum = "500",
+                      defaultValue = "50"))
+          @QueryParam("limit")
+          String limit,
+      @QueryParam("after") String after) {
     return domains
         .list(current.get(), Page.limit(limit), after)
         .chain(page -> views.views(page.items()).map(items -> new Page<>(items, page.next())));

@@ -1,5 +1,8 @@
 package io.postwire.message;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.postwire.platform.ApiException;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
@@ -9,11 +12,15 @@ import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -61,16 +68,54 @@ public class IdempotencyStore {
     }
   }
 
-  /** SHA-256 of the path and the exact body bytes: "identical body bytes" in API.md's words. */
-  public static byte[] requestHash(String path, byte[] body) {
+  /**
+   * SHA-256 of the path and the body's canonical JSON (object members sorted by name, no white
+   * space, strings and numbers as JSON writes them): a retry whose JSON is the same but whose bytes
+   * differ (other spacing, other member order) is the same request; any other value is not.
+   */
+  public static byte[] requestHash(String path, JsonNode body) {
     try {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
       digest.update(path.getBytes(StandardCharsets.UTF_8));
       digest.update((byte) 0);
-      digest.update(body);
+      try (JsonGenerator out =
+          CANONICAL.createGenerator(
+              new DigestOutputStream(OutputStream.nullOutputStream(), digest))) {
+        canonical(body, out);
+      }
       return digest.digest();
-    } catch (NoSuchAlgorithmException e) {
+    } catch (NoSuchAlgorithmException | IOException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  private static final JsonFactory CANONICAL = new JsonFactory();
+
+  private static void canonical(JsonNode node, JsonGenerator out) throws IOException {
+    if (node.isObject()) {
+      List<String> names = new ArrayList<>();
+      node.fieldNames().forEachRemaining(names::add);
+      Collections.sort(names);
+      out.writeStartObject();
+      for (String name : names) {
+        out.writeFieldName(name);
+        canonical(node.get(name), out);
+      }
+      out.writeEndObject();
+    } else if (node.isArray()) {
+      out.writeStartArray();
+      for (JsonNode item : node) {
+        canonical(item, out);
+      }
+      out.writeEndArray();
+    } else if (node.isTextual()) {
+      out.writeString(node.textValue());
+    } else if (node.isNumber()) {
+      out.writeRawValue(node.asText());
+    } else if (node.isBoolean()) {
+      out.writeBoolean(node.booleanValue());
+    } else {
+      out.writeNull();
     }
   }
 

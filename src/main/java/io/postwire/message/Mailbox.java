@@ -11,10 +11,11 @@ import java.util.Locale;
 /**
  * An RFC 5322 mailbox as the API accepts it: {@code alice@example.com} or {@code Alice Doe
  * <alice@example.com>}. Display names may be any Unicode; the domain is kept as an A-label; a
- * non-ASCII local part is refused (no SMTPUTF8).
+ * quoted ASCII local part ({@code "bob smith"@example.org}) is kept quoted; a non-ASCII local part
+ * (no SMTPUTF8) and an address literal ({@code bob@[127.0.0.1]}) are refused.
  *
  * @param displayName the display name, or {@code null}
- * @param localPart the ASCII local part
+ * @param localPart the ASCII local part, a quoted-string with its quotes
  * @param domain the domain, lower case, A-label form
  */
 public record Mailbox(String displayName, String localPart, String domain) {
@@ -65,15 +66,24 @@ public record Mailbox(String displayName, String localPart, String domain) {
     }
     String local = addrSpec.substring(0, at);
     String domain = addrSpec.substring(at + 1);
-    if (!local.chars().allMatch(c -> c > 32 && c < 127)) {
+    if (!local.chars().allMatch(c -> c < 127)) {
       throw ApiException.field(
           "unsupported_address", field, "a non-ASCII local part needs SMTPUTF8, not supported");
+    }
+    // RFC 5322 §3.4.1: a dot-atom, or a quoted-string ("bob smith"), kept quoted as given
+    boolean quoted = local.length() >= 2 && local.startsWith("\"") && local.endsWith("\"");
+    if (!local.chars().allMatch(c -> c > 32 || quoted && c == ' ')) {
+      throw ApiException.field("invalid_address", field, "is not an RFC 5322 mailbox");
     }
     if (local.length() > 64) {
       throw ApiException.field("invalid_address", field, "local part over 64 octets");
     }
+    if (domain.startsWith("[")) {
+      throw ApiException.field(
+          "unsupported_address", field, "address literals ([127.0.0.1]) are not supported");
+    }
     String asciiDomain = io.postwire.domain.DomainNames.normalize(domain);
-    if (asciiDomain == null || domain.startsWith("[")) {
+    if (asciiDomain == null) {
       throw ApiException.field("invalid_address", field, "has no valid domain");
     }
     try {

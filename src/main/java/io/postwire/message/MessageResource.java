@@ -3,10 +3,10 @@ package io.postwire.message;
 import io.postwire.platform.Page;
 import io.postwire.security.CurrentPrincipal;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -15,8 +15,11 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -29,6 +32,9 @@ public class MessageResource {
 
   /** RFC 2046 §5.2.1: a whole RFC 5322 message. */
   static final String RFC822 = "message/rfc822";
+
+  private static final String IDEMPOTENCY_KEY =
+      "optional, 1 to 255 printable ASCII characters: the same JSON again gets the first answer";
 
   private final MessageService messages;
   private final CurrentPrincipal current;
@@ -49,8 +55,13 @@ public class MessageResource {
           @Content(
               mediaType = "application/json",
               schema = @Schema(implementation = MessageViews.Accepted.class)))
-  public Uni<Response> send(@HeaderParam("Idempotency-Key") String idempotencyKey, byte[] body) {
-    return messages.send(current.get(), idempotencyKey, body).map(MessageResource::respond);
+  @Parameter(
+      name = "Idempotency-Key",
+      in = ParameterIn.HEADER,
+      description = IDEMPOTENCY_KEY,
+      schema = @Schema(type = SchemaType.STRING, maxLength = 255))
+  public Uni<Response> send(HttpServerRequest http, byte[] body) {
+    return messages.send(current.get(), idempotencyKey(http), body).map(MessageResource::respond);
   }
 
   @POST
@@ -68,8 +79,15 @@ public class MessageResource {
                   @Schema(
                       implementation = MessageViews.BatchItem.class,
                       type = org.eclipse.microprofile.openapi.annotations.enums.SchemaType.ARRAY)))
-  public Uni<Response> batch(@HeaderParam("Idempotency-Key") String idempotencyKey, byte[] body) {
-    return messages.sendBatch(current.get(), idempotencyKey, body).map(MessageResource::respond);
+  @Parameter(
+      name = "Idempotency-Key",
+      in = ParameterIn.HEADER,
+      description = IDEMPOTENCY_KEY,
+      schema = @Schema(type = SchemaType.STRING, maxLength = 255))
+  public Uni<Response> batch(HttpServerRequest http, byte[] body) {
+    return messages
+        .sendBatch(current.get(), idempotencyKey(http), body)
+        .map(MessageResource::respond);
   }
 
   @POST
@@ -84,8 +102,15 @@ public class MessageResource {
           @Content(
               mediaType = "application/json",
               schema = @Schema(implementation = MessageViews.Accepted.class)))
-  public Uni<Response> raw(@HeaderParam("Idempotency-Key") String idempotencyKey, byte[] body) {
-    return messages.sendRaw(current.get(), idempotencyKey, body).map(MessageResource::respond);
+  @Parameter(
+      name = "Idempotency-Key",
+      in = ParameterIn.HEADER,
+      description = IDEMPOTENCY_KEY,
+      schema = @Schema(type = SchemaType.STRING, maxLength = 255))
+  public Uni<Response> raw(HttpServerRequest http, byte[] body) {
+    return messages
+        .sendRaw(current.get(), idempotencyKey(http), body)
+        .map(MessageResource::respond);
   }
 
   @GET
@@ -124,7 +149,16 @@ public class MessageResource {
   public Uni<Page<MessageViews.Summary>> list(
       @QueryParam("status") String status,
       @QueryParam("recipient") String recipient,
-      @QueryParam("limit") Integer limit,
+      @Parameter(
+              description = Page.LIMIT_DOC,
+              schema =
+                  @Schema(
+                      type = SchemaType.INTEGER,
+                      minimum = "1",
+                      maximum = "500",
+                      defaultValue = "50"))
+          @QueryParam("limit")
+          String limit,
       @QueryParam("after") String after) {
     return messages.list(current.get(), status, recipient, limit, after);
   }
@@ -134,6 +168,14 @@ public class MessageResource {
   @Operation(summary = "Cancel the recipients not yet delivered")
   public Uni<MessageViews.Message> cancel(@PathParam("id") String id) {
     return messages.cancel(current.get(), id);
+  }
+
+  /**
+   * The {@code Idempotency-Key} header as sent, read from the request itself: an empty one is a
+   * value to refuse (422), which the framework's header binding would pass on as no header at all.
+   */
+  private static String idempotencyKey(HttpServerRequest http) {
+    return http.getHeader("Idempotency-Key");
   }
 
   private static Response respond(MessageService.Answer answer) {

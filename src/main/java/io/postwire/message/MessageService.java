@@ -3,6 +3,7 @@ package io.postwire.message;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.postwire.domain.DomainNames;
 import io.postwire.domain.DomainService;
 import io.postwire.platform.ApiException;
 import io.postwire.platform.Json;
@@ -23,7 +24,6 @@ import java.util.Date;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -42,6 +42,18 @@ public class MessageService {
   private static final int INLINE_RENDER_LIMIT = 256 * 1024;
 
   private static final int MAX_BATCH = 500;
+
+  /** The message statuses of API.md, the values {@code GET /v1/messages?status=} may ask for. */
+  private static final Set<String> STATUSES =
+      new java.util.TreeSet<>(
+          Set.of(
+              "queued",
+              "delivering",
+              "deferred",
+              "delivered",
+              "bounced",
+              "failed",
+              "partially_delivered"));
 
   private final MessageStore store;
   private final IdempotencyStore idempotency;
@@ -103,18 +115,31 @@ public class MessageService {
   }
 
   public Uni<Answer> send(ApiPrincipal caller, String idempotencyKey, byte[] body) {
+    IdempotencyStore.validateKey(idempotencyKey);
     rateLimiter.take(caller.keyId(), 1);
+    JsonNode tree = json.tree(body);
     return idempotent(
-        caller, idempotencyKey, "/v1/messages", body, () -> prepareOne(caller, body, 202));
+        caller,
+        idempotencyKey,
+        "/v1/messages",
+        tree,
+        () -> prepareOne(caller, tree, body.length, 202));
   }
 
   public Uni<Answer> sendRaw(ApiPrincipal caller, String idempotencyKey, byte[] body) {
+    IdempotencyStore.validateKey(idempotencyKey);
     rateLimiter.take(caller.keyId(), 1);
+    JsonNode tree = json.tree(body);
     return idempotent(
-        caller, idempotencyKey, "/v1/messages/raw", body, () -> prepareRaw(caller, body));
+        caller,
+        idempotencyKey,
+        "/v1/messages/raw",
+        tree,
+        () -> prepareRaw(caller, tree, body.length));
   }
 
   public Uni<Answer> sendBatch(ApiPrincipal caller, String idempotencyKey, byte[] body) {
+    IdempotencyStore.validateKey(idempotencyKey);
     JsonNode tree = json.tree(body);
     if (!tree.isArray()) {
       throw ApiException.field("validation_failed", "$", "must be a JSON array of messages");
@@ -128,13 +153,12 @@ public class MessageService {
     }
     rateLimiter.take(caller.keyId(), tree.size());
     return idempotent(
-        caller, idempotencyKey, "/v1/messages/batch", body, () -> prepareBatch(caller, tree));
+        caller, idempotencyKey, "/v1/messages/batch", tree, () -> prepareBatch(caller, tree));
   }
 
   /** Runs {@code work} under an Idempotency-Key (when given) and stores its answer with it. */
   private Uni<Answer> idempotent(
-      ApiPrincipal caller, String key, String path, byte[] body, WorkSupplier work) {
-    IdempotencyStore.validateKey(key);
+      ApiPrincipal caller, String key, String path, JsonNode body, WorkSupplier work) {
     if (key == null) {
       return work.get().chain(this::write);
     }
@@ -213,8 +237,8 @@ public class MessageService {
     Uni<Prepared> get();
   }
 
-  private Uni<Prepared> prepareOne(ApiPrincipal caller, byte[] body, int status) {
-    SendRequest request = json.read(body, SendRequest.class);
+  private Uni<Prepared> prepareOne(ApiPrincipal caller, JsonNode body, int size, int status) {
+    SendRequest request = json.bind(body, SendRequest.class, "");
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     ValidatedMessage message = validator.validate(request, now);
     String domain = message.from().domain();
@@ -223,7 +247,7 @@ public class MessageService {
     Uni<Void> scope =
         caller.mayUse(domain) ? Uni.createFrom().voidItem() : checkSender(caller, domain);
     return scope
-        .chain(() -> render(message, now, body.length))
+        .chain(() -> render(message, now, size))
         .map(
             rendered -> {
               MessageStore.NewMessage row =
@@ -299,8 +323,8 @@ public class MessageService {
             });
   }
 
-  private Uni<Prepared> prepareRaw(ApiPrincipal caller, byte[] body) {
-    RawSendRequest request = json.read(body, RawSendRequest.class);
+  private Uni<Prepared> prepareRaw(ApiPrincipal caller, JsonNode body, int size) {
+    RawSendRequest request = json.bind(body, RawSendRequest.class, "");
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     Mailbox mailFrom = Mailbox.parse(request.mailFrom(), "mailFrom");
     List<Mailbox> rcpts = MessageValidator.mailboxes(request.rcptTo(), "rcptTo");
@@ -318,7 +342,7 @@ public class MessageService {
     // the envelope sender's scope first: nothing of the message is decoded for a caller who may
     // not send as that domain
     return checkSender(caller, mailFrom.domain())
-        .chain(() -> parseRaw(request.raw(), mailFrom.domain(), now, body.length))
+        .chain(() -> parseRaw(request.raw(), mailFrom.domain(), now, size))
         .chain(raw -> checkSender(caller, raw.from().domain()).replaceWith(raw))
         .chain(
             raw ->
@@ -521,7 +545,7 @@ public class MessageService {
 
   private static List<String> lower(List<Mailbox> mailboxes) {
     List<String> out = new ArrayList<>();
-    mailboxes.forEach(m -> out.add(m.address().toLowerCase(Locale.ROOT)));
+    mailboxes.forEach(m -> out.add(DomainNames.address(m.address())));
     return out;
   }
 
@@ -551,9 +575,13 @@ public class MessageService {
   }
 
   public Uni<Page<MessageViews.Summary>> list(
-      ApiPrincipal caller, String status, String recipient, Integer limit, String after) {
+      ApiPrincipal caller, String status, String recipient, String limit, String after) {
+    String wanted = status == null || status.isBlank() ? null : status.trim();
+    if (wanted != null && !STATUSES.contains(wanted)) {
+      throw ApiException.field("validation_failed", "status", "one of " + STATUSES);
+    }
     return store.list(
-        scope(caller), status, recipient, Page.limit(limit), MessageStore.Cursor.decode(after));
+        scope(caller), wanted, recipient, Page.limit(limit), MessageStore.Cursor.decode(after));
   }
 
   public Uni<MessageViews.Message> cancel(ApiPrincipal caller, String id) {

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -516,7 +515,8 @@ public class MessageStore {
             Tuple.tuple()
                 .addArrayOfString(domains)
                 .addString(status)
-                .addString(recipient == null ? null : recipient.toLowerCase(Locale.ROOT))
+                .addString(
+                    recipient == null ? null : io.postwire.domain.DomainNames.address(recipient))
                 .addOffsetDateTime(after == null ? null : after.createdAt())
                 .addUUID(after == null ? null : after.id())
                 .addInteger(limit + 1))

@@ -38,8 +38,7 @@ public class MessageValidator {
           "mime-version",
           "dkim-signature",
           "return-path",
-          "received",
-          "sender");
+          "received");
 
   private static final int MAX_TAGS = 20;
   private static final int MAX_HEADERS = 50;
@@ -79,6 +78,7 @@ public class MessageValidator {
       throw ApiException.field("no_content", "text", "give text, html or both");
     }
     Map<String, String> headers = headers(r.headers());
+    Mailbox sender = sender(r.headers());
     List<ValidatedMessage.Part> parts = attachments(r.attachments());
     List<String> tags = tags(r.tags());
     String metadata = metadata(r);
@@ -90,6 +90,7 @@ public class MessageValidator {
         cc,
         bcc,
         replyTo,
+        sender,
         subject,
         hasText ? r.text() : null,
         hasHtml ? r.html() : null,
@@ -173,6 +174,9 @@ public class MessageValidator {
       if (RESERVED.contains(lower) || lower.startsWith("content-")) {
         throw ApiException.field("reserved_header", field, name + " is set by Postwire");
       }
+      if (lower.equals("sender")) {
+        continue; // a mailbox, rendered as one: see sender()
+      }
       String value = e.getValue() == null ? "" : e.getValue();
       noLineBreaks(value, field);
       if (value.length() > 4000) {
@@ -181,6 +185,24 @@ public class MessageValidator {
       headers.put(name, value);
     }
     return headers;
+  }
+
+  /** {@code headers.Sender}: one mailbox (RFC 5322 §3.6.2), held apart to be rendered as one. */
+  private static Mailbox sender(Map<String, String> requested) {
+    if (requested == null) {
+      return null;
+    }
+    Mailbox sender = null;
+    for (Map.Entry<String, String> e : requested.entrySet()) {
+      if (e.getKey().equalsIgnoreCase("sender")) {
+        String field = "headers." + e.getKey();
+        if (sender != null) {
+          throw ApiException.field("validation_failed", field, "Sender given twice");
+        }
+        sender = Mailbox.parse(e.getValue(), field);
+      }
+    }
+    return sender;
   }
 
   private static List<ValidatedMessage.Part> attachments(List<SendRequest.Attachment> requested) {
@@ -229,6 +251,9 @@ public class MessageValidator {
         content = decodeBase64(a.content());
       } catch (IllegalArgumentException e) {
         throw ApiException.field("invalid_attachment", field + ".content", "is not valid base64");
+      }
+      if (content.length == 0) {
+        throw ApiException.field("invalid_attachment", field + ".content", "must not be empty");
       }
       String contentId = a.contentId();
       if (contentId != null) {

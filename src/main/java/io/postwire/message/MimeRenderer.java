@@ -77,6 +77,9 @@ public class MimeRenderer {
     String messageId = "<" + UUID.randomUUID() + "@" + m.from().domain() + ">";
     Writer out = new Writer(estimate(m));
     out.header("From", addresses(List.of(m.from())));
+    if (m.sender() != null) {
+      out.header("Sender", addresses(List.of(m.sender())));
+    }
     if (!m.to().isEmpty()) {
       out.header("To", addresses(m.to()));
     }

@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * A send request that passed validation: parsed mailboxes, decoded attachments, resolved times.
- * Everything here is safe to put into header fields.
+ * Everything here is safe to put into header fields. {@code sender} is the {@code Sender} header
+ * the caller gave, or {@code null}.
  */
 public record ValidatedMessage(
     Mailbox from,
@@ -14,6 +15,7 @@ public record ValidatedMessage(
     List<Mailbox> cc,
     List<Mailbox> bcc,
     Mailbox replyTo,
+    Mailbox sender,
     String subject,
     String text,
     String html,
@@ -32,7 +34,7 @@ public record ValidatedMessage(
     java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>();
     for (List<Mailbox> list : List.of(to, cc, bcc)) {
       for (Mailbox m : list) {
-        all.add(m.address().toLowerCase(java.util.Locale.ROOT));
+        all.add(io.postwire.domain.DomainNames.address(m.address()));
       }
     }
     return List.copyOf(all);

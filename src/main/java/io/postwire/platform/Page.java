@@ -8,14 +8,27 @@ public record Page<T>(List<T> items, String next) {
   public static final int DEFAULT_LIMIT = 50;
   public static final int MAX_LIMIT = 500;
 
-  /** The page size asked for, validated (default 50, 1..500). */
-  public static int limit(Integer requested) {
+  /** What {@code ?limit=} is, for the OpenAPI document. */
+  public static final String LIMIT_DOC = "page size, a whole number from 1 to 500 (default 50)";
+
+  /**
+   * The page size asked for ({@code ?limit=}, taken as text so that {@code abc} is a 422 naming the
+   * field rather than the framework's 404), validated: default 50, 1..500.
+   */
+  public static int limit(String requested) {
     if (requested == null) {
       return DEFAULT_LIMIT;
     }
-    if (requested < 1 || requested > MAX_LIMIT) {
-      throw ApiException.field("validation_failed", "limit", "must be between 1 and " + MAX_LIMIT);
+    int limit;
+    try {
+      limit = Integer.parseInt(requested.trim());
+    } catch (NumberFormatException e) {
+      limit = 0;
     }
-    return requested;
+    if (limit < 1 || limit > MAX_LIMIT) {
+      throw ApiException.field(
+          "validation_failed", "limit", "must be a whole number from 1 to " + MAX_LIMIT);
+    }
+    return limit;
   }
 }

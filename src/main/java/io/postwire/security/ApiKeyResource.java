@@ -18,9 +18,11 @@ import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -71,7 +73,17 @@ public class ApiKeyResource {
   @GET
   @Operation(summary = "List API keys (admin), never their secrets")
   public Uni<Page<ApiKeyService.ApiKeyView>> list(
-      @QueryParam("limit") Integer limit, @QueryParam("after") String after) {
+      @Parameter(
+              description = Page.LIMIT_DOC,
+              schema =
+                  @Schema(
+                      type = SchemaType.INTEGER,
+                      minimum = "1",
+                      maximum = "500",
+                      defaultValue = "50"))
+          @QueryParam("limit")
+          String limit,
+      @QueryParam("after") String after) {
     current.get().requireAdmin();
     return keys.list(Page.limit(limit), after);
   }

@@ -1,5 +1,6 @@
 package io.postwire.security;
 
+import io.postwire.domain.DomainNames;
 import io.postwire.platform.ApiException;
 import io.postwire.platform.Page;
 import io.smallrye.mutiny.Uni;
@@ -172,16 +173,13 @@ public class ApiKeyService {
     if (name == null || name.isBlank() || name.length() > 200) {
       throw ApiException.field("validation_failed", "name", "is required (at most 200 characters)");
     }
-    List<String> normalized =
-        new ArrayList<>(new LinkedHashSet<>(domains == null ? List.of() : domains));
-    for (int i = 0; i < normalized.size(); i++) {
-      String d = normalized.get(i);
-      if (d == null || d.isBlank()) {
-        throw ApiException.field(
-            "validation_failed", "domains[" + i + "]", "must be a domain name");
-      }
-      normalized.set(i, d.trim().toLowerCase(java.util.Locale.ROOT));
+    // scopes hold domains as they are registered (A-labels), or a key could never use them
+    Set<String> scope = new LinkedHashSet<>();
+    List<String> requested = domains == null ? List.of() : domains;
+    for (int i = 0; i < requested.size(); i++) {
+      scope.add(DomainNames.require(requested.get(i), "domains[" + i + "]"));
     }
+    List<String> normalized = List.copyOf(scope);
     if (!admin && normalized.isEmpty()) {
       throw ApiException.field(
           "validation_failed", "domains", "a key that is not admin needs at least one domain");

@@ -18,8 +18,10 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -54,7 +56,16 @@ public class SuppressionResource {
   public Uni<Page<Suppression>> list(
       @QueryParam("domain") String domain,
       @QueryParam("address") String address,
-      @QueryParam("limit") Integer limit,
+      @Parameter(
+              description = Page.LIMIT_DOC,
+              schema =
+                  @Schema(
+                      type = SchemaType.INTEGER,
+                      minimum = "1",
+                      maximum = "500",
+                      defaultValue = "50"))
+          @QueryParam("limit")
+          String limit,
       @QueryParam("after") String after) {
     return suppressions.list(current.get(), domain, address, Page.limit(limit), after);
   }

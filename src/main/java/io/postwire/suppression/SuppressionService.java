@@ -15,7 +15,6 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -96,7 +95,7 @@ public class SuppressionService {
       throw ApiException.field(
           "validation_failed", "reason", "one of manual, hard_bounce, complaint, unsubscribe");
     }
-    String normalized = Mailbox.parse(address, "address").address().toLowerCase(Locale.ROOT);
+    String normalized = DomainNames.address(Mailbox.parse(address, "address").address());
     String forDomain = domainOrNull(domain);
     return pool.preparedQuery(
             "insert into suppression (address, domain, reason, detail) values ($1, $2, $3, $4)"
@@ -128,7 +127,7 @@ public class SuppressionService {
   }
 
   private static String normalize(String address) {
-    return address == null ? "" : address.trim().toLowerCase(Locale.ROOT);
+    return address == null ? "" : DomainNames.address(address);
   }
 
   private static String encodeCursor(Suppression s) {

@@ -697,4 +697,24 @@ class AuditTests {
         .statusCode(422)
         .body("code", equalTo("validation_failed"));
   }
+
+  /** API.md "Conventions": internationalized domains are A-labels on the wire, in DNS too. */
+  @Test
+  void spfToolQueriesTheALabelOfAUnicodeSenderAndHelo() {
+    String unicode = "bücher-" + UUID.randomUUID().toString().substring(0, 8) + ".example";
+    String ascii = java.net.IDN.toASCII(unicode);
+    peers.dns.txt(ascii, "v=spf1 ip4:192.0.2.0/24 -all");
+    admin()
+        .body(Map.of("ip", "192.0.2.77", "sender", "b@" + unicode, "helo", "mta." + unicode))
+        .post("/v1/tools/spf")
+        .then()
+        .statusCode(200)
+        .body("result", equalTo("pass"));
+    admin()
+        .body(Map.of("ip", "192.0.2.77", "helo", unicode))
+        .post("/v1/tools/spf")
+        .then()
+        .statusCode(200)
+        .body("result", equalTo("pass"));
+  }
 }

@@ -157,6 +157,21 @@ class MxDeliveryTests {
     return (Map<String, Object>) recipient.get("lastResponse");
   }
 
+  /**
+   * RFC 5321 §4.1.2 and RFC 5322 §3.4.1: a quoted-string local part keeps its quotes in RCPT TO and
+   * in the To field, or it would name another mailbox (or none).
+   */
+  @Test
+  void sendsAQuotedLocalPartQuotedInTheEnvelopeAndTheHeader() {
+    String from = registerDomain();
+    String rcpt = "\"bob smith\"@" + recipientDomainServedByMain();
+    String id = send(from, List.of(rcpt), Map.of());
+    awaitStatus(id, rcpt, "delivered");
+    assertThat(server(MAIN).commands()).contains("RCPT TO:<" + rcpt + ">");
+    assertThat(firstReceived(MAIN, rcpt).text())
+        .containsPattern("\r\nTo: <?\\Q" + rcpt + "\\E>?\r\n");
+  }
+
   @Test
   void fallsBackToTheNextMxWhenTheFirstRefusesTheConnection() {
     String from = registerDomain();

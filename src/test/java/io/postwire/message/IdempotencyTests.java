@@ -152,7 +152,10 @@ class IdempotencyTests {
   @Test
   void aSlowRequestKeepsItsClaimAndOnlyADeadOneIsTakenOver() {
     UUID apiKey = UUID.randomUUID();
-    byte[] hash = IdempotencyStore.requestHash("/v1/messages", new byte[] {1});
+    byte[] hash =
+        IdempotencyStore.requestHash(
+            "/v1/messages",
+            com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode());
     assertThat(store.claim(apiKey, "slow", hash).await().indefinitely().owned()).isTrue();
     // the request has been running for ten minutes, its replica alive
     Db.exec(
@@ -176,5 +179,45 @@ class IdempotencyTests {
     store.heartbeat().await().indefinitely();
     assertThat(store.claim(apiKey, "dead", hash).await().indefinitely().owned()).isTrue();
     store.finished(apiKey, "dead");
+  }
+
+  /**
+   * The same request is the same JSON, compared in canonical form (members sorted, no white space):
+   * other spacing or member order replays the first answer; any other value is a conflict.
+   */
+  @Test
+  void replaysTheSameJsonWrittenDifferentlyAndRefusesAnyOtherValue() {
+    String domain = registerDomain();
+    String key = "k-" + UUID.randomUUID();
+    String compact = "{\"from\":\"s@" + domain + "\",\"to\":[\"b@example.org\"],\"text\":\"hi\"}";
+    String reordered =
+        "{ \"text\" : \"hi\",\n  \"to\" : [ \"b@example.org\" ],\n  \"from\" : \"s@"
+            + domain
+            + "\" }";
+    String first =
+        admin()
+            .header("Idempotency-Key", key)
+            .body(compact)
+            .post("/v1/messages")
+            .then()
+            .statusCode(202)
+            .extract()
+            .asString();
+    admin()
+        .header("Idempotency-Key", key)
+        .body(reordered)
+        .post("/v1/messages")
+        .then()
+        .statusCode(202)
+        .body(equalTo(first));
+    admin()
+        .header("Idempotency-Key", key)
+        .body(compact.replace("\"hi\"", "\"hi \""))
+        .post("/v1/messages")
+        .then()
+        .statusCode(409)
+        .body("code", equalTo("idempotency_conflict"));
+    assertThat(Db.count(pool, "select count(*) from message where domain = $1", domain))
+        .isEqualTo(1);
   }
 }

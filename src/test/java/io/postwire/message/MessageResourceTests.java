@@ -914,4 +914,175 @@ class MessageResourceTests {
         .body("errors[0].message", equalTo("must not contain NUL (U+0000)"));
     assertThat(messagesFrom(domain)).isZero();
   }
+
+  /**
+   * Without {@code expiresAt} a message expires 5 days after it is due: after {@code sendAt} when
+   * it is scheduled (a message held for a week must not expire before it is sent), else after
+   * acceptance. An {@code expiresAt} before {@code sendAt}, or in the past, is refused.
+   */
+  @Test
+  void expiresFiveDaysAfterSendAtByDefaultAndRefusesAnExpiryBeforeIt() {
+    Instant sendAt = Instant.now().plus(Duration.ofDays(7)).truncatedTo(ChronoUnit.SECONDS);
+    Map<String, Object> scheduled = new HashMap<>(message(domain, "b@example.org"));
+    scheduled.put("sendAt", sendAt.toString());
+    String id =
+        admin().body(scheduled).post("/v1/messages").then().statusCode(202).extract().path("id");
+    assertThat(
+            Db.rows(pool, "select expires_at from message where id = $1::uuid", id)
+                .get(0)
+                .getOffsetDateTime("expires_at")
+                .toInstant())
+        .isEqualTo(sendAt.plus(Duration.ofDays(5)));
+
+    Map<String, Object> now = new HashMap<>(message(domain, "b@example.org"));
+    Instant before = Instant.now();
+    String immediate =
+        admin().body(now).post("/v1/messages").then().statusCode(202).extract().path("id");
+    assertThat(
+            Db.rows(pool, "select expires_at from message where id = $1::uuid", immediate)
+                .get(0)
+                .getOffsetDateTime("expires_at")
+                .toInstant())
+        .isBetween(
+            before.plus(Duration.ofDays(5)).minusSeconds(1),
+            Instant.now().plus(Duration.ofDays(5)).plusSeconds(1));
+
+    Map<String, Object> expiresFirst = new HashMap<>(scheduled);
+    expiresFirst.put("expiresAt", sendAt.minus(Duration.ofHours(1)).toString());
+    assertProblem(expiresFirst, 422, "validation_failed", "expiresAt");
+    Map<String, Object> past = new HashMap<>(message(domain, "b@example.org"));
+    past.put("expiresAt", Instant.now().minus(Duration.ofMinutes(1)).toString());
+    assertProblem(past, 422, "validation_failed", "expiresAt");
+    assertThat(messagesFrom(domain)).isEqualTo(2);
+  }
+
+  /** RFC 5322 §3.4.1: a quoted-string local part is ASCII and stays quoted on the wire. */
+  @Test
+  void acceptsAQuotedLocalPartAndSendsItQuoted() {
+    String id =
+        admin()
+            .body(message(domain, "\"bob smith\"@example.org"))
+            .post("/v1/messages")
+            .then()
+            .statusCode(202)
+            .body("recipients[0].address", equalTo("\"bob smith\"@example.org"))
+            .extract()
+            .path("id");
+    assertThat(
+            Db.rows(pool, "select recipient from delivery where message_id = $1::uuid", id)
+                .get(0)
+                .getString("recipient"))
+        .isEqualTo("\"bob smith\"@example.org");
+    // as an addr-spec or an angle-addr: either way the quoted-string is kept
+    assertThat(content(id)).containsPattern("\r\nTo: <?\"bob smith\"@example\\.org>?\r\n");
+  }
+
+  @Test
+  void refusesAnAddressLiteralAsUnsupported() {
+    admin()
+        .body(message(domain, "bob@[127.0.0.1]"))
+        .post("/v1/messages")
+        .then()
+        .statusCode(422)
+        .body("code", equalTo("unsupported_address"))
+        .body("errors[0].field", equalTo("to[0]"))
+        .body("errors[0].message", org.hamcrest.Matchers.containsString("address literals"));
+    Map<String, Object> utf8 = new HashMap<>(message(domain, "jörg@example.org"));
+    assertProblem(utf8, 422, "unsupported_address", "to[0]");
+    assertThat(messagesFrom(domain)).isZero();
+  }
+
+  /** Sender is not reserved (API.md "Conventions"): it is one mailbox, rendered as one. */
+  @Test
+  void acceptsASenderHeaderAsAMailbox() {
+    Map<String, Object> body = new HashMap<>(message(domain, "b@example.org"));
+    body.put("headers", Map.of("Sender", "Zoë Assistant <assistant@bücher.example>"));
+    String id = admin().body(body).post("/v1/messages").then().statusCode(202).extract().path("id");
+    String sender =
+        java.util.Arrays.stream(content(id).split("\r\n"))
+            .filter(line -> line.startsWith("Sender: "))
+            .findFirst()
+            .orElseThrow();
+    assertThat(sender).contains("<assistant@xn--bcher-kva.example>").contains("=?UTF-8?");
+
+    Map<String, Object> injected = new HashMap<>(message(domain, "b@example.org"));
+    injected.put("headers", Map.of("Sender", "a@example.net\r\nBcc: victim@example.net"));
+    assertProblem(injected, 422, "header_injection", "headers.Sender");
+    Map<String, Object> notAMailbox = new HashMap<>(message(domain, "b@example.org"));
+    notAMailbox.put("headers", Map.of("Sender", "nobody"));
+    assertProblem(notAMailbox, 422, "invalid_address", "headers.Sender");
+    assertThat(messagesFrom(domain)).isEqualTo(1);
+  }
+
+  @Test
+  void refusesAnEmptyAttachment() {
+    Map<String, Object> empty = new HashMap<>(message(domain, "x@example.org"));
+    empty.put("attachments", List.of(Map.of("filename", "a.bin", "content", "")));
+    assertProblem(empty, 422, "invalid_attachment", "attachments[0].content");
+    assertThat(messagesFrom(domain)).isZero();
+  }
+
+  @Test
+  void refusesAnUnknownStatusFilter() {
+    admin()
+        .queryParam("status", "bogus")
+        .get("/v1/messages")
+        .then()
+        .statusCode(422)
+        .body("code", equalTo("validation_failed"))
+        .body("errors[0].field", equalTo("status"));
+    admin().queryParam("status", "queued").get("/v1/messages").then().statusCode(200);
+  }
+
+  @Test
+  void refusesAnEmptyIdempotencyKey() {
+    admin()
+        .header("Idempotency-Key", "")
+        .body(message(domain, "b@example.org"))
+        .post("/v1/messages")
+        .then()
+        .statusCode(422)
+        .body("code", equalTo("validation_failed"))
+        .body("errors[0].field", equalTo("Idempotency-Key"));
+    assertThat(messagesFrom(domain)).isZero();
+  }
+
+  /** JSON in: a body without a Content-Type is 415, but only once the key was accepted. */
+  @Test
+  void refusesABodyWithoutContentTypeWith415AfterAuthentication() throws Exception {
+    String json = "{\"from\":\"s@" + domain + "\",\"to\":[\"b@example.org\"],\"text\":\"x\"}";
+    assertThat(postWithoutContentType("/v1/messages", io.postwire.testing.Api.ADMIN, json))
+        .startsWith("415 ")
+        .contains("\"code\":\"unsupported_media_type\"");
+    assertThat(postWithoutContentType("/v1/messages", "pw_wrong", json)).startsWith("401 ");
+    assertThat(postWithoutContentType("/v1/messages/batch", io.postwire.testing.Api.ADMIN, "[]"))
+        .startsWith("415 ");
+    assertThat(messagesFrom(domain)).isZero();
+  }
+
+  /** "status body" of a POST with no Content-Type header (rest-assured always sends one). */
+  private static String postWithoutContentType(String path, String key, String body)
+      throws Exception {
+    java.net.http.HttpResponse<String> response =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(
+                            "http://localhost:" + io.restassured.RestAssured.port + path))
+                    .header("Authorization", "Bearer " + key)
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    return response.statusCode() + " " + response.body();
+  }
+
+  private String content(String id) {
+    return new String(
+        Db.rows(pool, "select content from message where id = $1::uuid", id)
+            .get(0)
+            .getBuffer("content")
+            .getBytes(),
+        StandardCharsets.US_ASCII);
+  }
 }

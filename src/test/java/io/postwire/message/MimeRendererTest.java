@@ -233,6 +233,7 @@ class MimeRendererTest {
         List.of(),
         List.of(),
         null,
+        null,
         subject,
         text,
         html,

@@ -134,4 +134,15 @@ class OpenApiTests {
     assertThat(doc.getList("security")).hasSize(1);
     assertThat(doc.getMap("security[0]")).containsKey("apiKey");
   }
+
+  /** ?limit= is read as text (so "abc" is a 422 naming it) but documented as what it is. */
+  @Test
+  void documentsEveryListsLimitAsAWholeNumberFrom1To500() {
+    for (String path : List.of("/v1/messages", "/v1/domains", "/v1/api-keys", "/v1/suppressions")) {
+      String limit = "paths.'" + path + "'.get.parameters.find { it.name == 'limit' }.schema";
+      assertThat(doc.getString(limit + ".type")).as(path).isEqualTo("integer");
+      assertThat(doc.getInt(limit + ".minimum")).as(path).isEqualTo(1);
+      assertThat(doc.getInt(limit + ".maximum")).as(path).isEqualTo(500);
+    }
+  }
 }
