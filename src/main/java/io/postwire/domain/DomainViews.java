@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** Builds the API's domain documents: keys, the DNS records to publish, the latest audit. */
 @ApplicationScoped
@@ -30,7 +31,8 @@ public class DomainViews {
       List<DnsRecord> dnsRecords,
       Object audit) {}
 
-  /** A record the user should publish. */
+  /** A record the user should publish (named apart from the DKIM key's own record). */
+  @Schema(name = "DomainDnsRecord")
   public record DnsRecord(String purpose, String type, String name, String value) {}
 
   public DomainViews(

@@ -15,7 +15,9 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -26,6 +28,41 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Messages")
 public class MessageResource {
+
+  static final String SEND_EXAMPLE =
+      """
+      {"from":"Shop <orders@example.com>","to":["Bob <bob@example.org>"],
+       "replyTo":"support@example.com","subject":"Your order 4711",
+       "text":"Thanks for your order.","html":"<p>Thanks for your order.</p>",
+       "headers":{"X-Campaign":"orders"},
+       "attachments":[{"filename":"invoice.txt","contentType":"text/plain",
+                       "content":"SW52b2ljZSA0NzExCg=="}],
+       "tags":["orders"],"metadata":{"orderId":"4711"}}""";
+
+  static final String ACCEPTED_EXAMPLE =
+      """
+      {"id":"0f8b2a4e-3c1d-4e5f-9a6b-7c8d9e0f1a2b","status":"queued",
+       "createdAt":"2026-01-15T09:30:00Z",
+       "recipients":[{"address":"bob@example.org","status":"queued"}]}""";
+
+  static final String BATCH_EXAMPLE =
+      """
+      [{"from":"news@example.com","to":["ann@example.org"],"subject":"Hi Ann","text":"Hello"},
+       {"from":"news@example.com","to":["ben@example.org"],"subject":"Hi Ben","text":"Hello"}]""";
+
+  static final String BATCH_ANSWER =
+      """
+      [{"index":0,"id":"0f8b2a4e-3c1d-4e5f-9a6b-7c8d9e0f1a2b","status":"queued",
+        "createdAt":"2026-01-15T09:30:00Z",
+        "recipients":[{"address":"ann@example.org","status":"queued"}]},
+       {"index":1,"status":"rejected","error":{"type":"urn:postwire:problem:no_content",
+        "title":"Unprocessable Content","status":422,"detail":"give text, html or both",
+        "code":"no_content","errors":[{"field":"text","message":"give text, html or both"}]}}]""";
+
+  static final String RAW_EXAMPLE =
+      """
+      {"mailFrom":"bounce@example.com","rcptTo":["bob@example.org"],
+       "raw":"RnJvbTogYWxpY2VAZXhhbXBsZS5jb20NClRvOiBib2JAZXhhbXBsZS5vcmcNClN1YmplY3Q6IFJhdw0KDQpIZWxsbw0K"}""";
 
   private final MessageService messages;
   private final CurrentPrincipal current;
@@ -38,14 +75,19 @@ public class MessageResource {
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Queue a message for delivery")
-  @RequestBody(content = @Content(schema = @Schema(implementation = SendRequest.class)))
+  @RequestBody(
+      content =
+          @Content(
+              schema = @Schema(implementation = SendRequest.class),
+              examples = @ExampleObject(name = "order confirmation", value = SEND_EXAMPLE)))
   @APIResponse(
       responseCode = "202",
       description = "queued",
       content =
           @Content(
               mediaType = "application/json",
-              schema = @Schema(implementation = MessageViews.Accepted.class)))
+              schema = @Schema(implementation = MessageViews.Accepted.class),
+              examples = @ExampleObject(name = "queued", value = ACCEPTED_EXAMPLE)))
   public Uni<Response> send(@HeaderParam("Idempotency-Key") String idempotencyKey, byte[] body) {
     return messages.send(current.get(), idempotencyKey, body).map(MessageResource::respond);
   }
@@ -54,7 +96,11 @@ public class MessageResource {
   @Path("/batch")
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Queue up to 500 messages; one result per item, in order")
-  @RequestBody(content = @Content(schema = @Schema(implementation = SendRequest[].class)))
+  @RequestBody(
+      content =
+          @Content(
+              schema = @Schema(implementation = SendRequest[].class),
+              examples = @ExampleObject(name = "two messages", value = BATCH_EXAMPLE)))
   @APIResponse(
       responseCode = "200",
       description = "one result per item, in order",
@@ -62,9 +108,8 @@ public class MessageResource {
           @Content(
               mediaType = "application/json",
               schema =
-                  @Schema(
-                      implementation = MessageViews.BatchItem.class,
-                      type = org.eclipse.microprofile.openapi.annotations.enums.SchemaType.ARRAY)))
+                  @Schema(implementation = MessageViews.BatchItem.class, type = SchemaType.ARRAY),
+              examples = @ExampleObject(name = "one queued, one rejected", value = BATCH_ANSWER)))
   public Uni<Response> batch(@HeaderParam("Idempotency-Key") String idempotencyKey, byte[] body) {
     return messages.sendBatch(current.get(), idempotencyKey, body).map(MessageResource::respond);
   }
@@ -73,7 +118,11 @@ public class MessageResource {
   @Path("/raw")
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Queue a message the caller built (base64 RFC 5322); it is DKIM-signed too")
-  @RequestBody(content = @Content(schema = @Schema(implementation = RawSendRequest.class)))
+  @RequestBody(
+      content =
+          @Content(
+              schema = @Schema(implementation = RawSendRequest.class),
+              examples = @ExampleObject(name = "a built message", value = RAW_EXAMPLE)))
   @APIResponse(
       responseCode = "202",
       description = "queued",

@@ -3,6 +3,7 @@ package io.postwire.message;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** The body of {@code POST /v1/messages} (API.md, "Messages"). */
 public record SendRequest(
@@ -17,7 +18,12 @@ public record SendRequest(
     Map<String, String> headers,
     List<Attachment> attachments,
     List<String> tags,
-    Map<String, JsonNode> metadata,
+    @Schema(
+            implementation = Map.class,
+            additionalProperties = String.class,
+            description = "free-form string values, returned with the message",
+            examples = "{\"userId\":\"42\"}")
+        Map<String, JsonNode> metadata,
     String sendAt,
     String expiresAt) {
 
