@@ -293,6 +293,44 @@ class OpenApiTests {
         .contains("batch_too_large", "empty_batch");
   }
 
+  @Test
+  void theReferenceInDocsNamesEveryOperationAndEveryValue() throws Exception {
+    String reference = java.nio.file.Files.readString(java.nio.file.Path.of("docs/api.md"));
+    Map<String, Map<String, Object>> paths = doc.getMap("paths");
+    paths.forEach(
+        (path, ops) ->
+            ops.keySet()
+                .forEach(
+                    method -> {
+                      String operation = method.toUpperCase() + " " + path;
+                      assertThat(
+                              List.of(operation + "`", operation + "?", operation + " ").stream()
+                                  .anyMatch(reference::contains))
+                          .as("docs/api.md describes %s", operation)
+                          .isTrue();
+                    }));
+    Map<String, Map<String, Object>> schemas = doc.getMap("components.schemas");
+    int values = 0;
+    for (String schema : schemas.keySet()) {
+      Map<String, Object> properties = doc.getMap("components.schemas." + schema + ".properties");
+      for (String property : properties == null ? List.<String>of() : properties.keySet()) {
+        String at = "components.schemas." + schema + ".properties." + property;
+        List<String> allowed = doc.getList(at + ".enum", String.class);
+        if (allowed == null) {
+          allowed = doc.getList(at + ".items.enum", String.class);
+        }
+        for (String value : allowed == null ? List.<String>of() : allowed) {
+          assertThat(
+                  reference.contains("`" + value + "`") || reference.contains("\"" + value + "\""))
+              .as("docs/api.md names %s.%s value %s", schema, property, value)
+              .isTrue();
+          values++;
+        }
+      }
+    }
+    assertThat(values).isGreaterThan(50);
+  }
+
   /** Every description and summary in the document. */
   private static void collect(JsonNode node, List<String> texts) {
     node.properties()
