@@ -132,7 +132,7 @@ expect "the cancelled recipient" "$(json recipients.0.status)" failed
 
 # ---- API keys (admin) ---------------------------------------------------------------------------
 
-# → 201 {"id","name","domains","key","createdAt"}; the key is shown this once
+# → 201 {"id","name","admin","domains","key","createdAt"}; the key is shown this once
 api 201 POST /v1/api-keys -H "$JSON" -d '{"name":"billing-service","domains":["walkthrough.example.com"]}'
 KEY_ID=$(json id)
 api 201 POST /v1/api-keys -H "$JSON" -d '{"name":"ops","admin":true}'
