@@ -17,19 +17,25 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 RUN=$(date +%s)
 
-# api STATUS METHOD PATH [curl options…]: calls the API with the key, keeps the answer in $BODY and
-# stops the script unless the status is STATUS (or one of "STATUS STATUS…").
+# api STATUS METHOD PATH [curl options…]: calls the API with the key, keeps the status in $STATUS
+# and the answer in $BODY, and stops the script unless the status is STATUS (or one of "STATUS …").
 api() {
-  local expected=$1 method=$2 path=$3 status
+  local expected=$1 method=$2 path=$3
   shift 3
-  status=$(curl -sS --noproxy '*' -o "$WORK/body" -w '%{http_code}' -X "$method" "$BASE$path" \
-    -H "Authorization: Bearer $KEY" "$@") || { echo "curl could not reach $BASE$path" >&2; exit 1; }
+  STATUS=$(curl -sS --noproxy '*' -D "$WORK/headers" -o "$WORK/body" -w '%{http_code}' \
+    -X "$method" "$BASE$path" -H "Authorization: Bearer $KEY" "$@") \
+    || { echo "curl could not reach $BASE$path" >&2; exit 1; }
   BODY=$(cat "$WORK/body")
-  echo "$method $path → $status"
-  if [[ " $expected " != *" $status "* ]]; then
-    echo "expected $expected, got $status: $BODY" >&2
+  echo "$method $path → $STATUS"
+  if [[ " $expected " != *" $STATUS "* ]]; then
+    echo "expected $expected, got $STATUS: $BODY" >&2
     exit 1
   fi
+}
+
+# header NAME: a header of the last answer
+header() {
+  grep -i "^$1:" "$WORK/headers" | tail -n 1 | cut -d: -f2- | tr -d ' \r'
 }
 
 # json PATH: a field of $BODY, such as id, dkimKeys.0.selector or items.0.address
@@ -74,9 +80,14 @@ api 201 POST /v1/domains/walkthrough.example.com/dkim-keys -H "$JSON" \
 expect "an activated key" "$(json status)" active
 [[ "$(json selector)" != "$SELECTOR" ]] || { echo "rotation kept the selector" >&2; exit 1; }
 
-# The latest DNS audit (404 until the first one has finished), then an audit now
+# The latest DNS audit (404 until the first one has finished), then an audit now: 429 when the
+# domain was audited moments ago (postwire.audit.manual-interval), with Retry-After in seconds
 api "200 404" GET /v1/domains/walkthrough.example.com/audit
-api 200 POST /v1/domains/walkthrough.example.com/audit
+api "200 429" POST /v1/domains/walkthrough.example.com/audit
+if [[ $STATUS == 429 ]]; then
+  sleep "$(header Retry-After)"
+  api 200 POST /v1/domains/walkthrough.example.com/audit
+fi
 expect "the audit's domain" "$(json domain)" walkthrough.example.com
 
 # ---- Messages -----------------------------------------------------------------------------------
