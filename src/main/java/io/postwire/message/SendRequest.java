@@ -8,7 +8,11 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 /** The body of {@code POST /v1/messages} (API.md, "Messages"). */
 public record SendRequest(
     String from,
-    List<String> to,
+    @Schema(
+            description =
+                "recipients; may be empty when cc or bcc holds one; to, cc and bcc together hold at"
+                    + " most postwire.message.max-recipients (50)")
+        List<String> to,
     List<String> cc,
     List<String> bcc,
     String replyTo,

@@ -33,46 +33,6 @@ public class OpenApiDocument implements OASFilter {
           + " reserved_header, no_recipients, too_many_recipients, no_content, invalid_attachment,"
           + " unknown_sender_domain, recipient_suppressed";
 
-  @Override
-  public void filterOpenAPI(OpenAPI openApi) {
-    Components components = openApi.getComponents();
-    if (components == null) {
-      components = OASFactory.createComponents();
-      openApi.setComponents(components);
-    }
-    components.addSecurityScheme(
-        SCHEME,
-        OASFactory.createSecurityScheme()
-            .type(SecurityScheme.Type.HTTP)
-            .scheme("bearer")
-            .description(
-                "An API key: `Authorization: Bearer <key>`. Missing or unknown → 401 before"
-                    + " anything else is looked at."));
-    openApi.setSecurity(List.of(OASFactory.createSecurityRequirement().addScheme(SCHEME)));
-    components.addSchema("FieldError", fieldError());
-    components.addSchema("Problem", problem());
-    if (components.getSchemas() != null) {
-      vocabulary(components.getSchemas());
-    }
-    // Every JsonNode field says what it holds (metadata: strings; detail: any JSON), yet the
-    // scanner still lists Jackson's own types, whose getters (valueNode, nodeType, …) are not ours.
-    components.removeSchema("JsonNode");
-    components.removeSchema("JsonNodeType");
-
-    if (openApi.getPaths() == null) {
-      return;
-    }
-    openApi
-        .getPaths()
-        .getPathItems()
-        .forEach(
-            (path, item) -> {
-              if (path.startsWith("/v1/")) {
-                item.getOperations().forEach((method, op) -> refusals(path, method, op));
-              }
-            });
-  }
-
   private static final List<String> DKIM_ALGORITHMS = List.of("rsa-sha256", "ed25519-sha256");
 
   /** {@code unknown}: the check's DNS lookups failed temporarily; it is neither pass nor fail. */
@@ -182,6 +142,46 @@ public class OpenApiDocument implements OASFilter {
           "Accepted", List.of("id", "status", "createdAt", "recipients"),
           "BatchItem", List.of("index", "status"),
           "Message", List.of("id", "from", "createdAt", "status", "recipients", "events"));
+
+  @Override
+  public void filterOpenAPI(OpenAPI openApi) {
+    Components components = openApi.getComponents();
+    if (components == null) {
+      components = OASFactory.createComponents();
+      openApi.setComponents(components);
+    }
+    components.addSecurityScheme(
+        SCHEME,
+        OASFactory.createSecurityScheme()
+            .type(SecurityScheme.Type.HTTP)
+            .scheme("bearer")
+            .description(
+                "An API key: `Authorization: Bearer <key>`. Missing or unknown → 401 before"
+                    + " anything else is looked at."));
+    openApi.setSecurity(List.of(OASFactory.createSecurityRequirement().addScheme(SCHEME)));
+    components.addSchema("FieldError", fieldError());
+    components.addSchema("Problem", problem());
+    if (components.getSchemas() != null) {
+      vocabulary(components.getSchemas());
+    }
+    // Every JsonNode field says what it holds (metadata: strings; detail: any JSON), yet the
+    // scanner still lists Jackson's own types, whose getters (valueNode, nodeType, …) are not ours.
+    components.removeSchema("JsonNode");
+    components.removeSchema("JsonNodeType");
+
+    if (openApi.getPaths() == null) {
+      return;
+    }
+    openApi
+        .getPaths()
+        .getPathItems()
+        .forEach(
+            (path, item) -> {
+              if (path.startsWith("/v1/")) {
+                item.getOperations().forEach((method, op) -> refusals(path, method, op));
+              }
+            });
+  }
 
   /**
    * Writes {@link #ENUMS} and {@link #REQUIRED} into the scanned schemas. A schema or property the
