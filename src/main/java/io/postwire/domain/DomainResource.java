@@ -21,6 +21,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
@@ -61,7 +62,16 @@ public class DomainResource {
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Register a sending domain (admin)")
-  @RequestBody(content = @Content(schema = @Schema(implementation = RegisterRequest.class)))
+  @RequestBody(
+      content =
+          @Content(
+              schema = @Schema(implementation = RegisterRequest.class),
+              examples =
+                  @ExampleObject(
+                      name = "dual signing",
+                      value =
+                          "{\"name\":\"example.com\",\"dkim\":{\"algorithms\":"
+                              + "[\"rsa-sha256\",\"ed25519-sha256\"]}}")))
   @APIResponse(
       responseCode = "201",
       description = "registered, with the DNS records to publish",

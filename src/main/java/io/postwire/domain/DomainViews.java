@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** Builds the API's domain documents: keys, the DNS records to publish, the latest audit. */
 @ApplicationScoped
@@ -34,7 +35,7 @@ public class DomainViews {
       Object audit) {}
 
   /**
-   * A record the user should publish.
+   * A record the user should publish (named apart from the DKIM key's own record).
    *
    * @param purpose {@code dkim}, {@code spf}, {@code dmarc}, {@code mta-sts} or {@code tls-rpt}
    * @param value the whole text, unsplit
@@ -42,6 +43,7 @@ public class DomainViews {
    *     most 255 octets
    * @param keepPublishedUntil for a retired DKIM key's record, when it may be removed; else null
    */
+  @Schema(name = "DomainDnsRecord")
   public record DnsRecord(
       String purpose,
       String type,

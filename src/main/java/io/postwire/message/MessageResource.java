@@ -18,6 +18,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
@@ -36,6 +37,41 @@ public class MessageResource {
   private static final String IDEMPOTENCY_KEY =
       "optional, 1 to 255 printable ASCII characters: the same JSON again gets the first answer";
 
+  static final String SEND_EXAMPLE =
+      """
+      {"from":"Shop <orders@example.com>","to":["Bob <bob@example.org>"],
+       "replyTo":"support@example.com","subject":"Your order 4711",
+       "text":"Thanks for your order.","html":"<p>Thanks for your order.</p>",
+       "headers":{"X-Campaign":"orders"},
+       "attachments":[{"filename":"invoice.txt","contentType":"text/plain",
+                       "content":"SW52b2ljZSA0NzExCg=="}],
+       "tags":["orders"],"metadata":{"orderId":"4711"}}""";
+
+  static final String ACCEPTED_EXAMPLE =
+      """
+      {"id":"0f8b2a4e-3c1d-4e5f-9a6b-7c8d9e0f1a2b","status":"queued",
+       "createdAt":"2026-01-15T09:30:00Z",
+       "recipients":[{"address":"bob@example.org","status":"queued"}]}""";
+
+  static final String BATCH_EXAMPLE =
+      """
+      [{"from":"news@example.com","to":["ann@example.org"],"subject":"Hi Ann","text":"Hello"},
+       {"from":"news@example.com","to":["ben@example.org"],"subject":"Hi Ben","text":"Hello"}]""";
+
+  static final String BATCH_ANSWER =
+      """
+      [{"index":0,"id":"0f8b2a4e-3c1d-4e5f-9a6b-7c8d9e0f1a2b","status":"queued",
+        "createdAt":"2026-01-15T09:30:00Z",
+        "recipients":[{"address":"ann@example.org","status":"queued"}]},
+       {"index":1,"status":"rejected","error":{"type":"urn:postwire:problem:no_content",
+        "title":"Unprocessable Content","status":422,"detail":"give text, html or both",
+        "code":"no_content","errors":[{"field":"text","message":"give text, html or both"}]}}]""";
+
+  static final String RAW_EXAMPLE =
+      """
+      {"mailFrom":"bounce@example.com","rcptTo":["bob@example.org"],
+       "raw":"RnJvbTogYWxpY2VAZXhhbXBsZS5jb20NClRvOiBib2JAZXhhbXBsZS5vcmcNClN1YmplY3Q6IFJhdw0KDQpIZWxsbw0K"}""";
+
   private final MessageService messages;
   private final CurrentPrincipal current;
 
@@ -47,14 +83,19 @@ public class MessageResource {
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Queue a message for delivery")
-  @RequestBody(content = @Content(schema = @Schema(implementation = SendRequest.class)))
+  @RequestBody(
+      content =
+          @Content(
+              schema = @Schema(implementation = SendRequest.class),
+              examples = @ExampleObject(name = "order confirmation", value = SEND_EXAMPLE)))
   @APIResponse(
       responseCode = "202",
       description = "queued",
       content =
           @Content(
               mediaType = "application/json",
-              schema = @Schema(implementation = MessageViews.Accepted.class)))
+              schema = @Schema(implementation = MessageViews.Accepted.class),
+              examples = @ExampleObject(name = "queued", value = ACCEPTED_EXAMPLE)))
   @Parameter(
       name = "Idempotency-Key",
       in = ParameterIn.HEADER,
@@ -68,7 +109,11 @@ public class MessageResource {
   @Path("/batch")
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Queue up to 500 messages; one result per item, in order")
-  @RequestBody(content = @Content(schema = @Schema(implementation = SendRequest[].class)))
+  @RequestBody(
+      content =
+          @Content(
+              schema = @Schema(implementation = SendRequest[].class),
+              examples = @ExampleObject(name = "two messages", value = BATCH_EXAMPLE)))
   @APIResponse(
       responseCode = "200",
       description = "one result per item, in order",
@@ -76,9 +121,8 @@ public class MessageResource {
           @Content(
               mediaType = "application/json",
               schema =
-                  @Schema(
-                      implementation = MessageViews.BatchItem.class,
-                      type = org.eclipse.microprofile.openapi.annotations.enums.SchemaType.ARRAY)))
+                  @Schema(implementation = MessageViews.BatchItem.class, type = SchemaType.ARRAY),
+              examples = @ExampleObject(name = "one queued, one rejected", value = BATCH_ANSWER)))
   @Parameter(
       name = "Idempotency-Key",
       in = ParameterIn.HEADER,
@@ -94,7 +138,11 @@ public class MessageResource {
   @Path("/raw")
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Queue a message the caller built (base64 RFC 5322); it is DKIM-signed too")
-  @RequestBody(content = @Content(schema = @Schema(implementation = RawSendRequest.class)))
+  @RequestBody(
+      content =
+          @Content(
+              schema = @Schema(implementation = RawSendRequest.class),
+              examples = @ExampleObject(name = "a built message", value = RAW_EXAMPLE)))
   @APIResponse(
       responseCode = "202",
       description = "queued",

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.OffsetDateTime;
 import java.util.List;
+import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** The message documents of the API (API.md, "Messages"). */
 public final class MessageViews {
@@ -36,7 +38,11 @@ public final class MessageViews {
       OffsetDateTime createdAt,
       String status,
       List<String> tags,
-      JsonNode metadata,
+      @Schema(
+              implementation = Map.class,
+              additionalProperties = String.class,
+              description = "the metadata given at send time, or null")
+          JsonNode metadata,
       OffsetDateTime sendAt,
       OffsetDateTime expiresAt,
       List<Recipient> recipients,
@@ -62,5 +68,15 @@ public final class MessageViews {
 
   /** Something that happened to a message. */
   @JsonInclude(JsonInclude.Include.ALWAYS)
-  public record Event(String type, String recipient, OffsetDateTime at, JsonNode detail) {}
+  public record Event(
+      String type,
+      String recipient,
+      OffsetDateTime at,
+      @Schema(
+              implementation = Map.class,
+              additionalProperties = Schema.True.class,
+              description =
+                  "what the event carries; an attempt: host, ip, tls, code, enhancedCode, text,"
+                      + " durationMs; failed_internal: error")
+          JsonNode detail) {}
 }

@@ -3,11 +3,16 @@ package io.postwire.message;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** The body of {@code POST /v1/messages} (API.md, "Messages"). */
 public record SendRequest(
     String from,
-    List<String> to,
+    @Schema(
+            description =
+                "recipients; may be empty when cc or bcc holds one; to, cc and bcc together hold at"
+                    + " most postwire.message.max-recipients (50)")
+        List<String> to,
     List<String> cc,
     List<String> bcc,
     String replyTo,
@@ -17,7 +22,12 @@ public record SendRequest(
     Map<String, String> headers,
     List<Attachment> attachments,
     List<String> tags,
-    Map<String, JsonNode> metadata,
+    @Schema(
+            implementation = Map.class,
+            additionalProperties = String.class,
+            description = "free-form string values, returned with the message",
+            examples = "{\"userId\":\"42\"}")
+        Map<String, JsonNode> metadata,
     String sendAt,
     String expiresAt) {
 

@@ -20,6 +20,7 @@ import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
@@ -73,6 +74,13 @@ public class SuppressionResource {
   @GET
   @Path("/{address}")
   @Operation(summary = "Show the suppression entries of one address")
+  @APIResponse(
+      responseCode = "200",
+      description = "the entries the caller may see",
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = Entries.class)))
   @APIResponse(responseCode = "404", description = "no entry the caller may see")
   public Uni<Entries> get(@PathParam("address") String address) {
     return suppressions.entries(current.get(), address).map(Entries::new);
@@ -82,7 +90,14 @@ public class SuppressionResource {
   @Path("/{address}")
   @Consumes(MediaType.APPLICATION_JSON)
   @Operation(summary = "Suppress an address for one domain, or for every domain (admin)")
-  @RequestBody(content = @Content(schema = @Schema(implementation = SuppressRequest.class)))
+  @RequestBody(
+      content =
+          @Content(
+              schema = @Schema(implementation = SuppressRequest.class),
+              examples =
+                  @ExampleObject(
+                      name = "unsubscribed from one domain's mail",
+                      value = "{\"reason\":\"unsubscribe\",\"domain\":\"example.com\"}")))
   public Uni<Suppression> put(@PathParam("address") String address, byte[] body) {
     current.get().requireAdmin();
     SuppressRequest request = json.read(body, SuppressRequest.class);
