@@ -97,10 +97,11 @@ class DkimKeyServiceTests {
     assertThat(rotated.sign(domain, message).await().atMost(Duration.ofSeconds(20)))
         .contains("d=" + domain);
 
+    int unreadableBefore = unreadableUnderTheServicesKey();
     DkimKeyService.Rekeyed done = rotated.rekey().await().atMost(Duration.ofSeconds(60));
     try {
       assertThat(done.resealed()).isGreaterThanOrEqualTo(2);
-      assertThat(done.unreadable()).isZero();
+      assertThat(done.unreadable()).isEqualTo(unreadableBefore);
       assertThat(sealedUnder(domain, masterKey, newKey)).isEqualTo(newKey);
       DkimKeyService.Rekeyed again = rotated.rekey().await().atMost(Duration.ofSeconds(60));
       assertThat(again.resealed()).isZero();
@@ -119,17 +120,30 @@ class DkimKeyServiceTests {
   @Test
   void theRekeyEndpointIsForAdminsAndReportsWhatItDid() {
     String domain = register(List.of("rsa-sha256"));
+    int unreadable = unreadableUnderTheServicesKey();
     admin()
         .post("/v1/admin/rekey")
         .then()
         .statusCode(200)
         .body("resealed", org.hamcrest.Matchers.equalTo(0))
         .body("current", org.hamcrest.Matchers.greaterThanOrEqualTo(1))
-        .body("unreadable", org.hamcrest.Matchers.equalTo(0));
+        .body("unreadable", org.hamcrest.Matchers.equalTo(unreadable));
     io.postwire.testing.Api.as(io.postwire.testing.Api.scopedKey(domain))
         .post("/v1/admin/rekey")
         .then()
         .statusCode(403);
+  }
+
+  /**
+   * Stored keys the service's master key cannot open: the database is shared with other test
+   * classes, some of which seal keys under master keys of their own.
+   */
+  int unreadableUnderTheServicesKey() {
+    return new DkimKeyService(pool, keys(masterKey), new SimpleMeterRegistry())
+        .rekey()
+        .await()
+        .atMost(Duration.ofSeconds(60))
+        .unreadable();
   }
 
   String register(List<String> algorithms) {

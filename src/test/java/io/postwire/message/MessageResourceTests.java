@@ -392,6 +392,74 @@ class MessageResourceTests {
   }
 
   @Test
+  void aSubjectAndAHeaderOf1200CharactersWithoutSpacesGoOutInLinesOfAtMost998Octets()
+      throws Exception {
+    String subject = "s".repeat(1200);
+    String campaign = "c".repeat(1200);
+    Map<String, Object> body = new HashMap<>(message(domain, "bob@example.org"));
+    body.put("subject", subject);
+    body.put("headers", Map.of("X-Campaign", campaign));
+    String id = admin().body(body).post("/v1/messages").then().statusCode(202).extract().path("id");
+
+    byte[] raw = raw(admin(), id);
+
+    String text = new String(raw, StandardCharsets.US_ASCII);
+    assertThat(text.split("\r\n", -1))
+        .as("RFC 5322 §2.1.1: no line over 998 octets")
+        .allSatisfy(line -> assertThat(line.length()).isLessThanOrEqualTo(998));
+    jakarta.mail.internet.MimeMessage mime = parse(raw);
+    assertThat(mime.getSubject()).isEqualTo(subject);
+    assertThat(
+            jakarta.mail.internet.MimeUtility.decodeText(
+                jakarta.mail.internet.MimeUtility.unfold(mime.getHeader("X-Campaign", null))))
+        .isEqualTo(campaign);
+  }
+
+  @Test
+  void aRawMessagesBccFieldNeverReachesTheStoredMessage() throws Exception {
+    String raw =
+        "From: raw@"
+            + domain
+            + "\nTo: bob@example.org\nBcc: hidden@example.net\nSubject: raw\n\nhello\n";
+    String id =
+        admin()
+            .body(
+                Map.of(
+                    "mailFrom",
+                    "bounce@" + domain,
+                    "rcptTo",
+                    List.of("bob@example.org", "hidden@example.net"),
+                    "raw",
+                    Base64.getEncoder().encodeToString(raw.getBytes(StandardCharsets.US_ASCII))))
+            .post("/v1/messages/raw")
+            .then()
+            .statusCode(202)
+            .extract()
+            .path("id");
+
+    byte[] sent = raw(admin(), id);
+
+    assertThat(new String(sent, StandardCharsets.US_ASCII))
+        .doesNotContainIgnoringCase("bcc:")
+        .doesNotContain("hidden@example.net");
+    assertThat(parse(sent).getSubject()).isEqualTo("raw");
+  }
+
+  @Test
+  void aRawMessageThatIsNoBase64IsRefusedSayingBase64() {
+    admin()
+        .body(
+            Map.of(
+                "mailFrom", "bounce@" + domain, "rcptTo", List.of("b@example.org"), "raw", "@@@"))
+        .post("/v1/messages/raw")
+        .then()
+        .statusCode(422)
+        .body("code", equalTo("validation_failed"))
+        .body("errors[0].field", equalTo("raw"))
+        .body("errors[0].message", org.hamcrest.Matchers.containsStringIgnoringCase("base64"));
+  }
+
+  @Test
   void rawGivesTheRenderedMessageWhileItIsNotYetSigned() throws Exception {
     Map<String, Object> body = new HashMap<>(message(domain, "b@example.org"));
     body.put("sendAt", Instant.now().plus(Duration.ofHours(1)).toString());
