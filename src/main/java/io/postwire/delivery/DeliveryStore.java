@@ -1,5 +1,6 @@
 package io.postwire.delivery;
 
+import io.postwire.platform.Bytea;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -130,7 +131,7 @@ public class DeliveryStore {
                               messageId,
                               r.getString("domain"),
                               r.getString("mail_from"),
-                              r.getBuffer("content").getBytes(),
+                              Bytea.bytes(r.getBuffer("content").getDelegate()),
                               r.getString("signature"),
                               r.getOffsetDateTime("expires_at").toInstant(),
                               r.getBoolean("domain_exists"),

@@ -1,6 +1,8 @@
 package io.postwire.message;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.postwire.domain.DomainNames;
@@ -270,8 +272,11 @@ public class MessageService {
     Set<String> recipients = new LinkedHashSet<>();
     for (int i = 0; i < items.size(); i++) {
       try {
-        ValidatedMessage message =
-            validator.validate(json.bind(items.get(i), SendRequest.class, ""), now);
+        SendRequest request = json.bind(items.get(i), SendRequest.class, "");
+        // the item's attachments are now copied into the request: drop the tree's copy, so a batch
+        // holds less while it waits for the database
+        ((ArrayNode) items).set(i, NullNode.getInstance());
+        ValidatedMessage message = validator.validate(request, now);
         senderDomains.add(message.from().domain());
         recipients.addAll(message.envelopeRecipients());
         outcomes.add(message);
@@ -300,6 +305,8 @@ public class MessageService {
                     throw e;
                   }
                   ValidatedMessage message = (ValidatedMessage) outcome;
+                  // rendered, the message is held once, as its bytes
+                  outcomes.set(i, null);
                   senderAllowed(caller, message.from().domain(), known.getItem1());
                   MimeRenderer.Rendered rendered = checkedRender(message, now);
                   MessageStore.NewMessage row =

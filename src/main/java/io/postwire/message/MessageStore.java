@@ -1,5 +1,6 @@
 package io.postwire.message;
 
+import io.postwire.platform.Bytea;
 import io.postwire.platform.Page;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -302,7 +303,7 @@ public class MessageStore {
       fromHeaders[i] = m.fromHeader();
       subjects[i] = m.subject();
       messageIds[i] = m.messageId();
-      contents[i] = io.vertx.core.buffer.Buffer.buffer(m.content());
+      contents[i] = Bytea.param(m.content());
       tags[i] = jsonArray(m.tags());
       metadata[i] = m.metadataJson();
       sizes[i] = m.content().length;
@@ -437,7 +438,7 @@ public class MessageStore {
                   signature == null
                       ? new byte[0]
                       : signature.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-              byte[] content = row.getBuffer("content").getBytes();
+              byte[] content = Bytea.bytes(row.getBuffer("content").getDelegate());
               byte[] raw = java.util.Arrays.copyOf(head, head.length + content.length);
               System.arraycopy(content, 0, raw, head.length, content.length);
               return raw;

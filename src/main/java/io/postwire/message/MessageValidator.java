@@ -248,7 +248,7 @@ public class MessageValidator {
       }
       byte[] content;
       try {
-        content = decodeBase64(a.content());
+        content = canonicalBase64(a.content());
       } catch (IllegalArgumentException e) {
         throw ApiException.field("invalid_attachment", field + ".content", "is not valid base64");
       }
@@ -279,7 +279,14 @@ public class MessageValidator {
    */
   private static final byte[] BASE64_CLASS = new byte[128];
 
+  /** Each standard base64 character's value (RFC 4648 table 1). */
+  private static final byte[] BASE64_VALUE = new byte[128];
+
   static {
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < alphabet.length(); i++) {
+      BASE64_VALUE[alphabet.charAt(i)] = (byte) i;
+    }
     java.util.Arrays.fill(BASE64_CLASS, (byte) -1);
     for (char c :
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_".toCharArray()) {
@@ -292,15 +299,20 @@ public class MessageValidator {
   }
 
   /**
-   * Decodes base64 strictly: the JDK's MIME decoder skips garbage, so anything but the alphabet
-   * (standard or URL-safe), padding and white space (which is dropped) is refused with {@link
-   * IllegalArgumentException}. One pass over the text into a byte array, then the JDK's decoder:
-   * attachments are the largest part of most requests.
+   * Checks base64 strictly and returns it in the form it goes out: standard alphabet, padded, white
+   * space dropped, as ASCII bytes. The JDK's MIME decoder skips garbage, so anything but the
+   * alphabet (standard or URL-safe), padding and white space is refused with {@link
+   * IllegalArgumentException}. One pass over the text into a byte array; when that is already
+   * canonical (padded, padding only at the end, unused bits zero: what every encoder writes) it is
+   * the result, else it is decoded and encoded again, so the bytes are the same either way.
+   * Attachments are the largest part of most requests.
    */
-  static byte[] decodeBase64(String value) {
+  static byte[] canonicalBase64(String value) {
     int n = value.length();
     byte[] clean = new byte[n];
     int len = 0;
+    int padding = 0;
+    boolean misplacedPadding = false;
     for (int i = 0; i < n; i++) {
       char c = value.charAt(i);
       byte kind = c < 128 ? BASE64_CLASS[c] : -1;
@@ -310,12 +322,35 @@ public class MessageValidator {
       if (kind == 2) {
         continue;
       }
+      if (kind == 1) {
+        padding++;
+      } else if (padding > 0) {
+        misplacedPadding = true;
+      }
       clean[len++] = c == '-' ? (byte) '+' : c == '_' ? (byte) '/' : (byte) c;
     }
     if (len % 4 == 1) {
       throw new IllegalArgumentException("truncated base64");
     }
-    return Base64.getDecoder().decode(len == n ? clean : java.util.Arrays.copyOf(clean, len));
+    byte[] text = len == n ? clean : java.util.Arrays.copyOf(clean, len);
+    if (len % 4 == 0 && padding <= 2 && !misplacedPadding && unusedBitsZero(text, padding)) {
+      return text;
+    }
+    return Base64.getEncoder().encode(Base64.getDecoder().decode(text));
+  }
+
+  /** Decodes base64 as strictly as {@link #canonicalBase64} checks it. */
+  static byte[] decodeBase64(String value) {
+    return Base64.getDecoder().decode(canonicalBase64(value));
+  }
+
+  /** Whether the last data character's bits that padding leaves unused are zero. */
+  private static boolean unusedBitsZero(byte[] text, int padding) {
+    if (padding == 0) {
+      return true;
+    }
+    int last = BASE64_VALUE[text[text.length - padding - 1]];
+    return (last & (padding == 2 ? 0x0f : 0x03)) == 0;
   }
 
   private static List<String> tags(List<String> tags) {

@@ -291,8 +291,28 @@ public class MimeRenderer {
     if (p.contentId() != null) {
       headers.add(new String[] {"Content-ID", "<" + p.contentId() + ">"});
     }
-    byte[] body = Base64.getMimeEncoder(76, CRLF).encode(p.content());
-    return new Entity(headers, body, null, List.of());
+    return new Entity(headers, lines(p.base64()), null, List.of());
+  }
+
+  /**
+   * One-line base64 broken into lines of 76 characters with CRLF between them (RFC 2045 §6.8), byte
+   * for byte what the JDK's MIME encoder writes.
+   */
+  static byte[] lines(byte[] base64) {
+    int n = base64.length;
+    int breaks = n == 0 ? 0 : (n - 1) / 76;
+    byte[] out = new byte[n + 2 * breaks];
+    int o = 0;
+    for (int i = 0; i < n; i += 76) {
+      if (i > 0) {
+        out[o++] = '\r';
+        out[o++] = '\n';
+      }
+      int len = Math.min(76, n - i);
+      System.arraycopy(base64, i, out, o, len);
+      o += len;
+    }
+    return out;
   }
 
   private static int estimate(ValidatedMessage m) {
@@ -300,7 +320,7 @@ public class MimeRenderer {
     size += m.text() == null ? 0 : m.text().length() * 3L;
     size += m.html() == null ? 0 : m.html().length() * 3L;
     for (ValidatedMessage.Part p : m.attachments()) {
-      size += p.content().length * 4L / 3 + p.content().length / 38 + 256;
+      size += p.base64().length + p.base64().length / 38 + 256;
     }
     return (int) Math.min(size, 64 * 1024 * 1024);
   }

@@ -8,6 +8,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Iterator;
 import java.util.Map;
 
@@ -18,6 +21,9 @@ import java.util.Map;
  */
 @ApplicationScoped
 public class Json {
+
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   private final ObjectMapper mapper;
 
@@ -67,6 +73,11 @@ public class Json {
     int n = b.length;
     int i = 0;
     while (i < n) {
+      // eight ASCII bytes at a time: most of a body is ASCII
+      if (i + 8 <= n && ((long) LONGS.get(b, i) & 0x8080808080808080L) == 0) {
+        i += 8;
+        continue;
+      }
       int c = b[i];
       if (c >= 0) {
         i++;

@@ -1,6 +1,7 @@
 package io.postwire.message;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.postwire.dkim.DkimAlgorithm;
 import io.postwire.dkim.DkimKeys;
@@ -19,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -302,6 +304,46 @@ class MimeRendererTest {
         .filter(s -> !s.isEmpty());
   }
 
+  @Property(tries = 300)
+  void attachmentLinesAreWhatTheMimeEncoderWrites(
+      @ForAll("anyBytes") byte[] content, @ForAll("whiteSpace") String space) {
+    byte[] expected = Base64.getMimeEncoder(76, new byte[] {'\r', '\n'}).encode(content);
+    String base64 = Base64.getEncoder().encodeToString(content);
+
+    assertThat(MimeRenderer.lines(MessageValidator.canonicalBase64(base64))).isEqualTo(expected);
+    // white space anywhere, the URL-safe alphabet and missing padding give the same lines
+    String loose =
+        String.join(
+            space, Base64.getUrlEncoder().withoutPadding().encodeToString(content).split(""));
+    assertThat(MimeRenderer.lines(MessageValidator.canonicalBase64(loose))).isEqualTo(expected);
+  }
+
+  @Example
+  void base64WithUnusedBitsSetGoesOutAsTheEncoderWritesIt() {
+    // "QR==" and "QUI=" carry stray bits after their last octet; decoders ignore them
+    assertThat(MessageValidator.canonicalBase64("QR==")).isEqualTo("QQ==".getBytes());
+    assertThat(MessageValidator.canonicalBase64("QUJ=")).isEqualTo("QUI=".getBytes());
+    assertThat(MessageValidator.canonicalBase64("QUI=")).isEqualTo("QUI=".getBytes());
+    assertThat(MessageValidator.canonicalBase64("")).isEmpty();
+    assertThatThrownBy(() -> MessageValidator.canonicalBase64("QQ==QQ=="))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> MessageValidator.canonicalBase64("Q==="))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> MessageValidator.canonicalBase64("QUJD*"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(ValidatedMessage.Part.of("a", "b", new byte[] {1, 2}, null).size()).isEqualTo(2);
+  }
+
+  @Provide
+  Arbitrary<byte[]> anyBytes() {
+    return Arbitraries.bytes().array(byte[].class).ofMaxSize(1000);
+  }
+
+  @Provide
+  Arbitrary<String> whiteSpace() {
+    return Arbitraries.of("", " ", "\r\n", "\t");
+  }
+
   static Arbitrary<ValidatedMessage.Part> part() {
     Arbitrary<String> name =
         Arbitraries.of(
@@ -311,6 +353,6 @@ class MimeRendererTest {
     Arbitrary<String> cid = Arbitraries.of("logo@example.com", null);
     Arbitrary<String> type =
         Arbitraries.of("application/pdf", "image/png", "text/plain; charset=utf-8");
-    return Combinators.combine(name, type, content, cid).as(ValidatedMessage.Part::new);
+    return Combinators.combine(name, type, content, cid).as(ValidatedMessage.Part::of);
   }
 }

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
 /** The in-place UTF-8 check agrees with the JDK's strict decoder on any bytes (RFC 3629). */
@@ -36,6 +37,17 @@ class JsonUtf8Test {
   void acceptsEveryStringEncodedAsUtf8(@ForAll String text) {
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     assertThat(Json.isUtf8(bytes)).isEqualTo(jdk(bytes));
+  }
+
+  @Property(tries = 2000)
+  void agreesWithTheJdkDecoderWithinLongAsciiRuns(
+      @ForAll @IntRange(max = 20) int before,
+      @ForAll @Size(max = 12) byte[] bytes,
+      @ForAll @IntRange(max = 20) int after) {
+    byte[] b = new byte[before + bytes.length + after];
+    java.util.Arrays.fill(b, (byte) 'a');
+    System.arraycopy(bytes, 0, b, before, bytes.length);
+    assertThat(Json.isUtf8(b)).isEqualTo(jdk(b));
   }
 
   @Example

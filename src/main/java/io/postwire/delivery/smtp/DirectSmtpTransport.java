@@ -1,5 +1,7 @@
 package io.postwire.delivery.smtp;
 
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import io.postwire.delivery.smtp.SmtpConnection.ConnectionLost;
 import io.postwire.delivery.smtp.SmtpTransaction.TlsPolicy;
 import io.smallrye.mutiny.Uni;
@@ -65,6 +67,13 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
   private static final Logger LOG = Logger.getLogger(DirectSmtpTransport.class);
 
   private static final int CHUNK = 32 * 1024;
+
+  /** Parts of one data block before they are merged into one (a copy): dot lines are rare. */
+  private static final int MAX_COMPONENTS = 64;
+
+  private static final byte[] DOT = {'.'};
+  private static final byte[] END = {'.', '\r', '\n'};
+  private static final byte[] NEW_LINE_END = {'\r', '\n', '.', '\r', '\n'};
 
   /** The longest a transaction waits for its turn under a host's rate before it is deferred. */
   static final Duration MAX_RATE_WAIT = Duration.ofSeconds(30);
@@ -516,24 +525,24 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
       int offset,
       boolean[] atLineStart,
       boolean endsWithNewLine) {
-    Buffer block = Buffer.buffer(CHUNK + 64);
+    // the block refers to the message's bytes instead of copying them; the socket copies them
+    // once, into its own buffer, on the way out
+    CompositeByteBuf block = Unpooled.compositeBuffer(MAX_COMPONENTS);
     int room = CHUNK;
     while (part < parts.length && room > 0) {
       byte[] bytes = parts[part];
       int end = Math.min(bytes.length, offset + room);
-      // copy the runs between stuffed dots whole: a buffer append per byte cost more than the
-      // rest of the transaction
       int run = offset;
       for (int i = offset; i < end; i++) {
         byte b = bytes[i];
         if (atLineStart[0] && b == '.') {
-          block.appendBytes(bytes, run, i - run);
-          block.appendByte((byte) '.');
+          add(block, bytes, run, i - run);
+          block.addComponent(true, Unpooled.wrappedBuffer(DOT));
           run = i;
         }
         atLineStart[0] = b == '\n';
       }
-      block.appendBytes(bytes, run, end - run);
+      add(block, bytes, run, end - run);
       room -= end - offset;
       if (end == bytes.length) {
         part++;
@@ -543,14 +552,20 @@ public final class DirectSmtpTransport implements SmtpTransport, AutoCloseable {
       }
     }
     if (part == parts.length) {
-      block.appendString(endsWithNewLine ? ".\r\n" : "\r\n.\r\n");
-      return c.send(block, 1);
+      block.addComponent(true, Unpooled.wrappedBuffer(endsWithNewLine ? END : NEW_LINE_END));
+      return c.send(Buffer.buffer(block), 1);
     }
     int nextPart = part;
     int nextOffset = offset;
-    return c.send(block, 0)
+    return c.send(Buffer.buffer(block), 0)
         .compose(v -> c.drained(options.dataBlockTimeout()))
         .compose(v -> streamFrom(c, parts, nextPart, nextOffset, atLineStart, endsWithNewLine));
+  }
+
+  private static void add(CompositeByteBuf block, byte[] bytes, int from, int length) {
+    if (length > 0) {
+      block.addComponent(true, Unpooled.wrappedBuffer(bytes, from, length));
+    }
   }
 
   // ---- session set-up -----------------------------------------------------------------------

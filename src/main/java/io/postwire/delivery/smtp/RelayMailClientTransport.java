@@ -2,6 +2,7 @@ package io.postwire.delivery.smtp;
 
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
+import java.util.regex.Pattern;
 
 /**
  * Relay mode: every transaction goes to one configured smarthost, with STARTTLS per {@link
@@ -37,6 +38,9 @@ import io.vertx.core.Vertx;
  * {@link RelaySettings#verifyCertificate()} is off.
  */
 public final class RelayMailClientTransport implements SmtpTransport, AutoCloseable {
+
+  /** Compiled once: a relay transaction asks for every message. */
+  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
   private final RelaySettings settings;
   private final DirectSmtpTransport transport;
@@ -104,6 +108,6 @@ public final class RelayMailClientTransport implements SmtpTransport, AutoClosea
   }
 
   private static boolean isIpLiteral(String host) {
-    return host.contains(":") || host.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+    return host.contains(":") || IPV4.matcher(host).matches();
   }
 }
