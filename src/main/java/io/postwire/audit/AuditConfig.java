@@ -34,14 +34,17 @@ import java.util.Optional;
 public interface AuditConfig {
 
   /**
-   * How often every domain is audited; read by the scheduler as {@code ${postwire.audit.interval}}.
+   * How often every domain is audited; read by the scheduler as {@code ${postwire.audit.interval}},
+   * which finds this default (the only place it is written). Kept as text, the scheduler's own
+   * syntax, so {@code off} still turns the job off.
    */
   @WithDefault("1h")
   String interval();
 
   /**
    * How often each replica reads the latest audit statuses for its {@code postwire_audit_status}
-   * gauges; read by the scheduler as {@code ${postwire.audit.metrics-refresh}}.
+   * gauges; read by the scheduler as {@code ${postwire.audit.metrics-refresh}}, which finds this
+   * default (the only place it is written).
    */
   @WithDefault("30s")
   String metricsRefresh();

@@ -42,7 +42,7 @@ public class AuditGauges {
 
   @Scheduled(
       identity = "audit-gauges",
-      every = "${postwire.audit.metrics-refresh:30s}",
+      every = "${postwire.audit.metrics-refresh}",
       delayed = "5s",
       concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
   Uni<Void> refresh() {

@@ -35,7 +35,7 @@ public class AuditJob {
 
   @Scheduled(
       identity = "dns-audit",
-      every = "${postwire.audit.interval:1h}",
+      every = "${postwire.audit.interval}",
       concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
   Uni<Void> run() {
     return AdvisoryLock.holding(pool, LOCK_KEY, this::auditAll)

@@ -163,16 +163,7 @@ public class DeliveryTransports {
 
   /** The relay settings; fails with the setting's name when they cannot work. */
   private RelaySettings relaySettings() {
-    RelaySettings.Starttls starttls;
-    try {
-      starttls = RelaySettings.Starttls.valueOf(relay.starttls().trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalStateException(
-          "postwire.relay.starttls (POSTWIRE_RELAY_STARTTLS) must be disabled, optional or"
-              + " required, got: "
-              + relay.starttls());
-    }
-    if (starttls == RelaySettings.Starttls.DISABLED
+    if (relay.starttls() == RelaySettings.Starttls.DISABLED
         && relay.username().isPresent()
         && !relay.allowPlaintextAuth()) {
       throw new IllegalStateException(
@@ -185,7 +176,7 @@ public class DeliveryTransports {
         relay.port(),
         relay.username().orElse(null),
         relay.password().orElse(null),
-        starttls,
+        relay.starttls(),
         config.ehloName().orElse("localhost"),
         relay.allowPlaintextAuth(),
         relay.verifyCertificate(),

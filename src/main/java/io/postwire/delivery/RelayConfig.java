@@ -1,5 +1,6 @@
 package io.postwire.delivery;
 
+import io.postwire.delivery.smtp.RelaySettings;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.util.Optional;
@@ -21,9 +22,12 @@ public interface RelayConfig {
   /** SMTP AUTH password. */
   Optional<String> password();
 
-  /** {@code disabled}, {@code optional} (STARTTLS when offered) or {@code required}. */
+  /**
+   * {@code disabled}, {@code optional} (STARTTLS when offered) or {@code required}; any other value
+   * stops the start.
+   */
   @WithDefault("optional")
-  String starttls();
+  RelaySettings.Starttls starttls();
 
   /**
    * Send the AUTH credentials over a connection without TLS. Off: a relay that offers no STARTTLS

@@ -1,6 +1,7 @@
 package io.postwire.domain;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.postwire.audit.AuditConfig;
 import io.postwire.audit.AuditService;
 import io.postwire.dkim.DkimKeyService;
 import io.postwire.dns.ZoneFile;
@@ -12,8 +13,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** Builds the API's domain documents: keys, the DNS records to publish, the latest audit. */
@@ -62,14 +61,11 @@ public class DomainViews {
       DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
 
   public DomainViews(
-      DomainService domains,
-      DkimKeyService keys,
-      AuditService audits,
-      @ConfigProperty(name = "postwire.audit.egress-ips") Optional<List<String>> egressIps) {
+      DomainService domains, DkimKeyService keys, AuditService audits, AuditConfig auditConfig) {
     this.domains = domains;
     this.keys = keys;
     this.audits = audits;
-    this.egressIps = egressIps.orElse(List.of());
+    this.egressIps = auditConfig.egressIps().orElse(List.of());
   }
 
   public Uni<DomainView> register(String name, List<String> algorithms) {

@@ -84,6 +84,17 @@ class AuditTests {
   }
 
   @Test
+  void theSpfRecordToPublishNamesExactlyTheEgressIps() {
+    String domain = registerDomain();
+
+    JsonPath view =
+        admin().get("/v1/domains/" + domain).then().statusCode(200).extract().jsonPath();
+
+    assertThat(view.getString("dnsRecords.find { it.purpose == 'spf' }.value"))
+        .isEqualTo("v=spf1 ip4:" + AuditTestResource.EGRESS_IP + " -all");
+  }
+
+  @Test
   void aGoodDomainPassesSpfDmarcMxAndTlsRpt() {
     String domain = registerAudited();
     peers.dns.zone(domain, goodZone(domain));

@@ -3,22 +3,56 @@ package io.postwire.delivery;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.postwire.delivery.smtp.RelaySettings;
 import io.postwire.testing.smtp.TestCertificates;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.util.Base64;
 import java.util.Collections;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Start-up checks of the delivery settings: trust stores for verified TLS (the relay's and
- * MTA-STS's) are loaded at start-up, and budgets that cannot work stop the start.
+ * MTA-STS's) are loaded at start-up, and budgets or a relay STARTTLS level that cannot work stop
+ * the start.
  */
 class DeliveryTransportsTest {
+
+  /** The relay settings as SmallRye Config maps them at start-up, from these properties only. */
+  private static RelayConfig relayConfig(Map<String, String> properties) {
+    SmallRyeConfig config =
+        new SmallRyeConfigBuilder()
+            .withMapping(RelayConfig.class)
+            .withSources(new PropertiesConfigSource(properties, "test", 250))
+            .build();
+    return config.getConfigMapping(RelayConfig.class);
+  }
+
+  @Test
+  void aRelayStarttlsTypoStopsTheStartNamingTheSetting() {
+    assertThatThrownBy(() -> relayConfig(Map.of("postwire.relay.starttls", "requird")))
+        .hasMessageContaining("postwire.relay.starttls")
+        .hasMessageContaining("requird");
+  }
+
+  @Test
+  void readsTheRelayStarttlsLevelsByTheirConfigNames() {
+    assertThat(relayConfig(Map.of()).starttls()).isEqualTo(RelaySettings.Starttls.OPTIONAL);
+    assertThat(relayConfig(Map.of("postwire.relay.starttls", "disabled")).starttls())
+        .isEqualTo(RelaySettings.Starttls.DISABLED);
+    assertThat(relayConfig(Map.of("postwire.relay.starttls", "optional")).starttls())
+        .isEqualTo(RelaySettings.Starttls.OPTIONAL);
+    assertThat(relayConfig(Map.of("postwire.relay.starttls", "required")).starttls())
+        .isEqualTo(RelaySettings.Starttls.REQUIRED);
+  }
 
   @Test
   void loadsAPemTrustStore(@TempDir Path dir) throws Exception {

@@ -37,7 +37,11 @@ public record RelaySettings(
     this(host, port, username, password, starttls, ehloName, false, true, null);
   }
 
-  /** STARTTLS levels, as in quarkus-mailer's {@code start-tls} setting. */
+  /**
+   * STARTTLS levels, as in quarkus-mailer's {@code start-tls} setting; {@code
+   * postwire.relay.starttls} takes them in lower case, and SmallRye Config refuses any other value
+   * at start-up.
+   */
   public enum Starttls {
     /** Never STARTTLS. */
     DISABLED,
