@@ -5,6 +5,7 @@ import static io.postwire.testing.Api.uniqueDomain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.postwire.testing.Ports;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -12,8 +13,6 @@ import io.quarkus.test.junit.TestProfile;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -93,10 +92,7 @@ class MessageContentPeersTests {
         Path script = Files.writeString(dir.resolve("server.js"), SERVER_JS);
         received = dir.resolve("received.jsonl");
         Files.writeString(received, "");
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-          port = s.getLocalPort();
-        }
+        int port = Ports.free();
         ProcessBuilder builder =
             new ProcessBuilder(NODE.toString(), script.toString(), "" + port, received.toString())
                 .redirectErrorStream(true);

@@ -1,5 +1,6 @@
 package io.postwire.reliability;
 
+import io.postwire.testing.Ports;
 import io.postwire.testing.smtp.ScriptedSmtpServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,11 +25,7 @@ final class SmtpFront implements AutoCloseable {
   private volatile ScriptedSmtpServer target;
 
   SmtpFront() {
-    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = probe.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
+    port = Ports.free();
   }
 
   int port() {

@@ -3,7 +3,6 @@ package io.postwire.testing;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-import java.net.ServerSocket;
 import java.util.Map;
 
 /** A GreenMail SMTP server on loopback, configured as the relay; the safety poll set to 1 hour. */
@@ -14,7 +13,7 @@ public class GreenMailResource implements QuarkusTestResourceLifecycleManager {
   @Override
   public Map<String, String> start() {
     PendingDeliveries.retire();
-    int port = freePort();
+    int port = Ports.free();
     greenMail = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     greenMail.start();
     return Map.of(
@@ -29,14 +28,6 @@ public class GreenMailResource implements QuarkusTestResourceLifecycleManager {
   public void stop() {
     if (greenMail != null) {
       greenMail.stop();
-    }
-  }
-
-  static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException(e);
     }
   }
 }

@@ -5,11 +5,9 @@ import static io.postwire.delivery.smtp.SmtpTestSupport.fastOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postwire.delivery.smtp.SmtpTransaction.TlsPolicy;
+import io.postwire.testing.Ports;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,7 +72,7 @@ class DirectSmtpTransportNodeSmtpServerTest {
         .isDirectory();
     Path script = Files.writeString(dir.resolve("server.js"), SERVER_JS);
     Path received = dir.resolve("received.jsonl");
-    int port = freePort();
+    int port = Ports.free();
     ProcessBuilder builder =
         new ProcessBuilder(
                 node.toString(), script.toString(), String.valueOf(port), received.toString())
@@ -114,12 +112,6 @@ class DirectSmtpTransportNodeSmtpServerTest {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       server.destroy();
       server.waitFor(10, TimeUnit.SECONDS);
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 

@@ -4,10 +4,10 @@ import static io.postwire.delivery.smtp.SmtpTestSupport.fastOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postwire.delivery.smtp.SmtpTransaction.TlsPolicy;
+import io.postwire.testing.Ports;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,7 +38,7 @@ class DirectSmtpTransportSmtpSinkTest {
     // smtp-sink drops root privileges to -u, which must be able to write the dump
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
     Path dump = dir.resolve("dump");
-    int port = freePort();
+    int port = Ports.free();
     List<String> command =
         new ArrayList<>(List.of(SMTP_SINK.toString(), "-c", "-D", dump.toString()));
     if ("root".equals(System.getProperty("user.name"))) {
@@ -90,12 +90,6 @@ class DirectSmtpTransportSmtpSinkTest {
         .contains("X-Mail-Args: <bounce@example.test>")
         // dot-stuffing undone by the server: the original line comes back (RFC 5321 §4.5.2)
         .contains("Subject: sink\n\nBody\n.a line starting with a dot\n");
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 
   private static void awaitListening(int port) throws InterruptedException {

@@ -9,21 +9,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.postwire.delivery.smtp.SmtpTransaction.TlsPolicy;
+import io.postwire.testing.Ports;
+import io.postwire.testing.TestVertx;
 import io.postwire.testing.smtp.ScriptedSmtpServer;
 import io.postwire.testing.smtp.ScriptedSmtpServer.Phase;
 import io.postwire.testing.smtp.TestCertificates;
-import io.vertx.core.Vertx;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -31,26 +31,21 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** {@link DirectSmtpTransport} against {@link ScriptedSmtpServer}: RFC 5321 outcomes. */
 class DirectSmtpTransportTest {
 
-  private static Vertx vertx;
+  @RegisterExtension static final TestVertx VERTX = new TestVertx();
+
   private static TestCertificates ca;
   private ScriptedSmtpServer server;
   private DirectSmtpTransport transport;
 
   @BeforeAll
-  static void startVertx() {
-    vertx = Vertx.vertx();
+  static void newAuthority() {
     ca = TestCertificates.newAuthority();
-  }
-
-  @AfterAll
-  static void stopVertx() {
-    vertx.close().toCompletionStage().toCompletableFuture().join();
   }
 
   @BeforeEach
   void start() {
     server = ScriptedSmtpServer.start();
-    transport = new DirectSmtpTransport(vertx, fastOptions());
+    transport = new DirectSmtpTransport(VERTX.get(), fastOptions());
   }
 
   @AfterEach
@@ -300,10 +295,7 @@ class DirectSmtpTransportTest {
 
   @Test
   void refusedConnectionIsTransientWithTheAddressSet() throws Exception {
-    int closedPort;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      closedPort = s.getLocalPort();
-    }
+    int closedPort = Ports.free();
     SmtpTransaction t = tx(server, TlsPolicy.NONE, "a@example.test", "b@example.test");
     SmtpTransaction refused =
         new SmtpTransaction(
@@ -416,7 +408,7 @@ class DirectSmtpTransportTest {
   void verifiedTlsPassesWithTheTrustedAuthorityAndTheRightName() {
     server.starttls(ca.serverContext(HOST));
     try (DirectSmtpTransport verifying =
-        new DirectSmtpTransport(vertx, fastOptions().withTrustStore(ca.trustStore()))) {
+        new DirectSmtpTransport(VERTX.get(), fastOptions().withTrustStore(ca.trustStore()))) {
 
       SmtpResult result =
           send(verifying, tx(server, TlsPolicy.REQUIRED_VERIFIED, "a@example.test"));
@@ -431,7 +423,7 @@ class DirectSmtpTransportTest {
   void verifiedTlsRefusesATrustedCertificateForAnotherName() {
     server.starttls(ca.serverContext("other.example.test"));
     try (DirectSmtpTransport verifying =
-        new DirectSmtpTransport(vertx, fastOptions().withTrustStore(ca.trustStore()))) {
+        new DirectSmtpTransport(VERTX.get(), fastOptions().withTrustStore(ca.trustStore()))) {
 
       SmtpResult result =
           send(verifying, tx(server, TlsPolicy.REQUIRED_VERIFIED, "a@example.test"));
@@ -450,7 +442,8 @@ class DirectSmtpTransportTest {
         .starttls(TestCertificates.selfSignedServerContext(HOST))
         .requireAuth("relay-user", "s3cret");
     try (DirectSmtpTransport relay =
-        new DirectSmtpTransport(vertx, fastOptions().withCredentials("relay-user", "s3cret"))) {
+        new DirectSmtpTransport(
+            VERTX.get(), fastOptions().withCredentials("relay-user", "s3cret"))) {
 
       SmtpResult result = send(relay, tx(server, TlsPolicy.REQUIRED, "a@example.test"));
 
@@ -465,7 +458,8 @@ class DirectSmtpTransportTest {
     server.requireAuth("relay-user", "s3cret");
     try (DirectSmtpTransport relay =
         new DirectSmtpTransport(
-            vertx, fastOptions().withCredentials("relay-user", "wrong").withPlaintextAuth(true))) {
+            VERTX.get(),
+            fastOptions().withCredentials("relay-user", "wrong").withPlaintextAuth(true))) {
 
       SmtpResult result = send(relay, tx(server, TlsPolicy.NONE, "a@example.test"));
 
@@ -575,7 +569,7 @@ class DirectSmtpTransportTest {
   @Test
   void opensANewConnectionAfterMaxMessagesPerConnection() {
     DirectSmtpTransport limited =
-        new DirectSmtpTransport(vertx, fastOptions().withPool(10, 100, 2, 10));
+        new DirectSmtpTransport(VERTX.get(), fastOptions().withPool(10, 100, 2, 10));
     try (limited) {
       for (int i = 0; i < 5; i++) {
         SmtpResult r = send(limited, tx(server, TlsPolicy.NONE, "a@example.test"));
@@ -594,7 +588,7 @@ class DirectSmtpTransportTest {
   void readsTheGreetingOfEveryConnectionOpenedFromAThreadOutsideVertx() {
     // one message per connection, so every send connects anew from this (non-Vert.x) thread
     DirectSmtpTransport oneEach =
-        new DirectSmtpTransport(vertx, fastOptions().withPool(10, 100, 1, 10));
+        new DirectSmtpTransport(VERTX.get(), fastOptions().withPool(10, 100, 1, 10));
     try (oneEach) {
       for (int i = 0; i < 300; i++) {
         SmtpResult r = send(oneEach, tx(server, TlsPolicy.NONE, "a@example.test"));
@@ -607,7 +601,7 @@ class DirectSmtpTransportTest {
   @Test
   void neverExceedsTheConnectionLimitPerHostUnderFiftyConcurrentSends() {
     DirectSmtpTransport limited =
-        new DirectSmtpTransport(vertx, fastOptions().withPool(3, 100, 1000, 10));
+        new DirectSmtpTransport(VERTX.get(), fastOptions().withPool(3, 100, 1000, 10));
     try (limited) {
       List<SmtpResult> results =
           io.smallrye.mutiny.Multi.createFrom()
@@ -635,7 +629,7 @@ class DirectSmtpTransportTest {
   void holdsTheConnectionLimitPerAddressAcrossHostNames() {
     server.slowDataEnd(Duration.ofMillis(100));
     DirectSmtpTransport limited =
-        new DirectSmtpTransport(vertx, fastOptions().withPool(2, 100, 1000, 10));
+        new DirectSmtpTransport(VERTX.get(), fastOptions().withPool(2, 100, 1000, 10));
     try (limited) {
       // five MX names, one address: receivers count connections per client IP
       List<SmtpResult> results =
@@ -701,7 +695,8 @@ class DirectSmtpTransportTest {
     server.stall(Phase.DATA_END);
     DirectSmtpTransport one =
         new DirectSmtpTransport(
-            vertx, fastOptions().withPool(1, 10, 100, 10).withQueueTimeout(Duration.ofMillis(300)));
+            VERTX.get(),
+            fastOptions().withPool(1, 10, 100, 10).withQueueTimeout(Duration.ofMillis(300)));
     try (one) {
       List<SmtpResult> results =
           io.smallrye.mutiny.Multi.createFrom()
@@ -730,7 +725,7 @@ class DirectSmtpTransportTest {
   void aCancelledTransactionClosesItsConnection() {
     server.stall(Phase.GREETING);
     DirectSmtpTransport patient =
-        new DirectSmtpTransport(vertx, SmtpClientOptions.defaults("client.example.test"));
+        new DirectSmtpTransport(VERTX.get(), SmtpClientOptions.defaults("client.example.test"));
     try (patient) {
       SmtpResult result =
           patient
@@ -757,7 +752,7 @@ class DirectSmtpTransportTest {
   void refusesBeyondTheWaitingQueueInsteadOfGrowingIt() {
     server.stall(Phase.DATA_END);
     DirectSmtpTransport tiny =
-        new DirectSmtpTransport(vertx, fastOptions().withPool(1, 1, 100, 10));
+        new DirectSmtpTransport(VERTX.get(), fastOptions().withPool(1, 1, 100, 10));
     try (tiny) {
       List<SmtpResult> results =
           io.smallrye.mutiny.Multi.createFrom()
@@ -786,7 +781,7 @@ class DirectSmtpTransportTest {
   @Test
   void closesIdleConnectionsWithQuitAfterTheIdleTimeout() {
     DirectSmtpTransport quick =
-        new DirectSmtpTransport(vertx, fastOptions().withIdleTimeout(Duration.ofMillis(300)));
+        new DirectSmtpTransport(VERTX.get(), fastOptions().withIdleTimeout(Duration.ofMillis(300)));
     try (quick) {
       send(quick, tx(server, TlsPolicy.NONE, "a@example.test"));
 
@@ -801,7 +796,7 @@ class DirectSmtpTransportTest {
   @Test
   void boundsTheNumberOfHostPoolsAndClosesTheEvictedIdleConnections() {
     DirectSmtpTransport few =
-        new DirectSmtpTransport(vertx, fastOptions().withPool(10, 10, 100, 2));
+        new DirectSmtpTransport(VERTX.get(), fastOptions().withPool(10, 10, 100, 2));
     try (few) {
       IntStream.range(0, 4)
           .forEach(

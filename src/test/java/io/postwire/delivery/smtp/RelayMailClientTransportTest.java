@@ -9,10 +9,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.postwire.delivery.smtp.RelaySettings.Starttls;
 import io.postwire.delivery.smtp.SmtpTransaction.TlsPolicy;
+import io.postwire.testing.TestVertx;
 import io.postwire.testing.smtp.ScriptedSmtpServer;
 import io.postwire.testing.smtp.ScriptedSmtpServer.Phase;
 import io.postwire.testing.smtp.TestCertificates;
-import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.time.Duration;
@@ -22,30 +22,25 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link RelayMailClientTransport}: smarthost relay with STARTTLS (RFC 3207) and AUTH (RFC 4954).
  */
 class RelayMailClientTransportTest {
 
-  private static Vertx vertx;
+  @RegisterExtension static final TestVertx VERTX = new TestVertx();
+
   private static TestCertificates ca;
   private ScriptedSmtpServer relay;
 
   @BeforeAll
-  static void startVertx() {
-    vertx = Vertx.vertx();
+  static void newAuthority() {
     ca = TestCertificates.newAuthority();
-  }
-
-  @AfterAll
-  static void stopVertx() {
-    vertx.close().toCompletionStage().toCompletableFuture().join();
   }
 
   @BeforeEach
@@ -65,7 +60,7 @@ class RelayMailClientTransportTest {
   }
 
   private RelayMailClientTransport transport(RelaySettings settings) {
-    return new RelayMailClientTransport(vertx, settings, fastOptions());
+    return new RelayMailClientTransport(VERTX.get(), settings, fastOptions());
   }
 
   private RelaySettings settings(

@@ -4,9 +4,9 @@ import static io.postwire.delivery.smtp.SmtpTestSupport.MESSAGE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.postwire.testing.TestVertx;
 import io.postwire.testing.smtp.ScriptedSmtpServer;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Vertx;
 import io.vertx.ext.mail.MailClient;
 import io.vertx.ext.mail.MailConfig;
 import io.vertx.ext.mail.MailMessage;
@@ -18,11 +18,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What the Vert.x mail client (quarkus-mailer's) does with signed bytes and refused recipients: the
@@ -31,20 +30,11 @@ import org.junit.jupiter.api.Test;
  */
 class VertxMailClientEvidenceTest {
 
-  private static Vertx vertx;
+  @RegisterExtension static final TestVertx VERTX = new TestVertx();
+
   private ScriptedSmtpServer server;
   private MailClient client;
   private MailConfig config;
-
-  @BeforeAll
-  static void startVertx() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stopVertx() {
-    vertx.close().toCompletionStage().toCompletableFuture().join();
-  }
 
   @BeforeEach
   void start() {
@@ -70,7 +60,7 @@ class VertxMailClientEvidenceTest {
 
   @Test
   void carriesSignedBytesExactlyAsFixedHeadersAndALineFeedBody() throws Exception {
-    client = MailClient.create(vertx, config.setAllowRcptErrors(true));
+    client = MailClient.create(VERTX.get(), config.setAllowRcptErrors(true));
 
     send(signedMessage(List.of("a@example.test")));
 
@@ -81,7 +71,7 @@ class VertxMailClientEvidenceTest {
   @Test
   void allowRcptErrorsDropsTheRefusedRecipientsReply() throws Exception {
     server.rcpt("gone@example.test", "550 5.1.1 No such user");
-    client = MailClient.create(vertx, config.setAllowRcptErrors(true));
+    client = MailClient.create(VERTX.get(), config.setAllowRcptErrors(true));
 
     MailResult result = send(signedMessage(List.of("a@example.test", "gone@example.test")));
 
@@ -93,7 +83,7 @@ class VertxMailClientEvidenceTest {
   @Test
   void refusedRecipientWithoutAllowRcptErrorsFailsAllAndLeavesTheConnectionInData() {
     server.rcpt("gone@example.test", "550 5.1.1 No such user");
-    client = MailClient.create(vertx, config.setAllowRcptErrors(false));
+    client = MailClient.create(VERTX.get(), config.setAllowRcptErrors(false));
 
     assertThatThrownBy(() -> send(signedMessage(List.of("a@example.test", "gone@example.test"))))
         .cause()

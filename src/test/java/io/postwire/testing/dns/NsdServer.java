@@ -1,11 +1,10 @@
 package io.postwire.testing.dns;
 
+import io.postwire.testing.Ports;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,7 +57,7 @@ public final class NsdServer implements AutoCloseable {
     }
     try {
       Path directory = Files.createTempDirectory("nsd-test");
-      int port = freePort();
+      int port = Ports.freeForTcpAndUdp();
       StringBuilder config = new StringBuilder();
       config
           .append("server:\n")
@@ -185,23 +184,5 @@ public final class NsdServer implements AutoCloseable {
     } catch (IOException ignored) {
       // a leftover temp directory is harmless
     }
-  }
-
-  /** A port free for both UDP and TCP on 127.0.0.1 right now. */
-  private static int freePort() throws IOException {
-    InetAddress loopback = InetAddress.getLoopbackAddress();
-    for (int attempt = 0; attempt < 20; attempt++) {
-      try (ServerSocket tcp = new ServerSocket()) {
-        tcp.setReuseAddress(true);
-        tcp.bind(new InetSocketAddress(loopback, 0));
-        int port = tcp.getLocalPort();
-        try (DatagramSocket udp = new DatagramSocket(new InetSocketAddress(loopback, port))) {
-          return port;
-        } catch (IOException taken) {
-          // try another
-        }
-      }
-    }
-    throw new IOException("no port free for both UDP and TCP");
   }
 }

@@ -1,9 +1,9 @@
 package io.postwire.testing.smtp;
 
+import io.postwire.testing.Ports;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -51,7 +51,7 @@ public final class PostfixServer implements AutoCloseable {
       UserPrincipal postfix =
           dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postfix");
       Files.setOwner(data, postfix);
-      int port = freePort();
+      int port = Ports.free();
       Files.writeString(
           dir.resolve("main.cf"),
           String.join(
@@ -166,12 +166,6 @@ public final class PostfixServer implements AutoCloseable {
       return true;
     } catch (IOException e) {
       return false;
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 
