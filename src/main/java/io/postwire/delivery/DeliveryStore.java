@@ -1,6 +1,7 @@
 package io.postwire.delivery;
 
 import io.postwire.platform.Bytea;
+import io.postwire.suppression.SuppressionService;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -22,6 +23,40 @@ import java.util.UUID;
  */
 @ApplicationScoped
 public class DeliveryStore {
+
+  // Outcomes, events, signatures and hard-bounce suppressions in one statement, so they commit
+  // together: a hard bounce suppresses the address for the domain that sent the message.
+  private static final String RECORD =
+      """
+      with o as (select * from unnest($2::bigint[], $3::text[], $4::timestamptz[],
+      $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bool[])
+      as t(id, status, next_at, code, enhanced, txt, host, category, attempted)),
+      u as (update delivery d set status = o.status,
+      attempts = d.attempts + case when o.attempted then 1 else 0 end,
+      last_attempt_at = case when o.attempted then now() else d.last_attempt_at end,
+      next_attempt_at = o.next_at, lease_owner = null,
+      last_code = coalesce(o.code, d.last_code),
+      last_enhanced_code = case when o.code is null then d.last_enhanced_code
+      else o.enhanced end,
+      last_text = coalesce(o.txt, d.last_text),
+      last_host = case when o.code is null then d.last_host else o.host end,
+      bounce_category = o.category, updated_at = now()
+      from o where d.id = o.id and d.lease_owner = $1 returning d.id),
+      g as (update message m set signature = x.sig
+      from unnest($16::uuid[], $17::text[]) as x(id, sig)
+      where m.id = x.id and m.signature is null returning m.id),
+      e as (insert into event (message_id, recipient, type, detail)
+      select m, r, t, d::jsonb from (select g.id as m, null::text as r,
+      'signed' as t, '{}' as d, 0 as k from g union all
+      select m, r, t, d, k from unnest($11::uuid[], $12::text[], $13::text[],
+      $14::text[]) with ordinality as x(m, r, t, d, k)) y order by y.k),
+      s as (%s)
+      select count(*) from u"""
+          .formatted(
+              SuppressionService.suppressHardBounces(
+                  """
+                  select b.a, m.domain from unnest($15::text[], $18::uuid[]) as b(a, mid)
+                  join message m on m.id = b.mid"""));
 
   private final Pool pool;
 
@@ -265,36 +300,7 @@ public class DeliveryStore {
       signedMessages[i] = signatures.get(i).messageId();
       signatureValues[i] = signatures.get(i).value();
     }
-    return pool.preparedQuery(
-            "with o as (select * from unnest($2::bigint[], $3::text[], $4::timestamptz[],"
-                + " $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bool[])"
-                + " as t(id, status, next_at, code, enhanced, txt, host, category, attempted)),"
-                + " u as (update delivery d set status = o.status,"
-                + " attempts = d.attempts + case when o.attempted then 1 else 0 end,"
-                + " last_attempt_at = case when o.attempted then now() else d.last_attempt_at end,"
-                + " next_attempt_at = o.next_at, lease_owner = null,"
-                + " last_code = coalesce(o.code, d.last_code),"
-                + " last_enhanced_code = case when o.code is null then d.last_enhanced_code"
-                + " else o.enhanced end,"
-                + " last_text = coalesce(o.txt, d.last_text),"
-                + " last_host = case when o.code is null then d.last_host else o.host end,"
-                + " bounce_category = o.category, updated_at = now()"
-                + " from o where d.id = o.id and d.lease_owner = $1 returning d.id),"
-                + " g as (update message m set signature = x.sig"
-                + " from unnest($16::uuid[], $17::text[]) as x(id, sig)"
-                + " where m.id = x.id and m.signature is null returning m.id),"
-                + " e as (insert into event (message_id, recipient, type, detail)"
-                + " select m, r, t, d::jsonb from (select g.id as m, null::text as r,"
-                + " 'signed' as t, '{}' as d, 0 as k from g union all"
-                + " select m, r, t, d, k from unnest($11::uuid[], $12::text[], $13::text[],"
-                + " $14::text[]) with ordinality as x(m, r, t, d, k)) y order by y.k),"
-                // a hard bounce suppresses the address for the domain that sent the message
-                + " s as (insert into suppression (address, domain, reason, detail)"
-                + " select x.a, m.domain, 'hard_bounce', 'permanent failure'"
-                + " from unnest($15::text[], $18::uuid[]) as x(a, mid)"
-                + " join message m on m.id = x.mid"
-                + " on conflict (address, (coalesce(domain, ''))) do nothing)"
-                + " select count(*) from u")
+    return pool.preparedQuery(RECORD)
         .execute(
             Tuple.tuple()
                 .addString(owner)

@@ -13,6 +13,7 @@ import io.postwire.platform.Page;
 import io.postwire.platform.Problem;
 import io.postwire.security.ApiPrincipal;
 import io.postwire.security.SendRateLimiter;
+import io.postwire.suppression.SuppressionService;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.mutiny.sqlclient.SqlClient;
@@ -26,7 +27,6 @@ import java.util.Date;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
@@ -62,6 +62,7 @@ public class MessageService {
   private final MessageValidator validator;
   private final MimeRenderer renderer;
   private final DomainService domains;
+  private final SuppressionService suppressions;
   private final MessageConfig config;
   private final QueueNotifier notifier;
   private final EnqueueGroups groups;
@@ -94,6 +95,7 @@ public class MessageService {
       MessageValidator validator,
       MimeRenderer renderer,
       DomainService domains,
+      SuppressionService suppressions,
       MessageConfig config,
       QueueNotifier notifier,
       EnqueueGroups groups,
@@ -105,6 +107,7 @@ public class MessageService {
     this.validator = validator;
     this.renderer = renderer;
     this.domains = domains;
+    this.suppressions = suppressions;
     this.config = config;
     this.notifier = notifier;
     this.groups = groups;
@@ -285,10 +288,7 @@ public class MessageService {
       }
     }
     Uni<Set<String>> registered = registeredAmong(senderDomains);
-    Uni<MessageStore.Suppressed> suppressed =
-        recipients.isEmpty()
-            ? Uni.createFrom().item(new MessageStore.Suppressed(Map.of()))
-            : store.suppressed(List.copyOf(recipients));
+    Uni<SuppressionService.Suppressed> suppressed = suppressions.entriesOf(List.copyOf(recipients));
     return Uni.combine()
         .all()
         .unis(registered, suppressed)
@@ -353,8 +353,8 @@ public class MessageService {
         .chain(raw -> checkSender(caller, raw.from().domain()).replaceWith(raw))
         .chain(
             raw ->
-                store
-                    .suppressed(raw.from().domain(), recipients)
+                suppressions
+                    .suppressedFor(raw.from().domain(), recipients)
                     .map(
                         suppressed ->
                             prepareRaw(
@@ -434,7 +434,7 @@ public class MessageService {
       ApiPrincipal caller,
       ValidatedMessage message,
       MimeRenderer.Rendered rendered,
-      MessageStore.Suppressed suppressed,
+      SuppressionService.Suppressed suppressed,
       Instant now) {
     String domain = message.from().domain();
     List<String> queued = new ArrayList<>();

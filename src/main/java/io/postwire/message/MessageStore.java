@@ -2,6 +2,7 @@ package io.postwire.message;
 
 import io.postwire.platform.Bytea;
 import io.postwire.platform.Page;
+import io.postwire.suppression.SuppressionService;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -12,11 +13,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -33,44 +30,45 @@ public class MessageStore {
   // Messages from concurrent sends in one statement, so it is atomic without BEGIN/COMMIT: the
   // sender-domain and suppression checks read the snapshot the inserts write into, and a message
   // is written only if its domain is registered and one of its recipients is not suppressed (for
-  // that domain or for every domain).
+  // that domain or for every domain; the condition is the suppression list's own).
   // Recipients ($15: 1-based message number, $16: address) are written queued first, then
   // suppressed, each group in request order. One row per message tells what happened to it.
   private static final String ENQUEUE_CHECKED =
-      "with t as (select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[],"
-          + " $5::text[], $6::text[], $7::text[], $8::bytea[], $9::text[], $10::text[], $11::int[],"
-          + " $12::timestamptz[], $13::timestamptz[], $14::timestamptz[]) with ordinality"
-          + " as t(id, api_key_id, domain, mail_from, from_header, subject, message_id, content,"
-          + " tags, metadata, size, send_at, expires_at, created_at, n)),"
-          + " r as (select u.k, u.a, u.o, exists (select 1 from suppression s join t on t.n = u.k"
-          + " where s.address = u.a and (s.domain is null or s.domain = t.domain)) as held"
-          + " from unnest($15::int[], $16::text[]) with ordinality as u(k, a, o)),"
-          + " c as (select t.n, (select id from domain where name = t.domain) as domain_id,"
-          + " exists (select 1 from r where r.k = t.n and not r.held) as deliverable from t),"
-          + " m as (insert into message (id, api_key_id, domain, domain_id, mail_from, from_header,"
-          + " subject, message_id, content, tags, metadata, size_bytes, send_at, expires_at,"
-          + " created_at)"
-          + " select t.id, t.api_key_id, t.domain, c.domain_id, t.mail_from, t.from_header, t.subject,"
-          + " t.message_id, t.content, array(select jsonb_array_elements_text(t.tags::jsonb)),"
-          + " t.metadata::jsonb, t.size, t.send_at, t.expires_at, t.created_at"
-          + " from t join c on c.n = t.n where c.domain_id is not null and c.deliverable"
-          + " order by t.n"
-          + " returning id),"
-          + " d as (insert into delivery (message_id, recipient, recipient_domain, status,"
-          + " next_attempt_at, updated_at)"
-          + " select t.id, r.a, substring(r.a from '@([^@]+)$'),"
-          + " case when r.held then 'suppressed' else 'queued' end,"
-          + " case when r.held then null else coalesce(t.send_at, t.created_at) end, t.created_at"
-          + " from r join t on t.n = r.k where t.id in (select id from m)"
-          + " order by t.n, r.held, r.o returning 1),"
-          + " e as (insert into event (message_id, recipient, type, at)"
-          + " select t.id, r.a, case when r.held then 'suppressed' else 'queued' end, t.created_at"
-          + " from r join t on t.n = r.k where t.id in (select id from m)"
-          + " order by t.n, r.held, r.o returning 1)"
-          + " select c.n, c.domain_id is not null as registered, c.deliverable,"
-          + " array(select r.a from r where r.k = c.n and r.held order by r.o) as suppressed,"
-          + " (select count(*) from d) as deliveries, (select count(*) from e) as events"
-          + " from c order by c.n";
+      """
+      with t as (select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[],
+      $5::text[], $6::text[], $7::text[], $8::bytea[], $9::text[], $10::text[], $11::int[],
+      $12::timestamptz[], $13::timestamptz[], $14::timestamptz[]) with ordinality
+      as t(id, api_key_id, domain, mail_from, from_header, subject, message_id, content,
+      tags, metadata, size, send_at, expires_at, created_at, n)),
+      r as (select u.k, u.a, u.o, %s as held
+      from unnest($15::int[], $16::text[]) with ordinality as u(k, a, o) join t on t.n = u.k),
+      c as (select t.n, (select id from domain where name = t.domain) as domain_id,
+      exists (select 1 from r where r.k = t.n and not r.held) as deliverable from t),
+      m as (insert into message (id, api_key_id, domain, domain_id, mail_from, from_header,
+      subject, message_id, content, tags, metadata, size_bytes, send_at, expires_at,
+      created_at)
+      select t.id, t.api_key_id, t.domain, c.domain_id, t.mail_from, t.from_header, t.subject,
+      t.message_id, t.content, array(select jsonb_array_elements_text(t.tags::jsonb)),
+      t.metadata::jsonb, t.size, t.send_at, t.expires_at, t.created_at
+      from t join c on c.n = t.n where c.domain_id is not null and c.deliverable
+      order by t.n
+      returning id),
+      d as (insert into delivery (message_id, recipient, recipient_domain, status,
+      next_attempt_at, updated_at)
+      select t.id, r.a, substring(r.a from '@([^@]+)$'),
+      case when r.held then 'suppressed' else 'queued' end,
+      case when r.held then null else coalesce(t.send_at, t.created_at) end, t.created_at
+      from r join t on t.n = r.k where t.id in (select id from m)
+      order by t.n, r.held, r.o returning 1),
+      e as (insert into event (message_id, recipient, type, at)
+      select t.id, r.a, case when r.held then 'suppressed' else 'queued' end, t.created_at
+      from r join t on t.n = r.k where t.id in (select id from m)
+      order by t.n, r.held, r.o returning 1)
+      select c.n, c.domain_id is not null as registered, c.deliverable,
+      array(select r.a from r where r.k = c.n and r.held order by r.o) as suppressed,
+      (select count(*) from d) as deliveries, (select count(*) from e) as events
+      from c order by c.n"""
+          .formatted(SuppressionService.suppresses("u.a", "t.domain"));
 
   // Many messages in one statement (arrays unnested in order): a batch is one round trip and one
   // commit. Statuses were decided by the caller; one row per recipient in $15..$18.
@@ -334,50 +332,6 @@ public class MessageStore {
 
   public Pool pool() {
     return pool;
-  }
-
-  /**
-   * The addresses among {@code addresses} that sends from {@code domain} may not reach: suppressed
-   * for that domain or for every domain.
-   */
-  public Uni<List<String>> suppressed(String domain, List<String> addresses) {
-    return pool.preparedQuery(
-            "select distinct address from suppression where address = any($1)"
-                + " and (domain is null or domain = $2)")
-        .execute(Tuple.of(addresses.toArray(String[]::new), domain))
-        .map(
-            rows -> {
-              List<String> found = new ArrayList<>();
-              rows.forEach(row -> found.add(row.getString(0)));
-              return found;
-            });
-  }
-
-  /** The suppression entries of {@code addresses}, for sends from several domains at once. */
-  public Uni<Suppressed> suppressed(List<String> addresses) {
-    return pool.preparedQuery(
-            "select address, coalesce(domain, '') from suppression where address = any($1)")
-        .execute(Tuple.of(addresses.toArray(String[]::new)))
-        .map(
-            rows -> {
-              Map<String, Set<String>> domains = new HashMap<>();
-              rows.forEach(
-                  row ->
-                      domains
-                          .computeIfAbsent(row.getString(0), a -> new HashSet<>())
-                          .add(row.getString(1)));
-              return new Suppressed(domains);
-            });
-  }
-
-  /** Suppression entries by address: the domains each is suppressed for, "" meaning every one. */
-  public record Suppressed(Map<String, Set<String>> domainsByAddress) {
-
-    /** Whether a send from {@code domain} may not reach {@code address}. */
-    public boolean holds(String domain, String address) {
-      Set<String> domains = domainsByAddress.get(address);
-      return domains != null && (domains.contains("") || domains.contains(domain));
-    }
   }
 
   /** One message with recipients and events, if it exists and lies within {@code domains}. */

@@ -83,7 +83,15 @@ public class SuppressionResource {
               schema = @Schema(implementation = Entries.class)))
   @APIResponse(responseCode = "404", description = "no entry the caller may see")
   public Uni<Entries> get(@PathParam("address") String address) {
-    return suppressions.entries(current.get(), address).map(Entries::new);
+    return suppressions
+        .entries(current.get(), address)
+        .map(
+            items -> {
+              if (items.isEmpty()) {
+                throw ApiException.notFound("Suppression");
+              }
+              return new Entries(items);
+            });
   }
 
   @PUT

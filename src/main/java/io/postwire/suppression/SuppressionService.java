@@ -14,21 +14,52 @@ import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * The suppression list: entries per sending domain, or for every domain when {@code domain} is null
- * (API.md, "Suppressions"). A scoped key sees only the entries of its own domains.
+ * (API.md, "Suppressions"). A scoped key sees only the entries of its own domains. Every statement
+ * on the {@code suppression} table is here; where a check or a write must stay inside another
+ * store's single statement (the enqueue check, the outcome write), that store embeds a fragment
+ * from here.
  */
 @ApplicationScoped
 public class SuppressionService {
 
   static final Set<String> REASONS = Set.of("manual", "hard_bounce", "complaint", "unsubscribe");
 
-  private static final String COLUMNS = "address, domain, reason, detail, created_at";
-
   private final Pool pool;
+
+  /**
+   * An SQL condition, true when a send from the domain {@code domain} may not reach {@code address}
+   * (both SQL expressions of the embedding statement): the address has an entry for that domain or
+   * for every domain. {@code MessageStore} asks it inside its enqueue statement, so the check reads
+   * the snapshot the inserts write into.
+   */
+  public static String suppresses(String address, String domain) {
+    return """
+        exists (select 1 from suppression listed where listed.address = %s
+        and (listed.domain is null or listed.domain = %s))"""
+        .formatted(address, domain);
+  }
+
+  /**
+   * An SQL insert suppressing addresses after a hard bounce, for the domain that sent the bounced
+   * message; an address already on the list for that domain keeps its entry. {@code rows} is an SQL
+   * query of (address, sending domain) rows of the embedding statement. {@code DeliveryStore}
+   * embeds it in its outcome write, so the suppression commits with the bounce it comes from.
+   */
+  public static String suppressHardBounces(String rows) {
+    return """
+        insert into suppression (address, domain, reason, detail)
+        select x.a, x.d, 'hard_bounce', 'permanent failure' from (%s) as x(a, d)
+        on conflict (address, (coalesce(domain, ''))) do nothing"""
+        .formatted(rows);
+  }
 
   /** One entry: {@code domain} null means every domain. */
   public record Suppression(
@@ -43,12 +74,12 @@ public class SuppressionService {
       ApiPrincipal caller, String domain, String address, int limit, String after) {
     String[] cursor = decodeCursor(after);
     return pool.preparedQuery(
-            "select "
-                + COLUMNS
-                + " from suppression where ($1::text[] is null or domain = any($1))"
-                + " and ($2::text is null or domain = $2) and ($3::text is null or address = $3)"
-                + " and ($4::text is null or (address, coalesce(domain, '')) > ($4, $5))"
-                + " order by address, coalesce(domain, '') limit $6")
+            """
+            select address, domain, reason, detail, created_at
+            from suppression where ($1::text[] is null or domain = any($1))
+            and ($2::text is null or domain = $2) and ($3::text is null or address = $3)
+            and ($4::text is null or (address, coalesce(domain, '')) > ($4, $5))
+            order by address, coalesce(domain, '') limit $6""")
         .execute(
             Tuple.tuple()
                 .addArrayOfString(scope(caller))
@@ -69,21 +100,18 @@ public class SuppressionService {
             });
   }
 
-  /** The entries of one address the caller may see; 404 when there are none. */
+  /** The entries of one address the caller may see; empty when there are none. */
   public Uni<List<Suppression>> entries(ApiPrincipal caller, String address) {
     return pool.preparedQuery(
-            "select "
-                + COLUMNS
-                + " from suppression where address = $1 and ($2::text[] is null or domain = any($2))"
-                + " order by coalesce(domain, '')")
+            """
+            select address, domain, reason, detail, created_at
+            from suppression where address = $1 and ($2::text[] is null or domain = any($2))
+            order by coalesce(domain, '')""")
         .execute(Tuple.of(normalize(address), scope(caller)))
         .map(
             rows -> {
               List<Suppression> items = new ArrayList<>();
               rows.forEach(r -> items.add(row(r)));
-              if (items.isEmpty()) {
-                throw ApiException.notFound("Suppression");
-              }
               return items;
             });
   }
@@ -98,10 +126,11 @@ public class SuppressionService {
     String normalized = DomainNames.address(Mailbox.parse(address, "address").address());
     String forDomain = domainOrNull(domain);
     return pool.preparedQuery(
-            "insert into suppression (address, domain, reason, detail) values ($1, $2, $3, $4)"
-                + " on conflict (address, (coalesce(domain, ''))) do update"
-                + " set reason = excluded.reason, detail = excluded.detail returning "
-                + COLUMNS)
+            """
+            insert into suppression (address, domain, reason, detail) values ($1, $2, $3, $4)
+            on conflict (address, (coalesce(domain, ''))) do update
+            set reason = excluded.reason, detail = excluded.detail
+            returning address, domain, reason, detail, created_at""")
         .execute(Tuple.of(normalized, forDomain, chosen, detail))
         .map(rows -> row(rows.iterator().next()));
   }
@@ -110,10 +139,60 @@ public class SuppressionService {
   public Uni<Boolean> delete(String address, String domain) {
     String forDomain = domainOrNull(domain);
     return pool.preparedQuery(
-            "delete from suppression where address = $1"
-                + " and coalesce(domain, '') = coalesce($2::text, '')")
+            """
+            delete from suppression where address = $1
+            and coalesce(domain, '') = coalesce($2::text, '')""")
         .execute(Tuple.of(normalize(address), forDomain))
         .map(rows -> rows.rowCount() > 0);
+  }
+
+  /**
+   * The addresses among {@code addresses} that sends from {@code domain} may not reach: suppressed
+   * for that domain or for every domain.
+   */
+  public Uni<List<String>> suppressedFor(String domain, List<String> addresses) {
+    return pool.preparedQuery(
+            """
+            select distinct address from suppression where address = any($1)
+            and (domain is null or domain = $2)""")
+        .execute(Tuple.of(addresses.toArray(String[]::new), domain))
+        .map(
+            rows -> {
+              List<String> found = new ArrayList<>();
+              rows.forEach(row -> found.add(row.getString(0)));
+              return found;
+            });
+  }
+
+  /** The suppression entries of {@code addresses}, for sends from several domains at once. */
+  public Uni<Suppressed> entriesOf(List<String> addresses) {
+    if (addresses.isEmpty()) {
+      return Uni.createFrom().item(new Suppressed(Map.of()));
+    }
+    return pool.preparedQuery(
+            """
+            select address, coalesce(domain, '') from suppression where address = any($1)""")
+        .execute(Tuple.of(addresses.toArray(String[]::new)))
+        .map(
+            rows -> {
+              Map<String, Set<String>> domains = new HashMap<>();
+              rows.forEach(
+                  row ->
+                      domains
+                          .computeIfAbsent(row.getString(0), a -> new HashSet<>())
+                          .add(row.getString(1)));
+              return new Suppressed(domains);
+            });
+  }
+
+  /** Suppression entries by address: the domains each is suppressed for, "" meaning every one. */
+  public record Suppressed(Map<String, Set<String>> domainsByAddress) {
+
+    /** Whether a send from {@code domain} may not reach {@code address}. */
+    public boolean holds(String domain, String address) {
+      Set<String> domains = domainsByAddress.get(address);
+      return domains != null && (domains.contains("") || domains.contains(domain));
+    }
   }
 
   /** The domains whose entries the caller may see, or null for all (admin). */

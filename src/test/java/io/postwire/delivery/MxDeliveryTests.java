@@ -346,7 +346,8 @@ class MxDeliveryTests {
         .then()
         .statusCode(200)
         .body("items.domain", org.hamcrest.Matchers.contains(from))
-        .body("items.reason", org.hamcrest.Matchers.contains("hard_bounce"));
+        .body("items.reason", org.hamcrest.Matchers.contains("hard_bounce"))
+        .body("items.detail", org.hamcrest.Matchers.contains("permanent failure"));
 
     assertThat(busyR.get("nextAttemptAt")).isNotNull();
     assertThat(lastResponse(busyR).get("code")).isEqualTo(450);
