@@ -3,8 +3,10 @@ package io.postwire.domain;
 import io.postwire.platform.ApiException;
 import io.postwire.platform.Json;
 import io.postwire.platform.Page;
+import io.postwire.platform.PageRequest;
 import io.postwire.security.CurrentPrincipal;
 import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -12,18 +14,15 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
-import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -96,21 +95,10 @@ public class DomainResource {
 
   @GET
   @Operation(summary = "List the sending domains this key may see")
-  public Uni<Page<DomainViews.DomainView>> list(
-      @Parameter(
-              description = Page.LIMIT_DOC,
-              schema =
-                  @Schema(
-                      type = SchemaType.INTEGER,
-                      minimum = "1",
-                      maximum = "500",
-                      defaultValue = "50"))
-          @QueryParam("limit")
-          String limit,
-      @QueryParam("after") String after) {
+  public Uni<Page<DomainViews.DomainView>> list(@BeanParam PageRequest page) {
     return domains
-        .list(current.get(), Page.limit(limit), after)
-        .chain(page -> views.views(page.items()).map(items -> new Page<>(items, page.next())));
+        .list(current.get(), page.limit(), page.after())
+        .chain(found -> views.views(found.items()).map(items -> new Page<>(items, found.next())));
   }
 
   @GET

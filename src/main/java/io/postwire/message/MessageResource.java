@@ -1,9 +1,11 @@
 package io.postwire.message;
 
 import io.postwire.platform.Page;
+import io.postwire.platform.PageRequest;
 import io.postwire.security.CurrentPrincipal;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -197,18 +199,8 @@ public class MessageResource {
   public Uni<Page<MessageViews.Summary>> list(
       @QueryParam("status") String status,
       @QueryParam("recipient") String recipient,
-      @Parameter(
-              description = Page.LIMIT_DOC,
-              schema =
-                  @Schema(
-                      type = SchemaType.INTEGER,
-                      minimum = "1",
-                      maximum = "500",
-                      defaultValue = "50"))
-          @QueryParam("limit")
-          String limit,
-      @QueryParam("after") String after) {
-    return messages.list(current.get(), status, recipient, limit, after);
+      @BeanParam PageRequest page) {
+    return messages.list(current.get(), status, recipient, page);
   }
 
   @DELETE

@@ -10,6 +10,7 @@ import io.postwire.domain.DomainService;
 import io.postwire.platform.ApiException;
 import io.postwire.platform.Json;
 import io.postwire.platform.Page;
+import io.postwire.platform.PageRequest;
 import io.postwire.platform.Problem;
 import io.postwire.security.ApiPrincipal;
 import io.postwire.security.SendRateLimiter;
@@ -582,13 +583,13 @@ public class MessageService {
   }
 
   public Uni<Page<MessageViews.Summary>> list(
-      ApiPrincipal caller, String status, String recipient, String limit, String after) {
+      ApiPrincipal caller, String status, String recipient, PageRequest page) {
     String wanted = status == null || status.isBlank() ? null : status.trim();
     if (wanted != null && !STATUSES.contains(wanted)) {
       throw ApiException.field("validation_failed", "status", "one of " + STATUSES);
     }
     return store.list(
-        scope(caller), wanted, recipient, Page.limit(limit), MessageStore.Cursor.decode(after));
+        scope(caller), wanted, recipient, page.limit(), MessageStore.Cursor.decode(page.after()));
   }
 
   public Uni<MessageViews.Message> cancel(ApiPrincipal caller, String id) {

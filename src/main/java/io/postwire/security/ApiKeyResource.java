@@ -4,7 +4,9 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import io.postwire.platform.ApiException;
 import io.postwire.platform.Json;
 import io.postwire.platform.Page;
+import io.postwire.platform.PageRequest;
 import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -12,17 +14,14 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
-import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -72,20 +71,9 @@ public class ApiKeyResource {
 
   @GET
   @Operation(summary = "List API keys (admin), never their secrets")
-  public Uni<Page<ApiKeyService.ApiKeyView>> list(
-      @Parameter(
-              description = Page.LIMIT_DOC,
-              schema =
-                  @Schema(
-                      type = SchemaType.INTEGER,
-                      minimum = "1",
-                      maximum = "500",
-                      defaultValue = "50"))
-          @QueryParam("limit")
-          String limit,
-      @QueryParam("after") String after) {
+  public Uni<Page<ApiKeyService.ApiKeyView>> list(@BeanParam PageRequest page) {
     current.get().requireAdmin();
-    return keys.list(Page.limit(limit), after);
+    return keys.list(page.limit(), page.after());
   }
 
   @DELETE

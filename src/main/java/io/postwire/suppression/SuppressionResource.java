@@ -3,9 +3,11 @@ package io.postwire.suppression;
 import io.postwire.platform.ApiException;
 import io.postwire.platform.Json;
 import io.postwire.platform.Page;
+import io.postwire.platform.PageRequest;
 import io.postwire.security.CurrentPrincipal;
 import io.postwire.suppression.SuppressionService.Suppression;
 import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -18,11 +20,9 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
-import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -57,18 +57,8 @@ public class SuppressionResource {
   public Uni<Page<Suppression>> list(
       @QueryParam("domain") String domain,
       @QueryParam("address") String address,
-      @Parameter(
-              description = Page.LIMIT_DOC,
-              schema =
-                  @Schema(
-                      type = SchemaType.INTEGER,
-                      minimum = "1",
-                      maximum = "500",
-                      defaultValue = "50"))
-          @QueryParam("limit")
-          String limit,
-      @QueryParam("after") String after) {
-    return suppressions.list(current.get(), domain, address, Page.limit(limit), after);
+      @BeanParam PageRequest page) {
+    return suppressions.list(current.get(), domain, address, page.limit(), page.after());
   }
 
   @GET
