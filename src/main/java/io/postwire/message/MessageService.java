@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.postwire.domain.DomainNames;
 import io.postwire.domain.DomainService;
+import io.postwire.domain.Mailbox;
 import io.postwire.platform.ApiException;
 import io.postwire.platform.Json;
 import io.postwire.platform.Page;

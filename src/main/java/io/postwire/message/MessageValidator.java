@@ -2,6 +2,7 @@ package io.postwire.message;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.postwire.domain.Mailbox;
 import io.postwire.platform.ApiException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.mail.internet.ContentType;

@@ -1,5 +1,6 @@
 package io.postwire.message;
 
+import io.postwire.domain.Mailbox;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.InternetAddress;

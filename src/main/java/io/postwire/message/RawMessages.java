@@ -1,5 +1,6 @@
 package io.postwire.message;
 
+import io.postwire.domain.Mailbox;
 import io.postwire.platform.ApiException;
 import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.MimeUtility;

@@ -1,5 +1,6 @@
 package io.postwire.message;
 
+import io.postwire.domain.Mailbox;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.postwire.suppression;
 
 import io.postwire.domain.DomainNames;
-import io.postwire.message.Mailbox;
+import io.postwire.domain.Mailbox;
 import io.postwire.platform.ApiException;
 import io.postwire.platform.Page;
 import io.postwire.security.ApiPrincipal;

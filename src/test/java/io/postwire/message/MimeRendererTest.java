@@ -7,6 +7,7 @@ import io.postwire.dkim.DkimAlgorithm;
 import io.postwire.dkim.DkimKeys;
 import io.postwire.dkim.DkimSigner;
 import io.postwire.dkim.JdkimVerifier;
+import io.postwire.domain.Mailbox;
 import jakarta.mail.BodyPart;
 import jakarta.mail.Multipart;
 import jakarta.mail.Part;

@@ -1,4 +1,4 @@
-package io.postwire.message;
+package io.postwire.domain;
 
 import io.postwire.platform.ApiException;
 import jakarta.mail.internet.AddressException;
