@@ -6,7 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.postwire.delivery.smtp.SmtpReply;
 import io.postwire.delivery.smtp.SmtpResult;
-import io.postwire.message.MessageStore;
+import io.postwire.platform.DatabaseSignals;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Multi;
@@ -16,7 +16,6 @@ import io.smallrye.mutiny.subscription.Cancellable;
 import io.smallrye.mutiny.subscription.MultiEmitter;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.mutiny.core.Vertx;
-import io.vertx.mutiny.pgclient.pubsub.PgSubscriber;
 import io.vertx.pgclient.PgException;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -28,6 +27,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -58,6 +58,7 @@ public class DeliveryPipeline {
   private final DeliveryConfig config;
   private final DeliveryStore store;
   private final DeliveryTransports transports;
+  private final DatabaseSignals signals;
   private final MessageSigner signer;
   private final RetryPolicy retry;
   private final Vertx vertx;
@@ -77,7 +78,7 @@ public class DeliveryPipeline {
   private volatile boolean running;
   private volatile boolean stopping;
   private Cancellable subscription;
-  private PgSubscriber subscriber;
+  private Optional<DatabaseSignals.Subscription> notifications = Optional.empty();
   private long renewTimer = -1;
   private long depthTimer = -1;
   private Timer duration;
@@ -86,6 +87,7 @@ public class DeliveryPipeline {
       DeliveryConfig config,
       DeliveryStore store,
       DeliveryTransports transports,
+      DatabaseSignals signals,
       MessageSigner signer,
       RetryPolicy retry,
       Vertx vertx,
@@ -93,6 +95,7 @@ public class DeliveryPipeline {
     this.config = config;
     this.store = store;
     this.transports = transports;
+    this.signals = signals;
     this.signer = signer;
     this.retry = retry;
     this.vertx = vertx;
@@ -210,9 +213,7 @@ public class DeliveryPipeline {
     }
     vertx.cancelTimer(renewTimer);
     vertx.cancelTimer(depthTimer);
-    if (subscriber != null) {
-      subscriber.close().subscribe().with(v -> {}, e -> {});
-    }
+    notifications.ifPresent(DatabaseSignals.Subscription::cancel);
     running = false;
     LOG.infof(
         "Delivery pipeline stopped; %d deliveries released, %d unfinished",
@@ -228,18 +229,11 @@ public class DeliveryPipeline {
   }
 
   private void listen() {
-    subscriber = transports.subscriber();
-    if (subscriber == null) {
-      return;
-    }
-    subscriber.reconnectPolicy(retries -> 1000L);
-    subscriber.channel(MessageStore.CHANNEL).handler(payload -> wake());
-    subscriber
-        .connect()
-        .subscribe()
-        .with(
-            v -> LOG.debug("Listening for new deliveries"),
-            e -> LOG.warnf("LISTEN failed (the poll still runs): %s", e.toString()));
+    notifications =
+        signals.subscribe(
+            DatabaseSignals.DELIVERY,
+            payload -> wake(),
+            () -> LOG.debug("Listening for new deliveries"));
   }
 
   /**

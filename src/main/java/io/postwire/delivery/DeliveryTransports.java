@@ -13,8 +13,6 @@ import io.postwire.egress.EgressPolicy;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
-import io.vertx.mutiny.pgclient.pubsub.PgSubscriber;
-import io.vertx.pgclient.PgConnectOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
@@ -22,11 +20,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The ways out of this replica, chosen by {@code postwire.delivery.mode}: the relay transport, the
- * MX route, and the LISTEN connection that wakes the pipeline.
+ * MX route.
  */
 @ApplicationScoped
 public class DeliveryTransports {
@@ -34,9 +31,6 @@ public class DeliveryTransports {
   private final DeliveryConfig config;
   private final RelayConfig relay;
   private final Vertx vertx;
-  private final Optional<String> reactiveUrl;
-  private final Optional<String> username;
-  private final Optional<String> password;
   private final Instance<Dns> dns;
   private final EgressPolicy egress;
   private final MtaStsPolicyStore mtaStsStore;
@@ -48,9 +42,6 @@ public class DeliveryTransports {
       DeliveryConfig config,
       RelayConfig relay,
       Vertx vertx,
-      @ConfigProperty(name = "quarkus.datasource.reactive.url") Optional<String> reactiveUrl,
-      @ConfigProperty(name = "quarkus.datasource.username") Optional<String> username,
-      @ConfigProperty(name = "quarkus.datasource.password") Optional<String> password,
       Instance<Dns> dns,
       EgressPolicy egress,
       MtaStsPolicyStore mtaStsStore) {
@@ -60,9 +51,6 @@ public class DeliveryTransports {
     this.config = config;
     this.relay = relay;
     this.vertx = vertx;
-    this.reactiveUrl = reactiveUrl;
-    this.username = username;
-    this.password = password;
   }
 
   /** Fails the start with a clear message when the mode's settings are missing. */
@@ -120,17 +108,6 @@ public class DeliveryTransports {
 
   private static boolean positive(Duration d) {
     return d != null && !d.isNegative() && !d.isZero();
-  }
-
-  /** A LISTEN connection to the same database, or null when the URL is not known here. */
-  PgSubscriber subscriber() {
-    if (reactiveUrl.isEmpty()) {
-      return null;
-    }
-    PgConnectOptions options = PgConnectOptions.fromUri(reactiveUrl.get());
-    username.ifPresent(options::setUser);
-    password.ifPresent(options::setPassword);
-    return PgSubscriber.subscriber(vertx, options);
   }
 
   Uni<SmtpResult> relay(String mailFrom, List<String> recipients, byte[] head, byte[] message) {

@@ -1,6 +1,7 @@
 package io.postwire.domain;
 
 import io.postwire.platform.ApiException;
+import io.postwire.platform.DatabaseSignals;
 import io.postwire.platform.Page;
 import io.postwire.security.ApiKeyService;
 import io.postwire.security.ApiPrincipal;
@@ -123,11 +124,11 @@ public class DomainService {
                                     "with u as (update api_key set domains = array_remove(domains,"
                                         + " $1) where $1 = any(domains) returning id)"
                                         // every replica forgets the old scopes at commit
-                                        + " select pg_notify('"
-                                        + ApiKeyService.REVOKED_CHANNEL
-                                        + "', '"
-                                        + ApiKeyService.EVERY_KEY
-                                        + "') from (select count(*) from u) c")
+                                        + " select "
+                                        + DatabaseSignals.notifyCall(
+                                            DatabaseSignals.API_KEY_REVOKED,
+                                            "'" + ApiKeyService.EVERY_KEY + "'")
+                                        + " from (select count(*) from u) c")
                                 .execute(Tuple.of(name)))
                     .chain(
                         () ->

@@ -24,9 +24,6 @@ import java.util.UUID;
 @ApplicationScoped
 public class MessageStore {
 
-  /** Wakes idle delivery workers on every replica (PostgreSQL LISTEN/NOTIFY). */
-  public static final String CHANNEL = "postwire_delivery";
-
   // Messages from concurrent sends in one statement, so it is atomic without BEGIN/COMMIT: the
   // sender-domain and suppression checks read the snapshot the inserts write into, and a message
   // is written only if its domain is registered and one of its recipients is not suppressed (for

@@ -1,14 +1,14 @@
 package io.postwire.message;
 
-import io.vertx.mutiny.sqlclient.Pool;
+import io.postwire.platform.DatabaseSignals;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.logging.Logger;
 
 /**
  * Wakes the delivery workers of every replica after messages were committed: a NOTIFY on {@link
- * MessageStore#CHANNEL}, sent in its own transaction after the enqueue committed, at most one in
- * flight per replica (wakes that arrive meanwhile are coalesced into one more NOTIFY).
+ * DatabaseSignals#DELIVERY}, sent in its own transaction after the enqueue committed, at most one
+ * in flight per replica (wakes that arrive meanwhile are coalesced into one more NOTIFY).
  *
  * <p>Why not NOTIFY inside the enqueue statement: PostgreSQL serializes every committing
  * transaction that has notified on one database-wide lock held until its commit record is flushed
@@ -20,22 +20,15 @@ public class QueueNotifier {
 
   private static final Logger LOG = Logger.getLogger(QueueNotifier.class);
 
-  // Losing this NOTIFY in a crash loses nothing: the messages are already durable and the
-  // delivery poll finds them, so its commit need not wait for a WAL flush.
-  private static final String NOTIFY =
-      "begin; set local synchronous_commit = off; select pg_notify('"
-          + MessageStore.CHANNEL
-          + "', ''); commit";
-
   private static final int IDLE = 0;
   private static final int SENDING = 1;
   private static final int SENDING_AND_PENDING = 2;
 
-  private final Pool pool;
+  private final DatabaseSignals signals;
   private final AtomicInteger state = new AtomicInteger(IDLE);
 
-  public QueueNotifier(Pool pool) {
-    this.pool = pool;
+  public QueueNotifier(DatabaseSignals signals) {
+    this.signals = signals;
   }
 
   /** Asks for a NOTIFY that starts after this call (new work was just committed). */
@@ -53,8 +46,10 @@ public class QueueNotifier {
   }
 
   private void send() {
-    pool.query(NOTIFY)
-        .execute()
+    // Losing this NOTIFY in a crash loses nothing: the messages are already durable and the
+    // delivery poll finds them, so its commit need not wait for a WAL flush.
+    signals
+        .notifyCommitted(DatabaseSignals.DELIVERY)
         .subscribe()
         .with(
             rows -> sent(),

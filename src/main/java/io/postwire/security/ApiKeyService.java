@@ -2,6 +2,7 @@ package io.postwire.security;
 
 import io.postwire.domain.DomainNames;
 import io.postwire.platform.ApiException;
+import io.postwire.platform.DatabaseSignals;
 import io.postwire.platform.Page;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -26,13 +27,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * API keys: random 256-bit tokens, stored only as SHA-256 hashes (fast to check on every request; a
  * slow password hash buys nothing for a high-entropy secret), with a short per-replica cache of
  * known keys and of tokens that are no key. Deleting a key notifies every replica ({@link
- * #REVOKED_CHANNEL}, see {@link KeyRevocations}) so that none keeps accepting it from its cache.
+ * DatabaseSignals#API_KEY_REVOKED}, see {@link KeyRevocations}) so that none keeps accepting it
+ * from its cache.
  */
 @ApplicationScoped
 public class ApiKeyService {
-
-  /** PostgreSQL NOTIFY channel; the payload is the base64 SHA-256 hash of a deleted key. */
-  public static final String REVOKED_CHANNEL = "postwire_api_key_revoked";
 
   private static final int CACHE_LIMIT = 10_000;
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -248,9 +247,10 @@ public class ApiKeyService {
     return pool.preparedQuery(
             "with deleted as (delete from api_key where id = $1 returning key_hash)"
                 + " select encode(key_hash, 'base64') as hash,"
-                + " pg_notify('"
-                + REVOKED_CHANNEL
-                + "', encode(key_hash, 'base64')) from deleted")
+                + " "
+                + DatabaseSignals.notifyCall(
+                    DatabaseSignals.API_KEY_REVOKED, "encode(key_hash, 'base64')")
+                + " from deleted")
         .execute(Tuple.of(uuid))
         .map(
             rows -> {

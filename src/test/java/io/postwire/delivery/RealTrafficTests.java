@@ -10,7 +10,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
 import io.postwire.dkim.JdkimVerifier;
-import io.postwire.message.MessageStore;
+import io.postwire.platform.DatabaseSignals;
 import io.postwire.testing.Db;
 import io.postwire.testing.GreenMailResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -221,7 +221,7 @@ class RealTrafficTests {
           "update delivery set next_attempt_at = now() where message_id = $1::uuid"
               + " and status in ('queued', 'deferred')",
           id);
-      Db.exec(pool, "select pg_notify('" + MessageStore.CHANNEL + "', '')");
+      Db.exec(pool, "select pg_notify('" + DatabaseSignals.DELIVERY + "', '')");
       long expected = failures;
       await()
           .atMost(Duration.ofSeconds(20))

@@ -13,6 +13,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.notNullValue;
 
+import io.postwire.platform.DatabaseSignals;
 import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -870,7 +871,7 @@ class MessageResourceTests {
     try {
       PgConnection.cast(listener).notificationHandler(n -> channels.add(n.getChannel()));
       listener
-          .query("listen " + MessageStore.CHANNEL)
+          .query("listen " + DatabaseSignals.DELIVERY)
           .execute()
           .await()
           .atMost(Duration.ofSeconds(10));
@@ -890,7 +891,7 @@ class MessageResourceTests {
           .then()
           .statusCode(200);
       await().atMost(Duration.ofSeconds(5)).until(() -> !channels.isEmpty());
-      assertThat(channels).containsOnly(MessageStore.CHANNEL);
+      assertThat(channels).containsOnly(DatabaseSignals.DELIVERY);
     } finally {
       listener.close().await().atMost(Duration.ofSeconds(10));
     }

@@ -6,6 +6,7 @@ import static io.postwire.testing.Api.registerDomain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.postwire.platform.DatabaseSignals;
 import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.mutiny.pgclient.PgConnection;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A deleted key stops working on every replica within about a second, not after the cache's 10 s:
- * the delete NOTIFYs {@link ApiKeyService#REVOKED_CHANNEL} and every replica evicts the key.
+ * the delete NOTIFYs {@link DatabaseSignals#API_KEY_REVOKED} and every replica evicts the key.
  */
 @QuarkusTest
 class KeyRevocationTests {
@@ -59,7 +60,7 @@ class KeyRevocationTests {
     Db.exec(pool, "delete from api_key where id = $1", key.id());
     as(key.secret()).get("/v1/domains/" + domain).then().statusCode(200);
 
-    Db.exec(pool, "select pg_notify($1, $2)", ApiKeyService.REVOKED_CHANNEL, hash(key.secret()));
+    Db.exec(pool, "select pg_notify($1, $2)", DatabaseSignals.API_KEY_REVOKED, hash(key.secret()));
     await()
         .atMost(Duration.ofSeconds(2))
         .pollInterval(Duration.ofMillis(50))
@@ -96,11 +97,21 @@ class KeyRevocationTests {
     as(key.secret()).get("/v1/api-keys").then().statusCode(403);
     assertThat(keys.cached(key.secret())).isTrue();
     Db.exec(
-        pool, "select pg_notify($1, $2)", ApiKeyService.REVOKED_CHANNEL, ApiKeyService.EVERY_KEY);
+        pool, "select pg_notify($1, $2)", DatabaseSignals.API_KEY_REVOKED, ApiKeyService.EVERY_KEY);
     await()
         .atMost(Duration.ofSeconds(2))
         .pollInterval(Duration.ofMillis(50))
         .until(() -> !keys.cached(key.secret()));
+  }
+
+  /** Both channels (deleted keys and the delivery wake-up) share this replica's one connection. */
+  @Test
+  void oneListenConnectionServesEveryChannel() {
+    String listeners =
+        "select count(*) from pg_stat_activity where datname = current_database()"
+            + " and pid <> pg_backend_pid() and query like 'LISTEN \"postwire_%'";
+    await().atMost(Duration.ofSeconds(5)).until(() -> Db.count(pool, listeners) >= 1);
+    assertThat(Db.count(pool, listeners)).isEqualTo(1);
   }
 
   /** Runs {@code action} while LISTENing as another replica would, and awaits {@code payload}. */
@@ -111,12 +122,12 @@ class KeyRevocationTests {
       PgConnection listener = PgConnection.cast(connection);
       listener.notificationHandler(
           n -> {
-            if (n.getChannel().equals(ApiKeyService.REVOKED_CHANNEL)) {
+            if (n.getChannel().equals(DatabaseSignals.API_KEY_REVOKED)) {
               heard.add(n.getPayload());
             }
           });
       listener
-          .query("listen " + ApiKeyService.REVOKED_CHANNEL)
+          .query("listen " + DatabaseSignals.API_KEY_REVOKED)
           .execute()
           .await()
           .atMost(Duration.ofSeconds(10));
