@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.postwire.delivery.smtp.SmtpReply;
 import io.postwire.delivery.smtp.SmtpResult;
+import io.postwire.dkim.MessageSigner;
 import io.postwire.platform.DatabaseSignals;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;

@@ -1,6 +1,5 @@
 package io.postwire.dkim;
 
-import io.postwire.delivery.MessageSigner;
 import io.postwire.dns.ZoneFile;
 import io.postwire.platform.ApiException;
 import io.quarkus.runtime.StartupEvent;

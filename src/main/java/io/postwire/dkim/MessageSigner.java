@@ -1,4 +1,4 @@
-package io.postwire.delivery;
+package io.postwire.dkim;
 
 import io.smallrye.mutiny.Uni;
 
