@@ -1,6 +1,5 @@
 package io.postwire.delivery;
 
-import static io.postwire.testing.Api.admin;
 import static io.postwire.testing.Api.registerDomain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
@@ -12,7 +11,6 @@ import io.quarkus.test.junit.TestProfile;
 import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -73,22 +71,8 @@ class ClaimBudgetTests {
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < sizes.length; i++) {
       String id =
-          admin()
-              .body(
-                  Map.of(
-                      "from",
-                      "a@" + domain,
-                      "to",
-                      List.of("one" + i + "@example.org", "two" + i + "@example.org"),
-                      "text",
-                      "x",
-                      "sendAt",
-                      Instant.now().plus(Duration.ofHours(1)).toString()))
-              .post("/v1/messages")
-              .then()
-              .statusCode(202)
-              .extract()
-              .path("id");
+          io.postwire.testing.Api.queueHeld(
+              domain, List.of("one" + i + "@example.org", "two" + i + "@example.org"));
       mine.add(id);
       ids.add(id);
       Db.exec(

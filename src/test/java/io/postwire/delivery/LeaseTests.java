@@ -13,7 +13,6 @@ import io.quarkus.test.junit.TestProfile;
 import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -45,23 +44,7 @@ class LeaseTests {
   @Test
   void rowsLeftLeasedByACrashedReplicaAreDeliveredAfterTheLeaseExpires() {
     String domain = registerDomain();
-    String id =
-        admin()
-            .body(
-                Map.of(
-                    "from",
-                    "a@" + domain,
-                    "to",
-                    List.of("crash@example.org"),
-                    "text",
-                    "x",
-                    "sendAt",
-                    Instant.now().plus(Duration.ofHours(1)).toString()))
-            .post("/v1/messages")
-            .then()
-            .statusCode(202)
-            .extract()
-            .path("id");
+    String id = io.postwire.testing.Api.queueHeld(domain, List.of("crash@example.org"));
     // what a replica killed mid-delivery leaves behind: its lease on the row
     Db.exec(
         pool,

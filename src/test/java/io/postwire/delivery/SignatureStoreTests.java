@@ -1,22 +1,18 @@
 package io.postwire.delivery;
 
-import static io.postwire.testing.Api.admin;
 import static io.postwire.testing.Api.registerDomain;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
-import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Transaction;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
@@ -34,25 +30,9 @@ class SignatureStoreTests {
   @Inject DeliveryStore store;
 
   private UUID queued() {
-    String domain = registerDomain();
-    String id =
-        admin()
-            .body(
-                Map.of(
-                    "from",
-                    "a@" + domain,
-                    "to",
-                    List.of("one@example.org", "two@example.net"),
-                    "text",
-                    "x",
-                    "sendAt",
-                    Instant.now().plus(Duration.ofHours(1)).toString()))
-            .post("/v1/messages")
-            .then()
-            .statusCode(202)
-            .extract()
-            .path("id");
-    return UUID.fromString(id);
+    return UUID.fromString(
+        io.postwire.testing.Api.queueHeld(
+            registerDomain(), List.of("one@example.org", "two@example.net")));
   }
 
   @Test
@@ -96,15 +76,10 @@ class SignatureStoreTests {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (System.nanoTime() < deadline) {
       long waiting =
-          Uni.createFrom()
-              .item(
-                  () ->
-                      Db.count(
-                          pool,
-                          "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-                              + " and query like '%update message set signature = $2%'"))
-              .await()
-              .atMost(Duration.ofSeconds(10));
+          Db.count(
+              pool,
+              "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                  + " and query like '%update message set signature = $2%'");
       if (waiting > 0) {
         return;
       }

@@ -61,6 +61,29 @@ public final class Api {
         "plain body");
   }
 
+  /**
+   * Queues a message from {@code a@domain} to {@code to}, held an hour ahead so no pipeline takes
+   * it before the test does; returns its id.
+   */
+  public static String queueHeld(String domain, List<String> to) {
+    return admin()
+        .body(
+            Map.of(
+                "from",
+                "a@" + domain,
+                "to",
+                to,
+                "text",
+                "x",
+                "sendAt",
+                java.time.Instant.now().plus(java.time.Duration.ofHours(1)).toString()))
+        .post("/v1/messages")
+        .then()
+        .statusCode(202)
+        .extract()
+        .path("id");
+  }
+
   /** The body of {@code POST /v1/messages/raw} for an RFC 5322 text (LF line ends are fine). */
   public static Map<String, Object> rawMessage(String mailFrom, String rcptTo, String rfc5322) {
     return Map.of(
