@@ -378,7 +378,11 @@ final class SmtpConnection {
     return colon > 0 ? c.substring(0, colon) : c;
   }
 
+  /** What went wrong, for a reply text: a lost connection's own words, else the exception's. */
   static String describe(Throwable e) {
+    if (e instanceof ConnectionLost) {
+      return e.getMessage();
+    }
     String message = e.getMessage();
     return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
   }
