@@ -182,8 +182,7 @@ final class SmtpConnection {
               if (waiters.remove(promise)) {
                 String why =
                     "timeout: no reply to " + verb(what) + " from " + ip + " within " + timeout;
-                lost(why);
-                socket.close();
+                drop(why);
                 promise.tryFail(new ConnectionLost(why));
               }
             });
@@ -202,8 +201,7 @@ final class SmtpConnection {
             total.toMillis(),
             t -> {
               String why = "timeout: " + what + " with " + ip + " not done within " + total;
-              lost(why);
-              socket.close();
+              drop(why);
             });
     return phase.get().onComplete(ar -> vertx.cancelTimer(timer));
   }
@@ -226,8 +224,7 @@ final class SmtpConnection {
             timeout.toMillis(),
             t -> {
               String why = "timeout: " + ip + " took no message data within " + timeout;
-              lost(why);
-              socket.close();
+              drop(why);
               promise.tryFail(new ConnectionLost(why));
             });
     socket.drainHandler(
@@ -259,8 +256,7 @@ final class SmtpConnection {
 
   /** Closes the socket at once (no QUIT). */
   void close() {
-    lost("connection closed");
-    socket.close();
+    drop("connection closed");
   }
 
   /** Sends QUIT (RFC 5321 §4.1.1.10), waits briefly for 221, then closes. */
@@ -353,6 +349,12 @@ final class SmtpConnection {
     lost("protocol error: " + why);
     partial = Buffer.buffer();
     lines.clear();
+    socket.close();
+  }
+
+  /** Ends the dialogue: whatever waits fails with {@code why}, and the socket is closed. */
+  private void drop(String why) {
+    lost(why);
     socket.close();
   }
 
