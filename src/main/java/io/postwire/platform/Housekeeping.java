@@ -32,7 +32,9 @@ public class Housekeeping {
   // keeps its content and rows whatever its age.
   private static final String FINISHED =
       " and not exists (select 1 from delivery d where d.message_id = m.id"
-          + " and d.status in ('queued', 'deferred'))";
+          + " and d.status in "
+          + DeliveryStatus.PENDING_SQL
+          + ")";
 
   private static final String PURGE_MESSAGES =
       "delete from message where id in (select m.id from message m"
