@@ -136,6 +136,28 @@ class HousekeepingTests {
   }
 
   @Test
+  void purgesMtaStsPoliciesPastTheirMaxAgeThroughTheDeliveryPurge() {
+    String expired = "expired-" + UUID.randomUUID() + ".example";
+    String valid = "valid-" + UUID.randomUUID() + ".example";
+    for (String domain : new String[] {expired, valid}) {
+      Db.exec(
+          pool,
+          "insert into mta_sts_policy (domain, policy_id, policy, fetched_at, expires_at)"
+              + " values ($1, 'id1', 'version: STSv1', now() - interval '2 days',"
+              + " now() + $2::int * interval '1 day')",
+          domain,
+          domain.equals(expired) ? -1 : 1);
+    }
+
+    assertThat(runOnce().count("mtaStsPolicies")).isGreaterThanOrEqualTo(1);
+
+    assertThat(Db.count(pool, "select count(*) from mta_sts_policy where domain = $1", expired))
+        .isZero();
+    assertThat(Db.count(pool, "select count(*) from mta_sts_policy where domain = $1", valid))
+        .isOne();
+  }
+
+  @Test
   void runsOnOneReplicaAtATime() {
     SqlConnection other = pool.getConnection().await().atMost(Duration.ofSeconds(10));
     try {
