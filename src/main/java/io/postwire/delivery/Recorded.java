@@ -1,6 +1,7 @@
 package io.postwire.delivery;
 
 import java.util.List;
+import java.util.UUID;
 
 /** What one group's attempt leaves to write: outcomes, events, and a signature to store. */
 record Recorded(
@@ -23,7 +24,7 @@ record Recorded(
   }
 
   /** The message this belongs to. */
-  java.util.UUID messageId() {
+  UUID messageId() {
     return !outcomes.isEmpty() ? outcomes.get(0).messageId() : events.get(0).messageId();
   }
 }

@@ -16,12 +16,12 @@ class EventDetailsTest {
 
   @Test
   void attemptNamesWhereItWentAndWhatTheServerSaidEscapingItsText() {
-    SmtpReply reply = new SmtpReply(250, "2.0.0", "ok \"queued\" as\n<id> ü");
+    SmtpReply reply = new SmtpReply(250, "2.0.0", "ok \"queued\" as \\<id> ü");
     SmtpResult result = new SmtpResult("mx.example.org", "127.0.0.1", true, Map.of(), 12);
     assertThat(details.attempt(result, reply))
         .isEqualTo(
             "{\"host\":\"mx.example.org\",\"ip\":\"127.0.0.1\",\"tls\":true,\"code\":250,"
-                + "\"enhancedCode\":\"2.0.0\",\"text\":\"ok \\\"queued\\\" as\\n<id> ü\","
+                + "\"enhancedCode\":\"2.0.0\",\"text\":\"ok \\\"queued\\\" as \\\\<id> ü\","
                 + "\"durationMs\":12}");
   }
 
