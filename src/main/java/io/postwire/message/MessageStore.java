@@ -1,6 +1,7 @@
 package io.postwire.message;
 
 import io.postwire.platform.Bytea;
+import io.postwire.platform.DeliveryStatus;
 import io.postwire.platform.Page;
 import io.postwire.suppression.SuppressionService;
 import io.smallrye.mutiny.Uni;
@@ -140,9 +141,14 @@ public class MessageStore {
     /** The 202 answer for this message. */
     public MessageViews.Accepted accepted() {
       List<MessageViews.AcceptedRecipient> recipients = new ArrayList<>();
-      queued.forEach(r -> recipients.add(new MessageViews.AcceptedRecipient(r, "queued")));
-      suppressed.forEach(r -> recipients.add(new MessageViews.AcceptedRecipient(r, "suppressed")));
-      return new MessageViews.Accepted(id.toString(), "queued", utc(createdAt), recipients);
+      queued.forEach(
+          r -> recipients.add(new MessageViews.AcceptedRecipient(r, DeliveryStatus.QUEUED.wire())));
+      suppressed.forEach(
+          r ->
+              recipients.add(
+                  new MessageViews.AcceptedRecipient(r, DeliveryStatus.SUPPRESSED.wire())));
+      return new MessageViews.Accepted(
+          id.toString(), DeliveryStatus.QUEUED.wire(), utc(createdAt), recipients);
     }
   }
 
@@ -254,13 +260,13 @@ public class MessageStore {
       for (String r : m.queued()) {
         rcptMessages.add(m.id());
         rcpts.add(r);
-        states.add("queued");
+        states.add(DeliveryStatus.QUEUED.wire());
         nextAttempts.add(due);
       }
       for (String r : m.suppressed()) {
         rcptMessages.add(m.id());
         rcpts.add(r);
-        states.add("suppressed");
+        states.add(DeliveryStatus.SUPPRESSED.wire());
         nextAttempts.add(null);
       }
     }
@@ -416,7 +422,7 @@ public class MessageStore {
                             r.getString("last_text"),
                             r.getString("last_host"));
                 String status = r.getString("status");
-                boolean pending = status.equals("queued") || status.equals("deferred");
+                boolean pending = DeliveryStatus.of(status).pending();
                 list.add(
                     new MessageViews.Recipient(
                         r.getString("recipient"),
@@ -513,7 +519,8 @@ public class MessageStore {
                       return conn.preparedQuery(
                               "with c as (update delivery set status = 'failed', next_attempt_at = null,"
                                   + " lease_owner = null, last_text = 'cancelled', updated_at = now()"
-                                  + " where message_id = $1 and status in ('queued', 'deferred')"
+                                  + " where message_id = $1 and status in "
+                                  + DeliveryStatus.PENDING_SQL
                                   + " returning recipient)"
                                   + " insert into event (message_id, recipient, type, detail)"
                                   + " select $1, recipient, 'cancelled', null from c")
