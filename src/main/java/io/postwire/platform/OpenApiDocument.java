@@ -43,6 +43,15 @@ public class OpenApiDocument implements OASFilter {
   private static final List<String> SUPPRESSION_REASONS =
       List.of("manual", "hard_bounce", "complaint", "unsubscribe");
 
+  private static final List<String> EVENT_TYPES =
+      io.postwire.event.EventTypes.PUBLIC.stream().sorted().toList();
+
+  private static final List<String> WEBHOOK_EVENTS =
+      java.util.stream.Stream.concat(java.util.stream.Stream.of("*"), EVENT_TYPES.stream())
+          .toList();
+
+  private static final List<String> WEBHOOK_STATUSES = List.of("active", "disabled");
+
   /** The values of the API's closed string fields: schema → property → values. */
   static final Map<String, Map<String, List<String>>> ENUMS =
       Map.ofEntries(
@@ -106,6 +115,12 @@ public class OpenApiDocument implements OASFilter {
                       "failed",
                       "cancelled",
                       "failed_internal"))),
+          Map.entry("EventView", Map.of("type", EVENT_TYPES)),
+          Map.entry("WebhookRequest", Map.of("events", WEBHOOK_EVENTS)),
+          Map.entry("Webhook", Map.of("events", WEBHOOK_EVENTS, "status", WEBHOOK_STATUSES)),
+          Map.entry(
+              "WebhookAttempt",
+              Map.of("status", List.of("delivered", "retrying", "failed", "disabled"))),
           Map.entry("Suppression", Map.of("reason", SUPPRESSION_REASONS)),
           Map.entry("SuppressRequest", Map.of("reason", SUPPRESSION_REASONS)),
           Map.entry(
@@ -124,6 +139,7 @@ public class OpenApiDocument implements OASFilter {
           "RegisterRequest", List.of("name"),
           "CreateKeyRequest", List.of("name"),
           "SpfRequest", List.of("ip"),
+          "WebhookRequest", List.of("url", "events"),
           "Accepted", List.of("id", "status", "createdAt", "recipients"),
           "BatchItem", List.of("index", "status"),
           "Message", List.of("id", "from", "createdAt", "status", "recipients", "events"));
@@ -222,6 +238,10 @@ public class OpenApiDocument implements OASFilter {
       refusals.put("403", "forbidden_sender_domain: a registered domain outside the key's scope");
     } else if (adminOnly(path, method)) {
       refusals.put("403", "forbidden: only an admin key may do this");
+    } else if (method == PathItem.HttpMethod.POST && path.equals("/v1/webhooks")) {
+      refusals.put(
+          "403",
+          "forbidden: a domain outside the key's scope, or every domain asked by a scoped key");
     }
     if (path.contains("{")) {
       refusals.put("404", "not_found, also for what the key may not see");

@@ -1,0 +1,120 @@
+package io.postwire.event;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jboss.logging.Logger;
+
+/**
+ * Gives committed events their {@code seq}, the position {@code GET /v1/events?after=} and the
+ * webhook sender read by.
+ *
+ * <p>Why not the {@code bigserial} id: ids are taken when a row is inserted, not when its
+ * transaction commits. A transaction holding id 10 can commit after one holding id 11 was already
+ * read, and a reader that has moved past 11 never sees 10.
+ *
+ * <p>Why this is safe: events are inserted with {@code seq} null, by whatever transaction reports
+ * the state change (the outbox: the event commits with the change or not at all). A sequencer
+ * transaction takes the transaction-level advisory lock {@link #LOCK} without waiting, then numbers
+ * the events its snapshot sees without a seq (all committed) in id order from {@code event_seq}.
+ * The lock makes sequencer transactions run one after another across every replica: the next can
+ * only take the lock once the previous has committed or rolled back (a transaction-level lock is
+ * released only then, also when its connection dies). So every seq a transaction assigns is greater
+ * than every seq already committed, and all its seqs become visible at one commit: the committed
+ * seqs are always a prefix of the order in which they will ever be seen, and a reader past {@code
+ * s} has seen, or can never again be shown, nothing below {@code s}. An event whose transaction is
+ * still open is invisible to the sequencer and gets a later seq once committed.
+ *
+ * <p>The same statement writes a {@code webhook_delivery} row for every active webhook that
+ * subscribes to the event, so a subscription sees every event sequenced after it was created.
+ */
+@ApplicationScoped
+public class EventSequencer {
+
+  /** The advisory lock key of sequencer transactions ("events" in ASCII). */
+  static final long LOCK = 0x6576656e7473L;
+
+  private static final Logger LOG = Logger.getLogger(EventSequencer.class);
+
+  private static final String NUMBER =
+      """
+      with o as (select id from event where seq is null order by id limit $1 for update),
+      s as (select o.id, nextval('event_seq') as seq from o order by o.id),
+      u as (update event e set seq = s.seq from s where e.id = s.id
+      returning e.id, e.seq, e.message_id, e.recipient, e.type),
+      w as (insert into webhook_delivery (webhook_id, event_id, seq, recipient)
+      select h.id, u.id, u.seq, coalesce(u.recipient, '') from u
+      join message m on m.id = u.message_id
+      join webhook h on h.status = 'active'
+      and (h.events = '{*}' or %s = any(h.events))
+      and (cardinality(h.domains) = 0 or m.domain = any(h.domains))
+      where u.type not in %s
+      returning 1)
+      select (select count(*) from u) as numbered"""
+          .formatted(EventTypes.publicSql("u"), EventTypes.INTERNAL_SQL);
+
+  private final Pool pool;
+  private final Vertx vertx;
+  private final EventConfig config;
+  private final AtomicBoolean running = new AtomicBoolean();
+  private long timer = -1;
+
+  public EventSequencer(Pool pool, Vertx vertx, EventConfig config) {
+    this.pool = pool;
+    this.vertx = vertx;
+    this.config = config;
+  }
+
+  void start(@Observes StartupEvent event) {
+    timer =
+        vertx.setPeriodic(
+            Math.max(10, config.sequenceInterval().toMillis()),
+            id -> {
+              if (running.compareAndSet(false, true)) {
+                drain()
+                    .onTermination()
+                    .invoke(() -> running.set(false))
+                    .subscribe()
+                    .with(
+                        n -> {},
+                        e -> LOG.debugf("Event sequencing failed (retried): %s", e.toString()));
+              }
+            });
+  }
+
+  void stop(@Observes ShutdownEvent event) {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+  }
+
+  /** Numbers batches until none is full; the count numbered, 0 when another replica holds it. */
+  public Uni<Long> drain() {
+    return sequenceOnce()
+        .chain(
+            n -> n >= config.sequenceBatch() ? drain().map(m -> n + m) : Uni.createFrom().item(n));
+  }
+
+  /** One sequencer transaction; how many events it numbered. */
+  public Uni<Long> sequenceOnce() {
+    return pool.withTransaction(
+        conn ->
+            conn.query("select pg_try_advisory_xact_lock(" + LOCK + ")")
+                .execute()
+                .chain(
+                    rows -> {
+                      if (!rows.iterator().next().getBoolean(0)) {
+                        return Uni.createFrom().item(0L);
+                      }
+                      return conn.preparedQuery(NUMBER)
+                          .execute(Tuple.of(config.sequenceBatch()))
+                          .map(r -> r.iterator().next().getLong("numbered"));
+                    }));
+  }
+}

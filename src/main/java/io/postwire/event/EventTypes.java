@@ -1,0 +1,49 @@
+package io.postwire.event;
+
+import java.util.Set;
+
+/**
+ * The public names of the event types the event table holds. The table keeps the short names the
+ * message document's {@code events} list shows ({@code delivered}); the events API and webhooks
+ * show them as {@code message.delivered}. {@code signed} and {@code attempt} are steps inside a
+ * delivery, not recipient state changes: they stay in the message document only.
+ */
+public final class EventTypes {
+
+  /** The prefix of message events' public names. */
+  public static final String MESSAGE = "message.";
+
+  /** The stored types that are never published, as an SQL list. */
+  public static final String INTERNAL_SQL = "('signed', 'attempt')";
+
+  /** Every public name (API.md), including those no code writes yet. */
+  public static final Set<String> PUBLIC =
+      Set.of(
+          "message.queued",
+          "message.delivered",
+          "message.deferred",
+          "message.bounced",
+          "message.complained",
+          "message.unsubscribed",
+          "message.opened",
+          "message.clicked",
+          "message.expired",
+          "message.failed",
+          "message.cancelled",
+          "message.suppressed",
+          "message.auto_replied",
+          "domain.paused",
+          "domain.audit_changed");
+
+  private EventTypes() {}
+
+  /** The stored type of a public name ({@code message.delivered} → {@code delivered}). */
+  public static String stored(String publicName) {
+    return publicName.startsWith(MESSAGE) ? publicName.substring(MESSAGE.length()) : publicName;
+  }
+
+  /** The SQL expression of an event's public name, for an event aliased {@code alias}. */
+  public static String publicSql(String alias) {
+    return "'" + MESSAGE + "' || " + alias + ".type";
+  }
+}

@@ -1,0 +1,354 @@
+package io.postwire.webhook;
+
+import com.google.common.net.InetAddresses;
+import io.postwire.dns.Dns;
+import io.postwire.egress.EgressPolicy;
+import io.postwire.platform.Json;
+import io.postwire.webhook.WebhookStore.Claimed;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.mutiny.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.net.InetAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jboss.logging.Logger;
+
+/**
+ * Sends webhook deliveries: its own loop and statements, apart from the delivery pipeline. Rows are
+ * claimed under a lease (as deliveries are), so replicas never send one event to one webhook at the
+ * same time; a claim takes no row whose recipient has an earlier pending event for that webhook, so
+ * events reach a webhook in seq order per recipient. At most {@code concurrency} POSTs are in
+ * flight per replica, and at most {@code per-endpoint} to one webhook.
+ */
+@ApplicationScoped
+public class WebhookSender {
+
+  /** The most of an answer's body read (and then dropped): nothing in it is used. */
+  static final int MAX_RESPONSE_BYTES = 4096;
+
+  private static final Logger LOG = Logger.getLogger(WebhookSender.class);
+
+  private final WebhookStore store;
+  private final WebhookSecrets secrets;
+  private final WebhookMetrics metrics;
+  private final WebhookConfig config;
+  private final Dns dns;
+  private final EgressPolicy egress;
+  private final Json json;
+  private final Vertx vertx;
+  private final String owner = "webhooks-" + UUID.randomUUID();
+  private final Map<UUID, Integer> inFlight = new HashMap<>();
+  private int total;
+  private boolean claiming;
+  private boolean again;
+  private HttpClient client;
+  private long pollTimer = -1;
+  private long backlogTimer = -1;
+
+  public WebhookSender(
+      WebhookStore store,
+      WebhookSecrets secrets,
+      WebhookMetrics metrics,
+      WebhookConfig config,
+      Dns dns,
+      EgressPolicy egress,
+      Json json,
+      Vertx vertx) {
+    this.store = store;
+    this.secrets = secrets;
+    this.metrics = metrics;
+    this.config = config;
+    this.dns = dns;
+    this.egress = egress;
+    this.json = json;
+    this.vertx = vertx;
+  }
+
+  void start(@Observes StartupEvent event) {
+    metrics.register();
+    if (!config.enabled()) {
+      LOG.info("Webhook sender disabled on this replica");
+      return;
+    }
+    long timeout = config.timeout().toMillis();
+    client =
+        vertx
+            .getDelegate()
+            .createHttpClient(
+                new HttpClientOptions()
+                    .setConnectTimeout((int) timeout)
+                    .setVerifyHost(true)
+                    .setForceSni(true)
+                    .setMaxPoolSize(Math.max(1, config.perEndpoint())));
+    pollTimer = vertx.setPeriodic(Math.max(10, config.pollInterval().toMillis()), id -> poll());
+    backlogTimer =
+        vertx.setPeriodic(5000, id -> store.backlog().subscribe().with(metrics::backlog, e -> {}));
+  }
+
+  void stop(@Observes ShutdownEvent event) {
+    if (pollTimer >= 0) {
+      vertx.cancelTimer(pollTimer);
+      vertx.cancelTimer(backlogTimer);
+      store.release(owner).await().atMost(Duration.ofSeconds(5));
+      client.close();
+    }
+  }
+
+  /** Claims what the free slots allow and sends it; runs on one event loop thread. */
+  synchronized void poll() {
+    int free = config.concurrency() - total;
+    if (claiming) {
+      again = true;
+      return;
+    }
+    if (free <= 0) {
+      return;
+    }
+    claiming = true;
+    again = false;
+    store
+        .claim(owner, free, Map.copyOf(inFlight), config.perEndpoint(), lease())
+        .subscribe()
+        .with(
+            claimed -> {
+              synchronized (this) {
+                claiming = false;
+                for (Claimed c : claimed) {
+                  total++;
+                  inFlight.merge(c.webhookId(), 1, Integer::sum);
+                  send(c);
+                }
+                if (again || claimed.size() == free) {
+                  vertx.runOnContext(this::poll);
+                }
+              }
+            },
+            failure -> {
+              synchronized (this) {
+                claiming = false;
+              }
+              LOG.debugf("Webhook claim failed (retried): %s", failure.toString());
+            });
+  }
+
+  private Duration lease() {
+    return config.timeout().plusSeconds(30);
+  }
+
+  private void send(Claimed c) {
+    long started = System.nanoTime();
+    post(c)
+        .onFailure()
+        .recoverWithItem(failure -> new Answer(null, null, failure.getMessage()))
+        .chain(answer -> record(c, answer, (int) ((System.nanoTime() - started) / 1_000_000)))
+        .onTermination()
+        .invoke(
+            () -> {
+              synchronized (this) {
+                total--;
+                inFlight.computeIfPresent(c.webhookId(), (k, n) -> n > 1 ? n - 1 : null);
+              }
+              vertx.runOnContext(this::poll);
+            })
+        .subscribe()
+        .with(v -> {}, e -> LOG.warnf("Webhook outcome not written: %s", e.toString()));
+  }
+
+  /** What an endpoint answered: its status, {@code Retry-After}; or why there is no answer. */
+  record Answer(Integer status, String retryAfter, String error) {}
+
+  private Uni<Void> record(Claimed c, Answer answer, int durationMs) {
+    String attempt;
+    String state;
+    Instant next = null;
+    boolean disable = false;
+    int tries = c.attempts() + 1;
+    List<Duration> schedule = config.retrySchedule();
+    if (answer.status() != null && answer.status() / 100 == 2) {
+      attempt = "delivered";
+      state = "delivered";
+    } else if (answer.status() != null && answer.status() == 410) {
+      attempt = "disabled";
+      state = "failed";
+      disable = true;
+    } else if (tries > schedule.size()) {
+      attempt = "failed";
+      state = "failed";
+    } else {
+      attempt = "retrying";
+      state = "pending";
+      Duration wait = retryAfter(answer.retryAfter());
+      next = Instant.now().plus(wait != null ? wait : jitter(schedule.get(tries - 1)));
+      if (answer.error() != null) {
+        LOG.debugf("Webhook %s: %s", c.webhookId(), answer.error());
+      }
+    }
+    metrics.count(attempt);
+    return store
+        .record(c.deliveryId(), owner, state, next, attempt, answer.status(), durationMs, disable)
+        .replaceWithVoid();
+  }
+
+  /** {@code d} ±20 %. */
+  static Duration jitter(Duration d) {
+    double factor = 0.8 + ThreadLocalRandom.current().nextDouble() * 0.4;
+    return Duration.ofMillis((long) (d.toMillis() * factor));
+  }
+
+  /** A {@code Retry-After} (seconds or an HTTP date) as a wait, capped; null when absent. */
+  Duration retryAfter(String value) {
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    Duration wait;
+    String v = value.strip();
+    if (v.matches("\\d{1,12}")) {
+      wait = Duration.ofSeconds(Long.parseLong(v));
+    } else {
+      try {
+        wait =
+            Duration.between(
+                Instant.now(),
+                ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
+      } catch (DateTimeParseException e) {
+        return null;
+      }
+    }
+    if (wait.isNegative()) {
+      return Duration.ZERO;
+    }
+    return wait.compareTo(config.maxRetryAfter()) > 0 ? config.maxRetryAfter() : wait;
+  }
+
+  /** One POST: resolves the host through the service's DNS, checks the egress policy, signs. */
+  private Uni<Answer> post(Claimed c) {
+    URI uri = URI.create(c.url());
+    String host = uri.getHost();
+    String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+    Uni<List<InetAddress>> addresses =
+        InetAddresses.isInetAddress(bare)
+            ? Uni.createFrom().item(List.of(InetAddresses.forString(bare)))
+            : dns.addresses(bare);
+    return addresses.chain(
+        found -> {
+          List<InetAddress> permitted = egress.permitted(found);
+          if (permitted.isEmpty()) {
+            return Uni.createFrom()
+                .item(
+                    new Answer(null, null, found.isEmpty() ? "no address" : EgressPolicy.REFUSED));
+          }
+          return post(c, uri, bare, permitted.get(0));
+        });
+  }
+
+  private Uni<Answer> post(Claimed c, URI uri, String host, InetAddress address) {
+    boolean tls = "https".equals(uri.getScheme().toLowerCase(Locale.ROOT));
+    int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
+    String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+    if (uri.getRawQuery() != null) {
+      path += "?" + uri.getRawQuery();
+    }
+    byte[] body = json.write(c.event());
+    String id = c.event().id().toString();
+    long timestamp = Instant.now().getEpochSecond();
+    String signature =
+        WebhookSecrets.sign(secrets.open(c.webhookId(), c.secret()), id, timestamp, body);
+    if (c.previousSecret() != null) {
+      signature +=
+          " "
+              + WebhookSecrets.sign(
+                  secrets.open(c.webhookId(), c.previousSecret()), id, timestamp, body);
+    }
+    long timeout = config.timeout().toMillis();
+    RequestOptions options =
+        new RequestOptions()
+            .setMethod(HttpMethod.POST)
+            .setServer(SocketAddress.inetSocketAddress(port, address.getHostAddress()))
+            .setHost(host)
+            .setPort(port)
+            .setSsl(tls)
+            .setURI(path)
+            .setFollowRedirects(false)
+            .setIdleTimeout(timeout)
+            .putHeader("content-type", "application/json")
+            .putHeader("user-agent", "Postwire-Webhooks")
+            .putHeader("webhook-id", id)
+            .putHeader("webhook-timestamp", Long.toString(timestamp))
+            .putHeader("webhook-signature", signature);
+    return Uni.createFrom()
+        .<Answer>emitter(
+            emitter -> {
+              AtomicReference<HttpClientRequest> request = new AtomicReference<>();
+              AtomicBoolean done = new AtomicBoolean();
+              emitter.onTermination(
+                  () -> {
+                    if (done.compareAndSet(false, true) && request.get() != null) {
+                      request.get().reset();
+                    }
+                  });
+              client
+                  .request(options)
+                  .compose(
+                      r -> {
+                        request.set(r);
+                        if (done.get()) {
+                          r.reset();
+                          return Future.failedFuture("cancelled");
+                        }
+                        return r.send(Buffer.buffer(body));
+                      })
+                  .onFailure(
+                      e -> {
+                        if (done.compareAndSet(false, true)) {
+                          emitter.fail(e);
+                        }
+                      })
+                  .onSuccess(
+                      response -> {
+                        Answer answer =
+                            new Answer(
+                                response.statusCode(), response.getHeader("retry-after"), null);
+                        int[] read = {0};
+                        response.exceptionHandler(e -> {});
+                        // the body is read and dropped, and no more than MAX_RESPONSE_BYTES of it
+                        response.handler(
+                            chunk -> {
+                              read[0] += chunk.length();
+                              if (read[0] > MAX_RESPONSE_BYTES && request.get() != null) {
+                                request.get().reset();
+                              }
+                            });
+                        if (done.compareAndSet(false, true)) {
+                          emitter.complete(answer);
+                        }
+                      });
+            })
+        .ifNoItem()
+        .after(Duration.ofMillis(timeout))
+        .failWith(() -> new TimeoutException("no answer within " + timeout + " ms"));
+  }
+}

@@ -1,0 +1,296 @@
+package io.postwire.webhook;
+
+import io.postwire.event.EventStore;
+import io.postwire.event.EventTypes;
+import io.postwire.event.EventView;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** Every statement on the webhook tables. */
+@ApplicationScoped
+public class WebhookStore {
+
+  private static final String COLUMNS = "id, url, events, domains, status, created_at";
+
+  // A scoped key ($n text[]) sees the webhooks whose domains it may all use; null = admin.
+  private static final String VISIBLE =
+      "(%1$s::text[] is null or (cardinality(domains) > 0 and domains <@ %1$s::text[]))";
+
+  // What a webhook receives: its types and domains, sequenced, published.
+  private static final String MATCHES =
+      " e.seq is not null and e.type not in "
+          + EventTypes.INTERNAL_SQL
+          + " and (h.events = '{*}' or "
+          + EventTypes.publicSql("e")
+          + " = any(h.events)) and (cardinality(h.domains) = 0 or m.domain = any(h.domains))";
+
+  private static final String REPLAY =
+      "insert into webhook_delivery (webhook_id, event_id, seq, recipient)"
+          + " select h.id, e.id, e.seq, coalesce(e.recipient, '') from webhook h"
+          + " join event e on %s join message m on m.id = e.message_id"
+          + " where h.id = $1 and "
+          + MATCHES
+          + " on conflict (webhook_id, event_id) do update set status = 'pending', attempts = 0,"
+          + " next_attempt_at = now()";
+
+  // Due rows, oldest seq first, none with an earlier pending row for the same (webhook,
+  // recipient): a later event waits while an earlier one is tried and retried. At most $3 minus
+  // what this replica already has in flight per webhook ($4, $5).
+  private static final String CLAIM =
+      """
+      with c as (select d.id from webhook_delivery d where d.id in (
+      select x.id from (select d.id, row_number() over (partition by d.webhook_id order by d.seq) n,
+      d.webhook_id from webhook_delivery d join webhook h on h.id = d.webhook_id
+      where h.status = 'active' and d.status = 'pending' and d.next_attempt_at <= now()
+      and (d.lease_until is null or d.lease_until < now())
+      and not exists (select 1 from webhook_delivery p where p.webhook_id = d.webhook_id
+      and p.recipient = d.recipient and p.status = 'pending' and p.seq < d.seq)) x
+      where x.n <= $3 - coalesce((select f.n from unnest($4::uuid[], $5::int[]) as f(w, n)
+      where f.w = x.webhook_id), 0))
+      order by d.seq limit $2 for update skip locked),
+      u as (update webhook_delivery d set lease_owner = $1,
+      lease_until = now() + make_interval(secs => $6) from c where d.id = c.id
+      returning d.id, d.webhook_id, d.event_id, d.attempts)
+      select u.id as delivery_id, u.webhook_id, u.attempts, h.url, h.secret, h.previous_secret,
+      h.previous_until > now() as previous_valid, %s
+      from u join webhook h on h.id = u.webhook_id join event e on e.id = u.event_id
+      join message m on m.id = e.message_id"""
+          .formatted(EventStore.COLUMNS);
+
+  private static final String RECORD =
+      """
+      with d as (update webhook_delivery set status = $3, attempts = attempts + 1,
+      next_attempt_at = coalesce($4, next_attempt_at), lease_owner = null, lease_until = null
+      where id = $1 and lease_owner = $2 returning webhook_id, event_id),
+      a as (insert into webhook_attempt (webhook_id, event_uid, status, http_status, duration_ms)
+      select d.webhook_id, e.uid, $5, $6, $7 from d join event e on e.id = d.event_id),
+      g as (update webhook set status = 'disabled' where $8 and id = (select webhook_id from d))
+      select count(*) from d""";
+
+  private final Pool pool;
+  private final EventStore events;
+
+  public WebhookStore(Pool pool, EventStore events) {
+    this.pool = pool;
+    this.events = events;
+  }
+
+  /** One claimed delivery: the event and where and how to send it. */
+  record Claimed(
+      long deliveryId,
+      UUID webhookId,
+      int attempts,
+      String url,
+      byte[] secret,
+      byte[] previousSecret,
+      EventView event) {}
+
+  Uni<Webhook> create(
+      UUID id, UUID apiKeyId, String url, String[] events, String[] domains, byte[] sealed) {
+    return pool.preparedQuery(
+            "insert into webhook (id, api_key_id, url, events, domains, secret)"
+                + " values ($1, $2, $3, $4, $5, $6) returning "
+                + COLUMNS)
+        .execute(Tuple.from(new Object[] {id, apiKeyId, url, events, domains, sealed}))
+        .map(rows -> webhook(rows.iterator().next()));
+  }
+
+  Uni<Webhook> find(UUID id, String[] scope) {
+    return pool.preparedQuery(
+            "select " + COLUMNS + " from webhook where id = $1 and " + VISIBLE.formatted("$2"))
+        .execute(Tuple.of(id, scope))
+        .map(rows -> rows.iterator().hasNext() ? webhook(rows.iterator().next()) : null);
+  }
+
+  /** Oldest first, after the webhook {@code after} (null = from the start). */
+  Uni<List<Webhook>> list(String[] scope, UUID after, int limit) {
+    return pool.preparedQuery(
+            "select "
+                + COLUMNS
+                + " from webhook where "
+                + VISIBLE.formatted("$1")
+                + " and ($2::uuid is null or (created_at, id) > (select created_at, id from"
+                + " webhook where id = $2)) order by created_at, id limit $3")
+        .execute(Tuple.of(scope, after, limit))
+        .map(
+            rows -> {
+              List<Webhook> items = new ArrayList<>();
+              rows.forEach(r -> items.add(webhook(r)));
+              return items;
+            });
+  }
+
+  Uni<Boolean> delete(UUID id, String[] scope) {
+    return pool.preparedQuery("delete from webhook where id = $1 and " + VISIBLE.formatted("$2"))
+        .execute(Tuple.of(id, scope))
+        .map(rows -> rows.rowCount() > 0);
+  }
+
+  /** The new secret signs from now on; the one it replaces keeps signing for {@code overlap}. */
+  Uni<Webhook> rotate(UUID id, String[] scope, byte[] sealed, Duration overlap) {
+    return pool.preparedQuery(
+            "update webhook set previous_secret = secret, secret = $3,"
+                + " previous_until = now() + make_interval(secs => $4)"
+                + " where id = $1 and "
+                + VISIBLE.formatted("$2")
+                + " returning "
+                + COLUMNS)
+        .execute(Tuple.of(id, scope, sealed, (double) overlap.toSeconds()))
+        .map(rows -> rows.iterator().hasNext() ? webhook(rows.iterator().next()) : null);
+  }
+
+  /** Sends again every matching event after {@code seq}; how many were queued. */
+  Uni<Integer> replayAfter(UUID id, long seq) {
+    return pool.preparedQuery(REPLAY.formatted("e.seq > $2"))
+        .execute(Tuple.of(id, seq))
+        .map(RowSet::rowCount);
+  }
+
+  /** Sends these events again (those the webhook receives); how many were queued. */
+  Uni<Integer> replayIds(UUID id, UUID[] eventIds) {
+    return pool.preparedQuery(REPLAY.formatted("e.uid = any($2)"))
+        .execute(Tuple.of(id, eventIds))
+        .map(RowSet::rowCount);
+  }
+
+  /** One attempt in a webhook's log. */
+  public record WebhookAttempt(
+      long id,
+      UUID eventId,
+      String status,
+      Integer httpStatus,
+      OffsetDateTime at,
+      int durationMs) {}
+
+  /** Newest first, before attempt {@code before} (null = the newest). */
+  Uni<List<WebhookAttempt>> attempts(UUID id, Long before, int limit) {
+    return pool.preparedQuery(
+            "select id, event_uid, status, http_status, at, duration_ms from webhook_attempt"
+                + " where webhook_id = $1 and ($2::bigint is null or id < $2)"
+                + " order by id desc limit $3")
+        .execute(Tuple.of(id, before, limit))
+        .map(
+            rows -> {
+              List<WebhookAttempt> items = new ArrayList<>();
+              for (Row r : rows) {
+                items.add(
+                    new WebhookAttempt(
+                        r.getLong("id"),
+                        r.getUUID("event_uid"),
+                        r.getString("status"),
+                        r.getInteger("http_status"),
+                        r.getOffsetDateTime("at"),
+                        r.getInteger("duration_ms")));
+              }
+              return items;
+            });
+  }
+
+  Uni<List<Claimed>> claim(
+      String owner, int limit, Map<UUID, Integer> inFlight, int perEndpoint, Duration lease) {
+    UUID[] ids = inFlight.keySet().toArray(UUID[]::new);
+    Integer[] counts = new Integer[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      counts[i] = inFlight.get(ids[i]);
+    }
+    return pool.preparedQuery(CLAIM)
+        .execute(
+            Tuple.from(
+                new Object[] {
+                  owner, limit, perEndpoint, ids, counts, (double) lease.toMillis() / 1000.0
+                }))
+        .map(
+            rows -> {
+              List<Claimed> items = new ArrayList<>();
+              for (Row r : rows) {
+                items.add(
+                    new Claimed(
+                        r.getLong("delivery_id"),
+                        r.getUUID("webhook_id"),
+                        r.getInteger("attempts"),
+                        r.getString("url"),
+                        r.getBuffer("secret").getBytes(),
+                        Boolean.TRUE.equals(r.getBoolean("previous_valid"))
+                            ? r.getBuffer("previous_secret").getBytes()
+                            : null,
+                        events.view(r)));
+              }
+              return items;
+            });
+  }
+
+  /**
+   * Writes the result of one try: the delivery's new state, the attempt's log line, and the webhook
+   * disabled when {@code disable}. False when the lease was lost meanwhile.
+   */
+  Uni<Boolean> record(
+      long deliveryId,
+      String owner,
+      String status,
+      Instant nextAttemptAt,
+      String attemptStatus,
+      Integer httpStatus,
+      int durationMs,
+      boolean disable) {
+    return pool.preparedQuery(RECORD)
+        .execute(
+            Tuple.from(
+                new Object[] {
+                  deliveryId,
+                  owner,
+                  status,
+                  nextAttemptAt == null ? null : nextAttemptAt.atOffset(ZoneOffset.UTC),
+                  attemptStatus,
+                  httpStatus,
+                  durationMs,
+                  disable
+                }))
+        .map(rows -> rows.iterator().next().getLong(0) > 0);
+  }
+
+  /** Lets go of every lease this replica holds (at shutdown). */
+  Uni<Integer> release(String owner) {
+    return pool.preparedQuery(
+            "update webhook_delivery set lease_owner = null, lease_until = null"
+                + " where lease_owner = $1")
+        .execute(Tuple.of(owner))
+        .map(RowSet::rowCount);
+  }
+
+  /** Pending deliveries and the age in seconds of the oldest one's event. */
+  Uni<long[]> backlog() {
+    return pool.query(
+            "select count(*) as n, coalesce(extract(epoch from now() - min(e.at)), 0)::bigint"
+                + " as age from webhook_delivery d join event e on e.id = d.event_id"
+                + " where d.status = 'pending'")
+        .execute()
+        .map(
+            rows -> {
+              Row r = rows.iterator().next();
+              return new long[] {r.getLong("n"), r.getLong("age")};
+            });
+  }
+
+  private static Webhook webhook(Row r) {
+    return new Webhook(
+        r.getUUID("id"),
+        r.getString("url"),
+        List.of(r.getArrayOfStrings("events")),
+        List.of(r.getArrayOfStrings("domains")),
+        null,
+        r.getString("status"),
+        r.getOffsetDateTime("created_at"));
+  }
+}
