@@ -295,6 +295,21 @@ class OpenApiTests {
   }
 
   @Test
+  void eventsAndWebhooksListTheirValues() {
+    assertThat(enumOf("EventView", "type"))
+        .contains("message.queued", "message.delivered", "domain.paused")
+        .doesNotContain("signed", "attempt");
+    assertThat(enumOf("Webhook", "status")).containsExactly("active", "disabled");
+    assertThat(enumOf("WebhookAttempt", "status"))
+        .containsExactly("delivered", "retrying", "failed", "disabled");
+    assertThat(doc.getList("components.schemas.WebhookRequest.required", String.class))
+        .containsExactlyInAnyOrder("url", "events");
+    assertThat(doc.getString("paths.'/v1/webhooks'.post.responses.'403'.description"))
+        .startsWith("forbidden");
+    assertThat(doc.getString("paths.'/v1/webhooks'.post.responses.'201'.description")).isNotNull();
+  }
+
+  @Test
   void theMainOperationsCarryExamplesThatAreTheirJson() throws Exception {
     for (String[] op :
         List.of(
