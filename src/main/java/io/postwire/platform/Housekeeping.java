@@ -1,7 +1,7 @@
 package io.postwire.platform;
 
-import io.postwire.delivery.MtaStsPolicyStore;
 import io.postwire.message.IdempotencyStore;
+import io.postwire.mtasts.MtaStsPolicyStore;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
