@@ -21,6 +21,9 @@ class MtaStsConfigTest {
             .addDefaultInterceptors()
             .withConverter(Duration.class, 100, new DurationConverter())
             .withMapping(MtaStsConfig.class)
+            .withMapping(MtaStsOlderNames.Delivery.class)
+            .withMapping(MtaStsOlderNames.Audit.class)
+            .withValidateUnknown(true)
             .withSources(new PropertiesConfigSource(properties, "test", 100))
             .build();
     return config.getConfigMapping(MtaStsConfig.class);
