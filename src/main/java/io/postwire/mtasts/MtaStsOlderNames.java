@@ -9,7 +9,8 @@ import java.util.OptionalInt;
  * The names the MTA-STS settings had before {@code postwire.mta-sts.*}, when delivery and the audit
  * each had their own: still documented and accepted. They are declared here only so that start-up
  * knows them (a name under {@code postwire.delivery} or {@code postwire.audit} that maps to nothing
- * stops the start); {@link MtaStsConfig} reads them, by name, as its defaults.
+ * stops the start; {@link MtaStsProducer} injects them, which registers them); {@link MtaStsConfig}
+ * reads them, by name, as its defaults.
  */
 public final class MtaStsOlderNames {
 

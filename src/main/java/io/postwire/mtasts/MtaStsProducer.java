@@ -8,6 +8,7 @@ import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.time.Clock;
+import org.jboss.logging.Logger;
 
 /**
  * The one {@link MtaStsFetcher} (delivery and the audit share it) and the one {@link
@@ -17,9 +18,32 @@ import java.time.Clock;
 @ApplicationScoped
 public class MtaStsProducer {
 
+  private static final Logger LOG = Logger.getLogger(MtaStsProducer.class);
+
+  /**
+   * The older names are injected (and only noted in the log) so that start-up registers them: a
+   * setting under {@code postwire.delivery} or {@code postwire.audit} that no injected
+   * configuration declares stops the start.
+   */
   @Produces
   @Singleton
-  MtaStsFetcher fetcher(MtaStsConfig config, Vertx vertx, EgressPolicy egress) {
+  MtaStsFetcher fetcher(
+      MtaStsConfig config,
+      MtaStsOlderNames.Delivery delivery,
+      MtaStsOlderNames.Audit audit,
+      Vertx vertx,
+      EgressPolicy egress) {
+    if (delivery.port().isPresent()
+        || delivery.trustStore().isPresent()
+        || delivery.timeout().isPresent()
+        || audit.port().isPresent()
+        || audit.trustStore().isPresent()
+        || audit.timeout().isPresent()) {
+      LOG.infof(
+          "MTA-STS settings under postwire.delivery.mta-sts or postwire.audit.mta-sts are read"
+              + " as postwire.mta-sts.* (port %d)",
+          config.port());
+    }
     return new MtaStsFetcher(
         vertx,
         config.port(),
