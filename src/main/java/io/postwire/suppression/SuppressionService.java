@@ -2,8 +2,8 @@ package io.postwire.suppression;
 
 import io.postwire.domain.DomainNames;
 import io.postwire.domain.Mailbox;
-import io.postwire.platform.ApiException;
 import io.postwire.platform.Page;
+import io.postwire.platform.Refusal;
 import io.postwire.security.ApiPrincipal;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -120,7 +120,7 @@ public class SuppressionService {
   public Uni<Suppression> put(String address, String domain, String reason, String detail) {
     String chosen = reason == null ? "manual" : reason;
     if (!REASONS.contains(chosen)) {
-      throw ApiException.field(
+      throw Refusal.field(
           "validation_failed", "reason", "one of manual, hard_bounce, complaint, unsubscribe");
     }
     String normalized = DomainNames.address(Mailbox.parse(address, "address").address());
@@ -228,7 +228,7 @@ public class SuppressionService {
       }
       return new String[] {text.substring(0, cut), text.substring(cut + 1)};
     } catch (IllegalArgumentException e) {
-      throw ApiException.field("validation_failed", "after", "is not a cursor this API gave");
+      throw Refusal.field("validation_failed", "after", "is not a cursor this API gave");
     }
   }
 
