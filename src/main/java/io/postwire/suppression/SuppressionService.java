@@ -14,10 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -144,55 +141,6 @@ public class SuppressionService {
             and coalesce(domain, '') = coalesce($2::text, '')""")
         .execute(Tuple.of(normalize(address), forDomain))
         .map(rows -> rows.rowCount() > 0);
-  }
-
-  /**
-   * The addresses among {@code addresses} that sends from {@code domain} may not reach: suppressed
-   * for that domain or for every domain.
-   */
-  public Uni<List<String>> suppressedFor(String domain, List<String> addresses) {
-    return pool.preparedQuery(
-            """
-            select distinct address from suppression where address = any($1)
-            and (domain is null or domain = $2)""")
-        .execute(Tuple.of(addresses.toArray(String[]::new), domain))
-        .map(
-            rows -> {
-              List<String> found = new ArrayList<>();
-              rows.forEach(row -> found.add(row.getString(0)));
-              return found;
-            });
-  }
-
-  /** The suppression entries of {@code addresses}, for sends from several domains at once. */
-  public Uni<Suppressed> entriesOf(List<String> addresses) {
-    if (addresses.isEmpty()) {
-      return Uni.createFrom().item(new Suppressed(Map.of()));
-    }
-    return pool.preparedQuery(
-            """
-            select address, coalesce(domain, '') from suppression where address = any($1)""")
-        .execute(Tuple.of(addresses.toArray(String[]::new)))
-        .map(
-            rows -> {
-              Map<String, Set<String>> domains = new HashMap<>();
-              rows.forEach(
-                  row ->
-                      domains
-                          .computeIfAbsent(row.getString(0), a -> new HashSet<>())
-                          .add(row.getString(1)));
-              return new Suppressed(domains);
-            });
-  }
-
-  /** Suppression entries by address: the domains each is suppressed for, "" meaning every one. */
-  public record Suppressed(Map<String, Set<String>> domainsByAddress) {
-
-    /** Whether a send from {@code domain} may not reach {@code address}. */
-    public boolean holds(String domain, String address) {
-      Set<String> domains = domainsByAddress.get(address);
-      return domains != null && (domains.contains("") || domains.contains(domain));
-    }
   }
 
   /** The domains whose entries the caller may see, or null for all (admin). */
