@@ -45,7 +45,7 @@ public final class DomainNames {
     return candidate;
   }
 
-  /** Like {@link #normalize} but refuses with 422 naming {@code field}. */
+  /** Like {@link #normalize} but refuses (invalid) naming {@code field}. */
   public static String require(String name, String field) {
     String normalized = normalize(name);
     if (normalized == null) {

@@ -707,7 +707,7 @@ public class MessageService {
         .failWith(() -> Refusal.notFound("Message"));
   }
 
-  /** The message as sent (or as it will be), or 404 when unseen or its content was purged. */
+  /** The message as sent (or as it will be); not found when unseen or its content was purged. */
   public Uni<byte[]> raw(ApiPrincipal caller, String id) {
     UUID uuid = parseId(id);
     if (uuid == null) {

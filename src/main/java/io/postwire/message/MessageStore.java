@@ -467,7 +467,7 @@ public class MessageStore {
           .encodeToString((createdAt.toInstant().toString() + "|" + id).getBytes());
     }
 
-    /** Parses a cursor this API gave, or fails with 422. */
+    /** Parses a cursor this API gave, or refuses it (invalid). */
     public static Cursor decode(String text) {
       if (text == null || text.isBlank()) {
         return null;

@@ -104,8 +104,9 @@ public class MessageValidator {
   }
 
   /**
-   * The expiry to use: the request's (after now and after sendAt), or the configured default; 422
-   * when {@code sendAt} or {@code expiresAt} lies beyond {@code postwire.message.max-ahead}.
+   * The expiry to use: the request's (after now and after sendAt), or the configured default;
+   * refused when {@code sendAt} or {@code expiresAt} lies beyond {@code
+   * postwire.message.max-ahead}.
    */
   public Instant expiresAt(Instant requested, Instant sendAt, Instant now) {
     Instant latest = now.plus(config.maxAhead());

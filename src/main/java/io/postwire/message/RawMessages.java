@@ -109,7 +109,7 @@ public final class RawMessages {
     }
   }
 
-  /** Makes a decoded message ready to sign, or refuses it with 422 naming what is wrong. */
+  /** Makes a decoded message ready to sign, or refuses it (invalid) naming what is wrong. */
   public static Raw parse(byte[] decoded, String domainForId, Instant now) {
     byte[] b = crlf(decoded);
     Header header = header(b, 0, b.length, "raw");

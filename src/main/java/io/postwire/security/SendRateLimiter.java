@@ -14,8 +14,8 @@ import java.util.function.LongSupplier;
 /**
  * The messages each API key may send per second on this replica ({@code postwire.api.rate-limit}):
  * a token bucket per key, refilled at the rate and holding at most the burst. A send takes one
- * token, a batch one per item; beyond the limit the request is refused with 429 {@code
- * rate_limited} and a Retry-After saying when it would pass, before anything is stored.
+ * token, a batch one per item; beyond the limit the request is refused ({@code rate_limited}) with
+ * the seconds saying when it would pass, before anything is stored.
  *
  * <p>A batch larger than the burst could never find that many tokens; it passes once the bucket is
  * full and leaves the bucket in debt, so the key's average rate still holds.

@@ -148,7 +148,7 @@ public class SuppressionService {
     return caller.admin() ? null : caller.domains().toArray(String[]::new);
   }
 
-  /** A domain given by the caller, or null when none was; 422 when it is not a domain name. */
+  /** A domain given by the caller, or null when none was; refused when it is not a domain name. */
   private static String domainOrNull(String domain) {
     return domain == null || domain.isBlank() ? null : DomainNames.require(domain, "domain");
   }

@@ -89,6 +89,25 @@ class EnqueueRulesTests {
     assertEveryWay(null, other, List.of(unsubscribed), "422 recipient_suppressed");
   }
 
+  @Test
+  void aSubmissionOverTheSizeLimitIsRefusedAsTooLarge() {
+    byte[] huge = new byte[11 * 1024 * 1024];
+    java.util.Arrays.fill(huge, (byte) 'x');
+    ApiPrincipal admin = new ApiPrincipal(ApiPrincipal.BOOTSTRAP_ID, "admin", true, Set.of());
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                messages
+                    .submitRaw(admin, "bounce@" + domain, List.of(fresh()), huge)
+                    .await()
+                    .atMost(Duration.ofSeconds(30)))
+        .isInstanceOfSatisfying(
+            Refusal.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(Refusal.Kind.TOO_LARGE);
+              assertThat(e.code()).isEqualTo("payload_too_large");
+            });
+  }
+
   private void assertEveryWay(String key, String from, List<String> to, String expected) {
     Map<Way, String> outcomes = new HashMap<>();
     for (Way way : Way.values()) {
