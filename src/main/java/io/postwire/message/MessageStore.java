@@ -38,7 +38,7 @@ public class MessageStore {
       $12::timestamptz[], $13::timestamptz[], $14::timestamptz[]) with ordinality
       as t(id, api_key_id, domain, mail_from, from_header, subject, message_id, content,
       tags, metadata, size, send_at, expires_at, created_at, n)),
-      r as (select u.k, u.a, u.o, %s as held
+      r as (select u.k, u.a, u.o, %1$s as held
       from unnest($15::int[], $16::text[]) with ordinality as u(k, a, o) join t on t.n = u.k),
       c as (select t.n, (select id from domain where name = t.domain) as domain_id,
       exists (select 1 from r where r.k = t.n and not r.held) as deliverable from t),
@@ -54,7 +54,7 @@ public class MessageStore {
       d as (insert into delivery (message_id, recipient, recipient_domain, status,
       next_attempt_at, updated_at)
       select t.id, r.a, substring(r.a from '@([^@]+)$'),
-      case when r.held then 'suppressed' else 'queued' end,
+      case when r.held then %2$s else %3$s end,
       case when r.held then null else coalesce(t.send_at, t.created_at) end, t.created_at
       from r join t on t.n = r.k where t.id in (select id from m)
       order by t.n, r.held, r.o returning 1),
@@ -66,7 +66,10 @@ public class MessageStore {
       array(select r.a from r where r.k = c.n and r.held order by r.o) as suppressed,
       (select count(*) from d) as deliveries, (select count(*) from e) as events
       from c order by c.n"""
-          .formatted(SuppressionService.suppresses("u.a", "t.domain"));
+          .formatted(
+              SuppressionService.suppresses("u.a", "t.domain"),
+              DeliveryStatus.SUPPRESSED.sql(),
+              DeliveryStatus.QUEUED.sql());
 
   // Many messages in one statement (arrays unnested in order): a batch is one round trip and one
   // commit. Statuses were decided by the caller; one row per recipient in $15..$18.
