@@ -1,6 +1,7 @@
 package io.postwire.domain;
 
 import io.postwire.platform.DatabaseSignals;
+import io.postwire.platform.DeliveryStatus;
 import io.postwire.platform.Page;
 import io.postwire.platform.Refusal;
 import io.postwire.security.ApiKeyService;
@@ -112,7 +113,8 @@ public class DomainService {
                         "with failed as (update delivery d set status = 'failed', next_attempt_at = null,"
                             + " lease_owner = null, updated_at = now(), last_text = 'domain_removed'"
                             + " from message m where d.message_id = m.id and m.domain = $1"
-                            + " and d.status in ('queued', 'deferred')"
+                            + " and d.status in "
+                            + DeliveryStatus.PENDING_SQL
                             + " returning d.message_id, d.recipient)"
                             + " insert into event (message_id, recipient, type, detail)"
                             + " select message_id, recipient, 'failed',"

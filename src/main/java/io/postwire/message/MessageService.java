@@ -9,6 +9,7 @@ import io.postwire.domain.DomainNames;
 import io.postwire.domain.DomainService;
 import io.postwire.domain.Mailbox;
 import io.postwire.platform.Json;
+import io.postwire.platform.MessageStatus;
 import io.postwire.platform.Page;
 import io.postwire.platform.PageRequest;
 import io.postwire.platform.Problem;
@@ -51,16 +52,7 @@ public class MessageService {
   private static final int MAX_BATCH = 500;
 
   /** The message statuses of API.md, the values {@code GET /v1/messages?status=} may ask for. */
-  private static final Set<String> STATUSES =
-      new java.util.TreeSet<>(
-          Set.of(
-              "queued",
-              "delivering",
-              "deferred",
-              "delivered",
-              "bounced",
-              "failed",
-              "partially_delivered"));
+  private static final Set<String> STATUSES = new java.util.TreeSet<>(MessageStatus.wireNames());
 
   private final MessageStore store;
   private final IdempotencyStore idempotency;

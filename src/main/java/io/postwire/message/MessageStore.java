@@ -1,6 +1,7 @@
 package io.postwire.message;
 
 import io.postwire.platform.Bytea;
+import io.postwire.platform.DeliveryStatus;
 import io.postwire.platform.Page;
 import io.postwire.suppression.SuppressionService;
 import io.smallrye.mutiny.Uni;
@@ -37,7 +38,7 @@ public class MessageStore {
       $12::timestamptz[], $13::timestamptz[], $14::timestamptz[]) with ordinality
       as t(id, api_key_id, domain, mail_from, from_header, subject, message_id, content,
       tags, metadata, size, send_at, expires_at, created_at, n)),
-      r as (select u.k, u.a, u.o, %s as held
+      r as (select u.k, u.a, u.o, %1$s as held
       from unnest($15::int[], $16::text[]) with ordinality as u(k, a, o) join t on t.n = u.k),
       c as (select t.n, (select id from domain where name = t.domain) as domain_id,
       exists (select 1 from r where r.k = t.n and not r.held) as deliverable from t),
@@ -53,7 +54,7 @@ public class MessageStore {
       d as (insert into delivery (message_id, recipient, recipient_domain, status,
       next_attempt_at, updated_at)
       select t.id, r.a, substring(r.a from '@([^@]+)$'),
-      case when r.held then 'suppressed' else 'queued' end,
+      case when r.held then %2$s else %3$s end,
       case when r.held then null else coalesce(t.send_at, t.created_at) end, t.created_at
       from r join t on t.n = r.k where t.id in (select id from m)
       order by t.n, r.held, r.o returning 1),
@@ -65,7 +66,10 @@ public class MessageStore {
       array(select r.a from r where r.k = c.n and r.held order by r.o) as suppressed,
       (select count(*) from d) as deliveries, (select count(*) from e) as events
       from c order by c.n"""
-          .formatted(SuppressionService.suppresses("u.a", "t.domain"));
+          .formatted(
+              SuppressionService.suppresses("u.a", "t.domain"),
+              DeliveryStatus.SUPPRESSED.sql(),
+              DeliveryStatus.QUEUED.sql());
 
   // A scoped key sees the messages sent under the current registration of its domains, never those
   // of an earlier registration of the same name (API.md, "Domains (additions)"); null = admin.
@@ -114,9 +118,14 @@ public class MessageStore {
     /** The 202 answer for this message. */
     public MessageViews.Accepted accepted() {
       List<MessageViews.AcceptedRecipient> recipients = new ArrayList<>();
-      queued.forEach(r -> recipients.add(new MessageViews.AcceptedRecipient(r, "queued")));
-      suppressed.forEach(r -> recipients.add(new MessageViews.AcceptedRecipient(r, "suppressed")));
-      return new MessageViews.Accepted(id.toString(), "queued", utc(createdAt), recipients);
+      queued.forEach(
+          r -> recipients.add(new MessageViews.AcceptedRecipient(r, DeliveryStatus.QUEUED.wire())));
+      suppressed.forEach(
+          r ->
+              recipients.add(
+                  new MessageViews.AcceptedRecipient(r, DeliveryStatus.SUPPRESSED.wire())));
+      return new MessageViews.Accepted(
+          id.toString(), DeliveryStatus.QUEUED.wire(), utc(createdAt), recipients);
     }
   }
 
@@ -353,7 +362,7 @@ public class MessageStore {
                             r.getString("last_text"),
                             r.getString("last_host"));
                 String status = r.getString("status");
-                boolean pending = status.equals("queued") || status.equals("deferred");
+                boolean pending = DeliveryStatus.of(status).pending();
                 list.add(
                     new MessageViews.Recipient(
                         r.getString("recipient"),
@@ -450,7 +459,8 @@ public class MessageStore {
                       return conn.preparedQuery(
                               "with c as (update delivery set status = 'failed', next_attempt_at = null,"
                                   + " lease_owner = null, last_text = 'cancelled', updated_at = now()"
-                                  + " where message_id = $1 and status in ('queued', 'deferred')"
+                                  + " where message_id = $1 and status in "
+                                  + DeliveryStatus.PENDING_SQL
                                   + " returning recipient)"
                                   + " insert into event (message_id, recipient, type, detail)"
                                   + " select $1, recipient, 'cancelled', null from c")
