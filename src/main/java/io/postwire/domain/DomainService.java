@@ -1,9 +1,9 @@
 package io.postwire.domain;
 
-import io.postwire.platform.ApiException;
 import io.postwire.platform.DatabaseSignals;
 import io.postwire.platform.DeliveryStatus;
 import io.postwire.platform.Page;
+import io.postwire.platform.Refusal;
 import io.postwire.security.ApiKeyService;
 import io.postwire.security.ApiPrincipal;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
@@ -46,8 +46,8 @@ public class DomainService {
                             .chain(
                                 rows -> {
                                   if (rows.rowCount() == 0) {
-                                    throw new ApiException(
-                                        409, "domain_exists", name + " is already registered");
+                                    throw Refusal.conflict(
+                                        "domain_exists", name + " is already registered", null);
                                   }
                                   return keys.insert(tx, name, generated, "active");
                                 })))
@@ -59,12 +59,12 @@ public class DomainService {
   public Uni<DomainEntity> get(ApiPrincipal caller, String rawName) {
     String name = DomainNames.normalize(rawName);
     if (name == null || !caller.mayUse(name)) {
-      return Uni.createFrom().failure(ApiException.notFound("Domain"));
+      return Uni.createFrom().failure(Refusal.notFound("Domain"));
     }
     return DomainEntity.<DomainEntity>findById(name)
         .onItem()
         .ifNull()
-        .failWith(() -> ApiException.notFound("Domain"));
+        .failWith(() -> Refusal.notFound("Domain"));
   }
 
   /** The domains the caller may see, by name. */

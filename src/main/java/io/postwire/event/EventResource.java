@@ -1,8 +1,8 @@
 package io.postwire.event;
 
 import io.postwire.domain.DomainNames;
-import io.postwire.platform.ApiException;
 import io.postwire.platform.Page;
+import io.postwire.platform.Refusal;
 import io.postwire.security.ApiPrincipal;
 import io.postwire.security.CurrentPrincipal;
 import io.smallrye.mutiny.Uni;
@@ -69,7 +69,7 @@ public class EventResource {
     if (domain != null && !domain.isBlank()) {
       only = DomainNames.normalize(domain);
       if (only == null) {
-        throw ApiException.field("validation_failed", "domain", "not a domain name");
+        throw Refusal.field("validation_failed", "domain", "not a domain name");
       }
     }
     return events
@@ -92,7 +92,7 @@ public class EventResource {
     } catch (NumberFormatException e) {
       // answered below
     }
-    throw ApiException.field("validation_failed", "after", "must be a seq: a whole number from 0");
+    throw Refusal.field("validation_failed", "after", "must be a seq: a whole number from 0");
   }
 
   /** The stored names of {@code ?types=}, or null for every type; an unknown type is a 422. */
@@ -104,7 +104,7 @@ public class EventResource {
     for (String t : types.split(",")) {
       String name = t.strip();
       if (!EventTypes.PUBLIC.contains(name)) {
-        throw ApiException.field("validation_failed", "types", "unknown event type: " + name);
+        throw Refusal.field("validation_failed", "types", "unknown event type: " + name);
       }
       stored.add(EventTypes.stored(name));
     }

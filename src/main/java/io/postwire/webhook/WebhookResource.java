@@ -4,10 +4,10 @@ import com.google.common.net.InetAddresses;
 import io.postwire.domain.DomainNames;
 import io.postwire.egress.EgressPolicy;
 import io.postwire.event.EventTypes;
-import io.postwire.platform.ApiException;
 import io.postwire.platform.Json;
 import io.postwire.platform.Page;
 import io.postwire.platform.PageRequest;
+import io.postwire.platform.Refusal;
 import io.postwire.security.ApiPrincipal;
 import io.postwire.security.CurrentPrincipal;
 import io.postwire.webhook.WebhookStore.WebhookAttempt;
@@ -144,7 +144,7 @@ public class WebhookResource {
         .map(
             deleted -> {
               if (!deleted) {
-                throw ApiException.notFound("Webhook");
+                throw Refusal.notFound("Webhook");
               }
               return Response.noContent().build();
             });
@@ -199,14 +199,13 @@ public class WebhookResource {
     UUID webhook = id(id);
     ReplayRequest request = json.read(body, ReplayRequest.class);
     if ((request.after() == null) == (request.eventIds() == null)) {
-      throw ApiException.field("validation_failed", "after", "give either after or eventIds");
+      throw Refusal.field("validation_failed", "after", "give either after or eventIds");
     }
     Uni<Integer> queued;
     if (request.after() != null) {
       long after = request.after();
       if (after < 0) {
-        throw ApiException.field(
-            "validation_failed", "after", "must be a seq: a whole number from 0");
+        throw Refusal.field("validation_failed", "after", "must be a seq: a whole number from 0");
       }
       queued =
           store
@@ -215,15 +214,14 @@ public class WebhookResource {
               .chain(() -> store.replayAfter(webhook, after));
     } else {
       if (request.eventIds().size() > Page.MAX_LIMIT) {
-        throw ApiException.field(
-            "validation_failed", "eventIds", "at most " + Page.MAX_LIMIT + " ids");
+        throw Refusal.field("validation_failed", "eventIds", "at most " + Page.MAX_LIMIT + " ids");
       }
       UUID[] ids = new UUID[request.eventIds().size()];
       for (int i = 0; i < ids.length; i++) {
         try {
           ids[i] = UUID.fromString(String.valueOf(request.eventIds().get(i)));
         } catch (IllegalArgumentException e) {
-          throw ApiException.field("validation_failed", "eventIds[" + i + "]", "not an event id");
+          throw Refusal.field("validation_failed", "eventIds[" + i + "]", "not an event id");
         }
       }
       queued =
@@ -242,7 +240,7 @@ public class WebhookResource {
 
   private static Webhook found(Webhook webhook) {
     if (webhook == null) {
-      throw ApiException.notFound("Webhook");
+      throw Refusal.notFound("Webhook");
     }
     return webhook;
   }
@@ -251,7 +249,7 @@ public class WebhookResource {
     try {
       return UUID.fromString(text);
     } catch (IllegalArgumentException e) {
-      throw ApiException.notFound("Webhook");
+      throw Refusal.notFound("Webhook");
     }
   }
 
@@ -259,13 +257,13 @@ public class WebhookResource {
     try {
       return UUID.fromString(text);
     } catch (IllegalArgumentException e) {
-      throw ApiException.field("validation_failed", "after", "not a cursor this API gave");
+      throw Refusal.field("validation_failed", "after", "not a cursor this API gave");
     }
   }
 
   private static Long attemptCursor(String text) {
     if (!text.matches("\\d{1,18}")) {
-      throw ApiException.field("validation_failed", "after", "not a cursor this API gave");
+      throw Refusal.field("validation_failed", "after", "not a cursor this API gave");
     }
     return Long.parseLong(text);
   }
@@ -276,28 +274,28 @@ public class WebhookResource {
    */
   static String url(String url, EgressPolicy egress) {
     if (url == null || url.isBlank()) {
-      throw ApiException.field("validation_failed", "url", "required");
+      throw Refusal.field("validation_failed", "url", "required");
     }
     if (url.length() > MAX_URL_LENGTH) {
-      throw ApiException.field("validation_failed", "url", "longer than 2048 characters");
+      throw Refusal.field("validation_failed", "url", "longer than 2048 characters");
     }
     URI uri;
     try {
       uri = new URI(url.strip());
     } catch (URISyntaxException e) {
-      throw ApiException.field("validation_failed", "url", "not a URL");
+      throw Refusal.field("validation_failed", "url", "not a URL");
     }
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
     if (!scheme.equals("https") && !scheme.equals("http")) {
-      throw ApiException.field("validation_failed", "url", "must be an https or http URL");
+      throw Refusal.field("validation_failed", "url", "must be an https or http URL");
     }
     String host = uri.getHost();
     if (host == null || host.isEmpty() || uri.getRawUserInfo() != null) {
-      throw ApiException.field("validation_failed", "url", "must name a host (and no user)");
+      throw Refusal.field("validation_failed", "url", "must name a host (and no user)");
     }
     String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
     if (InetAddresses.isInetAddress(bare) && !egress.permits(InetAddresses.forString(bare))) {
-      throw ApiException.field("validation_failed", "url", EgressPolicy.REFUSED);
+      throw Refusal.field("validation_failed", "url", EgressPolicy.REFUSED);
     }
     return uri.toString();
   }
@@ -305,18 +303,18 @@ public class WebhookResource {
   /** The event types, or {@code ["*"]}; at least one. */
   static String[] events(List<String> events) {
     if (events == null || events.isEmpty()) {
-      throw ApiException.field("validation_failed", "events", "at least one type, or \"*\"");
+      throw Refusal.field("validation_failed", "events", "at least one type, or \"*\"");
     }
     Set<String> types = new LinkedHashSet<>();
     for (int i = 0; i < events.size(); i++) {
       String type = events.get(i);
       if ("*".equals(type)) {
         if (events.size() > 1) {
-          throw ApiException.field(
+          throw Refusal.field(
               "validation_failed", "events", "\"*\" stands alone: it means every type");
         }
       } else if (type == null || !EventTypes.PUBLIC.contains(type)) {
-        throw ApiException.field("validation_failed", "events[" + i + "]", "unknown event type");
+        throw Refusal.field("validation_failed", "events[" + i + "]", "unknown event type");
       }
       types.add(type);
     }
@@ -333,10 +331,10 @@ public class WebhookResource {
       for (int i = 0; i < domains.size(); i++) {
         String name = domains.get(i) == null ? null : DomainNames.normalize(domains.get(i));
         if (name == null) {
-          throw ApiException.field("validation_failed", "domains[" + i + "]", "not a domain name");
+          throw Refusal.field("validation_failed", "domains[" + i + "]", "not a domain name");
         }
         if (!caller.mayUse(name)) {
-          throw ApiException.forbidden("The key may not use the domain " + name);
+          throw Refusal.forbidden("The key may not use the domain " + name);
         }
         if (!names.contains(name)) {
           names.add(name);
@@ -344,7 +342,7 @@ public class WebhookResource {
       }
     }
     if (names.isEmpty() && !caller.admin()) {
-      throw ApiException.forbidden("Only an admin key may subscribe to every domain");
+      throw Refusal.forbidden("Only an admin key may subscribe to every domain");
     }
     return names.toArray(String[]::new);
   }
