@@ -27,9 +27,12 @@ import org.jboss.logging.Logger;
  * only take the lock once the previous has committed or rolled back (a transaction-level lock is
  * released only then, also when its connection dies). So every seq a transaction assigns is greater
  * than every seq already committed, and all its seqs become visible at one commit: the committed
- * seqs are always a prefix of the order in which they will ever be seen, and a reader past {@code
- * s} has seen, or can never again be shown, nothing below {@code s}. An event whose transaction is
- * still open is invisible to the sequencer and gets a later seq once committed.
+ * seqs visible to any reader always include every smaller seq that will ever exist (PostgreSQL
+ * makes a commit visible before it releases the transaction's locks): a reader that has seen {@code
+ * s} could already see everything below it, so {@code after=s} skips nothing. The numbering
+ * statement runs after the lock is taken, with a fresh READ COMMITTED snapshot, so it never numbers
+ * an event twice. An event whose transaction is still open is invisible to the sequencer and gets a
+ * later seq once committed. Seqs may have gaps (a rolled back numbering consumes its values).
  *
  * <p>The same statement writes a {@code webhook_delivery} row for every active webhook that
  * subscribes to the event, so a subscription sees every event sequenced after it was created.

@@ -158,6 +158,35 @@ class HousekeepingTests {
   }
 
   @Test
+  void purgesWebhookAttemptsPastMessageRetention() {
+    UUID webhook = UUID.randomUUID();
+    Db.exec(
+        pool,
+        "insert into webhook (id, url, events, domains, secret) values ($1::uuid,"
+            + " 'http://127.0.0.1:9/x', '{*}', '{}', '\\x00'::bytea)",
+        webhook.toString());
+    for (int days : new int[] {1, 91}) {
+      Db.exec(
+          pool,
+          "insert into webhook_attempt (webhook_id, event_uid, status, at, duration_ms)"
+              + " values ($1::uuid, gen_random_uuid(), 'delivered',"
+              + " now() - $2::int * interval '1 day', 1)",
+          webhook.toString(),
+          days);
+    }
+
+    assertThat(runOnce().count("webhookAttempts")).isGreaterThanOrEqualTo(1);
+
+    assertThat(
+            Db.count(
+                pool,
+                "select count(*) from webhook_attempt where webhook_id = $1::uuid",
+                webhook.toString()))
+        .isOne();
+    Db.exec(pool, "delete from webhook where id = $1::uuid", webhook.toString());
+  }
+
+  @Test
   void runsOnOneReplicaAtATime() {
     SqlConnection other = pool.getConnection().await().atMost(Duration.ofSeconds(10));
     try {
