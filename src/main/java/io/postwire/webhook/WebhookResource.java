@@ -188,7 +188,10 @@ public class WebhookResource {
   @POST
   @Path("/{id}/replay")
   @Consumes(MediaType.APPLICATION_JSON)
-  @Operation(summary = "Send events again: every one after a seq, or the ones named")
+  @Operation(
+      summary =
+          "Send events again: every one after a seq, or the ones named; a disabled webhook is"
+              + " active again")
   @RequestBody(
       content =
           @Content(

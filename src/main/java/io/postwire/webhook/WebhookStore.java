@@ -37,7 +37,8 @@ public class WebhookStore {
           + " = any(h.events)) and (cardinality(h.domains) = 0 or m.domain = any(h.domains))";
 
   private static final String REPLAY =
-      "insert into webhook_delivery (webhook_id, event_id, seq, recipient)"
+      "with a as (update webhook set status = 'active' where id = $1)"
+          + " insert into webhook_delivery (webhook_id, event_id, seq, recipient)"
           + " select h.id, e.id, e.seq, coalesce(e.recipient, '') from webhook h"
           + " join event e on %s join message m on m.id = e.message_id"
           + " where h.id = $1 and "
@@ -151,7 +152,10 @@ public class WebhookStore {
         .map(rows -> rows.iterator().hasNext() ? webhook(rows.iterator().next()) : null);
   }
 
-  /** Sends again every matching event after {@code seq}; how many were queued. */
+  /**
+   * Sends again every matching event after {@code seq}, and makes a disabled webhook active again;
+   * how many were queued.
+   */
   Uni<Integer> replayAfter(UUID id, long seq) {
     return pool.preparedQuery(REPLAY.formatted("e.seq > $2"))
         .execute(Tuple.of(id, seq))
@@ -269,12 +273,16 @@ public class WebhookStore {
         .map(RowSet::rowCount);
   }
 
-  /** Pending deliveries and the age in seconds of the oldest one's event. */
+  /**
+   * Pending deliveries of active webhooks (a disabled one's wait for a replay, not for the sender)
+   * and the age in seconds of the oldest one's event.
+   */
   Uni<long[]> backlog() {
     return pool.query(
             "select count(*) as n, coalesce(extract(epoch from now() - min(e.at)), 0)::bigint"
                 + " as age from webhook_delivery d join event e on e.id = d.event_id"
-                + " where d.status = 'pending'")
+                + " join webhook h on h.id = d.webhook_id"
+                + " where d.status = 'pending' and h.status = 'active'")
         .execute()
         .map(
             rows -> {

@@ -193,6 +193,15 @@ class WebhookTests {
         .during(Duration.ofSeconds(1))
         .atMost(Duration.ofSeconds(3))
         .until(() -> receiver.calls(path).size() == 1);
+    // a replay makes it active again: the endpoint is back
+    receiver.script(path, n -> Answer.ok());
+    admin()
+        .body(Map.of("after", 0))
+        .post("/v1/webhooks/" + webhook + "/replay")
+        .then()
+        .statusCode(202);
+    await().atMost(Duration.ofSeconds(10)).until(() -> receiver.calls(path).size() >= 5);
+    admin().get("/v1/webhooks/" + webhook).then().body("status", equalTo("active"));
   }
 
   @Test
