@@ -1,10 +1,12 @@
 package io.postwire.event;
 
+import io.postwire.platform.DatabaseSignals;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -59,36 +61,54 @@ public class EventSequencer {
       and (cardinality(h.domains) = 0 or m.domain = any(h.domains))
       where u.type not in %s
       returning 1)
-      select (select count(*) from u) as numbered"""
+      select (select count(*) from u) as numbered, (select count(*) from w) as queued"""
           .formatted(EventTypes.publicSql("u"), EventTypes.INTERNAL_SQL);
+
+  /**
+   * Wakes the webhook sender on every replica once a numbering has queued webhook deliveries; no
+   * payload. Its poll is the safety net of a lost notification.
+   */
+  public static final String WEBHOOKS = "postwire_webhooks";
 
   private final Pool pool;
   private final Vertx vertx;
   private final EventConfig config;
+  private final DatabaseSignals signals;
   private final AtomicBoolean running = new AtomicBoolean();
+  private final AtomicBoolean again = new AtomicBoolean();
   private long timer = -1;
 
-  public EventSequencer(Pool pool, Vertx vertx, EventConfig config) {
+  public EventSequencer(Pool pool, Vertx vertx, EventConfig config, DatabaseSignals signals) {
     this.pool = pool;
     this.vertx = vertx;
     this.config = config;
+    this.signals = signals;
   }
 
   void start(@Observes StartupEvent event) {
-    timer =
-        vertx.setPeriodic(
-            Math.max(10, config.sequenceInterval().toMillis()),
-            id -> {
-              if (running.compareAndSet(false, true)) {
-                drain()
-                    .onTermination()
-                    .invoke(() -> running.set(false))
-                    .subscribe()
-                    .with(
-                        n -> {},
-                        e -> LOG.debugf("Event sequencing failed (retried): %s", e.toString()));
+    timer = vertx.setPeriodic(Math.max(10, config.sequenceInterval().toMillis()), id -> run());
+    // an enqueue's commit sends this signal: its queued events are numbered at once
+    signals.subscribe(DatabaseSignals.DELIVERY, payload -> run(), () -> {});
+  }
+
+  /** Numbers what is committed now; a call while a run is going makes it run once more. */
+  void run() {
+    if (!running.compareAndSet(false, true)) {
+      again.set(true);
+      return;
+    }
+    again.set(false);
+    drain()
+        .onTermination()
+        .invoke(
+            () -> {
+              running.set(false);
+              if (again.get()) {
+                vertx.runOnContext(this::run);
               }
-            });
+            })
+        .subscribe()
+        .with(n -> {}, e -> LOG.debugf("Event sequencing failed (retried): %s", e.toString()));
   }
 
   void stop(@Observes ShutdownEvent event) {
@@ -106,18 +126,24 @@ public class EventSequencer {
 
   /** One sequencer transaction; how many events it numbered. */
   public Uni<Long> sequenceOnce() {
-    return pool.withTransaction(
-        conn ->
-            conn.query("select pg_try_advisory_xact_lock(" + LOCK + ")")
-                .execute()
-                .chain(
-                    rows -> {
-                      if (!rows.iterator().next().getBoolean(0)) {
-                        return Uni.createFrom().item(0L);
-                      }
-                      return conn.preparedQuery(NUMBER)
-                          .execute(Tuple.of(config.sequenceBatch()))
-                          .map(r -> r.iterator().next().getLong("numbered"));
-                    }));
+    return pool.<Row>withTransaction(
+            conn ->
+                conn.query("select pg_try_advisory_xact_lock(" + LOCK + ")")
+                    .execute()
+                    .chain(
+                        rows -> {
+                          if (!rows.iterator().next().getBoolean(0)) {
+                            return Uni.createFrom().<Row>nullItem();
+                          }
+                          return conn.preparedQuery(NUMBER)
+                              .execute(Tuple.of(config.sequenceBatch()))
+                              .map(r -> r.iterator().next());
+                        }))
+        .call(
+            row ->
+                row != null && row.getLong("queued") > 0
+                    ? signals.notifyCommitted(WEBHOOKS).onFailure().recoverWithNull()
+                    : Uni.createFrom().voidItem())
+        .map(row -> row == null ? 0L : row.getLong("numbered"));
   }
 }

@@ -3,6 +3,8 @@ package io.postwire.webhook;
 import com.google.common.net.InetAddresses;
 import io.postwire.dns.Dns;
 import io.postwire.egress.EgressPolicy;
+import io.postwire.event.EventSequencer;
+import io.postwire.platform.DatabaseSignals;
 import io.postwire.platform.Json;
 import io.postwire.webhook.WebhookStore.Claimed;
 import io.quarkus.runtime.ShutdownEvent;
@@ -59,6 +61,7 @@ public class WebhookSender {
   private final Dns dns;
   private final EgressPolicy egress;
   private final Json json;
+  private final DatabaseSignals signals;
   private final Vertx vertx;
   private final String owner = "webhooks-" + UUID.randomUUID();
   private final Map<UUID, Integer> inFlight = new HashMap<>();
@@ -77,6 +80,7 @@ public class WebhookSender {
       Dns dns,
       EgressPolicy egress,
       Json json,
+      DatabaseSignals signals,
       Vertx vertx) {
     this.store = store;
     this.secrets = secrets;
@@ -85,6 +89,7 @@ public class WebhookSender {
     this.dns = dns;
     this.egress = egress;
     this.json = json;
+    this.signals = signals;
     this.vertx = vertx;
   }
 
@@ -105,6 +110,8 @@ public class WebhookSender {
                     .setForceSni(true)
                     .setMaxPoolSize(Math.max(1, config.perEndpoint())));
     pollTimer = vertx.setPeriodic(Math.max(10, config.pollInterval().toMillis()), id -> poll());
+    signals.subscribe(
+        EventSequencer.WEBHOOKS, payload -> vertx.runOnContext(this::poll), this::poll);
     backlogTimer =
         vertx.setPeriodic(5000, id -> store.backlog().subscribe().with(metrics::backlog, e -> {}));
   }
