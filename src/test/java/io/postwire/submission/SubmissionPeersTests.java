@@ -1,0 +1,527 @@
+package io.postwire.submission;
+
+import static io.postwire.testing.Api.admin;
+import static io.postwire.testing.Api.scopedKey;
+import static io.postwire.testing.Api.uniqueDomain;
+import static io.postwire.testing.MailPeers.DECODE_PY;
+import static io.postwire.testing.MailPeers.NODE;
+import static io.postwire.testing.MailPeers.PYTHON;
+import static io.postwire.testing.MailPeers.run;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.postwire.delivery.RelayDeliveryTests;
+import io.postwire.testing.MailPeers;
+import io.postwire.testing.Ports;
+import io.postwire.testing.smtp.PemServerCertificate;
+import io.postwire.testing.smtp.PostfixServer;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import jakarta.mail.internet.MimeUtility;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SMTP submission (API.md, "SMTP submission") used by programs that are not ours, each over
+ * STARTTLS with AUTH and an API key as the password: swaks, Python's {@code smtplib}, Nodemailer's
+ * SMTP transport, and a real Postfix with our port as its {@code relayhost} (SASL, {@code
+ * smtp_tls_security_level = encrypt}). Each writes its messages as it always does (multi-line text
+ * written with LF, non-ASCII UTF-8, 8bit where the library chooses it, html only, an attachment);
+ * every message must be answered {@code 250 2.0.0 queued as <id>}, reach the npm {@code
+ * smtp-server} (the relay) with a signature dkimpy verifies on the bytes it received, decode with
+ * Python's {@code email} package to what was sent, and carry no {@code X-Postwire-*} header, whose
+ * tags and metadata the message keeps instead.
+ */
+@Tag("peers")
+@QuarkusTest
+@TestProfile(SubmissionPeersTests.Peers.class)
+class SubmissionPeersTests {
+
+  static final Path SWAKS = Path.of("/usr/bin/swaks");
+  static final Path SUBMIT_JS = Path.of("src", "test", "node", "submit-smtp.js").toAbsolutePath();
+  static final Pattern QUEUED = Pattern.compile("^250 2\\.0\\.0 queued as (\\S+)");
+
+  /** The submission port with STARTTLS, and the npm smtp-server as the relay behind it. */
+  public static class Peers implements QuarkusTestProfile {
+    @Override
+    public List<TestResourceEntry> testResources() {
+      return List.of(
+          new TestResourceEntry(MailPeers.NodeRelay.class),
+          new TestResourceEntry(Submission.class));
+    }
+  }
+
+  /** A free loopback port for submission and a PEM certificate for its STARTTLS. */
+  public static class Submission implements QuarkusTestResourceLifecycleManager {
+    static volatile int port;
+    static volatile PemServerCertificate tls;
+
+    @Override
+    public Map<String, String> start() {
+      try {
+        tls = PemServerCertificate.write(Files.createTempDirectory("postwire-submission-tls"));
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+      port = Ports.free();
+      return Map.of(
+          "postwire.submission.port", Integer.toString(port),
+          "postwire.submission.tls.cert", tls.cert().toString(),
+          "postwire.submission.tls.key", tls.key().toString());
+    }
+
+    @Override
+    public void stop() {}
+  }
+
+  /**
+   * Python's {@code email} package writes each message (its default policy: 8bit for non-ASCII
+   * text, CRLF on the wire as {@code send_message} does) and {@code smtplib} submits them in one
+   * session; "starttls" mode does STARTTLS (the certificate checked against the CA file) and AUTH,
+   * "plain" mode neither (for Postfix's smtpd on loopback). Prints {case, code, reply} per message.
+   */
+  static final String SMTPLIB_PY =
+      """
+      import sys, json, base64, smtplib, ssl
+      from email import policy
+      from email.message import EmailMessage
+      from email.utils import formatdate, make_msgid
+      port, mode, cafile, user, key = sys.argv[1:6]
+      s = smtplib.SMTP('127.0.0.1', int(port), local_hostname='python.test', timeout=30)
+      s.ehlo()
+      if mode == 'starttls':
+          s.starttls(context=ssl.create_default_context(cafile=cafile))
+          s.ehlo()
+          s.login(user, key)
+      for line in sys.stdin:
+          spec = json.loads(line)
+          msg = EmailMessage()
+          msg['From'] = spec['from']
+          msg['To'] = spec['to']
+          msg['Subject'] = spec['subject']
+          msg['Date'] = formatdate()
+          msg['Message-ID'] = make_msgid(domain='python.test')
+          for k, v in spec['headers'].items():
+              msg[k] = v
+          if spec.get('text') is not None:
+              msg.set_content(spec['text'])
+              if spec.get('html') is not None:
+                  msg.add_alternative(spec['html'], subtype='html')
+          else:
+              msg.set_content(spec['html'], subtype='html')
+          for a in spec.get('files', []):
+              maintype, subtype = a['type'].split('/')
+              msg.add_attachment(base64.b64decode(a['content']), maintype=maintype,
+                                 subtype=subtype, filename=a['name'])
+          code, reply = s.mail(spec['envelopeFrom'])
+          if code == 250:
+              code, reply = s.rcpt(spec['to'])
+          if code in (250, 251):
+              code, reply = s.data(msg.as_bytes(policy=policy.SMTP))
+          else:
+              s.rset()
+          print(json.dumps({'case': spec['case'], 'code': code,
+                            'reply': str(code) + ' ' + reply.decode('utf-8', 'replace')}), flush=True)
+      s.quit()
+      """;
+
+  static String domain;
+  static String key;
+  static Map<String, String> records;
+
+  @BeforeEach
+  void register() {
+    if (domain != null) {
+      return;
+    }
+    domain = uniqueDomain();
+    admin()
+        .body(Map.of("name", domain, "dkim", Map.of("algorithms", List.of("rsa-sha256"))))
+        .post("/v1/domains")
+        .then()
+        .statusCode(201);
+    records = RelayDeliveryTests.keyRecords(domain);
+    key = scopedKey(domain);
+  }
+
+  @Test
+  void swaksSubmitsOverStartTlsWithAuthLogin() throws Exception {
+    assertThat(SWAKS).as("swaks from Debian's swaks package").isExecutable();
+    List<JsonObject> specs = messages("swaks");
+    Path dir = Files.createTempDirectory("swaks");
+    Map<String, String> replies = new LinkedHashMap<>();
+    for (JsonObject spec : specs) {
+      String caseId = spec.getString("case");
+      List<String> command =
+          new ArrayList<>(
+              List.of(
+                  SWAKS.toString(),
+                  "--server",
+                  "127.0.0.1",
+                  "--port",
+                  Integer.toString(Submission.port),
+                  "--ehlo",
+                  "swaks.test",
+                  "--tls",
+                  "--tls-verify",
+                  "--tls-ca-path",
+                  Submission.tls.cert().toString(),
+                  "--auth",
+                  "LOGIN",
+                  "--auth-user",
+                  "swaks",
+                  "--auth-password",
+                  key,
+                  "--timeout",
+                  "30",
+                  "--from",
+                  spec.getString("envelopeFrom"),
+                  "--to",
+                  spec.getString("to"),
+                  "--header",
+                  "From: " + spec.getString("from"),
+                  // swaks writes headers as given: a non-ASCII subject must be an encoded word
+                  "--header",
+                  "Subject: " + MimeUtility.encodeText(spec.getString("subject"), "UTF-8", "Q")));
+      for (Map.Entry<String, Object> h : spec.getJsonObject("headers")) {
+        command.addAll(List.of("--header", h.getKey() + ": " + h.getValue()));
+      }
+      String text = spec.getString("text");
+      String html = spec.getString("html");
+      if (html != null) {
+        // swaks makes a MIME part of it (base64)
+        Path file = Files.writeString(dir.resolve(caseId + ".html"), html);
+        command.addAll(
+            List.of("--attach-type", "text/html; charset=UTF-8", "--attach-body", "@" + file));
+      } else {
+        Path file = Files.writeString(dir.resolve(caseId + ".txt"), text);
+        command.addAll(List.of("--body", "@" + file));
+        if (!text.chars().allMatch(c -> c < 128)) {
+          // the body goes as it is, 8bit, declared as an application would
+          command.addAll(
+              List.of(
+                  "--add-header",
+                  "MIME-Version: 1.0",
+                  "--add-header",
+                  "Content-Type: text/plain; charset=UTF-8",
+                  "--add-header",
+                  "Content-Transfer-Encoding: 8bit"));
+        }
+      }
+      for (Object f : spec.getJsonArray("files")) {
+        JsonObject file = (JsonObject) f;
+        Path content =
+            Files.write(
+                dir.resolve(caseId + ".bin"),
+                Base64.getDecoder().decode(file.getString("content")));
+        command.addAll(
+            List.of(
+                "--attach-type",
+                file.getString("type"),
+                "--attach-name",
+                file.getString("name"),
+                "--attach",
+                "@" + content));
+      }
+      String transcript = runProgram(command);
+      // swaks prints what the server says after TLS as "<~  250 ..."
+      Matcher m = Pattern.compile("(?m)^<~ +(250 2\\.0\\.0 queued as \\S+)").matcher(transcript);
+      assertThat(m.find()).as("swaks got 250 queued as; transcript:\n%s", transcript).isTrue();
+      assertThat(transcript).contains("STARTTLS").contains("AUTH LOGIN");
+      replies.put(caseId, m.group(1));
+    }
+    assertDeliveredIntact("swaks", specs, replies);
+  }
+
+  @Test
+  void pythonSmtplibSubmitsOverStartTlsWithAuth() throws Exception {
+    List<JsonObject> specs = messages("smtplib");
+    List<JsonObject> out =
+        run(
+            List.of(
+                PYTHON.toString(),
+                "-c",
+                SMTPLIB_PY,
+                Integer.toString(Submission.port),
+                "starttls",
+                Submission.tls.cert().toString(),
+                "python",
+                key),
+            specs);
+    Map<String, String> replies = new LinkedHashMap<>();
+    for (JsonObject o : out) {
+      replies.put(o.getString("case"), o.getString("reply"));
+    }
+    assertDeliveredIntact("smtplib", specs, replies);
+  }
+
+  @Test
+  void nodemailerSubmitsOverStartTlsWithAuth() throws Exception {
+    assertThat(NODE).as("node from the Debian nodejs package").isExecutable();
+    assertThat(SUBMIT_JS).exists();
+    List<JsonObject> specs = messages("nodemailer");
+    List<JsonObject> out =
+        run(
+            List.of(
+                NODE.toString(),
+                SUBMIT_JS.toString(),
+                Integer.toString(Submission.port),
+                Submission.tls.cert().toString(),
+                "nodemailer",
+                key),
+            specs);
+    Map<String, String> replies = new LinkedHashMap<>();
+    for (JsonObject o : out) {
+      assertThat(o.getString("error")).as("nodemailer error for %s", o.getString("case")).isNull();
+      replies.put(o.getString("case"), o.getString("response"));
+    }
+    assertDeliveredIntact("nodemailer", specs, replies);
+  }
+
+  @Test
+  void postfixRelaysThroughTheSubmissionPortWithSaslOverTls() throws Exception {
+    List<JsonObject> specs = messages("postfix");
+    try (PostfixServer postfix = PostfixServer.startRelayClient(Submission.port, "postfix", key)) {
+      // the application hands its mail to its local Postfix, which relays it to us
+      List<JsonObject> out =
+          run(
+              List.of(
+                  PYTHON.toString(),
+                  "-c",
+                  SMTPLIB_PY,
+                  Integer.toString(postfix.port()),
+                  "plain",
+                  "-",
+                  "-",
+                  "-"),
+              specs);
+      Map<String, String> postfixIds = new HashMap<>();
+      for (JsonObject o : out) {
+        Matcher m = Pattern.compile("queued as (\\S+)").matcher(o.getString("reply"));
+        assertThat(m.find()).as("postfix accepted %s: %s", o, postfix.log()).isTrue();
+        postfixIds.put(m.group(1), o.getString("case"));
+      }
+      // Postfix logs our answer to its DATA: "<queue id>: to=<…>, relay=…, status=sent (250 …)"
+      Pattern sent =
+          Pattern.compile("(?m) ([0-9A-F]+): to=<[^>]*>, relay=.* status=sent \\((.*)\\)$");
+      Map<String, String> replies = new LinkedHashMap<>();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(500))
+          .untilAsserted(
+              () -> {
+                Matcher m = sent.matcher(postfix.log());
+                while (m.find()) {
+                  String caseId = postfixIds.get(m.group(1));
+                  if (caseId != null) {
+                    replies.put(caseId, m.group(2));
+                  }
+                }
+                assertThat(replies.keySet())
+                    .as("relayed by postfix; log:\n%s", postfix.log())
+                    .containsExactlyInAnyOrderElementsOf(postfixIds.values());
+              });
+      String log = postfix.log();
+      assertThat(log).as("postfix used TLS").contains("TLS connection established to 127.0.0.1");
+      assertDeliveredIntact("postfix", specs, replies);
+    }
+  }
+
+  /**
+   * The messages each client sends: multi-line text written with LF (with a dot line and a "From "
+   * line), non-ASCII UTF-8 text and subject, html only, and text with a binary attachment; the
+   * first carries tags and metadata in {@code X-Postwire-*} headers.
+   */
+  static List<JsonObject> messages(String client) {
+    byte[] pdf = new byte[40_000];
+    new Random(client.hashCode()).nextBytes(pdf);
+    String run = client + "-" + System.nanoTime();
+    List<JsonObject> specs = new ArrayList<>();
+    specs.add(
+        spec(run, "text", "Plain text from " + client)
+            .put(
+                "text",
+                "Hello Bob,\nthis is line two.\n\nA third paragraph after an empty line.\n.\n"
+                    + "From the start of a line.\n")
+            .put(
+                "headers",
+                new JsonObject()
+                    .put("X-Case", run + "-text")
+                    .put("X-Postwire-Tag", "peers, " + client)
+                    .put("X-Postwire-Metadata-client", client)));
+    specs.add(
+        spec(run, "utf8", "Grüße aus Köln — 日本語")
+            .put("text", "Grüße aus Köln\nZeile zwei — 日本語 😀\nñ ü ß é\n"));
+    specs.add(
+        spec(run, "html", "Nur HTML")
+            .put("html", "<p>Hallo <b>Welt</b> — Grüße</p>\n<p>second line</p>\n"));
+    specs.add(
+        spec(run, "attachment", "Report attached")
+            .put("text", "See the attached report.\nRegards\n")
+            .put(
+                "files",
+                new JsonArray()
+                    .add(
+                        new JsonObject()
+                            .put("name", "report.pdf")
+                            .put("type", "application/pdf")
+                            .put("content", Base64.getEncoder().encodeToString(pdf)))));
+    return specs;
+  }
+
+  private static JsonObject spec(String run, String kind, String subject) {
+    String caseId = run + "-" + kind;
+    return new JsonObject()
+        .put("case", caseId)
+        .put("from", "Alice <alice@" + domain + ">")
+        .put("envelopeFrom", "alice@" + domain)
+        .put("to", "bob@example.org")
+        .put("subject", subject)
+        .put("headers", new JsonObject().put("X-Case", caseId))
+        .put("files", new JsonArray());
+  }
+
+  /**
+   * Every message was answered {@code 250 2.0.0 queued as <id>}, is delivered, arrived at the relay
+   * with a DKIM signature dkimpy verifies, and decodes to what the client was given.
+   */
+  private void assertDeliveredIntact(
+      String client, List<JsonObject> specs, Map<String, String> replies) throws Exception {
+    Map<String, String> ids = new HashMap<>();
+    for (JsonObject spec : specs) {
+      String reply = replies.get(spec.getString("case"));
+      assertThat(reply).as("%s's answer for %s", client, spec.getString("case")).isNotNull();
+      Matcher m = QUEUED.matcher(reply);
+      assertThat(m.find()).as("%s: %s", spec.getString("case"), reply).isTrue();
+      ids.put(spec.getString("case"), m.group(1));
+    }
+    Map<String, JsonObject> received = receiveAndDecode(ids.keySet());
+    for (JsonObject spec : specs) {
+      String caseId = spec.getString("case");
+      JsonObject got = received.get(caseId);
+      assertThat(got.getJsonArray("dkimpy").getList())
+          .as("dkimpy on %s", caseId)
+          .containsExactly("pass");
+      assertThat(got.getJsonArray("postwireHeaders").getList())
+          .as("X-Postwire-* headers removed from %s", caseId)
+          .isEmpty();
+      assertThat(got.getString("subject"))
+          .as("subject of %s", caseId)
+          .isEqualTo(spec.getString("subject"));
+      assertThat(trimmed(got.getString("text")))
+          .as("text of %s", caseId)
+          .isEqualTo(trimmed(spec.getString("text")));
+      assertThat(trimmed(got.getString("html")))
+          .as("html of %s", caseId)
+          .isEqualTo(trimmed(spec.getString("html")));
+      List<JsonObject> files = new ArrayList<>();
+      for (Object f : got.getJsonArray("files")) {
+        files.add((JsonObject) f);
+      }
+      assertThat(files).as("attachments of %s", caseId).hasSize(spec.getJsonArray("files").size());
+      for (int i = 0; i < files.size(); i++) {
+        JsonObject want = spec.getJsonArray("files").getJsonObject(i);
+        assertThat(files.get(i).getString("name")).isEqualTo(want.getString("name"));
+        assertThat(files.get(i).getString("content"))
+            .as("attachment content of %s", caseId)
+            .isEqualTo(want.getString("content"));
+      }
+      String id = ids.get(caseId);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          admin()
+                              .get("/v1/messages/" + id)
+                              .then()
+                              .statusCode(200)
+                              .extract()
+                              .<String>path("recipients[0].status"))
+                      .as("status of %s (%s)", id, caseId)
+                      .isEqualTo("delivered"));
+    }
+    String tagged = ids.get(specs.get(0).getString("case"));
+    var message = admin().get("/v1/messages/" + tagged).then().statusCode(200).extract();
+    assertThat(message.<List<String>>path("tags")).containsExactly("peers", client);
+    assertThat(message.<String>path("metadata.client")).isEqualTo(client);
+  }
+
+  /** Waits for these cases at the relay; decodes them with Python and verifies them with dkimpy. */
+  private static Map<String, JsonObject> receiveAndDecode(Set<String> cases) {
+    Map<String, JsonObject> byCase = new HashMap<>();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () -> {
+              byCase.clear();
+              List<JsonObject> received = new ArrayList<>();
+              for (String line : Files.readAllLines(MailPeers.NodeRelay.received)) {
+                if (!line.isBlank()) {
+                  received.add(new JsonObject(line).put("verify", true));
+                }
+              }
+              for (JsonObject d :
+                  run(
+                      List.of(
+                          PYTHON.toString(), "-c", DECODE_PY, JsonObject.mapFrom(records).encode()),
+                      received)) {
+                if (cases.contains(d.getString("case"))) {
+                  byCase.put(d.getString("case"), d);
+                }
+              }
+              return byCase.keySet().containsAll(cases);
+            });
+    return byCase;
+  }
+
+  /** Runs a program to its end (at most 60 s); its output, which must come with exit code 0. */
+  private static String runProgram(List<String> command) throws Exception {
+    Path output = Files.createTempFile("peer", ".out");
+    Process p =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(output.toFile())
+            .start();
+    p.getOutputStream().close();
+    boolean finished = p.waitFor(60, TimeUnit.SECONDS);
+    if (!finished) {
+      p.destroyForcibly();
+    }
+    String out = Files.readString(output, StandardCharsets.UTF_8);
+    assertThat(finished).as("%s finished:\n%s", command.get(0), out).isTrue();
+    assertThat(p.exitValue()).as("%s failed:\n%s", command.get(0), out).isZero();
+    return out;
+  }
+
+  /** Line ends aside (LF, CR and CRLF are one line end), and without one final line end. */
+  static String trimmed(String s) {
+    if (s == null) {
+      return null;
+    }
+    String l = s.replace("\r\n", "\n").replace('\r', '\n');
+    return l.endsWith("\n") ? l.substring(0, l.length() - 1) : l;
+  }
+}
