@@ -58,8 +58,10 @@ submit() {
 start_pg
 start_sink
 SUBMISSION_PORT="$(free_port)"
-start_app POSTWIRE_DELIVERY_ENABLED=true POSTWIRE_SUBMISSION_PORT="$SUBMISSION_PORT" \
-  POSTWIRE_SUBMISSION_ALLOW_PLAINTEXT_AUTH=true
+# no per-client connection limit, as for Postfix (smtpd_client_connection_count_limit = 0)
+start_app POSTWIRE_DELIVERY_ENABLED=true POSTWIRE_SUBMISSION_HOST=127.0.0.1 \
+  POSTWIRE_SUBMISSION_PORT="$SUBMISSION_PORT" POSTWIRE_SUBMISSION_ALLOW_PLAINTEXT_AUTH=true \
+  POSTWIRE_SUBMISSION_MAX_CONNECTIONS_PER_IP=1000
 create_domain
 declare -A PW_RATE PF_RATE
 for mail in "${MAILS[@]}"; do

@@ -23,7 +23,7 @@ rm -rf "$TLS" && mkdir -p "$TLS"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
   -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
   -keyout "$TLS/key.pem" -out "$TLS/cert.pem" 2>/dev/null
-SUBMISSION_ENV=(POSTWIRE_SUBMISSION_PORT=$SUBMISSION POSTWIRE_SUBMISSION_TLS_CERT="$TLS/cert.pem"
+SUBMISSION_ENV=(POSTWIRE_SUBMISSION_HOST=127.0.0.1 POSTWIRE_SUBMISSION_PORT=$SUBMISSION POSTWIRE_SUBMISSION_TLS_CERT="$TLS/cert.pem"
   POSTWIRE_SUBMISSION_TLS_KEY="$TLS/key.pem")
 start_service $HTTP "$WORK/subcrash-1.log" "${SUBMISSION_ENV[@]}"
 DOMAIN=subcrash.example.com

@@ -86,6 +86,7 @@ class SubmissionPeersTests {
       }
       port = Ports.free();
       return Map.of(
+          "postwire.submission.host", "127.0.0.1",
           "postwire.submission.port", Integer.toString(port),
           "postwire.submission.tls.cert", tls.cert().toString(),
           "postwire.submission.tls.key", tls.key().toString());
