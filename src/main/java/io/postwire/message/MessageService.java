@@ -337,21 +337,160 @@ public class MessageService {
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     Mailbox mailFrom = Mailbox.parse(request.mailFrom(), "mailFrom");
     List<Mailbox> rcpts = MessageValidator.mailboxes(request.rcptTo(), "rcptTo");
-    if (rcpts.isEmpty()) {
-      throw ApiException.field("no_recipients", "rcptTo", "at least one recipient is required");
-    }
-    if (rcpts.size() > config.maxRecipients()) {
-      throw ApiException.field(
-          "too_many_recipients", "rcptTo", "at most " + config.maxRecipients() + " recipients");
-    }
+    checkRecipients(rcpts.stream().map(Mailbox::address).toList());
     Instant sendAt = MessageValidator.time(request.sendAt(), "sendAt");
     Instant expiresAt =
         validator.expiresAt(MessageValidator.time(request.expiresAt(), "expiresAt"), sendAt, now);
-    List<String> recipients = new ArrayList<>(new LinkedHashSet<>(lower(rcpts)));
+    RawSend send =
+        new RawSend(
+            mailFrom,
+            lower(rcpts),
+            () -> RawMessages.decode(request.raw()),
+            size,
+            List.of(),
+            null,
+            sendAt,
+            expiresAt);
     // the envelope sender's scope first: nothing of the message is decoded for a caller who may
     // not send as that domain
-    return checkSender(caller, mailFrom.domain())
-        .chain(() -> parseRaw(request.raw(), mailFrom.domain(), now, size))
+    return checkSender(caller, mailFrom.domain()).chain(() -> prepareRaw(caller, send, now));
+  }
+
+  /**
+   * A raw message to send, as {@code /v1/messages/raw} and SMTP submission hand it over.
+   *
+   * @param mailFrom the envelope sender, or null for the From header's address
+   * @param recipients the envelope recipients (addresses, lower-cased domain)
+   * @param content yields the message bytes (decoding them, for the REST path)
+   * @param size the request's size, which decides whether parsing leaves the event loop
+   * @param metadataJson the metadata as a JSON object, or null
+   */
+  public record RawSend(
+      Mailbox mailFrom,
+      List<String> recipients,
+      Supplier<byte[]> content,
+      int size,
+      List<String> tags,
+      String metadataJson,
+      Instant sendAt,
+      Instant expiresAt) {}
+
+  /** What became of a raw send, for callers that do not speak HTTP (SMTP submission). */
+  public sealed interface RawOutcome {
+
+    /** Stored and committed. */
+    record Accepted(String messageId) implements RawOutcome {}
+
+    /** Not stored, for {@code reason}; {@code detail} says why in words. */
+    record Refused(Refusal reason, String detail) implements RawOutcome {}
+  }
+
+  /** Why a raw send was refused. */
+  public enum Refusal {
+    /** The From (or envelope) domain is not registered or not in the key's scope. */
+    SENDER_NOT_ALLOWED,
+    /** Every recipient is suppressed. */
+    RECIPIENTS_SUPPRESSED,
+    /** Larger than {@code postwire.message.max-size}. */
+    TOO_LARGE,
+    /** The key's send rate is used up. */
+    RATE_LIMITED,
+    /** The message or a setting of it is invalid. */
+    INVALID,
+    /** A send with the same Idempotency-Key is still being processed. */
+    BUSY,
+    /** The database failed or could not be reached. */
+    UNAVAILABLE
+  }
+
+  /**
+   * Sends a raw message given as bytes with its envelope (SMTP submission): the same checks,
+   * storage and Idempotency-Key handling as {@code POST /v1/messages/raw}, with a typed outcome.
+   */
+  public Uni<RawOutcome> submitRaw(ApiPrincipal caller, String idempotencyKey, RawSend send) {
+    return Uni.createFrom()
+        .deferred(
+            () -> {
+              IdempotencyStore.validateKey(idempotencyKey);
+              checkRecipients(send.recipients());
+              rateLimiter.take(caller.keyId(), 1);
+              Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+              return idempotent(
+                  caller,
+                  idempotencyKey,
+                  "smtp",
+                  idempotencyKey == null ? null : submissionTree(send),
+                  () -> prepareRaw(caller, send, now));
+            })
+        .map(
+            answer ->
+                (RawOutcome)
+                    new RawOutcome.Accepted(
+                        json.tree(answer.body().getBytes(StandardCharsets.UTF_8))
+                            .path("id")
+                            .asText()))
+        .onFailure()
+        .recoverWithItem(MessageService::refused);
+  }
+
+  private void checkRecipients(List<String> recipients) {
+    if (recipients.isEmpty()) {
+      throw ApiException.field("no_recipients", "rcptTo", "at least one recipient is required");
+    }
+    if (recipients.size() > config.maxRecipients()) {
+      throw ApiException.field(
+          "too_many_recipients", "rcptTo", "at most " + config.maxRecipients() + " recipients");
+    }
+  }
+
+  /** What identifies an SMTP submission for its Idempotency-Key: envelope, settings, content. */
+  private JsonNode submissionTree(RawSend send) {
+    com.fasterxml.jackson.databind.node.ObjectNode tree =
+        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    send.recipients().forEach(tree.putArray("rcptTo")::add);
+    send.tags().forEach(tree.putArray("tags")::add);
+    tree.put("metadata", send.metadataJson());
+    try {
+      tree.put(
+          "sha256",
+          java.util.HexFormat.of()
+              .formatHex(
+                  java.security.MessageDigest.getInstance("SHA-256").digest(send.content().get())));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    return tree;
+  }
+
+  private static RawOutcome refused(Throwable failure) {
+    if (!(failure instanceof ApiException e)) {
+      return new RawOutcome.Refused(Refusal.UNAVAILABLE, "the database is not available");
+    }
+    Refusal reason =
+        switch (e.code()) {
+          case "unknown_sender_domain", "forbidden_sender_domain" -> Refusal.SENDER_NOT_ALLOWED;
+          case "recipient_suppressed" -> Refusal.RECIPIENTS_SUPPRESSED;
+          case "payload_too_large" -> Refusal.TOO_LARGE;
+          case "rate_limited" -> Refusal.RATE_LIMITED;
+          case "idempotency_in_progress" -> Refusal.BUSY;
+          default -> e.status() >= 500 ? Refusal.UNAVAILABLE : Refusal.INVALID;
+        };
+    String detail =
+        e.errors().isEmpty()
+            ? e.getMessage()
+            : e.errors().get(0).field() + ": " + e.errors().get(0).message();
+    return new RawOutcome.Refused(reason, detail);
+  }
+
+  /**
+   * The shared part of raw sends: limits, the From header's scope, suppressions; the envelope
+   * sender's scope is the caller's to check first.
+   */
+  private Uni<Prepared> prepareRaw(ApiPrincipal caller, RawSend send, Instant now) {
+    checkRecipients(send.recipients());
+    List<String> recipients = new ArrayList<>(new LinkedHashSet<>(send.recipients()));
+    String idDomain = send.mailFrom() == null ? null : send.mailFrom().domain();
+    return parseRaw(send.content(), idDomain, now, send.size())
         .chain(raw -> checkSender(caller, raw.from().domain()).replaceWith(raw))
         .chain(
             raw ->
@@ -362,11 +501,10 @@ public class MessageService {
                             prepareRaw(
                                 caller,
                                 raw,
-                                mailFrom,
+                                send.mailFrom() == null ? raw.from() : send.mailFrom(),
                                 recipients,
                                 suppressed,
-                                sendAt,
-                                expiresAt,
+                                send,
                                 now)));
   }
 
@@ -374,10 +512,11 @@ public class MessageService {
    * Decodes and prepares a raw message (8bit parts re-encoded, line ends made CRLF) within the size
    * limit; a large one on a worker thread, never on the event loop.
    */
-  private Uni<RawMessages.Raw> parseRaw(String base64, String domain, Instant now, int bodySize) {
-    java.util.function.Supplier<RawMessages.Raw> parse =
+  private Uni<RawMessages.Raw> parseRaw(
+      Supplier<byte[]> content, String domain, Instant now, int bodySize) {
+    Supplier<RawMessages.Raw> parse =
         () -> {
-          byte[] decoded = RawMessages.decode(base64);
+          byte[] decoded = content.get();
           if (decoded.length > config.maxSize()) {
             throw tooLarge(decoded.length);
           }
@@ -399,8 +538,7 @@ public class MessageService {
       Mailbox mailFrom,
       List<String> recipients,
       List<String> suppressed,
-      Instant sendAt,
-      Instant expiresAt,
+      RawSend send,
       Instant now) {
     List<String> queued = new ArrayList<>(recipients);
     queued.removeAll(suppressed);
@@ -420,10 +558,12 @@ public class MessageService {
             raw.subject(),
             raw.messageId(),
             raw.bytes(),
-            List.of(),
-            null,
-            sendAt,
-            expiresAt,
+            send.tags(),
+            send.metadataJson(),
+            send.sendAt(),
+            send.expiresAt() != null
+                ? send.expiresAt()
+                : validator.expiresAt(null, send.sendAt(), now),
             now,
             queued,
             held);

@@ -164,6 +164,19 @@ public class SuppressionService {
             });
   }
 
+  /**
+   * Whether {@code address} is suppressed for every domain or for one of {@code domains} (SMTP
+   * submission asks this at RCPT, before it knows the From domain).
+   */
+  public Uni<Boolean> suppressedForAny(String address, Set<String> domains) {
+    return pool.preparedQuery(
+            """
+            select exists (select 1 from suppression where address = $1
+            and (domain is null or domain = any($2)))""")
+        .execute(Tuple.of(address, domains.toArray(String[]::new)))
+        .map(rows -> rows.iterator().next().getBoolean(0));
+  }
+
   /** The suppression entries of {@code addresses}, for sends from several domains at once. */
   public Uni<Suppressed> entriesOf(List<String> addresses) {
     if (addresses.isEmpty()) {
