@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # kill -9 during a stream of SMTP submissions, restart, check: every message answered
-# "250 2.0.0 queued as <id>" is delivered (none lost), and no message the client got no 250 for is
+# "250 2.0.0 queued as <id>" is delivered, or in the database with its delivery still to come
+# (deferred with backoff: reported as pending; none lost), and no message the client got no 250 for is
 # counted as accepted. A message committed whose 250 was lost in the crash (the client sent it all,
 # the connection broke before the answer) is allowed, at most one per session, and reported.
 # The stream (submission_stream.py: Python's smtplib, STARTTLS, AUTH PLAIN with the admin key,
@@ -55,13 +56,21 @@ wait $STREAM_PID 2>/dev/null || true
 awk '$2==250 {print $1}' "$RESULTS" | sort -u >"$WORK/subcrash-acked.txt"
 ACKED=$(wc -l <"$WORK/subcrash-acked.txt")
 sink_indices() { grep -rhoa '^Subject: subcrash-[0-9]*' "$WORK/subcrash-sink" 2>/dev/null | sed 's/.*-//' | sort -u || true; }
+# wait until every acknowledged message is at the sink, or nothing is due within a minute (a
+# delivery deferred with backoff stays pending, reported below)
 for _ in $(seq 1 $((N + 300))); do
   [ "$(comm -23 "$WORK/subcrash-acked.txt" <(sink_indices) | wc -l)" -eq 0 ] && break
+  [ "$(sql "select count(*) from delivery where status in ('queued','deferred') and (lease_owner is not null or next_attempt_at is null or next_attempt_at < now() + interval '60 seconds')")" -eq 0 ] && break
   sleep 0.5
 done
 sleep 3
 read -r uniq total < <(sink_counts "$WORK/subcrash-sink" subcrash)
-LOST=$(comm -23 "$WORK/subcrash-acked.txt" <(sink_indices) | wc -l)
+comm -23 "$WORK/subcrash-acked.txt" <(sink_indices) >"$WORK/subcrash-missing.txt"
+# not at the sink yet, but in the database with its delivery still to come: pending, not lost
+sql "select substring(m.subject from '^subcrash-([0-9]+) ') from message m join delivery d on d.message_id = m.id
+     where m.subject like 'subcrash-%' and d.status in ('queued','deferred')" | sort -u >"$WORK/subcrash-pending.txt"
+PENDING=$(comm -12 "$WORK/subcrash-missing.txt" "$WORK/subcrash-pending.txt" | wc -l)
+LOST=$(comm -23 "$WORK/subcrash-missing.txt" "$WORK/subcrash-pending.txt" | wc -l)
 # what the database holds: subject index and id of each message
 sql "select substring(subject from '^subcrash-([0-9]+) '), id from message where subject like 'subcrash-%'" |
   tr '|' ' ' | sort -k1,1 >"$WORK/subcrash-db.txt"
@@ -80,7 +89,13 @@ BROKEN=$(wc -l <"$WORK/subcrash-broken.txt")
 UNSENT=$(awk '$2=="unsent"' "$RESULTS" | wc -l)
 ACKED_AFTER_RESTART=$(tail -n +$((AT_RESTART + 1)) "$RESULTS" | awk '$2==250' | wc -l)
 DB_DELIVERED=$(sql "select count(*) from delivery where status='delivered'")
-echo "submission-crash: messages=$N acked_250=$ACKED acked_at_kill=$AT_KILL acked_after_restart=$ACKED_AFTER_RESTART delivered_unique=$uniq lost=$LOST duplicates=$((total - uniq)) refused=$REFUSED reply_lost_in_crash=$BROKEN committed_without_250=$REPLY_LOST accepted_without_250_and_not_in_flight=$WRONGLY_ACCEPTED acked_not_in_db=$ACKED_NOT_IN_DB id_mismatch=$ID_MISMATCH unsent=$UNSENT db_delivered=$DB_DELIVERED sessions=$SESSIONS seconds=$(( $(date +%s) - t0 ))"
+echo "submission-crash: messages=$N acked_250=$ACKED acked_at_kill=$AT_KILL acked_after_restart=$ACKED_AFTER_RESTART delivered_unique=$uniq pending=$PENDING lost=$LOST duplicates=$((total - uniq)) refused=$REFUSED reply_lost_in_crash=$BROKEN committed_without_250=$REPLY_LOST accepted_without_250_and_not_in_flight=$WRONGLY_ACCEPTED acked_not_in_db=$ACKED_NOT_IN_DB id_mismatch=$ID_MISMATCH unsent=$UNSENT db_delivered=$DB_DELIVERED sessions=$SESSIONS seconds=$(( $(date +%s) - t0 ))"
+if [ "$PENDING" -gt 0 ]; then
+  log "acknowledged, in the database, delivery still to come (deferred):"
+  sql "select substring(m.subject from '^subcrash-([0-9]+) '), d.status, d.next_attempt_at, d.last_text
+       from message m join delivery d on d.message_id = m.id
+       where m.subject like 'subcrash-%' and d.status in ('queued','deferred')" >&2
+fi
 if [ "$REPLY_LOST" -gt 0 ]; then
   log "committed, but the 250 was lost in the crash (the client cannot know): message(s) $(comm -12 "$WORK/subcrash-unacked.txt" "$WORK/subcrash-broken.txt" | tr '\n' ' ')"
 fi
