@@ -184,8 +184,9 @@ class SubmissionTests {
           new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(wire));
       switch (parsed.getSubject()) {
         case "plain" ->
-            assertThat(((String) parsed.getContent()).replace("\r\n", "\n"))
-                .isEqualTo("Hello Bob\nsecond line\n.a line starting with a dot\n");
+            // line ends aside (the final one is the receiving server's)
+            assertThat(((String) parsed.getContent()).replace("\r\n", "\n").stripTrailing())
+                .isEqualTo("Hello Bob\nsecond line\n.a line starting with a dot");
         case "html" -> assertThat(parsed.getContent()).isEqualTo("<p>Hello <b>Carol</b></p>");
         case "attachment" -> {
           Multipart parts = (Multipart) parsed.getContent();
@@ -193,8 +194,8 @@ class SubmissionTests {
           assertThat(parts.getBodyPart(1).getInputStream().readAllBytes()).isEqualTo(binary);
         }
         case "8bit" -> {
-          assertThat(((String) parsed.getContent()).replace("\r\n", "\n"))
-              .isEqualTo("Grüße aus Köln – ça va?\n");
+          assertThat(((String) parsed.getContent()).replace("\r\n", "\n").stripTrailing())
+              .isEqualTo("Grüße aus Köln – ça va?");
           // re-encoded before signing: nothing 8-bit goes on
           for (byte b : wire) {
             assertThat(b & 0x80).isZero();
@@ -240,7 +241,7 @@ class SubmissionTests {
       assertThat(
               Db.rows(
                       pool,
-                      "select r.address, m.mail_from from delivery r join message m"
+                      "select r.recipient, m.mail_from from delivery r join message m"
                           + " on m.id = r.message_id where m.id = $1",
                       UUID.fromString(id))
                   .stream()
