@@ -630,10 +630,16 @@ final class SmtpSession {
     idleTimer =
         vertx.setTimer(
             settings.idleTimeout().toMillis(),
-            id ->
-                close(
-                    new Reply(421, "4.4.2", settings.hostname() + " Idle timeout, closing"),
-                    "timeout"));
+            id -> {
+              if (busy) {
+                // the client waits for us, not we for it
+                restartIdleTimer();
+                return;
+              }
+              close(
+                  new Reply(421, "4.4.2", settings.hostname() + " Idle timeout, closing"),
+                  "timeout");
+            });
   }
 
   /** Sends {@code last} (when given) and closes the connection. */
