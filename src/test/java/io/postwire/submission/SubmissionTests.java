@@ -569,6 +569,31 @@ class SubmissionTests {
   }
 
   @Test
+  void databaseThatDoesNotServeIs451AndNothingIsStored() throws Exception {
+    String domain = Api.registerDomain();
+    String key = Api.scopedKey(domain);
+    Duration wait = Duration.ofSeconds(10);
+    io.vertx.mutiny.sqlclient.SqlConnection holder = pool.getConnection().await().atMost(wait);
+    io.vertx.mutiny.sqlclient.Transaction tx = holder.begin().await().atMost(wait);
+    try (SmtpWire c = SmtpWire.connect(port())) {
+      c.login(key);
+      holder.query("lock table message in access exclusive mode").execute().await().atMost(wait);
+      // the insert waits past postwire.api.statement-timeout (10 s), longer than the idle timeout
+      String reply =
+          transaction(
+              c,
+              "a@" + domain,
+              List.of("r@example.org"),
+              raw("a@" + domain, "r@example.org", "", "x\r\n"));
+      assertThat(reply).startsWith("451 4.3.0");
+    } finally {
+      tx.rollback().await().atMost(wait);
+      holder.close().await().atMost(wait);
+    }
+    assertThat(messagesOf(domain)).isZero();
+  }
+
+  @Test
   void metricsCountConnectionsSessionsAndMessages() throws Exception {
     String domain = Api.registerDomain();
     try (SmtpWire c = SmtpWire.connect(port())) {
