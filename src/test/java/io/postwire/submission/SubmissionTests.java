@@ -355,6 +355,18 @@ class SubmissionTests {
   }
 
   @Test
+  void invalidMessageIs554WithTheReason() throws Exception {
+    String domain = Api.registerDomain();
+    try (SmtpWire c = SmtpWire.connect(port())) {
+      c.login(Api.scopedKey(domain));
+      String reply =
+          transaction(c, "a@" + domain, List.of("r@example.org"), "Subject: no From\r\n\r\nx\r\n");
+      assertThat(reply).startsWith("554 5.6.0").contains("From");
+    }
+    assertThat(messagesOf(domain)).isZero();
+  }
+
+  @Test
   void suppressedRecipientIsRefusedAtRcpt() throws Exception {
     String domain = Api.registerDomain();
     String address = "gone-" + UUID.randomUUID().toString().substring(0, 8) + "@example.org";
