@@ -462,6 +462,15 @@ class SubmissionTests {
 
   @Test
   void connectionsPerAddressAreLimited() throws Exception {
+    // the connections of earlier tests are gone first
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                given()
+                    .get("/q/metrics")
+                    .asString()
+                    .contains("postwire_submission_connections_open 0.0"));
     List<SmtpWire> open = new ArrayList<>();
     try {
       for (int i = 0; i < SubmissionResource.MAX_PER_IP; i++) {

@@ -267,7 +267,6 @@ final class SmtpSession {
     if (authOffered()) {
       lines.add("AUTH PLAIN LOGIN");
     }
-    lines.add("HELP");
     reply(new Reply(250, null, lines));
   }
 
@@ -566,7 +565,8 @@ final class SmtpSession {
 
   /**
    * Waits for the handler's decision (input keeps waiting meanwhile) and goes on with it on the
-   * connection's event loop; a failed decision is answered with {@code failure}.
+   * connection's event loop; a failed decision is answered with {@code failure}. This is where a
+   * decision meets the socket, so it is subscribed to here, once per decision.
    */
   private <T> void decide(Supplier<Uni<? extends T>> decision, Consumer<T> then, Reply failure) {
     busy = true;
