@@ -420,7 +420,13 @@ final class SmtpSession {
     resetTransaction();
     decide(
         () -> handler.message(transaction),
-        this::reply,
+        r -> {
+          if (r.positive()) {
+            // a session that delivers mail may go on: the limit is on sessions that do not
+            commands = 0;
+          }
+          reply(r);
+        },
         new Reply(451, "4.3.0", "Cannot take the message now; try again later"));
   }
 

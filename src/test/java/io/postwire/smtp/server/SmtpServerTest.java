@@ -214,6 +214,25 @@ class SmtpServerTest {
   }
 
   @Test
+  void anAcceptedMessageStartsTheCommandCountAgain() throws Exception {
+    try (Client c = new Client()) {
+      c.reply();
+      c.command("EHLO me");
+      c.command("AUTH PLAIN " + Base64.getEncoder().encodeToString("\0u\0secret".getBytes()));
+      for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 3; i++) {
+          assertThat(c.command("RSET")).startsWith("250");
+        }
+        c.command("MAIL FROM:<a@example.com>");
+        c.command("RCPT TO:<x@example.org>");
+        c.command("DATA");
+        assertThat(c.command("x\r\n.")).startsWith("250 2.0.0");
+      }
+    }
+    assertThat(received).hasSize(3);
+  }
+
+  @Test
   void connectionsBeyondTheTotalAreRefused() throws Exception {
     try (Client a = new Client();
         Client b = new Client();
