@@ -55,7 +55,10 @@ public interface SubmissionConfig {
   @WithDefault("20")
   int maxErrors();
 
-  /** Commands outside mail transactions (NOOP, RSET, EHLO, …) a session may send. */
+  /**
+   * Commands outside mail transactions (NOOP, RSET, EHLO, …) a session may send between two
+   * accepted messages.
+   */
   @WithDefault("100")
   int maxCommands();
 

@@ -18,8 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connection limits and runs an {@link SmtpSession} on each. Listeners (submission, later inbound)
  * differ only in their {@link SmtpHandler} and settings.
  *
- * <p>Metrics, under {@code metricPrefix}: {@code .connections} (open), {@code .connections.total}
- * and {@code .sessions{outcome}}.
+ * <p>Metrics, under {@code metricPrefix}: {@code .connections.open} (a gauge), {@code .connections}
+ * (a counter: Prometheus {@code _connections_total}; the gauge cannot share its name) and {@code
+ * .sessions{outcome}}.
  */
 public final class SmtpServer {
 
@@ -64,11 +65,11 @@ public final class SmtpServer {
     this.metricPrefix = metricPrefix;
     this.open = open;
     this.perClient = perClient;
-    Gauge.builder(metricPrefix + ".connections", open, AtomicInteger::get)
+    Gauge.builder(metricPrefix + ".connections.open", open, AtomicInteger::get)
         .description("Open SMTP connections")
         .register(registry);
     this.accepted =
-        Counter.builder(metricPrefix + ".connections.total")
+        Counter.builder(metricPrefix + ".connections")
             .description("SMTP connections accepted")
             .register(registry);
   }

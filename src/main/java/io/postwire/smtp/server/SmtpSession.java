@@ -267,7 +267,6 @@ final class SmtpSession {
     if (authOffered()) {
       lines.add("AUTH PLAIN LOGIN");
     }
-    lines.add("HELP");
     reply(new Reply(250, null, lines));
   }
 
@@ -421,7 +420,13 @@ final class SmtpSession {
     resetTransaction();
     decide(
         () -> handler.message(transaction),
-        this::reply,
+        r -> {
+          if (r.positive()) {
+            // a session that delivers mail may go on: the limit is on sessions that do not
+            commands = 0;
+          }
+          reply(r);
+        },
         new Reply(451, "4.3.0", "Cannot take the message now; try again later"));
   }
 
@@ -566,7 +571,8 @@ final class SmtpSession {
 
   /**
    * Waits for the handler's decision (input keeps waiting meanwhile) and goes on with it on the
-   * connection's event loop; a failed decision is answered with {@code failure}.
+   * connection's event loop; a failed decision is answered with {@code failure}. This is where a
+   * decision meets the socket, so it is subscribed to here, once per decision.
    */
   private <T> void decide(Supplier<Uni<? extends T>> decision, Consumer<T> then, Reply failure) {
     busy = true;
@@ -630,10 +636,16 @@ final class SmtpSession {
     idleTimer =
         vertx.setTimer(
             settings.idleTimeout().toMillis(),
-            id ->
-                close(
-                    new Reply(421, "4.4.2", settings.hostname() + " Idle timeout, closing"),
-                    "timeout"));
+            id -> {
+              if (busy) {
+                // the client waits for us, not we for it
+                restartIdleTimer();
+                return;
+              }
+              close(
+                  new Reply(421, "4.4.2", settings.hostname() + " Idle timeout, closing"),
+                  "timeout");
+            });
   }
 
   /** Sends {@code last} (when given) and closes the connection. */
