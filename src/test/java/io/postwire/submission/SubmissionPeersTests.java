@@ -13,8 +13,8 @@ import static org.awaitility.Awaitility.await;
 import io.postwire.delivery.RelayDeliveryTests;
 import io.postwire.testing.MailPeers;
 import io.postwire.testing.Ports;
-import io.postwire.testing.smtp.PemServerCertificate;
 import io.postwire.testing.smtp.PostfixServer;
+import io.postwire.testing.smtp.TestCertificates;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -46,12 +46,13 @@ import org.junit.jupiter.api.Test;
  * SMTP submission (API.md, "SMTP submission") used by programs that are not ours, each over
  * STARTTLS with AUTH and an API key as the password: swaks, Python's {@code smtplib}, Nodemailer's
  * SMTP transport, and a real Postfix with our port as its {@code relayhost} (SASL, {@code
- * smtp_tls_security_level = encrypt}). Each writes its messages as it always does (multi-line text
- * written with LF, non-ASCII UTF-8, 8bit where the library chooses it, html only, an attachment);
- * every message must be answered {@code 250 2.0.0 queued as <id>}, reach the npm {@code
- * smtp-server} (the relay) with a signature dkimpy verifies on the bytes it received, decode with
- * Python's {@code email} package to what was sent, and carry no {@code X-Postwire-*} header, whose
- * tags and metadata the message keeps instead.
+ * smtp_tls_security_level = encrypt}); and {@code smtplib} once more over implicit TLS (RFC 8314).
+ * Each writes its messages as it always does (multi-line text written with LF, non-ASCII UTF-8,
+ * 8bit where the library chooses it, html only, an attachment); every message must be answered
+ * {@code 250 2.0.0 queued as <id>}, reach the npm {@code smtp-server} (the relay) with a signature
+ * dkimpy verifies on the bytes it received, decode with Python's {@code email} package to what was
+ * sent, and carry no {@code X-Postwire-*} header, whose tags and metadata the message keeps
+ * instead.
  */
 @Tag("peers")
 @QuarkusTest
@@ -72,24 +73,32 @@ class SubmissionPeersTests {
     }
   }
 
-  /** A free loopback port for submission and a PEM certificate for its STARTTLS. */
+  /** Free loopback ports for submission (STARTTLS, implicit TLS) and a PEM certificate. */
   public static class Submission implements QuarkusTestResourceLifecycleManager {
     static volatile int port;
-    static volatile PemServerCertificate tls;
+    static volatile int implicitTlsPort;
+
+    /** The certificate (self-signed for localhost), which the clients trust. */
+    static volatile Path cert;
 
     @Override
     public Map<String, String> start() {
+      Path dir;
       try {
-        tls = PemServerCertificate.write(Files.createTempDirectory("postwire-submission-tls"));
+        dir = Files.createTempDirectory("postwire-submission-tls");
       } catch (IOException e) {
         throw new IllegalStateException(e);
       }
+      TestCertificates.selfSignedPem("localhost", dir);
+      cert = dir.resolve("cert.pem");
       port = Ports.free();
+      implicitTlsPort = Ports.free();
       return Map.of(
+          "postwire.submission.implicit-tls-port", Integer.toString(implicitTlsPort),
           "postwire.submission.host", "127.0.0.1",
           "postwire.submission.port", Integer.toString(port),
-          "postwire.submission.tls.cert", tls.cert().toString(),
-          "postwire.submission.tls.key", tls.key().toString());
+          "postwire.submission.tls.cert", cert.toString(),
+          "postwire.submission.tls.key", dir.resolve("key.pem").toString());
     }
 
     @Override
@@ -99,8 +108,9 @@ class SubmissionPeersTests {
   /**
    * Python's {@code email} package writes each message (its default policy: 8bit for non-ASCII
    * text, CRLF on the wire as {@code send_message} does) and {@code smtplib} submits them in one
-   * session; "starttls" mode does STARTTLS (the certificate checked against the CA file) and AUTH,
-   * "plain" mode neither (for Postfix's smtpd on loopback). Prints {case, code, reply} per message.
+   * session; "starttls" mode does STARTTLS (the certificate chain checked against the CA file) and
+   * AUTH, "implicit" mode TLS from the first octet (RFC 8314) and AUTH, "plain" mode neither (for
+   * Postfix's smtpd on loopback). Prints {case, code, reply} per message.
    */
   static final String SMTPLIB_PY =
       """
@@ -109,11 +119,20 @@ class SubmissionPeersTests {
       from email.message import EmailMessage
       from email.utils import formatdate, make_msgid
       port, mode, cafile, user, key = sys.argv[1:6]
-      s = smtplib.SMTP('127.0.0.1', int(port), local_hostname='python.test', timeout=30)
+      if mode != 'plain':
+          context = ssl.create_default_context(cafile=cafile)
+          # the certificate names localhost; the client connects to 127.0.0.1 (no name resolved)
+          context.check_hostname = False
+      if mode == 'implicit':
+          s = smtplib.SMTP_SSL('127.0.0.1', int(port), local_hostname='python.test', timeout=30,
+                               context=context)
+      else:
+          s = smtplib.SMTP('127.0.0.1', int(port), local_hostname='python.test', timeout=30)
       s.ehlo()
       if mode == 'starttls':
-          s.starttls(context=ssl.create_default_context(cafile=cafile))
+          s.starttls(context=context)
           s.ehlo()
+      if mode != 'plain':
           s.login(user, key)
       for line in sys.stdin:
           spec = json.loads(line)
@@ -188,7 +207,7 @@ class SubmissionPeersTests {
                   "--tls",
                   "--tls-verify",
                   "--tls-ca-path",
-                  Submission.tls.cert().toString(),
+                  Submission.cert.toString(),
                   "--auth",
                   "LOGIN",
                   "--auth-user",
@@ -290,7 +309,7 @@ class SubmissionPeersTests {
                 SMTPLIB_PY,
                 Integer.toString(Submission.port),
                 "starttls",
-                Submission.tls.cert().toString(),
+                Submission.cert.toString(),
                 "python",
                 key),
             specs);
@@ -299,6 +318,28 @@ class SubmissionPeersTests {
       replies.put(o.getString("case"), o.getString("reply"));
     }
     assertDeliveredIntact("smtplib", specs, replies, decoded(specs));
+  }
+
+  @Test
+  void pythonSmtplibSubmitsOverImplicitTlsWithAuth() throws Exception {
+    List<JsonObject> specs = messages("smtplib-tls");
+    List<JsonObject> out =
+        run(
+            List.of(
+                PYTHON.toString(),
+                "-c",
+                SMTPLIB_PY,
+                Integer.toString(Submission.implicitTlsPort),
+                "implicit",
+                Submission.cert.toString(),
+                "python",
+                key),
+            specs);
+    Map<String, String> replies = new LinkedHashMap<>();
+    for (JsonObject o : out) {
+      replies.put(o.getString("case"), o.getString("reply"));
+    }
+    assertDeliveredIntact("smtplib-tls", specs, replies, decoded(specs));
   }
 
   @Test
@@ -312,7 +353,7 @@ class SubmissionPeersTests {
                 NODE.toString(),
                 SUBMIT_JS.toString(),
                 Integer.toString(Submission.port),
-                Submission.tls.cert().toString(),
+                Submission.cert.toString(),
                 "nodemailer",
                 key),
             specs);
