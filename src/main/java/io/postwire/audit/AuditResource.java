@@ -1,7 +1,7 @@
 package io.postwire.audit;
 
 import io.postwire.domain.DomainNames;
-import io.postwire.platform.ApiException;
+import io.postwire.platform.Refusal;
 import io.postwire.security.CurrentPrincipal;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;
@@ -39,7 +39,7 @@ public class AuditResource {
         .chain(audits::latest)
         .onItem()
         .ifNull()
-        .failWith(() -> ApiException.notFound("Audit"));
+        .failWith(() -> Refusal.notFound("Audit"));
   }
 
   @POST
@@ -55,14 +55,14 @@ public class AuditResource {
   private Uni<String> visible(String rawName) {
     String name = DomainNames.normalize(rawName);
     if (name == null || !current.get().mayUse(name)) {
-      return Uni.createFrom().failure(ApiException.notFound("Domain"));
+      return Uni.createFrom().failure(Refusal.notFound("Domain"));
     }
     return store
         .exists(name)
         .map(
             exists -> {
               if (!exists) {
-                throw ApiException.notFound("Domain");
+                throw Refusal.notFound("Domain");
               }
               return name;
             });

@@ -1,11 +1,10 @@
 package io.postwire.audit;
 
-import io.postwire.platform.ApiException;
+import io.postwire.platform.Refusal;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.LongSupplier;
@@ -77,12 +76,7 @@ public class ManualAudits {
             () -> domains.computeIfPresent(domain, (d, s) -> new State(false, s.startedAtNanos())));
   }
 
-  private static ApiException refusal(String detail, long retryAfterSeconds) {
-    return new ApiException(
-        429,
-        "rate_limited",
-        detail,
-        List.of(),
-        (int) Math.min(retryAfterSeconds, Integer.MAX_VALUE));
+  private static Refusal refusal(String detail, long retryAfterSeconds) {
+    return Refusal.rateLimited(detail, retryAfterSeconds);
   }
 }

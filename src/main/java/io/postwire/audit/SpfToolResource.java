@@ -3,9 +3,9 @@ package io.postwire.audit;
 import com.google.common.net.InetAddresses;
 import io.postwire.dns.SpfEvaluator;
 import io.postwire.domain.DomainNames;
-import io.postwire.platform.ApiException;
 import io.postwire.platform.Json;
 import io.postwire.platform.Problem;
+import io.postwire.platform.Refusal;
 import io.postwire.security.CurrentPrincipal;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
@@ -100,7 +100,7 @@ public class SpfToolResource {
       }
     }
     if (!errors.isEmpty()) {
-      throw new ApiException(422, "validation_failed", "the request is invalid", errors, null);
+      throw Refusal.invalid("validation_failed", "the request is invalid", errors);
     }
     String heloName = helo.isEmpty() ? helo : DomainNames.normalize(helo);
     return evaluator

@@ -1,6 +1,7 @@
 package io.postwire.delivery;
 
 import io.postwire.platform.Bytea;
+import io.postwire.platform.DeliveryStatus;
 import io.postwire.suppression.SuppressionService;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -95,7 +96,7 @@ public class DeliveryStore {
       long deliveryId,
       UUID messageId,
       String recipient,
-      String status,
+      DeliveryStatus status,
       Instant nextAttemptAt,
       Integer code,
       String enhancedCode,
@@ -120,7 +121,9 @@ public class DeliveryStore {
   public Uni<List<Claimed>> claim(String owner, int limit, Duration lease, long maxBytes) {
     return pool.preparedQuery(
             "with cand as (select id, message_id, next_attempt_at from delivery"
-                + " where status in ('queued', 'deferred') and next_attempt_at <= now()"
+                + " where status in "
+                + DeliveryStatus.PENDING_SQL
+                + " and next_attempt_at <= now()"
                 + " order by next_attempt_at, id limit $1 for update skip locked),"
                 // a message's content counts once, on its first row
                 + " sized as (select cand.id, cand.message_id, cand.next_attempt_at,"
@@ -148,7 +151,9 @@ public class DeliveryStore {
                 + " case when r.n = 1 then exists (select 1 from domain x where x.id = m.domain_id)"
                 + " end as domain_exists,"
                 + " case when r.n = 1 then (select count(*) from delivery p"
-                + " where p.message_id = r.message_id and p.status in ('queued', 'deferred'))"
+                + " where p.message_id = r.message_id and p.status in "
+                + DeliveryStatus.PENDING_SQL
+                + ")"
                 + " end as pending"
                 + " from r left join message m on m.id = r.message_id order by r.message_id, r.n")
         .execute(Tuple.of(limit, owner, lease.toMillis(), maxBytes))
@@ -192,7 +197,8 @@ public class DeliveryStore {
     }
     return pool.preparedQuery(
             "update delivery set next_attempt_at = now() + $3::bigint * interval '1 millisecond'"
-                + " where lease_owner = $1 and id = any($2) and status in ('queued', 'deferred')")
+                + " where lease_owner = $1 and id = any($2) and status in "
+                + DeliveryStatus.PENDING_SQL)
         .execute(Tuple.of(owner, ids.toArray(Long[]::new), lease.toMillis()))
         .map(rows -> rows.rowCount());
   }
@@ -203,7 +209,8 @@ public class DeliveryStore {
             "update delivery set lease_owner = null,"
                 + " next_attempt_at = now() + $3::bigint * interval '1 millisecond',"
                 + " updated_at = now()"
-                + " where lease_owner = $1 and id = any($2) and status in ('queued', 'deferred')")
+                + " where lease_owner = $1 and id = any($2) and status in "
+                + DeliveryStatus.PENDING_SQL)
         .execute(Tuple.of(owner, ids.toArray(Long[]::new), delay.toMillis()))
         .map(rows -> rows.rowCount());
   }
@@ -212,7 +219,8 @@ public class DeliveryStore {
   public Uni<Integer> releaseAll(String owner) {
     return pool.preparedQuery(
             "update delivery set lease_owner = null, next_attempt_at = now(), updated_at = now()"
-                + " where lease_owner = $1 and status in ('queued', 'deferred')")
+                + " where lease_owner = $1 and status in "
+                + DeliveryStatus.PENDING_SQL)
         .execute(Tuple.of(owner))
         .map(rows -> rows.rowCount());
   }
@@ -269,7 +277,7 @@ public class DeliveryStore {
     for (int i = 0; i < n; i++) {
       Outcome o = outcomes.get(i);
       ids[i] = o.deliveryId();
-      statuses[i] = o.status();
+      statuses[i] = o.status().wire();
       next[i] = o.nextAttemptAt() == null ? null : o.nextAttemptAt().atOffset(ZoneOffset.UTC);
       codes[i] = o.code();
       enhanced[i] = o.enhancedCode();
@@ -347,7 +355,8 @@ public class DeliveryStore {
             "select count(*) filter (where lease_owner is null and next_attempt_at <= now()),"
                 + " count(*) filter (where lease_owner is null and next_attempt_at > now()),"
                 + " count(*) filter (where lease_owner is not null)"
-                + " from delivery where status in ('queued', 'deferred')")
+                + " from delivery where status in "
+                + DeliveryStatus.PENDING_SQL)
         .execute()
         .map(
             rows -> {

@@ -6,7 +6,6 @@ import io.postwire.delivery.smtp.RelaySettings;
 import io.postwire.delivery.smtp.SmtpClientOptions;
 import io.postwire.delivery.smtp.SmtpReply;
 import io.postwire.delivery.smtp.SmtpResult;
-import io.postwire.delivery.smtp.SmtpTransaction;
 import io.postwire.dns.Dns;
 import io.postwire.dns.MtaStsFetcher;
 import io.postwire.egress.EgressPolicy;
@@ -111,17 +110,7 @@ public class DeliveryTransports {
   }
 
   Uni<SmtpResult> relay(String mailFrom, List<String> recipients, byte[] head, byte[] message) {
-    RelayMailClientTransport transport = relayTransport();
-    return transport.send(
-        new SmtpTransaction(
-            relay.host().orElseThrow(),
-            null,
-            relay.port(),
-            SmtpTransaction.TlsPolicy.OPPORTUNISTIC,
-            mailFrom,
-            recipients,
-            head,
-            message));
+    return relayTransport().send(mailFrom, recipients, head, message);
   }
 
   private RelayMailClientTransport relayTransport() {

@@ -27,7 +27,7 @@ final class OutcomeLog {
           "message=%s recipient=%s status=%s code=%s enhanced=%s host=%s category=%s text=%s",
           o.messageId(),
           o.recipient(),
-          o.status(),
+          o.status().wire(),
           o.code() == null ? "-" : o.code(),
           o.enhancedCode() == null ? "-" : o.enhancedCode(),
           o.host() == null ? "-" : o.host(),

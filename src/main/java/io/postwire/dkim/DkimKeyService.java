@@ -1,7 +1,7 @@
 package io.postwire.dkim;
 
 import io.postwire.dns.ZoneFile;
-import io.postwire.platform.ApiException;
+import io.postwire.platform.Refusal;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -241,7 +241,7 @@ public class DkimKeyService implements MessageSigner {
           result.add(algorithm);
         }
       } catch (IllegalArgumentException | NullPointerException e) {
-        throw ApiException.field(
+        throw Refusal.field(
             "validation_failed", field + "[" + i + "]", "rsa-sha256 or ed25519-sha256");
       }
     }

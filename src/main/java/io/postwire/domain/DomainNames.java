@@ -1,6 +1,6 @@
 package io.postwire.domain;
 
-import io.postwire.platform.ApiException;
+import io.postwire.platform.Refusal;
 import java.net.IDN;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -45,11 +45,11 @@ public final class DomainNames {
     return candidate;
   }
 
-  /** Like {@link #normalize} but refuses with 422 naming {@code field}. */
+  /** Like {@link #normalize} but refuses (invalid) naming {@code field}. */
   public static String require(String name, String field) {
     String normalized = normalize(name);
     if (normalized == null) {
-      throw ApiException.field("validation_failed", field, "is not a valid domain name");
+      throw Refusal.field("validation_failed", field, "is not a valid domain name");
     }
     return normalized;
   }

@@ -1,9 +1,9 @@
 package io.postwire.domain;
 
-import io.postwire.platform.ApiException;
 import io.postwire.platform.Json;
 import io.postwire.platform.Page;
 import io.postwire.platform.PageRequest;
+import io.postwire.platform.Refusal;
 import io.postwire.security.CurrentPrincipal;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.BeanParam;
@@ -148,7 +148,7 @@ public class DomainResource {
         .map(
             deleted -> {
               if (!deleted) {
-                throw ApiException.notFound("Domain");
+                throw Refusal.notFound("Domain");
               }
               return Response.noContent().build();
             });

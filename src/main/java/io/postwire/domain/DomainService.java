@@ -1,8 +1,9 @@
 package io.postwire.domain;
 
-import io.postwire.platform.ApiException;
 import io.postwire.platform.DatabaseSignals;
+import io.postwire.platform.DeliveryStatus;
 import io.postwire.platform.Page;
+import io.postwire.platform.Refusal;
 import io.postwire.security.ApiKeyService;
 import io.postwire.security.ApiPrincipal;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
@@ -45,8 +46,8 @@ public class DomainService {
                             .chain(
                                 rows -> {
                                   if (rows.rowCount() == 0) {
-                                    throw new ApiException(
-                                        409, "domain_exists", name + " is already registered");
+                                    throw Refusal.conflict(
+                                        "domain_exists", name + " is already registered", null);
                                   }
                                   return keys.insert(tx, name, generated, "active");
                                 })))
@@ -58,12 +59,12 @@ public class DomainService {
   public Uni<DomainEntity> get(ApiPrincipal caller, String rawName) {
     String name = DomainNames.normalize(rawName);
     if (name == null || !caller.mayUse(name)) {
-      return Uni.createFrom().failure(ApiException.notFound("Domain"));
+      return Uni.createFrom().failure(Refusal.notFound("Domain"));
     }
     return DomainEntity.<DomainEntity>findById(name)
         .onItem()
         .ifNull()
-        .failWith(() -> ApiException.notFound("Domain"));
+        .failWith(() -> Refusal.notFound("Domain"));
   }
 
   /** The domains the caller may see, by name. */
@@ -112,7 +113,8 @@ public class DomainService {
                         "with failed as (update delivery d set status = 'failed', next_attempt_at = null,"
                             + " lease_owner = null, updated_at = now(), last_text = 'domain_removed'"
                             + " from message m where d.message_id = m.id and m.domain = $1"
-                            + " and d.status in ('queued', 'deferred')"
+                            + " and d.status in "
+                            + DeliveryStatus.PENDING_SQL
                             + " returning d.message_id, d.recipient)"
                             + " insert into event (message_id, recipient, type, detail)"
                             + " select message_id, recipient, 'failed',"

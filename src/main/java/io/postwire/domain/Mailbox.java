@@ -1,6 +1,6 @@
 package io.postwire.domain;
 
-import io.postwire.platform.ApiException;
+import io.postwire.platform.Refusal;
 import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.InternetAddress;
 import java.io.UnsupportedEncodingException;
@@ -42,54 +42,54 @@ public record Mailbox(String displayName, String localPart, String domain) {
    */
   public static Mailbox parse(String text, String field) {
     if (text == null || text.isBlank()) {
-      throw ApiException.field("invalid_address", field, "is required");
+      throw Refusal.field("invalid_address", field, "is required");
     }
     if (text.indexOf('\r') >= 0 || text.indexOf('\n') >= 0) {
-      throw ApiException.field("header_injection", field, "must not contain CR or LF");
+      throw Refusal.field("header_injection", field, "must not contain CR or LF");
     }
     if (text.length() > 998) {
-      throw ApiException.field("invalid_address", field, "is too long");
+      throw Refusal.field("invalid_address", field, "is too long");
     }
     InternetAddress[] parsed;
     try {
       parsed = InternetAddress.parseHeader(text, true);
     } catch (AddressException e) {
-      throw ApiException.field("invalid_address", field, "is not an RFC 5322 mailbox");
+      throw Refusal.field("invalid_address", field, "is not an RFC 5322 mailbox");
     }
     if (parsed.length != 1 || parsed[0].isGroup()) {
-      throw ApiException.field("invalid_address", field, "must be exactly one mailbox");
+      throw Refusal.field("invalid_address", field, "must be exactly one mailbox");
     }
     String addrSpec = parsed[0].getAddress();
     int at = addrSpec == null ? -1 : addrSpec.lastIndexOf('@');
     if (at <= 0 || at == addrSpec.length() - 1) {
-      throw ApiException.field("invalid_address", field, "needs a local part and a domain");
+      throw Refusal.field("invalid_address", field, "needs a local part and a domain");
     }
     String local = addrSpec.substring(0, at);
     String domain = addrSpec.substring(at + 1);
     if (!local.chars().allMatch(c -> c < 127)) {
-      throw ApiException.field(
+      throw Refusal.field(
           "unsupported_address", field, "a non-ASCII local part needs SMTPUTF8, not supported");
     }
     // RFC 5322 §3.4.1: a dot-atom, or a quoted-string ("bob smith"), kept quoted as given
     boolean quoted = local.length() >= 2 && local.startsWith("\"") && local.endsWith("\"");
     if (!local.chars().allMatch(c -> c > 32 || quoted && c == ' ')) {
-      throw ApiException.field("invalid_address", field, "is not an RFC 5322 mailbox");
+      throw Refusal.field("invalid_address", field, "is not an RFC 5322 mailbox");
     }
     if (local.length() > 64) {
-      throw ApiException.field("invalid_address", field, "local part over 64 octets");
+      throw Refusal.field("invalid_address", field, "local part over 64 octets");
     }
     if (domain.startsWith("[")) {
-      throw ApiException.field(
+      throw Refusal.field(
           "unsupported_address", field, "address literals ([127.0.0.1]) are not supported");
     }
     String asciiDomain = io.postwire.domain.DomainNames.normalize(domain);
     if (asciiDomain == null) {
-      throw ApiException.field("invalid_address", field, "has no valid domain");
+      throw Refusal.field("invalid_address", field, "has no valid domain");
     }
     try {
       new InternetAddress(local + "@" + asciiDomain, true).validate();
     } catch (AddressException e) {
-      throw ApiException.field("invalid_address", field, "is not an RFC 5322 mailbox");
+      throw Refusal.field("invalid_address", field, "is not an RFC 5322 mailbox");
     }
     String personal = parsed[0].getPersonal();
     if (personal != null && personal.isBlank()) {

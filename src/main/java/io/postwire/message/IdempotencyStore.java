@@ -3,7 +3,7 @@ package io.postwire.message;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.postwire.platform.ApiException;
+import io.postwire.platform.Refusal;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
@@ -63,7 +63,7 @@ public class IdempotencyStore {
         && (key.isEmpty()
             || key.length() > 255
             || !key.chars().allMatch(c -> c >= 32 && c < 127))) {
-      throw ApiException.field(
+      throw Refusal.field(
           "validation_failed", "Idempotency-Key", "1 to 255 printable ASCII characters");
     }
   }
@@ -154,17 +154,15 @@ public class IdempotencyStore {
                 return takeOver(apiKey, key, hash);
               }
               if (!MessageDigest.isEqual(row.getBuffer("request_hash").getBytes(), hash)) {
-                throw new ApiException(
-                    409,
+                throw Refusal.conflict(
                     "idempotency_conflict",
-                    "This Idempotency-Key was used with a different request body");
+                    "This Idempotency-Key was used with a different request body",
+                    null);
               }
               if (status == null) {
-                throw new ApiException(
-                    409,
+                throw Refusal.conflict(
                     "idempotency_in_progress",
                     "A request with this Idempotency-Key is still being processed",
-                    java.util.List.of(),
                     1);
               }
               return Uni.createFrom()

@@ -104,7 +104,9 @@ public class MessageResource {
       description = IDEMPOTENCY_KEY,
       schema = @Schema(type = SchemaType.STRING, maxLength = 255))
   public Uni<Response> send(HttpServerRequest http, byte[] body) {
-    return messages.send(current.get(), idempotencyKey(http), body).map(MessageResource::respond);
+    return messages
+        .send(current.get(), idempotencyKey(http), body)
+        .map(outcome -> respond(outcome, Response.Status.ACCEPTED));
   }
 
   @POST
@@ -133,7 +135,7 @@ public class MessageResource {
   public Uni<Response> batch(HttpServerRequest http, byte[] body) {
     return messages
         .sendBatch(current.get(), idempotencyKey(http), body)
-        .map(MessageResource::respond);
+        .map(outcome -> respond(outcome, Response.Status.OK));
   }
 
   @POST
@@ -160,7 +162,7 @@ public class MessageResource {
   public Uni<Response> raw(HttpServerRequest http, byte[] body) {
     return messages
         .sendRaw(current.get(), idempotencyKey(http), body)
-        .map(MessageResource::respond);
+        .map(outcome -> respond(outcome, Response.Status.ACCEPTED));
   }
 
   @GET
@@ -218,10 +220,12 @@ public class MessageResource {
     return http.getHeader("Idempotency-Key");
   }
 
-  private static Response respond(MessageService.Answer answer) {
-    return Response.status(answer.status())
-        .type(MediaType.APPLICATION_JSON)
-        .entity(answer.body())
-        .build();
+  /**
+   * A send's answer with the endpoint's status ({@code 202} for messages queued, {@code 200} for a
+   * batch's results): an {@link MessageService.SendOutcome.Accepted} and a {@link
+   * MessageService.SendOutcome.Replayed} alike, as a replay is the first answer again.
+   */
+  private static Response respond(MessageService.SendOutcome outcome, Response.Status status) {
+    return Response.status(status).type(MediaType.APPLICATION_JSON).entity(outcome.body()).build();
   }
 }

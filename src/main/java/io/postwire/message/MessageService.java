@@ -8,14 +8,15 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.postwire.domain.DomainNames;
 import io.postwire.domain.DomainService;
 import io.postwire.domain.Mailbox;
-import io.postwire.platform.ApiException;
 import io.postwire.platform.Json;
+import io.postwire.platform.MessageStatus;
 import io.postwire.platform.Page;
 import io.postwire.platform.PageRequest;
 import io.postwire.platform.Problem;
+import io.postwire.platform.ProblemMapper;
+import io.postwire.platform.Refusal;
 import io.postwire.security.ApiPrincipal;
 import io.postwire.security.SendRateLimiter;
-import io.postwire.suppression.SuppressionService;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.mutiny.sqlclient.SqlClient;
@@ -42,29 +43,22 @@ import java.util.function.Supplier;
 @ApplicationScoped
 public class MessageService {
 
-  /** Bodies larger than this are rendered on a worker thread, not the event loop. */
-  private static final int INLINE_RENDER_LIMIT = 256 * 1024;
+  /**
+   * Bodies larger than this are decoded (JSON, base64, a raw message's parts) and rendered on a
+   * worker thread, not the event loop.
+   */
+  static final int INLINE_DECODE_LIMIT = 64 * 1024;
 
   private static final int MAX_BATCH = 500;
 
   /** The message statuses of API.md, the values {@code GET /v1/messages?status=} may ask for. */
-  private static final Set<String> STATUSES =
-      new java.util.TreeSet<>(
-          Set.of(
-              "queued",
-              "delivering",
-              "deferred",
-              "delivered",
-              "bounced",
-              "failed",
-              "partially_delivered"));
+  private static final Set<String> STATUSES = new java.util.TreeSet<>(MessageStatus.wireNames());
 
   private final MessageStore store;
   private final IdempotencyStore idempotency;
   private final MessageValidator validator;
   private final MimeRenderer renderer;
   private final DomainService domains;
-  private final SuppressionService suppressions;
   private final MessageConfig config;
   private final QueueNotifier notifier;
   private final EnqueueGroups groups;
@@ -72,19 +66,49 @@ public class MessageService {
   private final SendRateLimiter rateLimiter;
   private final Counter accepted;
 
-  /** An answer to send back: HTTP status and JSON body. */
-  public record Answer(int status, String body) {}
+  /**
+   * What a send came to: the answer document as JSON text (for a batch, one result per item). The
+   * resource chooses the HTTP status for it.
+   */
+  public sealed interface SendOutcome {
+    String body();
+
+    /** Stored and queued now (for a batch: whatever each item came to). */
+    record Accepted(String body) implements SendOutcome {}
+
+    /** The answer of an earlier request with the same Idempotency-Key and the same body. */
+    record Replayed(String body) implements SendOutcome {}
+  }
+
+  /**
+   * The sending endpoints, as the idempotency table knows them: the path their request hash covers,
+   * and the {@code response_code} their answers have always been stored with (a replica replays
+   * it).
+   */
+  private enum Endpoint {
+    SEND("/v1/messages", 202),
+    BATCH("/v1/messages/batch", 200),
+    RAW("/v1/messages/raw", 202),
+    SUBMISSION("smtp", 202);
+
+    final String path;
+    final int storedCode;
+
+    Endpoint(String path, int storedCode) {
+      this.path = path;
+      this.storedCode = storedCode;
+    }
+  }
 
   /**
    * Accepted work: {@code writes} stores it with one statement (autocommit, or inside the
    * Idempotency-Key transaction) and yields the answer document; {@code grouped}, when given,
    * stores it without an Idempotency-Key together with concurrent sends.
    */
-  private record Prepared(
-      int status, Function<SqlClient, Uni<Object>> writes, Supplier<Uni<Object>> grouped) {
+  private record Prepared(Function<SqlClient, Uni<Object>> writes, Supplier<Uni<Object>> grouped) {
 
-    Prepared(int status, Function<SqlClient, Uni<Object>> writes) {
-      this(status, writes, null);
+    Prepared(Function<SqlClient, Uni<Object>> writes) {
+      this(writes, null);
     }
   }
 
@@ -97,7 +121,6 @@ public class MessageService {
       MessageValidator validator,
       MimeRenderer renderer,
       DomainService domains,
-      SuppressionService suppressions,
       MessageConfig config,
       QueueNotifier notifier,
       EnqueueGroups groups,
@@ -109,7 +132,6 @@ public class MessageService {
     this.validator = validator;
     this.renderer = renderer;
     this.domains = domains;
-    this.suppressions = suppressions;
     this.config = config;
     this.notifier = notifier;
     this.groups = groups;
@@ -121,61 +143,201 @@ public class MessageService {
             .register(registry);
   }
 
-  public Uni<Answer> send(ApiPrincipal caller, String idempotencyKey, byte[] body) {
+  public Uni<SendOutcome> send(ApiPrincipal caller, String idempotencyKey, byte[] body) {
     IdempotencyStore.validateKey(idempotencyKey);
     rateLimiter.take(caller.keyId(), 1);
-    JsonNode tree = json.tree(body);
-    return idempotent(
-        caller,
-        idempotencyKey,
-        "/v1/messages",
-        tree,
-        () -> prepareOne(caller, tree, body.length, 202));
+    return decode(body)
+        .chain(
+            tree ->
+                idempotent(
+                    caller,
+                    idempotencyKey,
+                    Endpoint.SEND,
+                    tree,
+                    offloaded(body, () -> prepareOne(caller, tree, body.length))));
   }
 
-  public Uni<Answer> sendRaw(ApiPrincipal caller, String idempotencyKey, byte[] body) {
+  public Uni<SendOutcome> sendRaw(ApiPrincipal caller, String idempotencyKey, byte[] body) {
     IdempotencyStore.validateKey(idempotencyKey);
     rateLimiter.take(caller.keyId(), 1);
-    JsonNode tree = json.tree(body);
-    return idempotent(
-        caller,
-        idempotencyKey,
-        "/v1/messages/raw",
-        tree,
-        () -> prepareRaw(caller, tree, body.length));
+    return decode(body)
+        .chain(
+            tree ->
+                idempotent(
+                    caller,
+                    idempotencyKey,
+                    Endpoint.RAW,
+                    tree,
+                    offloaded(body, () -> prepareRaw(caller, tree, body.length))));
   }
 
-  public Uni<Answer> sendBatch(ApiPrincipal caller, String idempotencyKey, byte[] body) {
+  /**
+   * Queues a message the caller built, as an SMTP transaction hands it over: the envelope and the
+   * RFC 5322 bytes. The same rules as {@code POST /v1/messages/raw} apply (rate limit, sender
+   * domains registered and in the key's scope, suppression, size); a refusal is the Uni's failure,
+   * a {@link Refusal} whose {@link Refusal#kind() kind} says why (an SMTP front answers {@code
+   * TOO_LARGE} with 552, {@code RATE_LIMITED} with 451, the others with 550; a failure for which
+   * {@link io.postwire.platform.ProblemMapper#databaseUnavailable} holds with 451).
+   */
+  public Uni<MessageViews.Accepted> submitRaw(
+      ApiPrincipal caller, String mailFrom, List<String> rcptTo, byte[] message) {
+    return Uni.createFrom()
+        .deferred(
+            () -> {
+              rateLimiter.take(caller.keyId(), 1);
+              return prepareRaw(
+                  caller, mailFrom, rcptTo, null, null, () -> message, message.length);
+            })
+        .chain(this::write)
+        .map(written -> (MessageViews.Accepted) written.answer());
+  }
+
+  /**
+   * What an SMTP submission gives besides its envelope and bytes: tags and metadata (the {@code
+   * X-Postwire-*} header fields) and an Idempotency-Key, each possibly empty or null.
+   */
+  public record SubmissionOptions(List<String> tags, String metadataJson, String idempotencyKey) {}
+
+  /**
+   * Queues a message as SMTP submission hands it over: as {@link #submitRaw(ApiPrincipal, String,
+   * List, byte[])}, except that the envelope sender is the From address (the client's is not used),
+   * and with tags, metadata and an Idempotency-Key (the same key with the same envelope and bytes
+   * gives the first message's id again, storing nothing). Yields the message id; refusals as there.
+   */
+  public Uni<String> submitRaw(
+      ApiPrincipal caller, List<String> rcptTo, byte[] message, SubmissionOptions options) {
+    return Uni.createFrom()
+        .deferred(
+            () -> {
+              IdempotencyStore.validateKey(options.idempotencyKey());
+              rateLimiter.take(caller.keyId(), 1);
+              return idempotent(
+                  caller,
+                  options.idempotencyKey(),
+                  Endpoint.SUBMISSION,
+                  options.idempotencyKey() == null
+                      ? null
+                      : submissionTree(rcptTo, message, options),
+                  () ->
+                      prepareRaw(
+                          caller,
+                          null,
+                          rcptTo,
+                          null,
+                          null,
+                          () -> message,
+                          message.length,
+                          options.tags(),
+                          options.metadataJson()));
+            })
+        .map(
+            outcome ->
+                json.tree(outcome.body().getBytes(StandardCharsets.UTF_8)).path("id").asText());
+  }
+
+  /** What an Idempotency-Key of a submission stands for: its envelope, options and bytes. */
+  private static JsonNode submissionTree(
+      List<String> rcptTo, byte[] message, SubmissionOptions options) {
+    com.fasterxml.jackson.databind.node.ObjectNode tree =
+        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    rcptTo.forEach(tree.putArray("rcptTo")::add);
+    options.tags().forEach(tree.putArray("tags")::add);
+    tree.put("metadata", options.metadataJson());
+    try {
+      tree.put(
+          "sha256",
+          java.util.HexFormat.of()
+              .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(message)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    return tree;
+  }
+
+  public Uni<SendOutcome> sendBatch(ApiPrincipal caller, String idempotencyKey, byte[] body) {
     IdempotencyStore.validateKey(idempotencyKey);
-    JsonNode tree = json.tree(body);
-    if (!tree.isArray()) {
-      throw ApiException.field("validation_failed", "$", "must be a JSON array of messages");
-    }
-    if (tree.isEmpty()) {
-      throw new ApiException(422, "empty_batch", "The batch holds no messages");
-    }
-    if (tree.size() > MAX_BATCH) {
-      throw new ApiException(
-          422, "batch_too_large", "At most " + MAX_BATCH + " messages per batch");
-    }
-    rateLimiter.take(caller.keyId(), tree.size());
-    return idempotent(
-        caller, idempotencyKey, "/v1/messages/batch", tree, () -> prepareBatch(caller, tree));
+    return decode(body)
+        .invoke(
+            tree -> {
+              if (!tree.isArray()) {
+                throw Refusal.field("validation_failed", "$", "must be a JSON array of messages");
+              }
+              if (tree.isEmpty()) {
+                throw Refusal.invalid("empty_batch", "The batch holds no messages", List.of());
+              }
+              if (tree.size() > MAX_BATCH) {
+                throw Refusal.invalid(
+                    "batch_too_large", "At most " + MAX_BATCH + " messages per batch", List.of());
+              }
+              rateLimiter.take(caller.keyId(), tree.size());
+            })
+        .chain(
+            tree ->
+                idempotent(
+                    caller,
+                    idempotencyKey,
+                    Endpoint.BATCH,
+                    tree,
+                    offloaded(body, () -> prepareBatch(caller, tree))));
   }
 
-  /** Runs {@code work} under an Idempotency-Key (when given) and stores its answer with it. */
-  private Uni<Answer> idempotent(
-      ApiPrincipal caller, String key, String path, JsonNode body, WorkSupplier work) {
+  /**
+   * Reads a request body into its JSON tree: a large body on a worker thread, never on the event
+   * loop; a small one where it is, which is quicker than a hand-over.
+   */
+  private Uni<JsonNode> decode(byte[] body) {
+    Supplier<JsonNode> parse =
+        () -> {
+          decodingObserver.accept("json");
+          return json.tree(body);
+        };
+    if (body.length <= INLINE_DECODE_LIMIT) {
+      return Uni.createFrom().item(parse);
+    }
+    return Uni.createFrom().item(parse).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+  }
+
+  /**
+   * The preparation of a request (binding, validation with its base64 checks, rendering; then the
+   * database): for a large body its decoding part runs on a worker thread, as {@link #decode}.
+   */
+  private WorkSupplier offloaded(byte[] body, WorkSupplier prepare) {
+    WorkSupplier observed =
+        () -> {
+          decodingObserver.accept("prepare");
+          return prepare.get();
+        };
+    if (body.length <= INLINE_DECODE_LIMIT) {
+      return observed;
+    }
+    return () ->
+        Uni.createFrom()
+            .deferred(observed::get)
+            .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+  }
+
+  /**
+   * Told the step ({@code json}, {@code prepare}, {@code raw}) each time a request body is decoded,
+   * on the thread that decodes it: tests check that a large body is decoded off the event loop.
+   */
+  static volatile java.util.function.Consumer<String> decodingObserver = step -> {};
+
+  /** Runs the work under an Idempotency-Key (when given) and stores its answer with it. */
+  private Uni<SendOutcome> idempotent(
+      ApiPrincipal caller, String key, Endpoint endpoint, JsonNode body, WorkSupplier work) {
     if (key == null) {
-      return work.get().chain(this::write);
+      return Uni.createFrom()
+          .deferred(work::get)
+          .chain(this::write)
+          .map(written -> new SendOutcome.Accepted(written.text()));
     }
-    byte[] hash = IdempotencyStore.requestHash(path, body);
+    byte[] hash = IdempotencyStore.requestHash(endpoint.path, body);
     return idempotency
         .claim(caller.keyId(), key, hash)
         .chain(
             claim -> {
               if (!claim.owned()) {
-                return Uni.createFrom().item(new Answer(claim.status(), claim.body()));
+                return Uni.createFrom().<SendOutcome>item(new SendOutcome.Replayed(claim.body()));
               }
               return Uni.createFrom()
                   .deferred(work::get)
@@ -195,9 +357,10 @@ public class MessageService {
                                                       tx,
                                                       caller.keyId(),
                                                       key,
-                                                      prepared.status(),
+                                                      endpoint.storedCode,
                                                       w.text())))
-                              .map(w -> committed(prepared, w)))
+                              .map(this::committed))
+                  .<SendOutcome>map(written -> new SendOutcome.Accepted(written.text()))
                   .onFailure()
                   .call(() -> idempotency.release(caller.keyId(), key))
                   .eventually(() -> idempotency.finished(caller.keyId(), key));
@@ -208,12 +371,12 @@ public class MessageService {
    * Without an Idempotency-Key the write is one autocommit statement: a single send's shared with
    * the sends that arrive meanwhile ({@link EnqueueGroups}), a batch's or raw send's its own.
    */
-  private Uni<Answer> write(Prepared prepared) {
+  private Uni<Written> write(Prepared prepared) {
     Uni<Object> stored =
         prepared.grouped() != null
             ? prepared.grouped().get()
             : prepared.writes().apply(store.pool());
-    return stored.map(answer -> committed(prepared, written(answer)));
+    return stored.map(answer -> committed(written(answer)));
   }
 
   private Written written(Object answer) {
@@ -221,13 +384,13 @@ public class MessageService {
   }
 
   /** After the commit: count what was accepted and wake the delivery workers for it. */
-  private Answer committed(Prepared prepared, Written written) {
+  private Written committed(Written written) {
     long count = countAccepted(written.answer());
     if (count > 0) {
       accepted.increment(count);
       notifier.wake();
     }
-    return new Answer(prepared.status(), written.text());
+    return written;
   }
 
   private static long countAccepted(Object answer) {
@@ -244,7 +407,7 @@ public class MessageService {
     Uni<Prepared> get();
   }
 
-  private Uni<Prepared> prepareOne(ApiPrincipal caller, JsonNode body, int size, int status) {
+  private Uni<Prepared> prepareOne(ApiPrincipal caller, JsonNode body, int size) {
     SendRequest request = json.bind(body, SendRequest.class, "");
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     ValidatedMessage message = validator.validate(request, now);
@@ -261,20 +424,23 @@ public class MessageService {
                   newMessage(
                       caller, message, rendered, message.envelopeRecipients(), List.of(), now);
               return new Prepared(
-                  status,
                   client ->
                       store
                           .insertChecked(client, List.of(row))
-                          .map(checked -> accepted(checked.get(0))),
-                  () -> groups.enqueue(row).map(MessageService::accepted));
+                          .map(checked -> accepted(checked.get(0), "to")),
+                  () -> groups.enqueue(row).map(checked -> accepted(checked, "to")));
             });
   }
 
+  /**
+   * Each item is validated, its sender's scope checked, rendered and then written with the enqueue
+   * rules of every send ({@link MessageStore#insertChecked}); an item that fails any step is
+   * rejected on its own.
+   */
   private Uni<Prepared> prepareBatch(ApiPrincipal caller, JsonNode items) {
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     List<Object> outcomes = new ArrayList<>();
-    Set<String> senderDomains = new LinkedHashSet<>();
-    Set<String> recipients = new LinkedHashSet<>();
+    Set<String> outOfScope = new LinkedHashSet<>();
     for (int i = 0; i < items.size(); i++) {
       try {
         SendRequest request = json.bind(items.get(i), SendRequest.class, "");
@@ -282,230 +448,154 @@ public class MessageService {
         // holds less while it waits for the database
         ((ArrayNode) items).set(i, NullNode.getInstance());
         ValidatedMessage message = validator.validate(request, now);
-        senderDomains.add(message.from().domain());
-        recipients.addAll(message.envelopeRecipients());
+        if (!caller.mayUse(message.from().domain())) {
+          outOfScope.add(message.from().domain());
+        }
         outcomes.add(message);
-      } catch (ApiException e) {
+      } catch (Refusal e) {
         outcomes.add(e);
       }
     }
-    Uni<Set<String>> registered = registeredAmong(senderDomains);
-    Uni<SuppressionService.Suppressed> suppressed = suppressions.entriesOf(List.copyOf(recipients));
-    return Uni.combine()
-        .all()
-        .unis(registered, suppressed)
-        .asTuple()
+    return registeredAmong(outOfScope)
         .emitOn(Infrastructure.getDefaultWorkerPool())
         .map(
-            known -> {
-              List<MessageViews.BatchItem> answer = new ArrayList<>();
+            registered -> {
+              // per item: the refusal, or the message ready to write
+              Object[] slots = new Object[outcomes.size()];
               List<MessageStore.NewMessage> rows = new ArrayList<>();
               for (int i = 0; i < outcomes.size(); i++) {
                 Object outcome = outcomes.get(i);
+                // rendered, the message is held once, as its bytes
+                outcomes.set(i, null);
                 try {
-                  if (outcome instanceof ApiException e) {
+                  if (outcome instanceof Refusal e) {
                     throw e;
                   }
                   ValidatedMessage message = (ValidatedMessage) outcome;
-                  // rendered, the message is held once, as its bytes
-                  outcomes.set(i, null);
-                  senderAllowed(caller, message.from().domain(), known.getItem1());
+                  String domain = message.from().domain();
+                  if (!caller.mayUse(domain)) {
+                    senderAllowed(caller, domain, registered.contains(domain));
+                  }
                   MimeRenderer.Rendered rendered = checkedRender(message, now);
                   MessageStore.NewMessage row =
-                      split(caller, message, rendered, known.getItem2(), now);
+                      newMessage(
+                          caller, message, rendered, message.envelopeRecipients(), List.of(), now);
                   rows.add(row);
-                  MessageViews.Accepted accepted = row.accepted();
-                  answer.add(
-                      new MessageViews.BatchItem(
-                          i,
-                          accepted.id(),
-                          "queued",
-                          accepted.createdAt(),
-                          accepted.recipients(),
-                          null));
-                } catch (ApiException e) {
-                  answer.add(
-                      new MessageViews.BatchItem(i, null, "rejected", null, null, e.toProblem()));
+                  slots[i] = row;
+                } catch (Refusal e) {
+                  slots[i] = e;
                 }
               }
-              return new Prepared(200, client -> store.insertAll(client, rows).replaceWith(answer));
+              return new Prepared(client -> insertBatch(client, rows, slots));
             });
+  }
+
+  private Uni<Object> insertBatch(
+      SqlClient client, List<MessageStore.NewMessage> rows, Object[] slots) {
+    Uni<List<MessageStore.Checked>> inserted =
+        rows.isEmpty() ? Uni.createFrom().item(List.of()) : store.insertChecked(client, rows);
+    return inserted.map(
+        checked -> {
+          List<MessageViews.BatchItem> answer = new ArrayList<>();
+          int row = 0;
+          for (int i = 0; i < slots.length; i++) {
+            try {
+              if (slots[i] instanceof Refusal e) {
+                throw e;
+              }
+              MessageViews.Accepted accepted =
+                  (MessageViews.Accepted) accepted(checked.get(row++), "to");
+              answer.add(
+                  new MessageViews.BatchItem(
+                      i,
+                      accepted.id(),
+                      "queued",
+                      accepted.createdAt(),
+                      accepted.recipients(),
+                      null));
+            } catch (Refusal e) {
+              answer.add(
+                  new MessageViews.BatchItem(
+                      i, null, "rejected", null, null, ProblemMapper.problem(e)));
+            }
+          }
+          return answer;
+        });
   }
 
   private Uni<Prepared> prepareRaw(ApiPrincipal caller, JsonNode body, int size) {
     RawSendRequest request = json.bind(body, RawSendRequest.class, "");
-    Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-    Mailbox mailFrom = Mailbox.parse(request.mailFrom(), "mailFrom");
-    List<Mailbox> rcpts = MessageValidator.mailboxes(request.rcptTo(), "rcptTo");
-    checkRecipients(rcpts.stream().map(Mailbox::address).toList());
-    Instant sendAt = MessageValidator.time(request.sendAt(), "sendAt");
-    Instant expiresAt =
-        validator.expiresAt(MessageValidator.time(request.expiresAt(), "expiresAt"), sendAt, now);
-    RawSend send =
-        new RawSend(
-            mailFrom,
-            lower(rcpts),
-            () -> RawMessages.decode(request.raw()),
-            size,
-            List.of(),
-            null,
-            sendAt,
-            expiresAt);
-    // the envelope sender's scope first: nothing of the message is decoded for a caller who may
-    // not send as that domain
-    return checkSender(caller, mailFrom.domain()).chain(() -> prepareRaw(caller, send, now));
+    return prepareRaw(
+        caller,
+        request.mailFrom(),
+        request.rcptTo(),
+        request.sendAt(),
+        request.expiresAt(),
+        () -> RawMessages.decode(request.raw()),
+        size);
   }
 
-  /**
-   * A raw message to send, as {@code /v1/messages/raw} and SMTP submission hand it over.
-   *
-   * @param mailFrom the envelope sender, or null for the From header's address
-   * @param recipients the envelope recipients (addresses, lower-cased domain)
-   * @param content yields the message bytes (decoding them, for the REST path)
-   * @param size the request's size, which decides whether parsing leaves the event loop
-   * @param metadataJson the metadata as a JSON object, or null
-   */
-  public record RawSend(
-      Mailbox mailFrom,
-      List<String> recipients,
+  private Uni<Prepared> prepareRaw(
+      ApiPrincipal caller,
+      String mailFromText,
+      List<String> rcptTo,
+      String sendAtText,
+      String expiresAtText,
+      Supplier<byte[]> content,
+      int size) {
+    return prepareRaw(
+        caller, mailFromText, rcptTo, sendAtText, expiresAtText, content, size, List.of(), null);
+  }
+
+  /** As above; a null {@code mailFromText} makes the From address the envelope sender. */
+  private Uni<Prepared> prepareRaw(
+      ApiPrincipal caller,
+      String mailFromText,
+      List<String> rcptTo,
+      String sendAtText,
+      String expiresAtText,
       Supplier<byte[]> content,
       int size,
       List<String> tags,
-      String metadataJson,
-      Instant sendAt,
-      Instant expiresAt) {}
-
-  /** What became of a raw send, for callers that do not speak HTTP (SMTP submission). */
-  public sealed interface RawOutcome {
-
-    /** Stored and committed. */
-    record Accepted(String messageId) implements RawOutcome {}
-
-    /** Not stored, for {@code reason}; {@code detail} says why in words. */
-    record Refused(Refusal reason, String detail) implements RawOutcome {}
-  }
-
-  /** Why a raw send was refused. */
-  public enum Refusal {
-    /** The From (or envelope) domain is not registered or not in the key's scope. */
-    SENDER_NOT_ALLOWED,
-    /** Every recipient is suppressed. */
-    RECIPIENTS_SUPPRESSED,
-    /** Larger than {@code postwire.message.max-size}. */
-    TOO_LARGE,
-    /** The key's send rate is used up. */
-    RATE_LIMITED,
-    /** The message or a setting of it is invalid. */
-    INVALID,
-    /** A send with the same Idempotency-Key is still being processed. */
-    BUSY,
-    /** The database failed or could not be reached. */
-    UNAVAILABLE
-  }
-
-  /**
-   * Sends a raw message given as bytes with its envelope (SMTP submission): the same checks,
-   * storage and Idempotency-Key handling as {@code POST /v1/messages/raw}, with a typed outcome.
-   */
-  public Uni<RawOutcome> submitRaw(ApiPrincipal caller, String idempotencyKey, RawSend send) {
-    return Uni.createFrom()
-        .deferred(
-            () -> {
-              IdempotencyStore.validateKey(idempotencyKey);
-              checkRecipients(send.recipients());
-              rateLimiter.take(caller.keyId(), 1);
-              Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-              return idempotent(
-                  caller,
-                  idempotencyKey,
-                  "smtp",
-                  idempotencyKey == null ? null : submissionTree(send),
-                  () -> prepareRaw(caller, send, now));
-            })
-        .map(
-            answer ->
-                (RawOutcome)
-                    new RawOutcome.Accepted(
-                        json.tree(answer.body().getBytes(StandardCharsets.UTF_8))
-                            .path("id")
-                            .asText()))
-        .onFailure()
-        .recoverWithItem(MessageService::refused);
-  }
-
-  private void checkRecipients(List<String> recipients) {
-    if (recipients.isEmpty()) {
-      throw ApiException.field("no_recipients", "rcptTo", "at least one recipient is required");
+      String metadataJson) {
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+    Mailbox mailFrom = mailFromText == null ? null : Mailbox.parse(mailFromText, "mailFrom");
+    List<Mailbox> rcpts = MessageValidator.mailboxes(rcptTo, "rcptTo");
+    if (rcpts.isEmpty()) {
+      throw Refusal.field("no_recipients", "rcptTo", "at least one recipient is required");
     }
-    if (recipients.size() > config.maxRecipients()) {
-      throw ApiException.field(
+    if (rcpts.size() > config.maxRecipients()) {
+      throw Refusal.field(
           "too_many_recipients", "rcptTo", "at most " + config.maxRecipients() + " recipients");
     }
-  }
-
-  /** What identifies an SMTP submission for its Idempotency-Key: envelope, settings, content. */
-  private JsonNode submissionTree(RawSend send) {
-    com.fasterxml.jackson.databind.node.ObjectNode tree =
-        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
-    send.recipients().forEach(tree.putArray("rcptTo")::add);
-    send.tags().forEach(tree.putArray("tags")::add);
-    tree.put("metadata", send.metadataJson());
-    try {
-      tree.put(
-          "sha256",
-          java.util.HexFormat.of()
-              .formatHex(
-                  java.security.MessageDigest.getInstance("SHA-256").digest(send.content().get())));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    return tree;
-  }
-
-  private static RawOutcome refused(Throwable failure) {
-    if (!(failure instanceof ApiException e)) {
-      return new RawOutcome.Refused(Refusal.UNAVAILABLE, "the database is not available");
-    }
-    Refusal reason =
-        switch (e.code()) {
-          case "unknown_sender_domain", "forbidden_sender_domain" -> Refusal.SENDER_NOT_ALLOWED;
-          case "recipient_suppressed" -> Refusal.RECIPIENTS_SUPPRESSED;
-          case "payload_too_large" -> Refusal.TOO_LARGE;
-          case "rate_limited" -> Refusal.RATE_LIMITED;
-          case "idempotency_in_progress" -> Refusal.BUSY;
-          default -> e.status() >= 500 ? Refusal.UNAVAILABLE : Refusal.INVALID;
-        };
-    String detail =
-        e.errors().isEmpty()
-            ? e.getMessage()
-            : e.errors().get(0).field() + ": " + e.errors().get(0).message();
-    return new RawOutcome.Refused(reason, detail);
-  }
-
-  /**
-   * The shared part of raw sends: limits, the From header's scope, suppressions; the envelope
-   * sender's scope is the caller's to check first.
-   */
-  private Uni<Prepared> prepareRaw(ApiPrincipal caller, RawSend send, Instant now) {
-    checkRecipients(send.recipients());
-    List<String> recipients = new ArrayList<>(new LinkedHashSet<>(send.recipients()));
-    String idDomain = send.mailFrom() == null ? null : send.mailFrom().domain();
-    return parseRaw(send.content(), idDomain, now, send.size())
-        .chain(raw -> checkSender(caller, raw.from().domain()).replaceWith(raw))
+    Instant sendAt = MessageValidator.time(sendAtText, "sendAt");
+    Instant expiresAt =
+        validator.expiresAt(MessageValidator.time(expiresAtText, "expiresAt"), sendAt, now);
+    List<String> recipients = new ArrayList<>(new LinkedHashSet<>(lower(rcpts)));
+    // the envelope sender's scope first: nothing of the message is decoded for a caller who may
+    // not send as that domain
+    Uni<Void> envelopeScope =
+        mailFrom == null ? Uni.createFrom().voidItem() : checkSender(caller, mailFrom.domain());
+    return envelopeScope
+        .chain(() -> parseRaw(content, mailFrom == null ? null : mailFrom.domain(), now, size))
         .chain(
-            raw ->
-                suppressions
-                    .suppressedFor(raw.from().domain(), recipients)
-                    .map(
-                        suppressed ->
-                            prepareRaw(
-                                caller,
-                                raw,
-                                send.mailFrom() == null ? raw.from() : send.mailFrom(),
-                                recipients,
-                                suppressed,
-                                send,
-                                now)));
+            raw -> {
+              String domain = raw.from().domain();
+              // the From domain: registered and suppression are the insert's rules, as for any send
+              Uni<Void> scope =
+                  caller.mayUse(domain) ? Uni.createFrom().voidItem() : checkSender(caller, domain);
+              return scope.replaceWith(
+                  rawMessage(
+                      caller,
+                      raw,
+                      mailFrom == null ? raw.from() : mailFrom,
+                      recipients,
+                      sendAt,
+                      expiresAt,
+                      now,
+                      tags,
+                      metadataJson));
+            });
   }
 
   /**
@@ -516,6 +606,7 @@ public class MessageService {
       Supplier<byte[]> content, String domain, Instant now, int bodySize) {
     Supplier<RawMessages.Raw> parse =
         () -> {
+          decodingObserver.accept("raw");
           byte[] decoded = content.get();
           if (decoded.length > config.maxSize()) {
             throw tooLarge(decoded.length);
@@ -526,28 +617,22 @@ public class MessageService {
           }
           return raw;
         };
-    if (bodySize <= INLINE_RENDER_LIMIT) {
+    if (bodySize <= INLINE_DECODE_LIMIT) {
       return Uni.createFrom().item(parse);
     }
     return Uni.createFrom().item(parse).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
   }
 
-  private Prepared prepareRaw(
+  private Prepared rawMessage(
       ApiPrincipal caller,
       RawMessages.Raw raw,
       Mailbox mailFrom,
       List<String> recipients,
-      List<String> suppressed,
-      RawSend send,
-      Instant now) {
-    List<String> queued = new ArrayList<>(recipients);
-    queued.removeAll(suppressed);
-    if (queued.isEmpty()) {
-      throw ApiException.field(
-          "recipient_suppressed", "rcptTo", "every recipient is on the suppression list");
-    }
-    List<String> held = new ArrayList<>(recipients);
-    held.retainAll(suppressed);
+      Instant sendAt,
+      Instant expiresAt,
+      Instant now,
+      List<String> tags,
+      String metadataJson) {
     MessageStore.NewMessage row =
         new MessageStore.NewMessage(
             UUID.randomUUID(),
@@ -558,44 +643,36 @@ public class MessageService {
             raw.subject(),
             raw.messageId(),
             raw.bytes(),
-            send.tags(),
-            send.metadataJson(),
-            send.sendAt(),
-            send.expiresAt() != null
-                ? send.expiresAt()
-                : validator.expiresAt(null, send.sendAt(), now),
+            tags,
+            metadataJson,
+            sendAt,
+            expiresAt,
             now,
-            queued,
-            held);
+            recipients,
+            List.of());
     return new Prepared(
-        202, client -> store.insertAll(client, List.of(row)).replaceWith(row.accepted()));
+        client ->
+            store
+                .insertChecked(client, List.of(row))
+                .map(checked -> accepted(checked.get(0), "rcptTo")));
   }
 
-  /** The message with its recipients split into queued and suppressed; 422 if none is left. */
-  private MessageStore.NewMessage split(
-      ApiPrincipal caller,
-      ValidatedMessage message,
-      MimeRenderer.Rendered rendered,
-      SuppressionService.Suppressed suppressed,
-      Instant now) {
-    String domain = message.from().domain();
-    List<String> queued = new ArrayList<>();
-    List<String> held = new ArrayList<>();
-    for (String recipient : message.envelopeRecipients()) {
-      (suppressed.holds(domain, recipient) ? held : queued).add(recipient);
+  /**
+   * The answer for a message the enqueue rules let through, or the refusal for the rule it broke
+   * ({@code recipientsField} names the recipients in the request).
+   */
+  private static Object accepted(MessageStore.Checked checked, String recipientsField) {
+    if (checked.broke() == null) {
+      return checked.message().accepted();
     }
-    if (queued.isEmpty()) {
-      throw ApiException.field(
-          "recipient_suppressed", "to", "every recipient is on the suppression list");
-    }
-    return newMessage(caller, message, rendered, queued, held, now);
-  }
-
-  private static Object accepted(MessageStore.Checked checked) {
-    if (checked.refusal() != null) {
-      throw checked.refusal();
-    }
-    return checked.stored().accepted();
+    throw switch (checked.broke()) {
+      case UNKNOWN_SENDER_DOMAIN -> unknownSender(checked.message().domain());
+      case EVERY_RECIPIENT_SUPPRESSED ->
+          Refusal.field(
+              "recipient_suppressed",
+              recipientsField,
+              "every recipient is on the suppression list");
+    };
   }
 
   private MessageStore.NewMessage newMessage(
@@ -624,7 +701,7 @@ public class MessageService {
   }
 
   private Uni<MimeRenderer.Rendered> render(ValidatedMessage message, Instant now, int bodySize) {
-    if (bodySize <= INLINE_RENDER_LIMIT) {
+    if (bodySize <= INLINE_DECODE_LIMIT) {
       return Uni.createFrom().item(() -> checkedRender(message, now));
     }
     return Uni.createFrom()
@@ -640,40 +717,43 @@ public class MessageService {
     return rendered;
   }
 
-  private ApiException tooLarge(int size) {
-    return new ApiException(
-        413,
-        "payload_too_large",
+  private Refusal tooLarge(int size) {
+    return Refusal.tooLarge(
         "The rendered message is "
             + size
             + " bytes; postwire.message.max-size is "
             + config.maxSize());
   }
 
-  /** 422 for an unregistered sender domain; 403 for a registered one outside the key's scope. */
+  /**
+   * {@code unknown_sender_domain} for an unregistered sender domain; {@code
+   * forbidden_sender_domain} for a registered one outside the key's scope.
+   */
   private Uni<Void> checkSender(ApiPrincipal caller, String domain) {
     return domains
         .exists(domain)
         .map(
             exists -> {
-              senderAllowed(caller, domain, exists ? Set.of(domain) : Set.of());
+              senderAllowed(caller, domain, exists);
               return null;
             });
   }
 
-  private static void senderAllowed(ApiPrincipal caller, String domain, Set<String> registered) {
-    if (!registered.contains(domain)) {
-      throw ApiException.field(
-          "unknown_sender_domain", "from", domain + " is not a registered sending domain");
+  private static void senderAllowed(ApiPrincipal caller, String domain, boolean registered) {
+    if (!registered) {
+      throw unknownSender(domain);
     }
     if (!caller.mayUse(domain)) {
-      throw new ApiException(
-          403,
+      throw Refusal.forbidden(
           "forbidden_sender_domain",
           "This API key may not send as " + domain,
-          List.of(new Problem.FieldError("from", "outside this key's domains")),
-          null);
+          List.of(new Problem.FieldError("from", "outside this key's domains")));
     }
+  }
+
+  private static Refusal unknownSender(String domain) {
+    return Refusal.field(
+        "unknown_sender_domain", "from", domain + " is not a registered sending domain");
   }
 
   private Uni<Set<String>> registeredAmong(Set<String> names) {
@@ -701,33 +781,33 @@ public class MessageService {
   public Uni<MessageViews.Message> get(ApiPrincipal caller, String id) {
     UUID uuid = parseId(id);
     if (uuid == null) {
-      return Uni.createFrom().failure(ApiException.notFound("Message"));
+      return Uni.createFrom().failure(Refusal.notFound("Message"));
     }
     return store
         .find(uuid, scope(caller))
         .onItem()
         .ifNull()
-        .failWith(() -> ApiException.notFound("Message"));
+        .failWith(() -> Refusal.notFound("Message"));
   }
 
-  /** The message as sent (or as it will be), or 404 when unseen or its content was purged. */
+  /** The message as sent (or as it will be); not found when unseen or its content was purged. */
   public Uni<byte[]> raw(ApiPrincipal caller, String id) {
     UUID uuid = parseId(id);
     if (uuid == null) {
-      return Uni.createFrom().failure(ApiException.notFound("Message"));
+      return Uni.createFrom().failure(Refusal.notFound("Message"));
     }
     return store
         .raw(uuid, scope(caller))
         .onItem()
         .ifNull()
-        .failWith(() -> ApiException.notFound("Message"));
+        .failWith(() -> Refusal.notFound("Message"));
   }
 
   public Uni<Page<MessageViews.Summary>> list(
       ApiPrincipal caller, String status, String recipient, PageRequest page) {
     String wanted = status == null || status.isBlank() ? null : status.trim();
     if (wanted != null && !STATUSES.contains(wanted)) {
-      throw ApiException.field("validation_failed", "status", "one of " + STATUSES);
+      throw Refusal.field("validation_failed", "status", "one of " + STATUSES);
     }
     return store.list(
         scope(caller), wanted, recipient, page.limit(), MessageStore.Cursor.decode(page.after()));
@@ -736,14 +816,14 @@ public class MessageService {
   public Uni<MessageViews.Message> cancel(ApiPrincipal caller, String id) {
     UUID uuid = parseId(id);
     if (uuid == null) {
-      return Uni.createFrom().failure(ApiException.notFound("Message"));
+      return Uni.createFrom().failure(Refusal.notFound("Message"));
     }
     return store
         .cancel(uuid, scope(caller))
         .chain(
             found -> {
               if (!found) {
-                return Uni.createFrom().failure(ApiException.notFound("Message"));
+                return Uni.createFrom().failure(Refusal.notFound("Message"));
               }
               return get(caller, id);
             });

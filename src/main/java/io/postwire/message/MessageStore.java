@@ -1,6 +1,7 @@
 package io.postwire.message;
 
 import io.postwire.platform.Bytea;
+import io.postwire.platform.DeliveryStatus;
 import io.postwire.platform.Page;
 import io.postwire.suppression.SuppressionService;
 import io.smallrye.mutiny.Uni;
@@ -37,7 +38,7 @@ public class MessageStore {
       $12::timestamptz[], $13::timestamptz[], $14::timestamptz[]) with ordinality
       as t(id, api_key_id, domain, mail_from, from_header, subject, message_id, content,
       tags, metadata, size, send_at, expires_at, created_at, n)),
-      r as (select u.k, u.a, u.o, %s as held
+      r as (select u.k, u.a, u.o, %1$s as held
       from unnest($15::int[], $16::text[]) with ordinality as u(k, a, o) join t on t.n = u.k),
       c as (select t.n, (select id from domain where name = t.domain) as domain_id,
       exists (select 1 from r where r.k = t.n and not r.held) as deliverable from t),
@@ -53,7 +54,7 @@ public class MessageStore {
       d as (insert into delivery (message_id, recipient, recipient_domain, status,
       next_attempt_at, updated_at)
       select t.id, r.a, substring(r.a from '@([^@]+)$'),
-      case when r.held then 'suppressed' else 'queued' end,
+      case when r.held then %2$s else %3$s end,
       case when r.held then null else coalesce(t.send_at, t.created_at) end, t.created_at
       from r join t on t.n = r.k where t.id in (select id from m)
       order by t.n, r.held, r.o returning 1),
@@ -65,33 +66,10 @@ public class MessageStore {
       array(select r.a from r where r.k = c.n and r.held order by r.o) as suppressed,
       (select count(*) from d) as deliveries, (select count(*) from e) as events
       from c order by c.n"""
-          .formatted(SuppressionService.suppresses("u.a", "t.domain"));
-
-  // Many messages in one statement (arrays unnested in order): a batch is one round trip and one
-  // commit. Statuses were decided by the caller; one row per recipient in $15..$18.
-  private static final String ENQUEUE_MANY =
-      "with m as (insert into message (id, api_key_id, domain, domain_id, mail_from, from_header,"
-          + " subject, message_id, content, tags, metadata, size_bytes, send_at, expires_at,"
-          + " created_at)"
-          + " select t.id, $2, t.domain, (select x.id from domain x where x.name = t.domain),"
-          + " t.mail_from, t.from_header, t.subject, t.message_id,"
-          + " t.content, array(select jsonb_array_elements_text(t.tags::jsonb)),"
-          + " t.metadata::jsonb, t.size, t.send_at, t.expires_at, $14"
-          + " from unnest($1::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
-          + " $8::bytea[], $9::text[], $10::text[], $11::int[], $12::timestamptz[],"
-          + " $13::timestamptz[]) with ordinality as t(id, domain, mail_from, from_header,"
-          + " subject, message_id, content, tags, metadata, size, send_at, expires_at, n)"
-          + " order by t.n returning 1),"
-          + " d as (insert into delivery (message_id, recipient, recipient_domain, status,"
-          + " next_attempt_at, updated_at)"
-          + " select r.mid, r.a, substring(r.a from '@([^@]+)$'), r.s, r.next, $14"
-          + " from unnest($15::uuid[], $16::text[], $17::text[], $18::timestamptz[])"
-          + " with ordinality as r(mid, a, s, next, n) order by r.n returning 1),"
-          + " e as (insert into event (message_id, recipient, type, at)"
-          + " select r.mid, r.a, r.s, $14 from unnest($15::uuid[], $16::text[], $17::text[])"
-          + " with ordinality as r(mid, a, s, n) order by r.n returning 1)"
-          + " select (select count(*) from m) as messages, (select count(*) from d) as deliveries,"
-          + " (select count(*) from e) as events";
+          .formatted(
+              SuppressionService.suppresses("u.a", "t.domain"),
+              DeliveryStatus.SUPPRESSED.sql(),
+              DeliveryStatus.QUEUED.sql());
 
   // A scoped key sees the messages sent under the current registration of its domains, never those
   // of an earlier registration of the same name (API.md, "Domains (additions)"); null = admin.
@@ -140,22 +118,38 @@ public class MessageStore {
     /** The 202 answer for this message. */
     public MessageViews.Accepted accepted() {
       List<MessageViews.AcceptedRecipient> recipients = new ArrayList<>();
-      queued.forEach(r -> recipients.add(new MessageViews.AcceptedRecipient(r, "queued")));
-      suppressed.forEach(r -> recipients.add(new MessageViews.AcceptedRecipient(r, "suppressed")));
-      return new MessageViews.Accepted(id.toString(), "queued", utc(createdAt), recipients);
+      queued.forEach(
+          r -> recipients.add(new MessageViews.AcceptedRecipient(r, DeliveryStatus.QUEUED.wire())));
+      suppressed.forEach(
+          r ->
+              recipients.add(
+                  new MessageViews.AcceptedRecipient(r, DeliveryStatus.SUPPRESSED.wire())));
+      return new MessageViews.Accepted(
+          id.toString(), DeliveryStatus.QUEUED.wire(), utc(createdAt), recipients);
     }
   }
 
-  /** What a checked insert did with one message: stored it (recipients split) or refused it. */
-  public record Checked(NewMessage stored, io.postwire.platform.ApiException refusal) {}
+  /** An enqueue rule a message broke, so nothing of it was written. */
+  public enum Broken {
+    /** Its sender domain is not registered. */
+    UNKNOWN_SENDER_DOMAIN,
+    /** Every one of its recipients is suppressed. */
+    EVERY_RECIPIENT_SUPPRESSED
+  }
+
+  /**
+   * What a checked insert did with one message: stored it ({@code message} with its recipients
+   * split, {@code broke} null), or wrote nothing of it because of the rule it {@code broke}.
+   */
+  public record Checked(NewMessage message, Broken broke) {}
 
   /**
    * Inserts messages (from any callers, each with its own creation time) with a delivery row and an
    * event per recipient in one statement, each provided its sender domain is registered and at
-   * least one of its recipients is not suppressed; a message that is not is refused with 422 {@code
-   * unknown_sender_domain} or {@code recipient_suppressed} and nothing of it is written. Each
-   * message's {@code queued()} holds all its recipients; the answer, in order, holds each stored
-   * message with its suppressed recipients split off.
+   * least one of its recipients is not suppressed; nothing of a message that is not is written, and
+   * its answer names the rule it {@link Broken broke}. These are the enqueue rules of every send:
+   * single, batch and raw. Each message's {@code queued()} holds all its recipients; the answer, in
+   * order, holds each stored message with its suppressed recipients split off.
    */
   public Uni<List<Checked>> insertChecked(SqlClient client, List<NewMessage> messages) {
     int n = messages.size();
@@ -195,16 +189,10 @@ public class MessageStore {
 
   private static Checked checked(NewMessage m, Row row) {
     if (!row.getBoolean("registered")) {
-      return new Checked(
-          null,
-          io.postwire.platform.ApiException.field(
-              "unknown_sender_domain", "from", m.domain() + " is not a registered sending domain"));
+      return new Checked(m, Broken.UNKNOWN_SENDER_DOMAIN);
     }
     if (!row.getBoolean("deliverable")) {
-      return new Checked(
-          null,
-          io.postwire.platform.ApiException.field(
-              "recipient_suppressed", "to", "every recipient is on the suppression list"));
+      return new Checked(m, Broken.EVERY_RECIPIENT_SUPPRESSED);
     }
     List<String> held = List.of(row.getArrayOfStrings("suppressed"));
     List<String> queued = new ArrayList<>();
@@ -233,50 +221,8 @@ public class MessageStore {
   }
 
   /**
-   * Inserts messages whose checks are done (all created at the same instant) with a delivery row
-   * and an event per recipient, in one statement: all of them or none.
-   */
-  public Uni<Void> insertAll(SqlClient client, List<NewMessage> messages) {
-    if (messages.isEmpty()) {
-      return Uni.createFrom().voidItem();
-    }
-    int n = messages.size();
-    UUID[] ids = new UUID[n];
-    List<UUID> rcptMessages = new ArrayList<>();
-    List<String> rcpts = new ArrayList<>();
-    List<String> states = new ArrayList<>();
-    List<OffsetDateTime> nextAttempts = new ArrayList<>();
-    OffsetDateTime createdAt = utc(messages.get(0).createdAt());
-    for (int i = 0; i < n; i++) {
-      NewMessage m = messages.get(i);
-      ids[i] = m.id();
-      OffsetDateTime due = m.sendAt() == null ? utc(m.createdAt()) : utc(m.sendAt());
-      for (String r : m.queued()) {
-        rcptMessages.add(m.id());
-        rcpts.add(r);
-        states.add("queued");
-        nextAttempts.add(due);
-      }
-      for (String r : m.suppressed()) {
-        rcptMessages.add(m.id());
-        rcpts.add(r);
-        states.add("suppressed");
-        nextAttempts.add(null);
-      }
-    }
-    Tuple params = Tuple.tuple().addArrayOfUUID(ids).addUUID(messages.get(0).apiKeyId());
-    addColumns(params, messages)
-        .addOffsetDateTime(createdAt)
-        .addArrayOfUUID(rcptMessages.toArray(UUID[]::new))
-        .addArrayOfString(rcpts.toArray(String[]::new))
-        .addArrayOfString(states.toArray(String[]::new))
-        .addArrayOfOffsetDateTime(nextAttempts.toArray(OffsetDateTime[]::new));
-    return client.preparedQuery(ENQUEUE_MANY).execute(params).replaceWithVoid();
-  }
-
-  /**
-   * Adds the message columns both insert statements take in the same order (domain through
-   * expires_at), one array each.
+   * Adds the message columns the insert statement takes in order (domain through expires_at), one
+   * array each.
    */
   private Tuple addColumns(Tuple params, List<NewMessage> messages) {
     int n = messages.size();
@@ -416,7 +362,7 @@ public class MessageStore {
                             r.getString("last_text"),
                             r.getString("last_host"));
                 String status = r.getString("status");
-                boolean pending = status.equals("queued") || status.equals("deferred");
+                boolean pending = DeliveryStatus.of(status).pending();
                 list.add(
                     new MessageViews.Recipient(
                         r.getString("recipient"),
@@ -513,7 +459,8 @@ public class MessageStore {
                       return conn.preparedQuery(
                               "with c as (update delivery set status = 'failed', next_attempt_at = null,"
                                   + " lease_owner = null, last_text = 'cancelled', updated_at = now()"
-                                  + " where message_id = $1 and status in ('queued', 'deferred')"
+                                  + " where message_id = $1 and status in "
+                                  + DeliveryStatus.PENDING_SQL
                                   + " returning recipient)"
                                   + " insert into event (message_id, recipient, type, detail)"
                                   + " select $1, recipient, 'cancelled', null from c")
@@ -530,7 +477,7 @@ public class MessageStore {
           .encodeToString((createdAt.toInstant().toString() + "|" + id).getBytes());
     }
 
-    /** Parses a cursor this API gave, or fails with 422. */
+    /** Parses a cursor this API gave, or refuses it (invalid). */
     public static Cursor decode(String text) {
       if (text == null || text.isBlank()) {
         return null;
@@ -539,7 +486,7 @@ public class MessageStore {
         String[] parts = new String(java.util.Base64.getUrlDecoder().decode(text)).split("\\|");
         return new Cursor(utc(Instant.parse(parts[0])), UUID.fromString(parts[1]));
       } catch (RuntimeException e) {
-        throw io.postwire.platform.ApiException.field(
+        throw io.postwire.platform.Refusal.field(
             "validation_failed", "after", "is not a cursor this API gave");
       }
     }

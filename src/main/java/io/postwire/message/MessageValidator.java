@@ -3,7 +3,7 @@ package io.postwire.message;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.postwire.domain.Mailbox;
-import io.postwire.platform.ApiException;
+import io.postwire.platform.Refusal;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.ParseException;
@@ -59,10 +59,10 @@ public class MessageValidator {
     List<Mailbox> bcc = mailboxes(r.bcc(), "bcc");
     int count = to.size() + cc.size() + bcc.size();
     if (count == 0) {
-      throw ApiException.field("no_recipients", "to", "at least one recipient is required");
+      throw Refusal.field("no_recipients", "to", "at least one recipient is required");
     }
     if (count > config.maxRecipients()) {
-      throw ApiException.field(
+      throw Refusal.field(
           "too_many_recipients",
           "to",
           "at most " + config.maxRecipients() + " recipients (to, cc and bcc together)");
@@ -71,12 +71,12 @@ public class MessageValidator {
     String subject = r.subject() == null ? "" : r.subject();
     noLineBreaks(subject, "subject");
     if (subject.length() > 2000) {
-      throw ApiException.field("validation_failed", "subject", "at most 2000 characters");
+      throw Refusal.field("validation_failed", "subject", "at most 2000 characters");
     }
     boolean hasText = r.text() != null && !r.text().isEmpty();
     boolean hasHtml = r.html() != null && !r.html().isEmpty();
     if (!hasText && !hasHtml) {
-      throw ApiException.field("no_content", "text", "give text, html or both");
+      throw Refusal.field("no_content", "text", "give text, html or both");
     }
     Map<String, String> headers = headers(r.headers());
     Mailbox sender = sender(r.headers());
@@ -104,24 +104,25 @@ public class MessageValidator {
   }
 
   /**
-   * The expiry to use: the request's (after now and after sendAt), or the configured default; 422
-   * when {@code sendAt} or {@code expiresAt} lies beyond {@code postwire.message.max-ahead}.
+   * The expiry to use: the request's (after now and after sendAt), or the configured default;
+   * refused when {@code sendAt} or {@code expiresAt} lies beyond {@code
+   * postwire.message.max-ahead}.
    */
   public Instant expiresAt(Instant requested, Instant sendAt, Instant now) {
     Instant latest = now.plus(config.maxAhead());
     String limit = "must be at most " + ahead(config.maxAhead()) + " ahead";
     if (sendAt != null && sendAt.isAfter(latest)) {
-      throw ApiException.field("validation_failed", "sendAt", limit);
+      throw Refusal.field("validation_failed", "sendAt", limit);
     }
     Instant start = sendAt != null && sendAt.isAfter(now) ? sendAt : now;
     if (requested == null) {
       return start.plus(config.defaultExpiry());
     }
     if (!requested.isAfter(start)) {
-      throw ApiException.field("validation_failed", "expiresAt", "must be after now and sendAt");
+      throw Refusal.field("validation_failed", "expiresAt", "must be after now and sendAt");
     }
     if (requested.isAfter(latest)) {
-      throw ApiException.field("validation_failed", "expiresAt", limit);
+      throw Refusal.field("validation_failed", "expiresAt", limit);
     }
     return requested;
   }
@@ -138,7 +139,7 @@ public class MessageValidator {
       return List.of();
     }
     if (values.size() > 10_000) {
-      throw ApiException.field("too_many_recipients", field, "far too many recipients");
+      throw Refusal.field("too_many_recipients", field, "far too many recipients");
     }
     List<Mailbox> result = new ArrayList<>(values.size());
     for (int i = 0; i < values.size(); i++) {
@@ -149,7 +150,7 @@ public class MessageValidator {
 
   static void noLineBreaks(String value, String field) {
     if (value != null && (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0)) {
-      throw ApiException.field("header_injection", field, "must not contain CR or LF");
+      throw Refusal.field("header_injection", field, "must not contain CR or LF");
     }
   }
 
@@ -159,8 +160,7 @@ public class MessageValidator {
       return headers;
     }
     if (requested.size() > MAX_HEADERS) {
-      throw ApiException.field(
-          "validation_failed", "headers", "at most " + MAX_HEADERS + " headers");
+      throw Refusal.field("validation_failed", "headers", "at most " + MAX_HEADERS + " headers");
     }
     for (Map.Entry<String, String> e : requested.entrySet()) {
       String name = e.getKey();
@@ -169,11 +169,11 @@ public class MessageValidator {
       if (name.isEmpty()
           || name.length() > 76
           || !name.chars().allMatch(c -> c >= 33 && c <= 126 && c != ':')) {
-        throw ApiException.field("validation_failed", field, "is not a valid header field name");
+        throw Refusal.field("validation_failed", field, "is not a valid header field name");
       }
       String lower = name.toLowerCase(Locale.ROOT);
       if (RESERVED.contains(lower) || lower.startsWith("content-")) {
-        throw ApiException.field("reserved_header", field, name + " is set by Postwire");
+        throw Refusal.field("reserved_header", field, name + " is set by Postwire");
       }
       if (lower.equals("sender")) {
         continue; // a mailbox, rendered as one: see sender()
@@ -181,7 +181,7 @@ public class MessageValidator {
       String value = e.getValue() == null ? "" : e.getValue();
       noLineBreaks(value, field);
       if (value.length() > 4000) {
-        throw ApiException.field("validation_failed", field, "at most 4000 characters");
+        throw Refusal.field("validation_failed", field, "at most 4000 characters");
       }
       headers.put(name, value);
     }
@@ -198,7 +198,7 @@ public class MessageValidator {
       if (e.getKey().equalsIgnoreCase("sender")) {
         String field = "headers." + e.getKey();
         if (sender != null) {
-          throw ApiException.field("validation_failed", field, "Sender given twice");
+          throw Refusal.field("validation_failed", field, "Sender given twice");
         }
         sender = Mailbox.parse(e.getValue(), field);
       }
@@ -212,16 +212,16 @@ public class MessageValidator {
       return parts;
     }
     if (requested.size() > 100) {
-      throw ApiException.field("invalid_attachment", "attachments", "at most 100 attachments");
+      throw Refusal.field("invalid_attachment", "attachments", "at most 100 attachments");
     }
     for (int i = 0; i < requested.size(); i++) {
       SendRequest.Attachment a = requested.get(i);
       String field = "attachments[" + i + "]";
       if (a == null) {
-        throw ApiException.field("invalid_attachment", field, "must be an object");
+        throw Refusal.field("invalid_attachment", field, "must be an object");
       }
       if (a.filename() == null || a.filename().isBlank() || a.filename().length() > 255) {
-        throw ApiException.field(
+        throw Refusal.field(
             "invalid_attachment", field + ".filename", "is required (at most 255 characters)");
       }
       noLineBreaks(a.filename(), field + ".filename");
@@ -235,26 +235,25 @@ public class MessageValidator {
         ContentType parsed = new ContentType(contentType);
         if (parsed.getPrimaryType().equalsIgnoreCase("multipart")
             || parsed.getPrimaryType().equalsIgnoreCase("message")) {
-          throw ApiException.field(
+          throw Refusal.field(
               "invalid_attachment",
               field + ".contentType",
               "multipart and message types are not attachments");
         }
       } catch (ParseException e) {
-        throw ApiException.field(
-            "invalid_attachment", field + ".contentType", "is not a MIME type");
+        throw Refusal.field("invalid_attachment", field + ".contentType", "is not a MIME type");
       }
       if (a.content() == null) {
-        throw ApiException.field("invalid_attachment", field + ".content", "is required (base64)");
+        throw Refusal.field("invalid_attachment", field + ".content", "is required (base64)");
       }
       byte[] content;
       try {
         content = canonicalBase64(a.content());
       } catch (IllegalArgumentException e) {
-        throw ApiException.field("invalid_attachment", field + ".content", "is not valid base64");
+        throw Refusal.field("invalid_attachment", field + ".content", "is not valid base64");
       }
       if (content.length == 0) {
-        throw ApiException.field("invalid_attachment", field + ".content", "must not be empty");
+        throw Refusal.field("invalid_attachment", field + ".content", "must not be empty");
       }
       String contentId = a.contentId();
       if (contentId != null) {
@@ -265,7 +264,7 @@ public class MessageValidator {
         if (contentId.isEmpty()
             || contentId.length() > 200
             || !contentId.chars().allMatch(c -> c > 32 && c < 127 && c != '<' && c != '>')) {
-          throw ApiException.field(
+          throw Refusal.field(
               "invalid_attachment", field + ".contentId", "is not a valid Content-ID");
         }
       }
@@ -359,12 +358,12 @@ public class MessageValidator {
       return List.of();
     }
     if (tags.size() > MAX_TAGS) {
-      throw ApiException.field("validation_failed", "tags", "at most " + MAX_TAGS + " tags");
+      throw Refusal.field("validation_failed", "tags", "at most " + MAX_TAGS + " tags");
     }
     for (int i = 0; i < tags.size(); i++) {
       String tag = tags.get(i);
       if (tag == null || tag.isBlank() || tag.length() > 100) {
-        throw ApiException.field("validation_failed", "tags[" + i + "]", "1 to 100 characters");
+        throw Refusal.field("validation_failed", "tags[" + i + "]", "1 to 100 characters");
       }
     }
     return List.copyOf(tags);
@@ -377,12 +376,11 @@ public class MessageValidator {
     try {
       String json = mapper.writeValueAsString(r.metadata());
       if (json.length() > 10_000) {
-        throw ApiException.field(
-            "validation_failed", "metadata", "at most 10000 characters as JSON");
+        throw Refusal.field("validation_failed", "metadata", "at most 10000 characters as JSON");
       }
       return json;
     } catch (JsonProcessingException e) {
-      throw ApiException.field("validation_failed", "metadata", "is not valid");
+      throw Refusal.field("validation_failed", "metadata", "is not valid");
     }
   }
 
@@ -393,7 +391,7 @@ public class MessageValidator {
     try {
       return OffsetDateTime.parse(value).toInstant();
     } catch (DateTimeParseException e) {
-      throw ApiException.field("validation_failed", field, "must be an RFC 3339 timestamp");
+      throw Refusal.field("validation_failed", field, "must be an RFC 3339 timestamp");
     }
   }
 }

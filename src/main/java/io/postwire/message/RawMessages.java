@@ -1,7 +1,7 @@
 package io.postwire.message;
 
 import io.postwire.domain.Mailbox;
-import io.postwire.platform.ApiException;
+import io.postwire.platform.Refusal;
 import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.MimeUtility;
 import jakarta.mail.internet.ParseException;
@@ -100,24 +100,24 @@ public final class RawMessages {
   /** Decodes the {@code raw} member: base64, with line breaks and spaces allowed between. */
   public static byte[] decode(String base64) {
     if (base64 == null || base64.isBlank()) {
-      throw ApiException.field("validation_failed", "raw", "is required (base64)");
+      throw Refusal.field("validation_failed", "raw", "is required (base64)");
     }
     try {
       return MessageValidator.decodeBase64(base64);
     } catch (IllegalArgumentException e) {
-      throw ApiException.field("validation_failed", "raw", "is not valid base64");
+      throw Refusal.field("validation_failed", "raw", "is not valid base64");
     }
   }
 
   /**
-   * Makes a decoded message ready to sign, or refuses it with 422 naming what is wrong; a missing
+   * Makes a decoded message ready to sign, or refuses it (invalid) naming what is wrong; a missing
    * Message-ID is made under {@code domainForId}, or the From domain when that is null.
    */
   public static Raw parse(byte[] decoded, String domainForId, Instant now) {
     byte[] b = crlf(decoded);
     Header header = header(b, 0, b.length, "raw");
     if (header.count("from") != 1) {
-      throw ApiException.field("validation_failed", "raw", "needs exactly one From header field");
+      throw Refusal.field("validation_failed", "raw", "needs exactly one From header field");
     }
     String fromHeader = header.first(b, "from").trim();
     Mailbox from = Mailbox.parse(decodeForParsing(fromHeader), "raw.From");
@@ -204,16 +204,16 @@ public final class RawMessages {
     while (pos < limit && b[pos] != '\r') {
       int eol = Math.min(lineEnd(b, pos), limit);
       if (eol - pos > MAX_LINE) {
-        throw ApiException.field(
+        throw Refusal.field(
             "validation_failed", where, "has a header line over 998 octets (RFC 5322 §2.1.1)");
       }
       if (eol - start > MAX_HEADER_BYTES) {
-        throw ApiException.field(
+        throw Refusal.field(
             "validation_failed", where, "has a header over " + MAX_HEADER_BYTES + " octets");
       }
       for (int i = pos; i < eol; i++) {
         if (b[i] < 32 && b[i] != '\t' || b[i] == 127) {
-          throw ApiException.field(
+          throw Refusal.field(
               "validation_failed",
               where,
               "header fields must be ASCII without control characters (non-ASCII text needs"
@@ -222,7 +222,7 @@ public final class RawMessages {
       }
       if (b[pos] == ' ' || b[pos] == '\t') {
         if (fieldStart < 0) {
-          throw ApiException.field(
+          throw Refusal.field(
               "validation_failed", where, "starts with a continuation line instead of a field");
         }
       } else {
@@ -231,14 +231,14 @@ public final class RawMessages {
         }
         name = fieldName(b, pos, eol);
         if (name == null) {
-          throw ApiException.field(
+          throw Refusal.field(
               "validation_failed",
               where,
               "has a header line that is not a field (a name, then a colon), at line "
                   + (fields.size() + 1));
         }
         if (fields.size() >= MAX_HEADER_FIELDS) {
-          throw ApiException.field(
+          throw Refusal.field(
               "validation_failed", where, "has over " + MAX_HEADER_FIELDS + " header fields");
         }
         fieldStart = pos;
@@ -290,10 +290,10 @@ public final class RawMessages {
      */
     Encoded body(byte[] b, int start, int end, String contentType, String cte, int depth) {
       if (++count > MAX_PARTS) {
-        throw ApiException.field("validation_failed", "raw", "has over " + MAX_PARTS + " parts");
+        throw Refusal.field("validation_failed", "raw", "has over " + MAX_PARTS + " parts");
       }
       if (depth > MAX_DEPTH) {
-        throw ApiException.field(
+        throw Refusal.field(
             "validation_failed", "raw", "nests parts deeper than " + MAX_DEPTH + " levels");
       }
       ContentType type = contentType(contentType);
@@ -310,7 +310,7 @@ public final class RawMessages {
         return null;
       }
       if (encoding.equals("quoted-printable") || encoding.equals("base64")) {
-        throw ApiException.field(
+        throw Refusal.field(
             "validation_failed",
             "raw",
             "a part declared " + encoding + " holds 8-bit octets or over-long lines");

@@ -1,7 +1,5 @@
 package io.postwire.platform;
 
-import io.postwire.delivery.DeliveryConfig;
-import io.postwire.delivery.DeliveryPipeline;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -11,18 +9,17 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Liveness;
 import org.eclipse.microprofile.health.Readiness;
 
-/** Liveness (the event loop answers) and readiness (database answers, pipeline running). */
+/**
+ * Liveness (the event loop answers) and readiness (the database answers). Each capability adds its
+ * own checks beside these (the delivery pipeline's is {@code delivery.DeliveryHealth}).
+ */
 @ApplicationScoped
 public class Health {
 
   private final Pool pool;
-  private final DeliveryPipeline pipeline;
-  private final DeliveryConfig delivery;
 
-  public Health(Pool pool, DeliveryPipeline pipeline, DeliveryConfig delivery) {
+  public Health(Pool pool) {
     this.pool = pool;
-    this.pipeline = pipeline;
-    this.delivery = delivery;
   }
 
   /** Runs on the event loop: that it answers at all is the proof the loop is alive. */
@@ -49,24 +46,5 @@ public class Health {
                         .down()
                         .withData("error", String.valueOf(e.getMessage()))
                         .build());
-  }
-
-  /**
-   * UP while the pipeline runs; a replica with {@code postwire.delivery.enabled=false} is UP too
-   * (it serves the API) and says {@code "enabled":false}, so a dashboard does not take it for a
-   * delivering one.
-   */
-  @Readiness
-  @ApplicationScoped
-  AsyncHealthCheck deliveryPipeline() {
-    return () ->
-        Uni.createFrom()
-            .item(
-                HealthCheckResponse.named("delivery-pipeline")
-                    .status(!delivery.enabled() || pipeline.running())
-                    .withData("enabled", delivery.enabled())
-                    .withData("mode", delivery.mode().name().toLowerCase())
-                    .withData("inFlight", pipeline.inFlight())
-                    .build());
   }
 }

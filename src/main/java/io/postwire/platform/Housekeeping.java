@@ -1,21 +1,22 @@
 package io.postwire.platform;
 
-import io.postwire.delivery.MtaStsPolicyStore;
-import io.postwire.message.IdempotencyStore;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.time.Duration;
+import jakarta.enterprise.inject.Any;
+import jakarta.enterprise.inject.Instance;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.jboss.logging.Logger;
 
 /**
- * Periodic clean-up every {@code postwire.housekeeping.interval}: idempotency answers past their
- * retention, messages past {@code postwire.retention.*} (API.md, "Retention"), and (hourly) MTA-STS
- * policies past their max_age. Runs never overlap on a replica, and a PostgreSQL advisory lock,
- * held on one connection for the run, keeps other replicas out. Rows go in bounded batches, so no
- * run holds long locks on the queue.
+ * Periodic clean-up every {@code postwire.housekeeping.interval}: runs each capability's {@link
+ * Purge} (idempotency answers and messages past {@code postwire.retention.*}, MTA-STS policies past
+ * their max_age, ...), one after the other. Runs never overlap on a replica, and a PostgreSQL
+ * advisory lock, held on one connection for the run, keeps other replicas out.
  */
 @ApplicationScoped
 public class Housekeeping {
@@ -25,45 +26,23 @@ public class Housekeeping {
   /** The advisory lock key of the housekeeping run ("pwhouse" in ASCII). */
   static final long LOCK_KEY = 0x7077686f757365L;
 
-  /** Rows changed per statement. */
-  static final int BATCH = 1000;
-
-  // A message is finished when none of its recipients is still queued or deferred; one that is not
-  // keeps its content and rows whatever its age.
-  private static final String FINISHED =
-      " and not exists (select 1 from delivery d where d.message_id = m.id"
-          + " and d.status in ('queued', 'deferred'))";
-
-  private static final String PURGE_MESSAGES =
-      "delete from message where id in (select m.id from message m"
-          + " where m.created_at < now() - $1::bigint * interval '1 second'"
-          + FINISHED
-          + " limit $2)";
-
-  private static final String PURGE_CONTENT =
-      "update message set content = null where id in (select m.id from message m"
-          + " where m.content is not null"
-          + " and m.created_at < now() - $1::bigint * interval '1 second'"
-          + FINISHED
-          + " limit $2)";
-
   private final Pool pool;
-  private final IdempotencyStore idempotency;
-  private final RetentionConfig retention;
-  private final MtaStsPolicyStore mtaSts;
+  private final List<Purge> purges;
 
-  /** What one run removed. */
-  public record Purged(int idempotencyKeys, long messages, long contents) {}
+  /** What one run removed: rows by what they were, in the order removed. */
+  public record Purged(Map<String, Long> removed) {
 
-  public Housekeeping(
-      Pool pool,
-      IdempotencyStore idempotency,
-      RetentionConfig retention,
-      MtaStsPolicyStore mtaSts) {
+    /** Rows of one kind removed ({@code messages}, {@code contents}, ...); 0 if none. */
+    public long count(String what) {
+      return removed.getOrDefault(what, 0L);
+    }
+  }
+
+  public Housekeeping(Pool pool, @Any Instance<Purge> purges) {
     this.pool = pool;
-    this.idempotency = idempotency;
-    this.retention = retention;
-    this.mtaSts = mtaSts;
+    // a fixed order, whatever order the container finds the beans in
+    this.purges =
+        purges.stream().sorted(Comparator.comparing(p -> p.getClass().getName())).toList();
   }
 
   @Scheduled(
@@ -94,32 +73,11 @@ public class Housekeeping {
   }
 
   private Uni<Purged> purge() {
-    return idempotency
-        .purge()
-        .chain(
-            keys ->
-                inBatches(PURGE_MESSAGES, retention.messages(), 0)
-                    .chain(
-                        messages ->
-                            inBatches(PURGE_CONTENT, retention.content(), 0)
-                                .map(contents -> new Purged(keys, messages, contents))));
-  }
-
-  /** Repeats a bounded statement until it touches fewer rows than a batch. */
-  private Uni<Long> inBatches(String sql, Duration age, long done) {
-    return pool.preparedQuery(sql)
-        .execute(Tuple.of(age.toSeconds(), BATCH))
-        .chain(
-            rows -> {
-              long total = done + rows.rowCount();
-              return rows.rowCount() < BATCH
-                  ? Uni.createFrom().item(total)
-                  : inBatches(sql, age, total);
-            });
-  }
-
-  @Scheduled(every = "1h", delayed = "5m", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-  Uni<Void> purgeExpiredMtaStsPolicies() {
-    return mtaSts.purgeExpired().replaceWithVoid();
+    Map<String, Long> removed = new LinkedHashMap<>();
+    Uni<Void> run = Uni.createFrom().voidItem();
+    for (Purge p : purges) {
+      run = run.chain(() -> p.purge().invoke(removed::putAll)).replaceWithVoid();
+    }
+    return run.map(v -> new Purged(removed));
   }
 }

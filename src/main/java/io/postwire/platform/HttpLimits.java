@@ -184,11 +184,11 @@ public class HttpLimits {
               }
             },
             failure -> {
-              if (failure instanceof ApiException refusal) {
+              if (failure instanceof Refusal refusal) {
                 if (refusal.retryAfterSeconds() != null) {
                   ctx.response().putHeader("Retry-After", refusal.retryAfterSeconds().toString());
                 }
-                problem(ctx, refusal.toProblem());
+                problem(ctx, ProblemMapper.problem(refusal));
               } else if (ProblemMapper.databaseUnavailable(failure)) {
                 ctx.response().putHeader("Retry-After", "5");
                 problem(ctx, ProblemMapper.UNAVAILABLE);

@@ -44,23 +44,23 @@ public class Json {
   /** Parses a whole body into a tree, or fails with 400 {@code malformed_json}. */
   public JsonNode tree(byte[] body) {
     if (body == null || body.length == 0) {
-      throw new ApiException(400, "malformed_json", "The request body is empty");
+      throw Refusal.malformed("The request body is empty");
     }
     if (!isUtf8(body)) {
       // RFC 8259 section 8.1: JSON exchanged between systems is UTF-8; the parser lets some
       // ill-formed sequences (surrogates, overlong forms) through, which we would then store
-      throw new ApiException(400, "malformed_json", "The request body is not valid UTF-8");
+      throw Refusal.malformed("The request body is not valid UTF-8");
     }
     try {
       JsonNode node = mapper.readTree(body);
       if (node == null || node.isMissingNode()) {
-        throw new ApiException(400, "malformed_json", "The request body is empty");
+        throw Refusal.malformed("The request body is empty");
       }
       return node;
     } catch (JsonProcessingException e) {
-      throw new ApiException(400, "malformed_json", "The request body is not valid JSON");
+      throw Refusal.malformed("The request body is not valid JSON");
     } catch (IOException e) {
-      throw new ApiException(400, "malformed_json", "The request body could not be read");
+      throw Refusal.malformed("The request body could not be read");
     }
   }
 
@@ -119,7 +119,7 @@ public class Json {
    */
   public <T> T bind(JsonNode node, Class<T> type, String pathPrefix) {
     if (!node.isObject()) {
-      throw ApiException.field(
+      throw Refusal.field(
           "validation_failed", pathPrefix.isEmpty() ? "$" : pathPrefix, "must be a JSON object");
     }
     refuseNul(node, pathPrefix);
@@ -128,7 +128,7 @@ public class Json {
     } catch (JsonProcessingException e) {
       String field = pathPrefix + path(e);
       String problem = e instanceof MismatchedInputException ? "has the wrong type" : "is invalid";
-      throw ApiException.field("validation_failed", field.isEmpty() ? "$" : field, problem);
+      throw Refusal.field("validation_failed", field.isEmpty() ? "$" : field, problem);
     }
   }
 
@@ -141,11 +141,11 @@ public class Json {
     if (node.isTextual()) {
       String text = node.textValue();
       if (text.indexOf('\0') >= 0) {
-        throw ApiException.field(
+        throw Refusal.field(
             "validation_failed", path.isEmpty() ? "$" : path, "must not contain NUL (U+0000)");
       }
       if (loneSurrogate(text)) {
-        throw ApiException.field(
+        throw Refusal.field(
             "validation_failed",
             path.isEmpty() ? "$" : path,
             "must not contain a lone surrogate (not a Unicode character)");
@@ -158,7 +158,7 @@ public class Json {
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> field = it.next();
         if (field.getKey().indexOf('\0') >= 0) {
-          throw ApiException.field(
+          throw Refusal.field(
               "validation_failed",
               path.isEmpty() ? "$" : path,
               "a member name must not contain NUL (U+0000)");

@@ -38,15 +38,7 @@ public class OpenApiDocument implements OASFilter {
   /** {@code unknown}: the check's DNS lookups failed temporarily; it is neither pass nor fail. */
   private static final List<String> AUDIT_STATUSES = List.of("pass", "warn", "fail", "unknown");
 
-  private static final List<String> MESSAGE_STATUSES =
-      List.of(
-          "queued",
-          "delivering",
-          "deferred",
-          "delivered",
-          "bounced",
-          "failed",
-          "partially_delivered");
+  private static final List<String> MESSAGE_STATUSES = MessageStatus.wireNames();
 
   private static final List<String> SUPPRESSION_REASONS =
       List.of("manual", "hard_bounce", "complaint", "unsubscribe");
@@ -82,14 +74,7 @@ public class OpenApiDocument implements OASFilter {
               "Recipient",
               Map.of(
                   "status",
-                  List.of(
-                      "queued",
-                      "deferred",
-                      "delivered",
-                      "bounced",
-                      "suppressed",
-                      "expired",
-                      "failed"),
+                  DeliveryStatus.wireNames(),
                   "bounceCategory",
                   List.of(
                       "invalid_recipient",

@@ -26,7 +26,7 @@ public record Page<T>(List<T> items, String next) {
       limit = 0;
     }
     if (limit < 1 || limit > MAX_LIMIT) {
-      throw ApiException.field(
+      throw Refusal.field(
           "validation_failed", "limit", "must be a whole number from 1 to " + MAX_LIMIT);
     }
     return limit;

@@ -26,8 +26,31 @@ public class ProblemMapper {
       Problem.of(503, "unavailable", "The database does not answer; retry later", List.of());
 
   @ServerExceptionMapper
-  public Response api(ApiException e) {
-    return respond(e.toProblem(), e.retryAfterSeconds());
+  public Response refused(Refusal e) {
+    return respond(problem(e), e.retryAfterSeconds());
+  }
+
+  /** The HTTP status for each kind of refusal: the one place a refusal gets a status. */
+  public static int status(Refusal.Kind kind) {
+    return switch (kind) {
+      case MALFORMED -> 400;
+      case INVALID -> 422;
+      case FORBIDDEN -> 403;
+      case NOT_FOUND -> 404;
+      case CONFLICT -> 409;
+      case TOO_LARGE -> 413;
+      case RATE_LIMITED -> 429;
+    };
+  }
+
+  /** A refusal as a problem document (also each rejected item of a batch answer). */
+  public static Problem problem(Refusal e) {
+    return Problem.of(status(e.kind()), e.code(), e.detail(), e.errors());
+  }
+
+  /** A refusal as a whole problem answer, with {@code Retry-After} when it has one. */
+  public static Response response(Refusal e) {
+    return respond(problem(e), e.retryAfterSeconds());
   }
 
   @ServerExceptionMapper

@@ -1,7 +1,8 @@
 package io.postwire.security;
 
-import io.postwire.platform.ApiException;
 import io.postwire.platform.Problem;
+import io.postwire.platform.ProblemMapper;
+import io.postwire.platform.Refusal;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.Priorities;
@@ -54,22 +55,11 @@ public class ApiKeyFilter {
     String token = bearerToken(request.getHeaderString(HttpHeaders.AUTHORIZATION));
     return keys.authenticate(token, client(http))
         .<Object>map(principal -> principal)
-        .onFailure(ApiException.class)
-        .recoverWithItem(
-            e -> {
-              ApiException refusal = (ApiException) e;
-              Response.ResponseBuilder response =
-                  Response.status(refusal.status())
-                      .type(Problem.MEDIA_TYPE)
-                      .entity(refusal.toProblem());
-              if (refusal.retryAfterSeconds() != null) {
-                response.header("Retry-After", refusal.retryAfterSeconds());
-              }
-              return (Object) new Refusal(response.build());
-            })
+        .onFailure(Refusal.class)
+        .recoverWithItem(e -> (Object) new Denied(ProblemMapper.response((Refusal) e)))
         .map(
             outcome -> {
-              if (outcome instanceof Refusal refusal) {
+              if (outcome instanceof Denied refusal) {
                 return refusal.response();
               }
               if (outcome == null) {
@@ -85,7 +75,7 @@ public class ApiKeyFilter {
   }
 
   /** A refusal before the key was looked up (too many unknown keys from the caller's address). */
-  private record Refusal(Response response) {}
+  private record Denied(Response response) {}
 
   /**
    * Whom failed lookups are charged to: the caller's address (as the HTTP layer reports it, so

@@ -1,10 +1,10 @@
 package io.postwire.security;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import io.postwire.platform.ApiException;
 import io.postwire.platform.Json;
 import io.postwire.platform.Page;
 import io.postwire.platform.PageRequest;
+import io.postwire.platform.Refusal;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
@@ -86,7 +86,7 @@ public class ApiKeyResource {
         .map(
             deleted -> {
               if (!deleted) {
-                throw ApiException.notFound("API key");
+                throw Refusal.notFound("API key");
               }
               return Response.noContent().build();
             });

@@ -1,9 +1,9 @@
 package io.postwire.security;
 
 import io.postwire.domain.DomainNames;
-import io.postwire.platform.ApiException;
 import io.postwire.platform.DatabaseSignals;
 import io.postwire.platform.Page;
+import io.postwire.platform.Refusal;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -70,8 +70,8 @@ public class ApiKeyService {
    * The principal for a bearer token, or {@code null} when the token is unknown.
    *
    * @param client the caller's address, charged for lookups that find no key
-   * @throws ApiException (as the Uni's failure) 429 {@code rate_limited} when {@code client} has
-   *     caused more lookups of unknown keys than {@link FailedLookupLimiter} allows
+   * @throws Refusal (as the Uni's failure) {@code rate_limited} when {@code client} has caused more
+   *     lookups of unknown keys than {@link FailedLookupLimiter} allows
    */
   public Uni<ApiPrincipal> authenticate(String token, String client) {
     if (token == null || token.isEmpty() || token.length() > 512) {
@@ -96,14 +96,11 @@ public class ApiKeyService {
     if (wait > 0) {
       return Uni.createFrom()
           .failure(
-              new ApiException(
-                  429,
-                  "rate_limited",
+              Refusal.rateLimited(
                   "Too many requests with unknown API keys from this address; try again in "
                       + wait
                       + " s",
-                  List.of(),
-                  (int) Math.min(wait, Integer.MAX_VALUE)));
+                  wait));
     }
     return pool.preparedQuery("select id, name, admin, domains from api_key where key_hash = $1")
         .execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash)))
@@ -170,7 +167,7 @@ public class ApiKeyService {
 
   public Uni<CreatedKey> create(String name, boolean admin, List<String> domains) {
     if (name == null || name.isBlank() || name.length() > 200) {
-      throw ApiException.field("validation_failed", "name", "is required (at most 200 characters)");
+      throw Refusal.field("validation_failed", "name", "is required (at most 200 characters)");
     }
     // scopes hold domains as they are registered (A-labels), or a key could never use them
     Set<String> scope = new LinkedHashSet<>();
@@ -180,7 +177,7 @@ public class ApiKeyService {
     }
     List<String> normalized = List.copyOf(scope);
     if (!admin && normalized.isEmpty()) {
-      throw ApiException.field(
+      throw Refusal.field(
           "validation_failed", "domains", "a key that is not admin needs at least one domain");
     }
     byte[] secret = new byte[32];
@@ -273,7 +270,7 @@ public class ApiKeyService {
     try {
       return UUID.fromString(after);
     } catch (IllegalArgumentException e) {
-      throw ApiException.field("validation_failed", "after", "is not a cursor this API gave");
+      throw Refusal.field("validation_failed", "after", "is not a cursor this API gave");
     }
   }
 

@@ -1,6 +1,6 @@
 package io.postwire.security;
 
-import io.postwire.platform.ApiException;
+import io.postwire.platform.Refusal;
 import java.util.Set;
 import java.util.UUID;
 
@@ -20,7 +20,7 @@ public record ApiPrincipal(UUID keyId, String name, boolean admin, Set<String> d
   /** Refuses anything but an admin key with 403 {@code forbidden}. */
   public void requireAdmin() {
     if (!admin) {
-      throw ApiException.forbidden("This operation needs an admin API key");
+      throw Refusal.forbidden("This operation needs an admin API key");
     }
   }
 }

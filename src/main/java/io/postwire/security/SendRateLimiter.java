@@ -2,11 +2,10 @@ package io.postwire.security;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.postwire.platform.ApiException;
+import io.postwire.platform.Refusal;
 import io.quarkus.runtime.Startup;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,8 +14,8 @@ import java.util.function.LongSupplier;
 /**
  * The messages each API key may send per second on this replica ({@code postwire.api.rate-limit}):
  * a token bucket per key, refilled at the rate and holding at most the burst. A send takes one
- * token, a batch one per item; beyond the limit the request is refused with 429 {@code
- * rate_limited} and a Retry-After saying when it would pass, before anything is stored.
+ * token, a batch one per item; beyond the limit the request is refused ({@code rate_limited}) with
+ * the seconds saying when it would pass, before anything is stored.
  *
  * <p>A batch larger than the burst could never find that many tokens; it passes once the bucket is
  * full and leaves the bucket in debt, so the key's average rate still holds.
@@ -69,7 +68,7 @@ public class SendRateLimiter {
   /**
    * Takes {@code messages} tokens from {@code key}'s bucket, or refuses the request.
    *
-   * @throws ApiException 429 {@code rate_limited} with Retry-After in whole seconds
+   * @throws Refusal {@code rate_limited} with Retry-After in whole seconds
    */
   public void take(UUID key, int messages) {
     if (!enabled()) {
@@ -95,9 +94,7 @@ public class SendRateLimiter {
     if (shortBy[0] > 0) {
       refusals.increment();
       long seconds = (long) Math.ceil(shortBy[0] / ratePerSecond);
-      throw new ApiException(
-          429,
-          "rate_limited",
+      throw Refusal.rateLimited(
           "This API key may send "
               + rate()
               + " messages per second (bursts of "
@@ -105,8 +102,7 @@ public class SendRateLimiter {
               + "); try again in "
               + seconds
               + " s",
-          List.of(),
-          (int) Math.max(1, Math.min(seconds, Integer.MAX_VALUE)));
+          Math.max(1, seconds));
     }
   }
 

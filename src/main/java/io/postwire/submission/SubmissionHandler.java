@@ -5,9 +5,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.postwire.domain.DomainNames;
 import io.postwire.domain.Mailbox;
 import io.postwire.message.MessageService;
-import io.postwire.message.MessageService.RawOutcome;
-import io.postwire.platform.ApiException;
 import io.postwire.platform.Json;
+import io.postwire.platform.ProblemMapper;
+import io.postwire.platform.Refusal;
 import io.postwire.security.ApiKeyFilter;
 import io.postwire.security.ApiKeyService;
 import io.postwire.security.ApiPrincipal;
@@ -38,6 +38,9 @@ import java.util.Set;
  */
 @ApplicationScoped
 public class SubmissionHandler implements SmtpHandler {
+
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(SubmissionHandler.class);
 
   /** Messages larger than this are read on a worker thread, not the event loop. */
   private static final int INLINE_LIMIT = 256 * 1024;
@@ -71,7 +74,7 @@ public class SubmissionHandler implements SmtpHandler {
                         new Reply(535, "5.7.8", "Authentication credentials invalid"), null)
                     : new Authentication(
                         new Reply(235, "2.7.0", "Authentication successful"), principal))
-        .onFailure(ApiException.class)
+        .onFailure(Refusal.class)
         .recoverWithItem(
             e ->
                 new Authentication(
@@ -79,7 +82,7 @@ public class SubmissionHandler implements SmtpHandler {
                         454,
                         "4.7.0",
                         "Too many failed authentications from your address; try again in "
-                            + ((ApiException) e).retryAfterSeconds()
+                            + ((Refusal) e).retryAfterSeconds()
                             + " s"),
                     null));
   }
@@ -89,7 +92,7 @@ public class SubmissionHandler implements SmtpHandler {
     String normalized;
     try {
       normalized = DomainNames.address(Mailbox.parse(address, "rcpt").address());
-    } catch (ApiException | IllegalArgumentException e) {
+    } catch (Refusal | IllegalArgumentException e) {
       return Uni.createFrom().item(new Reply(501, "5.1.3", "Bad recipient address syntax"));
     }
     ApiPrincipal caller = (ApiPrincipal) session.identity();
@@ -110,13 +113,7 @@ public class SubmissionHandler implements SmtpHandler {
         Uni.createFrom()
             .deferred(() -> send(caller, transaction))
             .onFailure()
-            .recoverWithItem(
-                e ->
-                    e instanceof ApiException refusal
-                        ? refused("invalid", new Reply(554, "5.6.0", refusal.getMessage()))
-                        : refused(
-                            "unavailable",
-                            new Reply(451, "4.3.0", "Cannot take the message now; try later")));
+            .recoverWithItem(this::refusal);
     return transaction.data().length > INLINE_LIMIT
         ? handled.runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
         : handled;
@@ -132,51 +129,54 @@ public class SubmissionHandler implements SmtpHandler {
     if (!extracted.metadata().isEmpty()) {
       metadata = new String(json.write(extracted.metadata()), StandardCharsets.UTF_8);
       if (metadata.length() > 10_000) {
-        return Uni.createFrom()
-            .item(
-                refused(
-                    "invalid",
-                    new Reply(554, "5.6.0", "X-Postwire-Metadata: at most 10000 characters")));
+        throw Refusal.field(
+            "validation_failed", "X-Postwire-Metadata", "at most 10000 characters as JSON");
       }
     }
     for (String tag : extracted.tags()) {
       if (tag.length() > 100) {
-        return Uni.createFrom()
-            .item(
-                refused("invalid", new Reply(554, "5.6.0", "X-Postwire-Tag: 1 to 100 characters")));
+        throw Refusal.field("validation_failed", "X-Postwire-Tag", "1 to 100 characters");
       }
     }
-    byte[] content = extracted.message();
-    MessageService.RawSend send =
-        new MessageService.RawSend(
-            null,
-            recipients,
-            () -> content,
-            content.length,
-            List.copyOf(extracted.tags()),
-            metadata,
-            null,
-            null);
-    return messages.submitRaw(caller, extracted.idempotencyKey(), send).map(this::reply);
+    MessageService.SubmissionOptions options =
+        new MessageService.SubmissionOptions(
+            List.copyOf(extracted.tags()), metadata, extracted.idempotencyKey());
+    return messages
+        .submitRaw(caller, recipients, extracted.message(), options)
+        .map(
+            id -> {
+              count("accepted", "none");
+              return new Reply(250, "2.0.0", "queued as " + id);
+            });
   }
 
-  private Reply reply(RawOutcome outcome) {
-    if (outcome instanceof RawOutcome.Accepted accepted) {
-      count("accepted", "none");
-      return new Reply(250, "2.0.0", "queued as " + accepted.messageId());
+  /** A refusal of the raw path in SMTP words (API.md "SMTP submission"). */
+  private Reply refusal(Throwable failure) {
+    if (!(failure instanceof Refusal r)) {
+      if (!ProblemMapper.databaseUnavailable(failure)) {
+        LOG.warnf(failure, "Submission failed");
+      }
+      return refused(
+          "unavailable", new Reply(451, "4.3.0", "Cannot store the message now; try later"));
     }
-    RawOutcome.Refused refused = (RawOutcome.Refused) outcome;
-    String detail = refused.detail();
-    return switch (refused.reason()) {
-      case SENDER_NOT_ALLOWED -> refused("sender", new Reply(550, "5.7.1", detail));
-      case RECIPIENTS_SUPPRESSED -> refused("suppressed", new Reply(550, "5.7.1", detail));
+    String detail =
+        r.errors().isEmpty()
+            ? r.detail()
+            : r.errors().get(0).field() + ": " + r.errors().get(0).message();
+    return switch (r.kind()) {
+      case FORBIDDEN -> refused("sender", new Reply(550, "5.7.1", detail));
       case TOO_LARGE -> refused("size", new Reply(552, "5.3.4", detail));
       case RATE_LIMITED -> refused("rate_limited", new Reply(451, "4.7.1", detail));
-      case INVALID -> refused("invalid", new Reply(554, "5.6.0", detail));
-      case BUSY -> refused("busy", new Reply(451, "4.3.0", detail));
-      case UNAVAILABLE ->
-          refused(
-              "unavailable", new Reply(451, "4.3.0", "Cannot store the message now; try later"));
+      case CONFLICT ->
+          r.retryAfterSeconds() != null
+              ? refused("busy", new Reply(451, "4.3.0", detail))
+              : refused("invalid", new Reply(554, "5.6.0", detail));
+      default ->
+          switch (r.code()) {
+            case "unknown_sender_domain" -> refused("sender", new Reply(550, "5.7.1", detail));
+            case "recipient_suppressed" -> refused("suppressed", new Reply(550, "5.7.1", detail));
+            default -> refused("invalid", new Reply(554, "5.6.0", detail));
+          };
     };
   }
 

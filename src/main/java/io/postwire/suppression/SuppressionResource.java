@@ -1,9 +1,9 @@
 package io.postwire.suppression;
 
-import io.postwire.platform.ApiException;
 import io.postwire.platform.Json;
 import io.postwire.platform.Page;
 import io.postwire.platform.PageRequest;
+import io.postwire.platform.Refusal;
 import io.postwire.security.CurrentPrincipal;
 import io.postwire.suppression.SuppressionService.Suppression;
 import io.smallrye.mutiny.Uni;
@@ -78,7 +78,7 @@ public class SuppressionResource {
         .map(
             items -> {
               if (items.isEmpty()) {
-                throw ApiException.notFound("Suppression");
+                throw Refusal.notFound("Suppression");
               }
               return new Entries(items);
             });
@@ -114,7 +114,7 @@ public class SuppressionResource {
         .map(
             deleted -> {
               if (!deleted) {
-                throw ApiException.notFound("Suppression");
+                throw Refusal.notFound("Suppression");
               }
               return Response.noContent().build();
             });

@@ -2,8 +2,8 @@ package io.postwire.suppression;
 
 import io.postwire.domain.DomainNames;
 import io.postwire.domain.Mailbox;
-import io.postwire.platform.ApiException;
 import io.postwire.platform.Page;
+import io.postwire.platform.Refusal;
 import io.postwire.security.ApiPrincipal;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -14,10 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -120,7 +117,7 @@ public class SuppressionService {
   public Uni<Suppression> put(String address, String domain, String reason, String detail) {
     String chosen = reason == null ? "manual" : reason;
     if (!REASONS.contains(chosen)) {
-      throw ApiException.field(
+      throw Refusal.field(
           "validation_failed", "reason", "one of manual, hard_bounce, complaint, unsubscribe");
     }
     String normalized = DomainNames.address(Mailbox.parse(address, "address").address());
@@ -147,24 +144,6 @@ public class SuppressionService {
   }
 
   /**
-   * The addresses among {@code addresses} that sends from {@code domain} may not reach: suppressed
-   * for that domain or for every domain.
-   */
-  public Uni<List<String>> suppressedFor(String domain, List<String> addresses) {
-    return pool.preparedQuery(
-            """
-            select distinct address from suppression where address = any($1)
-            and (domain is null or domain = $2)""")
-        .execute(Tuple.of(addresses.toArray(String[]::new), domain))
-        .map(
-            rows -> {
-              List<String> found = new ArrayList<>();
-              rows.forEach(row -> found.add(row.getString(0)));
-              return found;
-            });
-  }
-
-  /**
    * Whether {@code address} is suppressed for every domain or for one of {@code domains} (SMTP
    * submission asks this at RCPT, before it knows the From domain).
    */
@@ -177,43 +156,12 @@ public class SuppressionService {
         .map(rows -> rows.iterator().next().getBoolean(0));
   }
 
-  /** The suppression entries of {@code addresses}, for sends from several domains at once. */
-  public Uni<Suppressed> entriesOf(List<String> addresses) {
-    if (addresses.isEmpty()) {
-      return Uni.createFrom().item(new Suppressed(Map.of()));
-    }
-    return pool.preparedQuery(
-            """
-            select address, coalesce(domain, '') from suppression where address = any($1)""")
-        .execute(Tuple.of(addresses.toArray(String[]::new)))
-        .map(
-            rows -> {
-              Map<String, Set<String>> domains = new HashMap<>();
-              rows.forEach(
-                  row ->
-                      domains
-                          .computeIfAbsent(row.getString(0), a -> new HashSet<>())
-                          .add(row.getString(1)));
-              return new Suppressed(domains);
-            });
-  }
-
-  /** Suppression entries by address: the domains each is suppressed for, "" meaning every one. */
-  public record Suppressed(Map<String, Set<String>> domainsByAddress) {
-
-    /** Whether a send from {@code domain} may not reach {@code address}. */
-    public boolean holds(String domain, String address) {
-      Set<String> domains = domainsByAddress.get(address);
-      return domains != null && (domains.contains("") || domains.contains(domain));
-    }
-  }
-
   /** The domains whose entries the caller may see, or null for all (admin). */
   private static String[] scope(ApiPrincipal caller) {
     return caller.admin() ? null : caller.domains().toArray(String[]::new);
   }
 
-  /** A domain given by the caller, or null when none was; 422 when it is not a domain name. */
+  /** A domain given by the caller, or null when none was; refused when it is not a domain name. */
   private static String domainOrNull(String domain) {
     return domain == null || domain.isBlank() ? null : DomainNames.require(domain, "domain");
   }
@@ -241,7 +189,7 @@ public class SuppressionService {
       }
       return new String[] {text.substring(0, cut), text.substring(cut + 1)};
     } catch (IllegalArgumentException e) {
-      throw ApiException.field("validation_failed", "after", "is not a cursor this API gave");
+      throw Refusal.field("validation_failed", "after", "is not a cursor this API gave");
     }
   }
 

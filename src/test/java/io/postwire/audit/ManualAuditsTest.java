@@ -3,7 +3,7 @@ package io.postwire.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.postwire.platform.ApiException;
+import io.postwire.platform.Refusal;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import java.time.Duration;
@@ -27,9 +27,9 @@ class ManualAuditsTest {
     assertThatThrownBy(
             () -> gate.admit("a.example", () -> Uni.createFrom().item("x")).await().indefinitely())
         .isInstanceOfSatisfying(
-            ApiException.class,
+            Refusal.class,
             e -> {
-              assertThat(e.status()).isEqualTo(429);
+              assertThat(e.kind()).isEqualTo(Refusal.Kind.RATE_LIMITED);
               assertThat(e.code()).isEqualTo("rate_limited");
               assertThat(e.retryAfterSeconds()).isPositive();
             });
@@ -65,8 +65,7 @@ class ManualAuditsTest {
 
     assertThatThrownBy(
             () -> gate.admit("a.example", () -> Uni.createFrom().item("2")).await().indefinitely())
-        .isInstanceOfSatisfying(
-            ApiException.class, e -> assertThat(e.retryAfterSeconds()).isEqualTo(8));
+        .isInstanceOfSatisfying(Refusal.class, e -> assertThat(e.retryAfterSeconds()).isEqualTo(8));
 
     now.addAndGet(Duration.ofMillis(7_500).toNanos());
     assertThat(gate.admit("a.example", () -> Uni.createFrom().item("3")).await().indefinitely())

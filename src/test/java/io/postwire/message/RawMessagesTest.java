@@ -10,7 +10,8 @@ import io.postwire.dkim.DkimAlgorithm;
 import io.postwire.dkim.DkimKeys;
 import io.postwire.dkim.DkimSigner;
 import io.postwire.dkim.JdkimVerifier;
-import io.postwire.platform.ApiException;
+import io.postwire.platform.ProblemMapper;
+import io.postwire.platform.Refusal;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.time.Instant;
@@ -169,18 +170,19 @@ class RawMessagesTest {
   @Example
   void refusesBadBase64SayingSo() {
     assertThatThrownBy(() -> RawMessages.decode("not*base64"))
-        .isInstanceOf(ApiException.class)
+        .isInstanceOf(Refusal.class)
         .hasMessageContaining("base64");
   }
 
   private static void assertRefused(String message, String why) {
     assertThatThrownBy(() -> parse(message))
-        .isInstanceOf(ApiException.class)
+        .isInstanceOf(Refusal.class)
         .satisfies(
             e -> {
-              ApiException api = (ApiException) e;
-              assertThat(api.status()).isEqualTo(422);
-              assertThat(api.toProblem().toString()).contains(why);
+              Refusal api = (Refusal) e;
+              assertThat(api.kind()).isEqualTo(Refusal.Kind.INVALID);
+              assertThat(ProblemMapper.problem(api).status()).isEqualTo(422);
+              assertThat(ProblemMapper.problem(api).toString()).contains(why);
             });
   }
 

@@ -81,7 +81,7 @@ class HousekeepingTests {
     age(old, 31);
     age(recent, 29);
 
-    assertThat(runOnce().contents()).isGreaterThanOrEqualTo(1);
+    assertThat(runOnce().count("contents")).isGreaterThanOrEqualTo(1);
 
     assertThat(contentKept(old)).isZero();
     assertThat(contentKept(recent)).isOne();
@@ -101,7 +101,7 @@ class HousekeepingTests {
     age(old, 91);
     age(recent, 89);
 
-    assertThat(runOnce().messages()).isGreaterThanOrEqualTo(1);
+    assertThat(runOnce().count("messages")).isGreaterThanOrEqualTo(1);
 
     admin().get("/v1/messages/" + old).then().statusCode(404);
     assertThat(Db.count(pool, "select count(*) from delivery where message_id = $1::uuid", old))
@@ -133,6 +133,28 @@ class HousekeepingTests {
     admin().get("/v1/messages/" + waiting).then().statusCode(200).body("status", equalTo("queued"));
     assertThat(contentKept(waiting)).isOne();
     admin().get("/v1/suppressions/" + address).then().statusCode(200);
+  }
+
+  @Test
+  void purgesMtaStsPoliciesPastTheirMaxAgeThroughTheDeliveryPurge() {
+    String expired = "expired-" + UUID.randomUUID() + ".example";
+    String valid = "valid-" + UUID.randomUUID() + ".example";
+    for (String domain : new String[] {expired, valid}) {
+      Db.exec(
+          pool,
+          "insert into mta_sts_policy (domain, policy_id, policy, fetched_at, expires_at)"
+              + " values ($1, 'id1', 'version: STSv1', now() - interval '2 days',"
+              + " now() + $2::int * interval '1 day')",
+          domain,
+          domain.equals(expired) ? -1 : 1);
+    }
+
+    assertThat(runOnce().count("mtaStsPolicies")).isGreaterThanOrEqualTo(1);
+
+    assertThat(Db.count(pool, "select count(*) from mta_sts_policy where domain = $1", expired))
+        .isZero();
+    assertThat(Db.count(pool, "select count(*) from mta_sts_policy where domain = $1", valid))
+        .isOne();
   }
 
   @Test

@@ -5,11 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
+import io.vertx.mutiny.sqlclient.Pool;
+import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -19,6 +25,8 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 class OpenApiTests {
+
+  @Inject Pool pool;
 
   JsonPath doc;
 
@@ -154,6 +162,37 @@ class OpenApiTests {
 
   List<String> enumOf(String schema, String property) {
     return doc.getList("components.schemas." + schema + ".properties." + property + ".enum");
+  }
+
+  /** The quoted literals of {@code sql} that follow one of {@code before}. */
+  static List<String> literals(String sql, String before) {
+    List<String> found = new ArrayList<>();
+    Matcher m = Pattern.compile("(?:" + before + ")\\s*'([a-z_]+)'").matcher(sql);
+    while (m.find()) {
+      found.add(m.group(1));
+    }
+    return found;
+  }
+
+  @Test
+  void statusEnumsAreTheValuesTheDatabaseAndTheApiDocAllow() {
+    String check =
+        Db.rows(
+                pool,
+                "select pg_get_constraintdef(c.oid) from pg_constraint c"
+                    + " where c.conrelid = 'delivery'::regclass and c.contype = 'c'"
+                    + " and pg_get_constraintdef(c.oid) like '%status%'")
+            .get(0)
+            .getString(0);
+    assertThat(literals(check, "ARRAY\\[|,")).containsExactlyElementsOf(DeliveryStatus.wireNames());
+    assertThat(enumOf("Recipient", "status")).containsExactlyElementsOf(DeliveryStatus.wireNames());
+
+    String view =
+        Db.rows(pool, "select pg_get_viewdef('message_status'::regclass)").get(0).getString(0);
+    // the view derives a message's status: each value it can give is one of the enum's
+    assertThat(new TreeSet<>(literals(view, "THEN|ELSE")))
+        .isEqualTo(new TreeSet<>(MessageStatus.wireNames()));
+    assertThat(enumOf("Message", "status")).containsExactlyElementsOf(MessageStatus.wireNames());
   }
 
   @Test

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.postwire.platform.ApiException;
+import io.postwire.platform.Refusal;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -29,8 +29,8 @@ class SendRateLimiterTest {
   private static int retryAfter(Runnable take) {
     try {
       take.run();
-    } catch (ApiException e) {
-      assertThat(e.status()).isEqualTo(429);
+    } catch (Refusal e) {
+      assertThat(e.kind()).isEqualTo(Refusal.Kind.RATE_LIMITED);
       assertThat(e.code()).isEqualTo("rate_limited");
       return e.retryAfterSeconds();
     }
@@ -55,13 +55,13 @@ class SendRateLimiterTest {
     }
     advanceMillis(100); // one token at 10/s
     limiter.take(key, 1);
-    assertThatThrownBy(() -> limiter.take(key, 1)).isInstanceOf(ApiException.class);
+    assertThatThrownBy(() -> limiter.take(key, 1)).isInstanceOf(Refusal.class);
 
     advanceMillis(60_000); // a long pause fills the bucket, never beyond the burst
     for (int i = 0; i < 5; i++) {
       limiter.take(key, 1);
     }
-    assertThatThrownBy(() -> limiter.take(key, 1)).isInstanceOf(ApiException.class);
+    assertThatThrownBy(() -> limiter.take(key, 1)).isInstanceOf(Refusal.class);
   }
 
   @Test
@@ -69,7 +69,7 @@ class SendRateLimiterTest {
     SendRateLimiter limiter = limiter(1, 1);
     limiter.take(key, 1);
     for (int i = 0; i < 10; i++) {
-      assertThatThrownBy(() -> limiter.take(key, 1)).isInstanceOf(ApiException.class);
+      assertThatThrownBy(() -> limiter.take(key, 1)).isInstanceOf(Refusal.class);
     }
     advanceMillis(1_000);
     assertThatCode(() -> limiter.take(key, 1)).doesNotThrowAnyException();
@@ -79,7 +79,7 @@ class SendRateLimiterTest {
   void keysHaveTheirOwnBuckets() {
     SendRateLimiter limiter = limiter(1, 2);
     limiter.take(key, 2);
-    assertThatThrownBy(() -> limiter.take(key, 1)).isInstanceOf(ApiException.class);
+    assertThatThrownBy(() -> limiter.take(key, 1)).isInstanceOf(Refusal.class);
     assertThatCode(() -> limiter.take(UUID.randomUUID(), 2)).doesNotThrowAnyException();
   }
 
@@ -97,7 +97,7 @@ class SendRateLimiterTest {
     SendRateLimiter limiter = limiter(10, 20);
     limiter.take(key, 1);
     // not a full bucket: 19 of 20
-    assertThatThrownBy(() -> limiter.take(key, 500)).isInstanceOf(ApiException.class);
+    assertThatThrownBy(() -> limiter.take(key, 500)).isInstanceOf(Refusal.class);
     advanceMillis(100);
     limiter.take(key, 500); // 20 - 500 = -480
     // one more message needs 481 tokens: 48.1 s at 10/s

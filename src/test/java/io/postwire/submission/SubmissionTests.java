@@ -59,6 +59,8 @@ class SubmissionTests {
 
   @Inject Pool pool;
 
+  @Inject SubmissionHandler handler;
+
   @BeforeEach
   void clean() throws Exception {
     GreenMailResource.greenMail.purgeEmailFromAllMailboxes();
@@ -268,6 +270,25 @@ class SubmissionTests {
       assertThat(c.login("pw_no_such_key_" + UUID.randomUUID())).startsWith("535 5.7.8");
       assertThat(c.command("MAIL FROM:<a@example.com>")).startsWith("530 5.7.0");
     }
+  }
+
+  @Test
+  void unknownKeysFromOneAddressMeetTheFailedLookupLimit() {
+    // the limiter of the API (postwire.api.failed-auth-rate, burst 20), for an address of its own
+    io.postwire.smtp.server.SmtpHandler.SessionInfo from =
+        new io.postwire.smtp.server.SmtpHandler.SessionInfo("192.0.2.77", "c", true, null);
+    List<String> replies = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      var outcome =
+          handler
+              .authenticate(from, "u", "pw_unknown_" + UUID.randomUUID())
+              .await()
+              .atMost(Duration.ofSeconds(10));
+      assertThat(outcome.identity()).isNull();
+      replies.add(outcome.reply().wire());
+    }
+    assertThat(replies.get(0)).startsWith("535 5.7.8");
+    assertThat(replies.get(replies.size() - 1)).startsWith("454 4.7.0");
   }
 
   @Test

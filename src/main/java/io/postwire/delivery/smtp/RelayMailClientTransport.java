@@ -1,8 +1,9 @@
 package io.postwire.delivery.smtp;
 
+import io.postwire.delivery.smtp.SmtpTransaction.TlsPolicy;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
-import java.util.regex.Pattern;
+import java.util.List;
 
 /**
  * Relay mode: every transaction goes to one configured smarthost, with STARTTLS per {@link
@@ -39,11 +40,12 @@ import java.util.regex.Pattern;
  */
 public final class RelayMailClientTransport implements SmtpTransport, AutoCloseable {
 
-  /** Compiled once: a relay transaction asks for every message. */
-  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
-
   private final RelaySettings settings;
   private final DirectSmtpTransport transport;
+
+  // where every transaction goes, worked out once
+  private final String address;
+  private final TlsPolicy tls;
 
   /** A relay transport with default timeouts and pool limits. */
   public RelayMailClientTransport(Vertx vertx, RelaySettings settings) {
@@ -56,45 +58,44 @@ public final class RelayMailClientTransport implements SmtpTransport, AutoClosea
    */
   public RelayMailClientTransport(Vertx vertx, RelaySettings settings, SmtpClientOptions base) {
     this.settings = settings;
+    this.address = SmtpTransaction.isIpLiteral(settings.host()) ? settings.host() : null;
+    this.tls = settings.tlsPolicy();
     SmtpClientOptions options =
-        new SmtpClientOptions(
-            settings.ehloName(),
-            base.connectTimeout(),
-            base.greetingTimeout(),
-            base.commandTimeout(),
-            base.rcptTimeout(),
-            base.dataInitTimeout(),
-            base.dataBlockTimeout(),
-            base.dataEndTimeout(),
-            base.idleTimeout(),
-            base.maxConnectionsPerHost(),
-            base.maxQueuedPerHost(),
-            base.maxMessagesPerConnection(),
-            base.maxHosts(),
-            settings.trustStore() != null ? settings.trustStore() : base.trustStore(),
-            settings.username(),
-            settings.password(),
-            settings.allowPlaintextAuth(),
-            base.queueTimeout());
+        base.with(
+            o -> {
+              o.ehloName = settings.ehloName();
+              if (settings.trustStore() != null) {
+                o.trustStore = settings.trustStore();
+              }
+              o.username = settings.username();
+              o.password = settings.password();
+              o.allowPlaintextAuth = settings.allowPlaintextAuth();
+            });
     this.transport = new DirectSmtpTransport(vertx, options);
   }
 
   /**
+   * Sends one message to the relay (the relay, not we, talks to the recipients' MX hosts): its
+   * transaction is built here, once, for the relay's host, port and TLS policy.
+   */
+  public Uni<SmtpResult> send(
+      String mailFrom, List<String> recipients, byte[] head, byte[] message) {
+    return transport.send(
+        new SmtpTransaction(
+            settings.host(), address, settings.port(), tls, mailFrom, recipients, head, message));
+  }
+
+  /**
    * Sends {@code transaction}'s envelope and bytes to the relay; its host, address, port and TLS
-   * policy are replaced by the relay's (the relay, not we, talks to the recipients' MX hosts).
+   * policy are not used (see {@link #send(String, List, byte[], byte[])}).
    */
   @Override
   public Uni<SmtpResult> send(SmtpTransaction transaction) {
-    return transport.send(
-        new SmtpTransaction(
-            settings.host(),
-            isIpLiteral(settings.host()) ? settings.host() : null,
-            settings.port(),
-            settings.tlsPolicy(),
-            transaction.mailFrom(),
-            transaction.recipients(),
-            transaction.head(),
-            transaction.message()));
+    return send(
+        transaction.mailFrom(),
+        transaction.recipients(),
+        transaction.head(),
+        transaction.message());
   }
 
   /** Connections open to the relay right now. */
@@ -105,9 +106,5 @@ public final class RelayMailClientTransport implements SmtpTransport, AutoClosea
   @Override
   public void close() {
     transport.close();
-  }
-
-  private static boolean isIpLiteral(String host) {
-    return host.contains(":") || IPV4.matcher(host).matches();
   }
 }

@@ -3,6 +3,7 @@ package io.postwire.delivery.smtp;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * Settings of {@link DirectSmtpTransport}: our EHLO name, per-command timeouts (RFC 5321 §4.5.3.2),
@@ -113,164 +114,131 @@ public record SmtpClientOptions(
 
   /** The same options with every command and connect timeout set to {@code timeout}. */
   public SmtpClientOptions withTimeouts(Duration timeout) {
-    return new SmtpClientOptions(
-        ehloName,
-        timeout,
-        timeout,
-        timeout,
-        timeout,
-        timeout,
-        timeout,
-        timeout,
-        idleTimeout,
-        maxConnectionsPerHost,
-        maxQueuedPerHost,
-        maxMessagesPerConnection,
-        maxHosts,
-        trustStore,
-        username,
-        password,
-        allowPlaintextAuth,
-        queueTimeout);
+    return with(
+        o -> {
+          o.connectTimeout = timeout;
+          o.greetingTimeout = timeout;
+          o.commandTimeout = timeout;
+          o.rcptTimeout = timeout;
+          o.dataInitTimeout = timeout;
+          o.dataBlockTimeout = timeout;
+          o.dataEndTimeout = timeout;
+        });
   }
 
   /** The same options with another idle timeout. */
   public SmtpClientOptions withIdleTimeout(Duration idle) {
-    return new SmtpClientOptions(
-        ehloName,
-        connectTimeout,
-        greetingTimeout,
-        commandTimeout,
-        rcptTimeout,
-        dataInitTimeout,
-        dataBlockTimeout,
-        dataEndTimeout,
-        idle,
-        maxConnectionsPerHost,
-        maxQueuedPerHost,
-        maxMessagesPerConnection,
-        maxHosts,
-        trustStore,
-        username,
-        password,
-        allowPlaintextAuth,
-        queueTimeout);
+    return with(o -> o.idleTimeout = idle);
   }
 
   /** The same options with other pool limits. */
   public SmtpClientOptions withPool(
       int connectionsPerHost, int queuedPerHost, int messagesPerConnection, int hosts) {
-    return new SmtpClientOptions(
-        ehloName,
-        connectTimeout,
-        greetingTimeout,
-        commandTimeout,
-        rcptTimeout,
-        dataInitTimeout,
-        dataBlockTimeout,
-        dataEndTimeout,
-        idleTimeout,
-        connectionsPerHost,
-        queuedPerHost,
-        messagesPerConnection,
-        hosts,
-        trustStore,
-        username,
-        password,
-        allowPlaintextAuth,
-        queueTimeout);
+    return with(
+        o -> {
+          o.maxConnectionsPerHost = connectionsPerHost;
+          o.maxQueuedPerHost = queuedPerHost;
+          o.maxMessagesPerConnection = messagesPerConnection;
+          o.maxHosts = hosts;
+        });
   }
 
   /** The same options trusting only the anchors in {@code store} for verified TLS. */
   public SmtpClientOptions withTrustStore(KeyStore store) {
-    return new SmtpClientOptions(
-        ehloName,
-        connectTimeout,
-        greetingTimeout,
-        commandTimeout,
-        rcptTimeout,
-        dataInitTimeout,
-        dataBlockTimeout,
-        dataEndTimeout,
-        idleTimeout,
-        maxConnectionsPerHost,
-        maxQueuedPerHost,
-        maxMessagesPerConnection,
-        maxHosts,
-        store,
-        username,
-        password,
-        allowPlaintextAuth,
-        queueTimeout);
+    return with(o -> o.trustStore = store);
   }
 
   /** The same options authenticating with AUTH PLAIN or LOGIN (RFC 4954) after STARTTLS. */
   public SmtpClientOptions withCredentials(String user, String secret) {
-    return new SmtpClientOptions(
-        ehloName,
-        connectTimeout,
-        greetingTimeout,
-        commandTimeout,
-        rcptTimeout,
-        dataInitTimeout,
-        dataBlockTimeout,
-        dataEndTimeout,
-        idleTimeout,
-        maxConnectionsPerHost,
-        maxQueuedPerHost,
-        maxMessagesPerConnection,
-        maxHosts,
-        trustStore,
-        Objects.requireNonNull(user),
-        Objects.requireNonNull(secret),
-        allowPlaintextAuth,
-        queueTimeout);
+    Objects.requireNonNull(user);
+    Objects.requireNonNull(secret);
+    return with(
+        o -> {
+          o.username = user;
+          o.password = secret;
+        });
   }
 
   /** The same options, allowing AUTH over a connection without TLS or not. */
   public SmtpClientOptions withPlaintextAuth(boolean allow) {
-    return new SmtpClientOptions(
-        ehloName,
-        connectTimeout,
-        greetingTimeout,
-        commandTimeout,
-        rcptTimeout,
-        dataInitTimeout,
-        dataBlockTimeout,
-        dataEndTimeout,
-        idleTimeout,
-        maxConnectionsPerHost,
-        maxQueuedPerHost,
-        maxMessagesPerConnection,
-        maxHosts,
-        trustStore,
-        username,
-        password,
-        allow,
-        queueTimeout);
+    return with(o -> o.allowPlaintextAuth = allow);
   }
 
   /** The same options with another wait for a connection. */
   public SmtpClientOptions withQueueTimeout(Duration timeout) {
-    return new SmtpClientOptions(
-        ehloName,
-        connectTimeout,
-        greetingTimeout,
-        commandTimeout,
-        rcptTimeout,
-        dataInitTimeout,
-        dataBlockTimeout,
-        dataEndTimeout,
-        idleTimeout,
-        maxConnectionsPerHost,
-        maxQueuedPerHost,
-        maxMessagesPerConnection,
-        maxHosts,
-        trustStore,
-        username,
-        password,
-        allowPlaintextAuth,
-        timeout);
+    return with(o -> o.queueTimeout = timeout);
+  }
+
+  /** A copy of these options with {@code change} made to it, validated as any options are. */
+  SmtpClientOptions with(Consumer<Builder> change) {
+    Builder copy = new Builder(this);
+    change.accept(copy);
+    return copy.build();
+  }
+
+  /** The components of {@link SmtpClientOptions}, to change before {@link #build()}. */
+  static final class Builder {
+    String ehloName;
+    Duration connectTimeout;
+    Duration greetingTimeout;
+    Duration commandTimeout;
+    Duration rcptTimeout;
+    Duration dataInitTimeout;
+    Duration dataBlockTimeout;
+    Duration dataEndTimeout;
+    Duration idleTimeout;
+    int maxConnectionsPerHost;
+    int maxQueuedPerHost;
+    int maxMessagesPerConnection;
+    int maxHosts;
+    KeyStore trustStore;
+    String username;
+    String password;
+    boolean allowPlaintextAuth;
+    Duration queueTimeout;
+
+    Builder(SmtpClientOptions from) {
+      ehloName = from.ehloName;
+      connectTimeout = from.connectTimeout;
+      greetingTimeout = from.greetingTimeout;
+      commandTimeout = from.commandTimeout;
+      rcptTimeout = from.rcptTimeout;
+      dataInitTimeout = from.dataInitTimeout;
+      dataBlockTimeout = from.dataBlockTimeout;
+      dataEndTimeout = from.dataEndTimeout;
+      idleTimeout = from.idleTimeout;
+      maxConnectionsPerHost = from.maxConnectionsPerHost;
+      maxQueuedPerHost = from.maxQueuedPerHost;
+      maxMessagesPerConnection = from.maxMessagesPerConnection;
+      maxHosts = from.maxHosts;
+      trustStore = from.trustStore;
+      username = from.username;
+      password = from.password;
+      allowPlaintextAuth = from.allowPlaintextAuth;
+      queueTimeout = from.queueTimeout;
+    }
+
+    SmtpClientOptions build() {
+      return new SmtpClientOptions(
+          ehloName,
+          connectTimeout,
+          greetingTimeout,
+          commandTimeout,
+          rcptTimeout,
+          dataInitTimeout,
+          dataBlockTimeout,
+          dataEndTimeout,
+          idleTimeout,
+          maxConnectionsPerHost,
+          maxQueuedPerHost,
+          maxMessagesPerConnection,
+          maxHosts,
+          trustStore,
+          username,
+          password,
+          allowPlaintextAuth,
+          queueTimeout);
+    }
   }
 
   @Override

@@ -182,8 +182,7 @@ final class SmtpConnection {
               if (waiters.remove(promise)) {
                 String why =
                     "timeout: no reply to " + verb(what) + " from " + ip + " within " + timeout;
-                lost(why);
-                socket.close();
+                drop(why);
                 promise.tryFail(new ConnectionLost(why));
               }
             });
@@ -202,8 +201,7 @@ final class SmtpConnection {
             total.toMillis(),
             t -> {
               String why = "timeout: " + what + " with " + ip + " not done within " + total;
-              lost(why);
-              socket.close();
+              drop(why);
             });
     return phase.get().onComplete(ar -> vertx.cancelTimer(timer));
   }
@@ -226,8 +224,7 @@ final class SmtpConnection {
             timeout.toMillis(),
             t -> {
               String why = "timeout: " + ip + " took no message data within " + timeout;
-              lost(why);
-              socket.close();
+              drop(why);
               promise.tryFail(new ConnectionLost(why));
             });
     socket.drainHandler(
@@ -259,8 +256,7 @@ final class SmtpConnection {
 
   /** Closes the socket at once (no QUIT). */
   void close() {
-    lost("connection closed");
-    socket.close();
+    drop("connection closed");
   }
 
   /** Sends QUIT (RFC 5321 §4.1.1.10), waits briefly for 221, then closes. */
@@ -356,6 +352,12 @@ final class SmtpConnection {
     socket.close();
   }
 
+  /** Ends the dialogue: whatever waits fails with {@code why}, and the socket is closed. */
+  private void drop(String why) {
+    lost(why);
+    socket.close();
+  }
+
   private void lost(String why) {
     if (lostBecause == null) {
       lostBecause = why;
@@ -378,7 +380,11 @@ final class SmtpConnection {
     return colon > 0 ? c.substring(0, colon) : c;
   }
 
+  /** What went wrong, for a reply text: a lost connection's own words, else the exception's. */
   static String describe(Throwable e) {
+    if (e instanceof ConnectionLost) {
+      return e.getMessage();
+    }
     String message = e.getMessage();
     return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
   }

@@ -1,6 +1,9 @@
 package io.postwire.delivery.smtp;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The outcome of one transaction.
@@ -29,6 +32,28 @@ public record SmtpResult(
   public SmtpResult(
       String host, String ip, boolean tls, Map<String, SmtpReply> recipients, long durationMs) {
     this(host, ip, tls, recipients, durationMs, false);
+  }
+
+  /**
+   * {@code reply} for every recipient of {@code tx}, the duration counted from {@code startNanos}
+   * (a {@link System#nanoTime()} reading).
+   */
+  static SmtpResult forAll(
+      SmtpTransaction tx,
+      String ip,
+      boolean tls,
+      SmtpReply reply,
+      long startNanos,
+      boolean tlsFailed) {
+    Map<String, SmtpReply> all = new LinkedHashMap<>();
+    tx.recipients().forEach(r -> all.put(r, reply));
+    return new SmtpResult(
+        tx.host(), ip, tls, Collections.unmodifiableMap(all), since(startNanos), tlsFailed);
+  }
+
+  /** Milliseconds since {@code startNanos}, a {@link System#nanoTime()} reading. */
+  static long since(long startNanos) {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
   }
 
   /** The reply for one recipient, or {@code null} if it was not part of the transaction. */

@@ -1,6 +1,7 @@
 package io.postwire.delivery.smtp;
 
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * One mail transaction for one destination host.
@@ -30,6 +31,9 @@ public record SmtpTransaction(
 
   private static final byte[] NO_HEAD = new byte[0];
 
+  /** Compiled once: every relay transaction and every connection to an address asks. */
+  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+
   /** A transaction; a null {@code head} is no head. */
   public SmtpTransaction {
     head = head == null ? NO_HEAD : head;
@@ -50,6 +54,16 @@ public record SmtpTransaction(
   /** The octets of the message on the wire before dot-stuffing: head and message. */
   public long size() {
     return (long) head.length + (message == null ? 0 : message.length);
+  }
+
+  /** The address the transaction connects to: its IP literal, or the relay's name. */
+  String addressOrHost() {
+    return address == null ? host : address;
+  }
+
+  /** Whether {@code host} is an IPv4 or IPv6 literal rather than a name. */
+  static boolean isIpLiteral(String host) {
+    return host.contains(":") || IPV4.matcher(host).matches();
   }
 
   /** How much TLS the transaction needs. */

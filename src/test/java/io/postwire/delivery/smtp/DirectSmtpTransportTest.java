@@ -14,6 +14,7 @@ import io.postwire.testing.TestVertx;
 import io.postwire.testing.smtp.ScriptedSmtpServer;
 import io.postwire.testing.smtp.ScriptedSmtpServer.Phase;
 import io.postwire.testing.smtp.TestCertificates;
+import io.smallrye.mutiny.subscription.Cancellable;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -718,6 +719,29 @@ class DirectSmtpTransportTest {
       assertThat(waited.recipients().values().iterator().next().transientFailure()).isTrue();
       assertThat(waited.durationMs()).isLessThan(1500);
       assertThat(one.queuedTransactions(HOST)).isZero();
+    }
+  }
+
+  @Test
+  void aCancelledTransactionWaitingForAConnectionLeavesTheQueueAtOnce() {
+    server.stall(Phase.DATA_END);
+    // the first transaction holds the only connection for 10 s; the queue timeout is 2 minutes
+    DirectSmtpTransport one =
+        new DirectSmtpTransport(
+            VERTX.get(),
+            fastOptions().withTimeouts(Duration.ofSeconds(10)).withPool(1, 10, 100, 10));
+    try (one) {
+      one.send(tx(server, TlsPolicy.NONE, "first@example.test")).subscribe().with(r -> {});
+      await().atMost(Duration.ofSeconds(5)).until(() -> server.connectionsAccepted() == 1);
+      Cancellable second =
+          one.send(tx(server, TlsPolicy.NONE, "second@example.test")).subscribe().with(r -> {});
+      await().atMost(Duration.ofSeconds(5)).until(() -> one.queuedTransactions(HOST) == 1);
+
+      second.cancel();
+
+      await().atMost(Duration.ofSeconds(1)).until(() -> one.queuedTransactions(HOST) == 0);
+      assertThat(one.openConnections(HOST)).isEqualTo(1);
+      assertThat(server.connectionsAccepted()).isEqualTo(1);
     }
   }
 
