@@ -5,6 +5,7 @@ import static io.postwire.testing.Api.uniqueDomain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.postwire.testing.PeerProcess;
 import io.postwire.testing.Ports;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTest;
@@ -23,7 +24,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -81,7 +81,7 @@ class MessageContentPeersTests {
         """;
 
     static volatile Path received;
-    private Process process;
+    private PeerProcess server;
 
     @Override
     public Map<String, String> start() {
@@ -93,16 +93,13 @@ class MessageContentPeersTests {
         received = dir.resolve("received.jsonl");
         Files.writeString(received, "");
         int port = Ports.free();
-        ProcessBuilder builder =
-            new ProcessBuilder(NODE.toString(), script.toString(), "" + port, received.toString())
-                .redirectErrorStream(true);
-        builder.environment().put("NODE_PATH", MODULES.toString());
-        process = builder.start();
-        String line =
-            new java.io.BufferedReader(
-                    new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))
-                .readLine();
-        assertThat(line).as("smtp-server started").isEqualTo("LISTENING");
+        server =
+            PeerProcess.start(
+                    "smtp-server",
+                    List.of(NODE.toString(), script.toString(), "" + port, received.toString()),
+                    Map.of("NODE_PATH", MODULES.toString()),
+                    dir.resolve("output"))
+                .awaitLog("LISTENING", Duration.ofSeconds(20));
         return Map.of(
             "postwire.delivery.mode", "relay",
             "postwire.relay.host", "127.0.0.1",
@@ -116,8 +113,8 @@ class MessageContentPeersTests {
 
     @Override
     public void stop() {
-      if (process != null) {
-        process.destroyForcibly();
+      if (server != null) {
+        server.close();
       }
     }
   }
@@ -432,28 +429,18 @@ class MessageContentPeersTests {
   /** Runs a peer with JSON lines in and JSON lines out. */
   static List<JsonObject> run(List<String> command, List<JsonObject> input) throws Exception {
     assertThat(Path.of(command.get(0))).as("peer program " + command.get(0)).isExecutable();
-    ProcessBuilder builder = new ProcessBuilder(command);
-    builder.environment().put("NODE_PATH", MODULES.toString());
-    Path err = Files.createTempFile("peer", ".err");
-    builder.redirectError(err.toFile());
-    Process p = builder.start();
-    Thread writer =
-        new Thread(
-            () -> {
-              try (var out = p.getOutputStream()) {
-                for (JsonObject j : input) {
-                  out.write((j.encode() + "\n").getBytes(StandardCharsets.UTF_8));
-                }
-              } catch (IOException e) {
-                // the process ended early; its exit code says why
-              }
-            });
-    writer.start();
-    String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("peer finished").isTrue();
-    assertThat(p.exitValue())
-        .as("peer %s failed: %s", command.get(0), Files.readString(err))
-        .isZero();
+    StringBuilder lines = new StringBuilder();
+    for (JsonObject j : input) {
+      lines.append(j.encode()).append('\n');
+    }
+    String stdout =
+        PeerProcess.run(
+                command.get(0),
+                command,
+                Map.of("NODE_PATH", MODULES.toString()),
+                lines.toString().getBytes(StandardCharsets.UTF_8),
+                Duration.ofSeconds(120))
+            .stdoutIfSucceeded();
     List<JsonObject> out = new ArrayList<>();
     for (String line : stdout.split("\n")) {
       if (line.isBlank()) {
