@@ -30,6 +30,9 @@ import static io.postwire.testing.Api.registerDomain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.postwire.mtasts.MtaStsFetcher;
+import io.postwire.mtasts.MtaStsPolicies;
+import io.postwire.mtasts.MtaStsPolicyStore;
 import io.postwire.testing.Db;
 import io.postwire.testing.smtp.ScriptedSmtpServer;
 import io.quarkus.test.junit.QuarkusTest;
@@ -71,6 +74,8 @@ class MxDeliveryTests {
   @Inject io.postwire.dns.Dns resolver;
 
   @Inject MtaStsPolicyStore policyStore;
+
+  @Inject MtaStsFetcher fetcher;
 
   @Inject io.vertx.mutiny.core.Vertx vertx;
 
@@ -732,13 +737,7 @@ class MxDeliveryTests {
    * database shared.
    */
   MtaStsPolicies freshReplicaPolicies() {
-    DeliveryConfig.MtaSts sts = deliveryConfig.mtaSts();
-    return new MtaStsPolicies(
-        resolver,
-        new io.postwire.dns.MtaStsFetcher(
-            vertx, sts.port(), sts.timeout(), sts.trustStore(), sts.trustStorePassword(), egress),
-        policyStore,
-        java.time.Clock.systemUTC());
+    return new MtaStsPolicies(resolver, fetcher, policyStore, java.time.Clock.systemUTC());
   }
 
   @Test
@@ -761,49 +760,41 @@ class MxDeliveryTests {
     dns.remove("_mta-sts." + STS_STORED, org.xbill.DNS.Type.TXT);
     dns.txt("_mta-sts." + STS_STORED, "v=STSv1; id=2");
     MtaStsPolicies restarted = freshReplicaPolicies();
-    try {
-      io.postwire.dns.MtaStsPolicy policy =
-          restarted.policy(STS_STORED).await().atMost(Duration.ofSeconds(20));
-      assertThat(policy).isNotNull();
-      assertThat(policy.mode()).isEqualTo(io.postwire.dns.MtaStsPolicy.Mode.ENFORCE);
-      assertThat(policy.mx()).containsExactly("mx." + STS_STORED);
-      assertThat(fetchesOf(STS_STORED)).isEqualTo(2);
-    } finally {
-      restarted.close();
-    }
+    io.postwire.dns.MtaStsPolicy policy =
+        restarted.policy(STS_STORED).await().atMost(Duration.ofSeconds(20));
+    assertThat(policy).isNotNull();
+    assertThat(policy.mode()).isEqualTo(io.postwire.dns.MtaStsPolicy.Mode.ENFORCE);
+    assertThat(policy.mx()).containsExactly("mx." + STS_STORED);
+    assertThat(fetchesOf(STS_STORED)).isEqualTo(2);
 
     // the record stripped too, and a rogue MX published: still enforced, the rogue untouched
     dns.remove("_mta-sts." + STS_STORED, org.xbill.DNS.Type.TXT);
     dns.remove(STS_STORED, org.xbill.DNS.Type.MX);
     dns.mx(STS_STORED, 10, "rogue." + STS_STORED).a("rogue." + STS_STORED, STS_ROGUE);
     MtaStsPolicies again = freshReplicaPolicies();
-    try {
-      MxRouter router =
-          new MxRouter(
-              resolver,
-              tx -> {
-                throw new AssertionError("connected to " + tx.host());
-              },
-              deliveryConfig.smtpPort(),
-              new HostBackoff(
-                  Duration.ofMinutes(1), Duration.ofMinutes(30), java.time.Clock.systemUTC()),
-              TrafficShaping.of(deliveryConfig.shaping(), deliveryConfig.idleTimeout()),
-              again,
-              egress);
-      io.postwire.delivery.smtp.SmtpResult result =
-          router
-              .deliver(
-                  STS_STORED,
-                  "b@example.org",
-                  List.of("two@" + STS_STORED),
-                  new byte[0],
-                  new byte[] {'x'})
-              .await()
-              .atMost(Duration.ofSeconds(20));
-      assertThat(result.reply("two@" + STS_STORED).enhancedCode()).isEqualTo("4.7.5");
-      assertThat(server(STS_ROGUE).connectionsAccepted()).isZero();
-    } finally {
-      again.close();
-    }
+    MxRouter router =
+        new MxRouter(
+            resolver,
+            tx -> {
+              throw new AssertionError("connected to " + tx.host());
+            },
+            deliveryConfig.smtpPort(),
+            new HostBackoff(
+                Duration.ofMinutes(1), Duration.ofMinutes(30), java.time.Clock.systemUTC()),
+            TrafficShaping.of(deliveryConfig.shaping(), deliveryConfig.idleTimeout()),
+            again,
+            egress);
+    io.postwire.delivery.smtp.SmtpResult result =
+        router
+            .deliver(
+                STS_STORED,
+                "b@example.org",
+                List.of("two@" + STS_STORED),
+                new byte[0],
+                new byte[] {'x'})
+            .await()
+            .atMost(Duration.ofSeconds(20));
+    assertThat(result.reply("two@" + STS_STORED).enhancedCode()).isEqualTo("4.7.5");
+    assertThat(server(STS_ROGUE).connectionsAccepted()).isZero();
   }
 }

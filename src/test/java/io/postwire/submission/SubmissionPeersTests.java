@@ -12,6 +12,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.postwire.delivery.RelayDeliveryTests;
 import io.postwire.testing.MailPeers;
+import io.postwire.testing.PeerProcess;
 import io.postwire.testing.Ports;
 import io.postwire.testing.smtp.PostfixServer;
 import io.postwire.testing.smtp.TestCertificates;
@@ -35,7 +36,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
@@ -597,23 +597,10 @@ class SubmissionPeersTests {
     return byCase;
   }
 
-  /** Runs a program to its end (at most 60 s); its output, which must come with exit code 0. */
-  private static String runProgram(List<String> command) throws Exception {
-    Path output = Files.createTempFile("peer", ".out");
-    Process p =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(output.toFile())
-            .start();
-    p.getOutputStream().close();
-    boolean finished = p.waitFor(60, TimeUnit.SECONDS);
-    if (!finished) {
-      p.destroyForcibly();
-    }
-    String out = Files.readString(output, StandardCharsets.UTF_8);
-    assertThat(finished).as("%s finished:\n%s", command.get(0), out).isTrue();
-    assertThat(p.exitValue()).as("%s failed:\n%s", command.get(0), out).isZero();
-    return out;
+  /** Runs a program to its end (at most 60 s); its standard output, given exit code 0. */
+  private static String runProgram(List<String> command) {
+    return PeerProcess.run(command.get(0), command, Map.of(), new byte[0], Duration.ofSeconds(60))
+        .stdoutIfSucceeded();
   }
 
   /** Line ends aside, and without the line ends swaks adds at the end of a body. */

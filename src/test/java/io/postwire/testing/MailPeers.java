@@ -9,10 +9,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Peer programs that judge what a recipient gets, for the peers tier: the npm {@code smtp-server}
@@ -57,7 +57,7 @@ public final class MailPeers {
     /** The file every received message is appended to, one JSON line each. */
     public static volatile Path received;
 
-    private Process process;
+    private PeerProcess server;
 
     @Override
     public Map<String, String> start() {
@@ -69,16 +69,13 @@ public final class MailPeers {
         received = dir.resolve("received.jsonl");
         Files.writeString(received, "");
         int port = Ports.free();
-        ProcessBuilder builder =
-            new ProcessBuilder(NODE.toString(), script.toString(), "" + port, received.toString())
-                .redirectErrorStream(true);
-        builder.environment().put("NODE_PATH", MODULES.toString());
-        process = builder.start();
-        String line =
-            new java.io.BufferedReader(
-                    new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))
-                .readLine();
-        assertThat(line).as("smtp-server started").isEqualTo("LISTENING");
+        server =
+            PeerProcess.start(
+                    "smtp-server",
+                    List.of(NODE.toString(), script.toString(), "" + port, received.toString()),
+                    Map.of("NODE_PATH", MODULES.toString()),
+                    dir.resolve("output"))
+                .awaitLog("LISTENING", Duration.ofSeconds(20));
         return Map.of(
             "postwire.delivery.mode", "relay",
             "postwire.relay.host", "127.0.0.1",
@@ -92,8 +89,8 @@ public final class MailPeers {
 
     @Override
     public void stop() {
-      if (process != null) {
-        process.destroyForcibly();
+      if (server != null) {
+        server.close();
       }
     }
   }
@@ -141,32 +138,21 @@ public final class MailPeers {
           print(json.dumps(out))
       """;
 
-  /** Runs a peer with JSON lines in and JSON lines out. */
-  public static List<JsonObject> run(List<String> command, List<JsonObject> input)
-      throws Exception {
+  /** Runs a peer with JSON lines in and JSON lines out (a line "[…]" comes back as {"r": […]}). */
+  public static List<JsonObject> run(List<String> command, List<JsonObject> input) {
     assertThat(Path.of(command.get(0))).as("peer program " + command.get(0)).isExecutable();
-    ProcessBuilder builder = new ProcessBuilder(command);
-    builder.environment().put("NODE_PATH", MODULES.toString());
-    Path err = Files.createTempFile("peer", ".err");
-    builder.redirectError(err.toFile());
-    Process p = builder.start();
-    Thread writer =
-        new Thread(
-            () -> {
-              try (var out = p.getOutputStream()) {
-                for (JsonObject j : input) {
-                  out.write((j.encode() + "\n").getBytes(StandardCharsets.UTF_8));
-                }
-              } catch (IOException e) {
-                // the process ended early; its exit code says why
-              }
-            });
-    writer.start();
-    String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("peer finished").isTrue();
-    assertThat(p.exitValue())
-        .as("peer %s failed: %s", command.get(0), Files.readString(err))
-        .isZero();
+    StringBuilder lines = new StringBuilder();
+    for (JsonObject j : input) {
+      lines.append(j.encode()).append('\n');
+    }
+    String stdout =
+        PeerProcess.run(
+                command.get(0),
+                command,
+                Map.of("NODE_PATH", MODULES.toString()),
+                lines.toString().getBytes(StandardCharsets.UTF_8),
+                Duration.ofSeconds(120))
+            .stdoutIfSucceeded();
     List<JsonObject> out = new ArrayList<>();
     for (String line : stdout.split("\n")) {
       if (line.isBlank()) {
