@@ -19,7 +19,9 @@ import java.util.function.Supplier;
  * commands, RFC 2920), and reading pauses when too much of it waits.
  *
  * <p>ESMTP extensions: PIPELINING, SIZE (RFC 1870), 8BITMIME (RFC 6152), ENHANCEDSTATUSCODES (RFC
- * 2034), STARTTLS (RFC 3207), AUTH PLAIN and LOGIN (RFC 4954).
+ * 2034), STARTTLS (RFC 3207), AUTH PLAIN and LOGIN (RFC 4954). The session holds the state, the
+ * input and the command dispatch; its phases are {@link SmtpAuth}, {@link SmtpStartTls} and {@link
+ * SmtpData}.
  */
 final class SmtpSession {
 
