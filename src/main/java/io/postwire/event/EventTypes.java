@@ -5,16 +5,19 @@ import java.util.Set;
 /**
  * The public names of the event types the event table holds. The table keeps the short names the
  * message document's {@code events} list shows ({@code delivered}); the events API and webhooks
- * show them as {@code message.delivered}. {@code signed} and {@code attempt} are steps inside a
- * delivery, not recipient state changes: they stay in the message document only.
+ * show them as {@code message.delivered}. {@code signed}, {@code attempt} and {@code
+ * failed_internal} are not recipient state changes: they stay in the message document only.
  */
 public final class EventTypes {
 
   /** The prefix of message events' public names. */
   public static final String MESSAGE = "message.";
 
-  /** The stored types that are never published, as an SQL list. */
-  public static final String INTERNAL_SQL = "('signed', 'attempt')";
+  /**
+   * The stored types that are never published, as an SQL list: steps inside a delivery, and an
+   * attempt that failed inside the service (retried; its end is a published {@code failed}).
+   */
+  public static final String INTERNAL_SQL = "('signed', 'attempt', 'failed_internal')";
 
   /** Every public name (API.md), including those no code writes yet. */
   public static final Set<String> PUBLIC =
