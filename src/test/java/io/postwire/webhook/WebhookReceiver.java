@@ -69,6 +69,7 @@ final class WebhookReceiver implements AutoCloseable {
   private final int port = Ports.free();
   private final Map<String, List<Call>> calls = new ConcurrentHashMap<>();
   private final Map<String, Script> scripts = new ConcurrentHashMap<>();
+  private final Map<String, int[]> open = new ConcurrentHashMap<>(); // path → {now, most}
 
   WebhookReceiver() throws Exception {
     server =
@@ -86,6 +87,11 @@ final class WebhookReceiver implements AutoCloseable {
                                   request.getHeader("webhook-signature"),
                                   body.result().toString(StandardCharsets.UTF_8),
                                   System.currentTimeMillis());
+                          int[] concurrent = open.computeIfAbsent(path, p -> new int[2]);
+                          synchronized (concurrent) {
+                            concurrent[0]++;
+                            concurrent[1] = Math.max(concurrent[1], concurrent[0]);
+                          }
                           List<Call> list = calls.computeIfAbsent(path, p -> new ArrayList<>());
                           int n;
                           synchronized (list) {
@@ -98,6 +104,9 @@ final class WebhookReceiver implements AutoCloseable {
                                 var response = request.response().setStatusCode(answer.status());
                                 if (answer.retryAfter() != null) {
                                   response.putHeader("Retry-After", answer.retryAfter());
+                                }
+                                synchronized (concurrent) {
+                                  concurrent[0]--;
                                 }
                                 response.end("ok");
                               };
@@ -127,6 +136,14 @@ final class WebhookReceiver implements AutoCloseable {
     List<Call> list = calls.getOrDefault(path, List.of());
     synchronized (list) {
       return List.copyOf(list);
+    }
+  }
+
+  /** The most calls on {@code path} that were ever open at once. */
+  int mostAtOnce(String path) {
+    int[] concurrent = open.getOrDefault(path, new int[2]);
+    synchronized (concurrent) {
+      return concurrent[1];
     }
   }
 

@@ -157,6 +157,24 @@ class WebhookTests {
   }
 
   @Test
+  void aSlowEndpointGetsAtMostItsShareAndDoesNotHoldUpAnother() {
+    String domain = Api.registerDomain();
+    String slow = path();
+    String fast = path();
+    create(slow, List.of("message.queued"), domain);
+    create(fast, List.of("message.queued"), domain);
+    receiver.script(slow, n -> new Answer(200, null, 1500));
+    for (int i = 0; i < 12; i++) {
+      send(domain, "s" + i + "@example.org");
+    }
+    // twelve recipients, each one event: all could go at once, but per-endpoint (4) holds
+    await().atMost(Duration.ofSeconds(3)).until(() -> receiver.calls(fast).size() == 12);
+    assertThat(receiver.calls(slow).size()).isLessThan(12);
+    await().atMost(Duration.ofSeconds(15)).until(() -> receiver.calls(slow).size() == 12);
+    assertThat(receiver.mostAtOnce(slow)).isBetween(2, 4);
+  }
+
+  @Test
   void retryAfterIsHonoured() {
     String domain = Api.registerDomain();
     String path = path();
