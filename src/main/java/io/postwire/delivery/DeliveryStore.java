@@ -14,7 +14,9 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -333,15 +335,14 @@ public class DeliveryStore {
   }
 
   /** How many {@code failed_internal} events each of these recipients of a message already has. */
-  public Uni<java.util.Map<String, Integer>> internalFailures(
-      UUID messageId, List<String> recipients) {
+  public Uni<Map<String, Integer>> internalFailures(UUID messageId, List<String> recipients) {
     return pool.preparedQuery(
             "select recipient, count(*)::int as n from event where message_id = $1"
                 + " and type = 'failed_internal' and recipient = any($2) group by recipient")
         .execute(Tuple.of(messageId, recipients.toArray(String[]::new)))
         .map(
             rows -> {
-              java.util.Map<String, Integer> counts = new java.util.HashMap<>();
+              Map<String, Integer> counts = new HashMap<>();
               for (Row r : rows) {
                 counts.put(r.getString("recipient"), r.getInteger("n"));
               }

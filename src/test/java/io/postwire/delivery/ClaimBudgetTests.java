@@ -4,10 +4,12 @@ import static io.postwire.testing.Api.registerDomain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+import io.postwire.testing.Api;
 import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.restassured.RestAssured;
 import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -36,7 +38,7 @@ class ClaimBudgetTests {
 
   @Test
   void readinessSaysTheDeliveryPipelineIsDisabled() {
-    io.restassured.RestAssured.given()
+    RestAssured.given()
         .get("/q/health/ready")
         .then()
         .statusCode(200)
@@ -71,8 +73,7 @@ class ClaimBudgetTests {
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < sizes.length; i++) {
       String id =
-          io.postwire.testing.Api.queueHeld(
-              domain, List.of("one" + i + "@example.org", "two" + i + "@example.org"));
+          Api.queueHeld(domain, List.of("one" + i + "@example.org", "two" + i + "@example.org"));
       mine.add(id);
       ids.add(id);
       Db.exec(

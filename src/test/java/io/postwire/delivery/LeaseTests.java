@@ -5,6 +5,7 @@ import static io.postwire.testing.Api.registerDomain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.postwire.testing.Api;
 import io.postwire.testing.Db;
 import io.postwire.testing.ScriptedRelayResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -44,7 +45,7 @@ class LeaseTests {
   @Test
   void rowsLeftLeasedByACrashedReplicaAreDeliveredAfterTheLeaseExpires() {
     String domain = registerDomain();
-    String id = io.postwire.testing.Api.queueHeld(domain, List.of("crash@example.org"));
+    String id = Api.queueHeld(domain, List.of("crash@example.org"));
     // what a replica killed mid-delivery leaves behind: its lease on the row
     Db.exec(
         pool,

@@ -11,6 +11,7 @@ import static org.hamcrest.Matchers.hasItem;
 
 import io.postwire.dkim.JdkimVerifier;
 import io.postwire.platform.DatabaseSignals;
+import io.postwire.testing.Api;
 import io.postwire.testing.Db;
 import io.postwire.testing.GreenMailResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -188,7 +189,7 @@ class RealTrafficTests {
             + "MIME-Version: 1.0\nContent-Type: text/plain; charset=\"utf-8\"\n"
             + "Content-Transfer-Encoding: 8bit\n\nGrüße aus Köln\nZeile zwei — 日本語\n";
     admin()
-        .body(io.postwire.testing.Api.rawMessage("bounce@" + domain, "bob@example.org", raw))
+        .body(Api.rawMessage("bounce@" + domain, "bob@example.org", raw))
         .post("/v1/messages/raw")
         .then()
         .statusCode(202);
