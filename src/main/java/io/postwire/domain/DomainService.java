@@ -1,5 +1,7 @@
 package io.postwire.domain;
 
+import io.postwire.dkim.DkimAlgorithm;
+import io.postwire.dkim.DkimKeyService;
 import io.postwire.platform.DatabaseSignals;
 import io.postwire.platform.DeliveryStatus;
 import io.postwire.platform.Page;
@@ -18,10 +20,10 @@ import java.util.List;
 public class DomainService {
 
   private final Pool pool;
-  private final io.postwire.dkim.DkimKeyService keys;
+  private final DkimKeyService keys;
   private final ApiKeyService apiKeys;
 
-  public DomainService(Pool pool, io.postwire.dkim.DkimKeyService keys, ApiKeyService apiKeys) {
+  public DomainService(Pool pool, DkimKeyService keys, ApiKeyService apiKeys) {
     this.pool = pool;
     this.keys = keys;
     this.apiKeys = apiKeys;
@@ -33,8 +35,7 @@ public class DomainService {
    */
   public Uni<String> register(String rawName, List<String> algorithmNames) {
     String name = DomainNames.require(rawName, "name");
-    List<io.postwire.dkim.DkimAlgorithm> algorithms =
-        io.postwire.dkim.DkimKeyService.algorithms(algorithmNames, "dkim.algorithms");
+    List<DkimAlgorithm> algorithms = DkimKeyService.algorithms(algorithmNames, "dkim.algorithms");
     return keys.generate(name, algorithms)
         .chain(
             generated ->
