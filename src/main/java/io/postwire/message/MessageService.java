@@ -31,7 +31,9 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -52,7 +54,7 @@ public class MessageService {
   private static final int MAX_BATCH = 500;
 
   /** The message statuses of API.md, the values {@code GET /v1/messages?status=} may ask for. */
-  private static final Set<String> STATUSES = new java.util.TreeSet<>(MessageStatus.wireNames());
+  private static final Set<String> STATUSES = new TreeSet<>(MessageStatus.wireNames());
 
   private final MessageStore store;
   private final IdempotencyStore idempotency;
@@ -257,7 +259,7 @@ public class MessageService {
    * Told the step ({@code json}, {@code prepare}, {@code raw}) each time a request body is decoded,
    * on the thread that decodes it: tests check that a large body is decoded off the event loop.
    */
-  static volatile java.util.function.Consumer<String> decodingObserver = step -> {};
+  static volatile Consumer<String> decodingObserver = step -> {};
 
   /** Runs the work under an Idempotency-Key (when given) and stores its answer with it. */
   private Uni<SendOutcome> idempotent(

@@ -1,19 +1,28 @@
 package io.postwire.message;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.postwire.domain.DomainNames;
 import io.postwire.platform.Bytea;
 import io.postwire.platform.DeliveryStatus;
 import io.postwire.platform.Page;
+import io.postwire.platform.Refusal;
 import io.postwire.suppression.SuppressionService;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 
@@ -78,21 +87,21 @@ public class MessageStore {
           + " where name = any(%1$s))))";
 
   private final Pool pool;
-  private final com.fasterxml.jackson.databind.ObjectMapper mapper;
+  private final ObjectMapper mapper;
 
-  public MessageStore(Pool pool, com.fasterxml.jackson.databind.ObjectMapper mapper) {
+  public MessageStore(Pool pool, ObjectMapper mapper) {
     this.pool = pool;
     this.mapper = mapper;
   }
 
   /** A JSON column's text as a tree, so the API shows objects, not strings. */
-  private com.fasterxml.jackson.databind.JsonNode json(String text) {
+  private JsonNode json(String text) {
     if (text == null) {
       return null;
     }
     try {
       return mapper.readTree(text);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       throw new IllegalStateException("Stored JSON is unreadable", e);
     }
   }
@@ -231,7 +240,7 @@ public class MessageStore {
     String[] fromHeaders = new String[n];
     String[] subjects = new String[n];
     String[] messageIds = new String[n];
-    io.vertx.core.buffer.Buffer[] contents = new io.vertx.core.buffer.Buffer[n];
+    Buffer[] contents = new Buffer[n];
     String[] tags = new String[n];
     String[] metadata = new String[n];
     Integer[] sizes = new Integer[n];
@@ -268,7 +277,7 @@ public class MessageStore {
   private String jsonArray(List<String> values) {
     try {
       return mapper.writeValueAsString(values);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -332,11 +341,9 @@ public class MessageStore {
               Row row = rows.iterator().next();
               String signature = row.getString("signature");
               byte[] head =
-                  signature == null
-                      ? new byte[0]
-                      : signature.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                  signature == null ? new byte[0] : signature.getBytes(StandardCharsets.US_ASCII);
               byte[] content = Bytea.bytes(row.getBuffer("content").getDelegate());
-              byte[] raw = java.util.Arrays.copyOf(head, head.length + content.length);
+              byte[] raw = Arrays.copyOf(head, head.length + content.length);
               System.arraycopy(content, 0, raw, head.length, content.length);
               return raw;
             });
@@ -413,8 +420,7 @@ public class MessageStore {
             Tuple.tuple()
                 .addArrayOfString(domains)
                 .addString(status)
-                .addString(
-                    recipient == null ? null : io.postwire.domain.DomainNames.address(recipient))
+                .addString(recipient == null ? null : DomainNames.address(recipient))
                 .addOffsetDateTime(after == null ? null : after.createdAt())
                 .addUUID(after == null ? null : after.id())
                 .addInteger(limit + 1))
@@ -472,7 +478,7 @@ public class MessageStore {
   /** A position in the newest-first message list. */
   public record Cursor(OffsetDateTime createdAt, UUID id) {
     String encode() {
-      return java.util.Base64.getUrlEncoder()
+      return Base64.getUrlEncoder()
           .withoutPadding()
           .encodeToString((createdAt.toInstant().toString() + "|" + id).getBytes());
     }
@@ -483,11 +489,10 @@ public class MessageStore {
         return null;
       }
       try {
-        String[] parts = new String(java.util.Base64.getUrlDecoder().decode(text)).split("\\|");
+        String[] parts = new String(Base64.getUrlDecoder().decode(text)).split("\\|");
         return new Cursor(utc(Instant.parse(parts[0])), UUID.fromString(parts[1]));
       } catch (RuntimeException e) {
-        throw io.postwire.platform.Refusal.field(
-            "validation_failed", "after", "is not a cursor this API gave");
+        throw Refusal.field("validation_failed", "after", "is not a cursor this API gave");
       }
     }
   }

@@ -5,6 +5,7 @@ import static io.postwire.testing.Api.uniqueDomain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.postwire.delivery.RelayDeliveryTests;
 import io.postwire.testing.Ports;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTest;
@@ -12,7 +13,9 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +26,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
@@ -99,8 +104,8 @@ class MessageContentPeersTests {
         builder.environment().put("NODE_PATH", MODULES.toString());
         process = builder.start();
         String line =
-            new java.io.BufferedReader(
-                    new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))
+            new BufferedReader(
+                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))
                 .readLine();
         assertThat(line).as("smtp-server started").isEqualTo("LISTENING");
         return Map.of(
@@ -245,7 +250,7 @@ class MessageContentPeersTests {
         .post("/v1/domains")
         .then()
         .statusCode(201);
-    records = io.postwire.delivery.RelayDeliveryTests.keyRecords(domain);
+    records = RelayDeliveryTests.keyRecords(domain);
   }
 
   @Test
@@ -310,7 +315,7 @@ class MessageContentPeersTests {
   @Test
   void rawMessagesWrittenByPythonAndNodemailerArriveIntact() throws Exception {
     byte[] pdf = new byte[60_000];
-    new java.util.Random(3).nextBytes(pdf);
+    new Random(3).nextBytes(pdf);
     List<JsonObject> specs = new ArrayList<>();
     String[] texts = {
       "Hi Bob,\nsee you tomorrow.\n", "Grüße aus Köln\nZeile zwei — 日本語\n\n.\nFrom here on 😀\n"
@@ -393,7 +398,7 @@ class MessageContentPeersTests {
   }
 
   /** Waits for these cases at the relay; decodes them with Python, verifies with both peers. */
-  private Map<String, JsonObject> receiveAndDecode(java.util.Set<String> cases) throws Exception {
+  private Map<String, JsonObject> receiveAndDecode(Set<String> cases) throws Exception {
     Map<String, JsonObject> byCase = new HashMap<>();
     await()
         .atMost(Duration.ofSeconds(60))
