@@ -10,6 +10,8 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.inject.Inject;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -228,8 +230,7 @@ class OpenApiTests {
   void everyReferenceNamesASchemaOfTheDocument() {
     Map<String, Object> schemas = doc.getMap("components.schemas");
     String text = doc.prettify();
-    java.util.regex.Matcher refs =
-        java.util.regex.Pattern.compile("\"#/components/schemas/([^\"]+)\"").matcher(text);
+    Matcher refs = Pattern.compile("\"#/components/schemas/([^\"]+)\"").matcher(text);
     int seen = 0;
     while (refs.find()) {
       assertThat(schemas)
@@ -345,7 +346,7 @@ class OpenApiTests {
 
   @Test
   void theReferenceInDocsNamesEveryOperationAndEveryValue() throws Exception {
-    String reference = java.nio.file.Files.readString(java.nio.file.Path.of("docs/api.md"));
+    String reference = Files.readString(Path.of("docs/api.md"));
     Map<String, Map<String, Object>> paths = doc.getMap("paths");
     paths.forEach(
         (path, ops) ->
