@@ -5,6 +5,7 @@ import io.postwire.platform.DatabaseSignals;
 import io.postwire.platform.Page;
 import io.postwire.platform.Refusal;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -103,7 +104,7 @@ public class ApiKeyService {
                   wait));
     }
     return pool.preparedQuery("select id, name, admin, domains from api_key where key_hash = $1")
-        .execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash)))
+        .execute(Tuple.of(Buffer.buffer(hash)))
         .map(
             rows -> {
               if (!rows.iterator().hasNext()) {
@@ -191,7 +192,7 @@ public class ApiKeyService {
             Tuple.of(
                 id,
                 name.trim(),
-                io.vertx.core.buffer.Buffer.buffer(hash(token)),
+                Buffer.buffer(hash(token)),
                 admin,
                 normalized.toArray(String[]::new)))
         .map(
