@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 
+import io.postwire.testing.Api;
 import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -177,8 +178,7 @@ class AccessMatrixTests {
             response, call.name() + " with key of length " + bad.length(), 401, "unauthorized");
       }
     }
-    for (String scheme :
-        List.of("Basic " + BASIC_CREDENTIALS, "bearer", "Token " + io.postwire.testing.Api.ADMIN)) {
+    for (String scheme : List.of("Basic " + BASIC_CREDENTIALS, "bearer", "Token " + Api.ADMIN)) {
       Response response =
           given().header("Authorization", scheme).contentType(ContentType.JSON).get("/v1/domains");
       assertProblem(response, "GET /v1/domains with Authorization: " + scheme, 401, "unauthorized");
@@ -187,8 +187,7 @@ class AccessMatrixTests {
   }
 
   static final String BASIC_CREDENTIALS =
-      Base64.getEncoder()
-          .encodeToString(("x:" + io.postwire.testing.Api.ADMIN).getBytes(StandardCharsets.UTF_8));
+      Base64.getEncoder().encodeToString(("x:" + Api.ADMIN).getBytes(StandardCharsets.UTF_8));
 
   @Test
   void aScopedKeyCannotSendAsAnotherRegisteredDomain() {
