@@ -211,8 +211,9 @@ public class DkimKeyService implements MessageSigner {
               return pool.withTransaction(
                       tx ->
                           tx.preparedQuery(
-                                  "update dkim_key set private_key_sealed = $2"
-                                      + " where id = $1 and private_key_sealed = $3")
+                                  """
+                                  update dkim_key set private_key_sealed = $2
+                                  where id = $1 and private_key_sealed = $3""")
                               .executeBatch(updates))
                   .map(
                       result -> {
@@ -294,10 +295,11 @@ public class DkimKeyService implements MessageSigner {
           chain.chain(
               () ->
                   tx.preparedQuery(
-                          "insert into dkim_key (id, domain, selector, algorithm, status,"
-                              + " public_key, private_key_sealed, activated_at)"
-                              + " values ($1, $2, $3, $4, $5, $6, $7,"
-                              + " case when $5 = 'active' then now() end)")
+                          """
+                          insert into dkim_key (id, domain, selector, algorithm, status,
+                          public_key, private_key_sealed, activated_at)
+                          values ($1, $2, $3, $4, $5, $6, $7,
+                          case when $5 = 'active' then now() end)""")
                       .execute(
                           Tuple.tuple()
                               .addUUID(key.id())
@@ -346,8 +348,9 @@ public class DkimKeyService implements MessageSigner {
   /** Marks the active key(s) of an algorithm retired (a rotation's new key takes over). */
   public static Uni<Void> retireActive(SqlClient tx, String domain, DkimAlgorithm algorithm) {
     return tx.preparedQuery(
-            "update dkim_key set status = 'retired', retired_at = now()"
-                + " where domain = $1 and algorithm = $2 and status = 'active'")
+            """
+            update dkim_key set status = 'retired', retired_at = now()
+            where domain = $1 and algorithm = $2 and status = 'active'""")
         .execute(Tuple.of(domain, algorithm.wireName()))
         .replaceWithVoid();
   }
@@ -355,8 +358,9 @@ public class DkimKeyService implements MessageSigner {
   /** The keys of a domain, newest first, as the API shows them. */
   public Uni<Map<String, List<KeyView>>> views(List<String> domains) {
     return pool.preparedQuery(
-            "select domain, selector, algorithm, status, public_key, retired_at from dkim_key"
-                + " where domain = any($1) order by created_at desc, selector")
+            """
+            select domain, selector, algorithm, status, public_key, retired_at from dkim_key
+            where domain = any($1) order by created_at desc, selector""")
         .execute(Tuple.of(domains.toArray(String[]::new)))
         .map(
             rows -> {
@@ -418,8 +422,9 @@ public class DkimKeyService implements MessageSigner {
       return Uni.createFrom().item(cached.signers());
     }
     return pool.preparedQuery(
-            "select selector, algorithm, private_key_sealed from dkim_key"
-                + " where domain = $1 and status = 'active' order by algorithm desc")
+            """
+            select selector, algorithm, private_key_sealed from dkim_key
+            where domain = $1 and status = 'active' order by algorithm desc""")
         .execute(Tuple.of(domain))
         .emitOn(Infrastructure.getDefaultWorkerPool())
         .map(
