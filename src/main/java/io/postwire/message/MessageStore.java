@@ -83,8 +83,9 @@ public class MessageStore {
   // A scoped key sees the messages sent under the current registration of its domains, never those
   // of an earlier registration of the same name (API.md, "Domains (additions)"); null = admin.
   private static final String IN_SCOPE =
-      "(%1$s::text[] is null or m.domain_id = any(array(select id from domain"
-          + " where name = any(%1$s))))";
+      """
+      (%1$s::text[] is null or m.domain_id = any(array(select id from domain
+      where name = any(%1$s))))""";
 
   private final Pool pool;
   private final ObjectMapper mapper;
@@ -290,11 +291,12 @@ public class MessageStore {
   public Uni<MessageViews.Message> find(UUID id, String[] domains) {
     Uni<Row> message =
         pool.preparedQuery(
-                "select m.id, m.from_header, m.subject, m.created_at, m.tags, m.metadata::text,"
-                    + " m.send_at, m.expires_at, s.status from message m"
-                    + " join message_status s on s.message_id = m.id"
-                    + " where m.id = $1 and "
-                    + IN_SCOPE.formatted("$2"))
+                """
+                select m.id, m.from_header, m.subject, m.created_at, m.tags, m.metadata::text,
+                m.send_at, m.expires_at, s.status from message m
+                join message_status s on s.message_id = m.id
+                where m.id = $1 and %s"""
+                    .formatted(IN_SCOPE.formatted("$2")))
             .execute(Tuple.of(id, domains))
             .map(rows -> rows.iterator().hasNext() ? rows.iterator().next() : null);
     return message.chain(
@@ -329,9 +331,10 @@ public class MessageStore {
    */
   public Uni<byte[]> raw(UUID id, String[] domains) {
     return pool.preparedQuery(
-            "select m.signature, m.content from message m where m.id = $1"
-                + " and m.content is not null and "
-                + IN_SCOPE.formatted("$2"))
+            """
+            select m.signature, m.content from message m where m.id = $1
+            and m.content is not null and %s"""
+                .formatted(IN_SCOPE.formatted("$2")))
         .execute(Tuple.of(id, domains))
         .map(
             rows -> {
@@ -351,9 +354,10 @@ public class MessageStore {
 
   private Uni<List<MessageViews.Recipient>> recipients(UUID id) {
     return pool.preparedQuery(
-            "select recipient, status, attempts, last_attempt_at, next_attempt_at, last_code,"
-                + " last_enhanced_code, last_text, last_host, bounce_category"
-                + " from delivery where message_id = $1 order by id")
+            """
+            select recipient, status, attempts, last_attempt_at, next_attempt_at, last_code,
+            last_enhanced_code, last_text, last_host, bounce_category
+            from delivery where message_id = $1 order by id""")
         .execute(Tuple.of(id))
         .map(
             rows -> {
@@ -407,15 +411,16 @@ public class MessageStore {
   public Uni<Page<MessageViews.Summary>> list(
       String[] domains, String status, String recipient, int limit, Cursor after) {
     return pool.preparedQuery(
-            "select m.id, m.from_header, m.subject, m.created_at, s.status from message m"
-                + " join message_status s on s.message_id = m.id"
-                + " where "
-                + IN_SCOPE.formatted("$1")
-                + " and ($2::text is null or s.status = $2)"
-                + " and ($3::text is null or exists (select 1 from delivery d"
-                + " where d.message_id = m.id and d.recipient = $3))"
-                + " and ($4::timestamptz is null or (m.created_at, m.id) < ($4, $5))"
-                + " order by m.created_at desc, m.id desc limit $6")
+            """
+            select m.id, m.from_header, m.subject, m.created_at, s.status from message m
+            join message_status s on s.message_id = m.id
+            where %s
+            and ($2::text is null or s.status = $2)
+            and ($3::text is null or exists (select 1 from delivery d
+            where d.message_id = m.id and d.recipient = $3))
+            and ($4::timestamptz is null or (m.created_at, m.id) < ($4, $5))
+            order by m.created_at desc, m.id desc limit $6"""
+                .formatted(IN_SCOPE.formatted("$1")))
         .execute(
             Tuple.tuple()
                 .addArrayOfString(domains)
@@ -453,9 +458,10 @@ public class MessageStore {
     return pool.withTransaction(
         conn ->
             conn.preparedQuery(
-                    "select m.id from message m where m.id = $1 and "
-                        + IN_SCOPE.formatted("$2")
-                        + " for update")
+                    """
+                    select m.id from message m where m.id = $1 and %s
+                    for update"""
+                        .formatted(IN_SCOPE.formatted("$2")))
                 .execute(Tuple.of(id, domains))
                 .chain(
                     rows -> {
@@ -463,13 +469,14 @@ public class MessageStore {
                         return Uni.createFrom().item(false);
                       }
                       return conn.preparedQuery(
-                              "with c as (update delivery set status = 'failed', next_attempt_at = null,"
-                                  + " lease_owner = null, last_text = 'cancelled', updated_at = now()"
-                                  + " where message_id = $1 and status in "
-                                  + DeliveryStatus.PENDING_SQL
-                                  + " returning recipient)"
-                                  + " insert into event (message_id, recipient, type, detail)"
-                                  + " select $1, recipient, 'cancelled', null from c")
+                              """
+                              with c as (update delivery set status = 'failed', next_attempt_at = null,
+                              lease_owner = null, last_text = 'cancelled', updated_at = now()
+                              where message_id = $1 and status in %s
+                              returning recipient)
+                              insert into event (message_id, recipient, type, detail)
+                              select $1, recipient, 'cancelled', null from c"""
+                                  .formatted(DeliveryStatus.PENDING_SQL))
                           .execute(Tuple.of(id))
                           .replaceWith(true);
                     }));
