@@ -58,8 +58,9 @@ class ClaimBudgetTests {
     if (!mine.isEmpty()) {
       Db.exec(
           pool,
-          "update delivery set status = 'failed', next_attempt_at = null, lease_owner = null"
-              + " where message_id::text = any(string_to_array($1, ','))",
+          """
+          update delivery set status = 'failed', next_attempt_at = null, lease_owner = null
+          where message_id::text = any(string_to_array($1, ','))""",
           String.join(",", mine));
     }
   }
@@ -80,8 +81,9 @@ class ClaimBudgetTests {
           pool, "update message set size_bytes = $2::int where id = $1::uuid", id, (int) sizes[i]);
       Db.exec(
           pool,
-          "update delivery set next_attempt_at = timestamptz '2000-01-01 00:00:00+00'"
-              + " + $2::int * interval '1 second' where message_id = $1::uuid",
+          """
+          update delivery set next_attempt_at = timestamptz '2000-01-01 00:00:00+00'
+          + $2::int * interval '1 second' where message_id = $1::uuid""",
           id,
           i);
     }
@@ -110,8 +112,9 @@ class ClaimBudgetTests {
     long left =
         Db.count(
             pool,
-            "select count(*) from delivery where lease_owner is null"
-                + " and message_id::text = any(string_to_array($1, ','))",
+            """
+            select count(*) from delivery where lease_owner is null
+            and message_id::text = any(string_to_array($1, ','))""",
             String.join(",", ids.subList(2, 5)));
     assertThat(left).as("the rows beyond the budget stay unclaimed").isEqualTo(6);
 

@@ -49,8 +49,9 @@ class LeaseTests {
     // what a replica killed mid-delivery leaves behind: its lease on the row
     Db.exec(
         pool,
-        "update delivery set lease_owner = 'dead-replica',"
-            + " next_attempt_at = now() + interval '1500 milliseconds' where message_id = $1::uuid",
+        """
+        update delivery set lease_owner = 'dead-replica',
+        next_attempt_at = now() + interval '1500 milliseconds' where message_id = $1::uuid""",
         id);
     assertThat(received("crash@example.org")).isZero();
     await().atMost(Duration.ofSeconds(10)).until(() -> received("crash@example.org") == 1);
@@ -60,8 +61,9 @@ class LeaseTests {
             () ->
                 Db.count(
                         pool,
-                        "select count(*) from delivery where message_id = $1::uuid"
-                            + " and status = 'delivered' and lease_owner is null",
+                        """
+                        select count(*) from delivery where message_id = $1::uuid
+                        and status = 'delivered' and lease_owner is null""",
                         id)
                     == 1);
   }
@@ -83,8 +85,9 @@ class LeaseTests {
       assertThat(
               Db.count(
                   pool,
-                  "select count(*) from delivery where recipient = 'slow@example.org'"
-                      + " and status = 'delivered' and attempts = 1"))
+                  """
+                  select count(*) from delivery where recipient = 'slow@example.org'
+                  and status = 'delivered' and attempts = 1"""))
           .isEqualTo(1);
     } finally {
       ScriptedRelayResource.server.slowDataEnd(Duration.ZERO);

@@ -219,8 +219,9 @@ class RealTrafficTests {
     for (int failures = 1; failures <= 5; failures++) {
       Db.exec(
           pool,
-          "update delivery set next_attempt_at = now() where message_id = $1::uuid"
-              + " and status in ('queued', 'deferred')",
+          """
+          update delivery set next_attempt_at = now() where message_id = $1::uuid
+          and status in ('queued', 'deferred')""",
           id);
       Db.exec(pool, "select pg_notify('" + DatabaseSignals.DELIVERY + "', '')");
       long expected = failures;
@@ -230,8 +231,9 @@ class RealTrafficTests {
               () ->
                   Db.count(
                           pool,
-                          "select count(*) from event where message_id = $1::uuid"
-                              + " and type = 'failed_internal'",
+                          """
+                          select count(*) from event where message_id = $1::uuid
+                          and type = 'failed_internal'""",
                           id)
                       == expected);
       if (failures < 5) {

@@ -46,7 +46,9 @@ class SignatureStoreTests {
     assertThat(
             Db.count(
                 pool,
-                "select count(*) from event where message_id = $1::uuid" + " and type = 'signed'",
+                """
+                select count(*) from event where message_id = $1::uuid
+                and type = 'signed'""",
                 id.toString()))
         .isEqualTo(1);
   }
@@ -79,8 +81,9 @@ class SignatureStoreTests {
       long waiting =
           Db.count(
               pool,
-              "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-                  + " and query like '%update message set signature = $2%'");
+              """
+              select count(*) from pg_stat_activity where wait_event_type = 'Lock'
+              and query like '%update message set signature = $2%'""");
       if (waiting > 0) {
         return;
       }
