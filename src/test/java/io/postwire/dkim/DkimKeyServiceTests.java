@@ -331,8 +331,9 @@ class DkimKeyServiceTests {
     // eight days on, the record may go; the key is still listed
     Db.exec(
         pool,
-        "update dkim_key set retired_at = now() - interval '8 days'"
-            + " where domain = $1 and selector = $2",
+        """
+        update dkim_key set retired_at = now() - interval '8 days'
+        where domain = $1 and selector = $2""",
         domain,
         old);
     JsonPath later =
