@@ -162,8 +162,9 @@ class IdempotencyTests {
     // the request has been running for ten minutes, its replica alive
     Db.exec(
         pool,
-        "update idempotency_key set created_at = now() - interval '10 minutes',"
-            + " claimed_at = now() - interval '10 minutes' where api_key_id = $1",
+        """
+        update idempotency_key set created_at = now() - interval '10 minutes',
+        claimed_at = now() - interval '10 minutes' where api_key_id = $1""",
         apiKey);
     store.heartbeat().await().indefinitely();
     Assertions.assertThatThrownBy(() -> store.claim(apiKey, "slow", hash).await().indefinitely())
@@ -173,8 +174,9 @@ class IdempotencyTests {
     // a claim whose replica died: nobody refreshes it
     Db.exec(
         pool,
-        "insert into idempotency_key (api_key_id, key, request_hash, created_at, claimed_at)"
-            + " values ($1, 'dead', $2, now() - interval '1 minute', now() - interval '1 minute')",
+        """
+        insert into idempotency_key (api_key_id, key, request_hash, created_at, claimed_at)
+        values ($1, 'dead', $2, now() - interval '1 minute', now() - interval '1 minute')""",
         apiKey,
         Buffer.buffer(hash));
     store.heartbeat().await().indefinitely();
