@@ -69,8 +69,9 @@ class DatabaseOutageTests {
       session.query("alter role current_user nologin").execute().await().atMost(WAIT);
       session
           .query(
-              "select pg_terminate_backend(pid) from pg_stat_activity where pid <>"
-                  + " pg_backend_pid() and usename = current_user and datname = current_database()")
+              """
+              select pg_terminate_backend(pid) from pg_stat_activity where pid <>
+              pg_backend_pid() and usename = current_user and datname = current_database()""")
           .execute()
           .await()
           .atMost(WAIT);

@@ -181,9 +181,10 @@ class OpenApiTests {
     String check =
         Db.rows(
                 pool,
-                "select pg_get_constraintdef(c.oid) from pg_constraint c"
-                    + " where c.conrelid = 'delivery'::regclass and c.contype = 'c'"
-                    + " and pg_get_constraintdef(c.oid) like '%status%'")
+                """
+                select pg_get_constraintdef(c.oid) from pg_constraint c
+                where c.conrelid = 'delivery'::regclass and c.contype = 'c'
+                and pg_get_constraintdef(c.oid) like '%status%'""")
             .get(0)
             .getString(0);
     assertThat(literals(check, "ARRAY\\[|,")).containsExactlyElementsOf(DeliveryStatus.wireNames());
