@@ -144,9 +144,10 @@ class AccessMatrixTests {
   long storedRows() {
     return Db.count(
         pool,
-        "select (select count(*) from message) + (select count(*) from delivery)"
-            + " + (select count(*) from idempotency_key) + (select count(*) from domain)"
-            + " + (select count(*) from api_key)");
+        """
+        select (select count(*) from message) + (select count(*) from delivery)
+        + (select count(*) from idempotency_key) + (select count(*) from domain)
+        + (select count(*) from api_key)""");
   }
 
   static void assertProblem(Response response, String call, int status, String code) {
