@@ -2,7 +2,6 @@ package io.postwire.audit;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-import io.smallrye.config.WithName;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -15,13 +14,6 @@ import java.util.Optional;
  *   <li>{@code postwire.audit.egress-ips}: the IPs we send from, which SPF must authorize (comma
  *       list; empty = not evaluated)
  *   <li>{@code postwire.audit.history}: audits kept per domain (default 50)
- *   <li>{@code postwire.audit.mta-sts.port}: the HTTPS port MTA-STS policies are fetched from
- *       (default 443; tests use a loopback port)
- *   <li>{@code postwire.audit.mta-sts.trust-store}: a PEM ({@code .pem}/{@code .crt}) or PKCS#12
- *       file of trusted CAs; default the JDK's trust store
- *   <li>{@code postwire.audit.mta-sts.trust-store-password}: the PKCS#12 password
- *   <li>{@code postwire.audit.mta-sts.timeout}: connect and read timeout of a policy fetch (default
- *       {@code 10s})
  *   <li>{@code postwire.audit.domain-timeout}: how long the checks of one domain may take (default
  *       {@code 60s})
  *   <li>{@code postwire.audit.concurrency}: domains audited at once by the scheduled run (default
@@ -73,26 +65,4 @@ public interface AuditConfig {
    */
   @WithDefault("10s")
   Duration manualInterval();
-
-  /** Fetching MTA-STS policies. */
-  @WithName("mta-sts")
-  MtaSts mtaSts();
-
-  /** {@code postwire.audit.mta-sts.*}. */
-  interface MtaSts {
-
-    /** The HTTPS port of policy hosts (RFC 8461 §3.3 says 443). */
-    @WithDefault("443")
-    int port();
-
-    /** Trusted CAs (PEM or PKCS#12); empty means the JDK's trust store. */
-    Optional<String> trustStore();
-
-    /** The PKCS#12 trust store's password. */
-    Optional<String> trustStorePassword();
-
-    /** Connect and read timeout of one fetch. */
-    @WithDefault("10s")
-    Duration timeout();
-  }
 }

@@ -5,10 +5,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.postwire.dns.Dns;
 import io.postwire.dns.DnsTemporaryException;
 import io.postwire.dns.SpfEvaluator;
-import io.postwire.egress.EgressPolicy;
+import io.postwire.mtasts.MtaStsFetcher;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.core.Vertx;
-import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -41,10 +39,9 @@ public class AuditService {
       AuditConfig config,
       Dns dns,
       SpfEvaluator evaluator,
-      Vertx vertx,
       AuditGauges gauges,
       MeterRegistry registry,
-      EgressPolicy egressPolicy) {
+      MtaStsFetcher mtaStsFetcher) {
     this.store = store;
     this.gauges = gauges;
     this.config = config;
@@ -59,12 +56,7 @@ public class AuditService {
     this.dkim = new DkimCheck(dns, store);
     this.dmarc = new DmarcCheck(dns);
     this.mx = new MxCheck(dns);
-    this.mtaSts = new MtaStsCheck(dns, vertx, config.mtaSts(), egressPolicy);
-  }
-
-  @PreDestroy
-  void close() {
-    mtaSts.close();
+    this.mtaSts = new MtaStsCheck(dns, mtaStsFetcher);
   }
 
   /** Audits a registered domain now, stores the audit and returns it. */

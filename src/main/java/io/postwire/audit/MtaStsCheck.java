@@ -1,15 +1,13 @@
 package io.postwire.audit;
 
 import io.postwire.dns.Dns;
-import io.postwire.dns.MtaStsFetcher;
 import io.postwire.dns.MtaStsPolicy;
 import io.postwire.dns.MtaStsRecord;
 import io.postwire.dns.MxHost;
 import io.postwire.dns.RecordSyntaxException;
 import io.postwire.dns.TlsRptRecord;
-import io.postwire.egress.EgressPolicy;
+import io.postwire.mtasts.MtaStsFetcher;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -17,23 +15,17 @@ import java.util.Locale;
 /**
  * The MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) checks. The policy host is resolved through our
  * {@link Dns}, never the system resolver, and fetched over HTTPS with the certificate verified for
- * {@code mta-sts.<domain>}, from addresses the egress policy permits only.
+ * {@code mta-sts.<domain>}, from addresses the egress policy permits only. The policy is fetched
+ * afresh each time (what is published now), never taken from the cache delivery uses.
  */
 final class MtaStsCheck {
 
   private final Dns dns;
   private final MtaStsFetcher fetcher;
 
-  MtaStsCheck(Dns dns, Vertx vertx, AuditConfig.MtaSts config, EgressPolicy egress) {
+  MtaStsCheck(Dns dns, MtaStsFetcher fetcher) {
     this.dns = dns;
-    this.fetcher =
-        new MtaStsFetcher(
-            vertx,
-            config.port(),
-            config.timeout(),
-            config.trustStore(),
-            config.trustStorePassword(),
-            egress);
+    this.fetcher = fetcher;
   }
 
   Uni<CheckResult> mtaSts(String domain) {
@@ -176,9 +168,5 @@ final class MtaStsCheck {
               }
               return check.build();
             });
-  }
-
-  void close() {
-    fetcher.close();
   }
 }

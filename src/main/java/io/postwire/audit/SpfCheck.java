@@ -6,6 +6,7 @@ import io.postwire.dns.LookupOutcome;
 import io.postwire.dns.MacroString;
 import io.postwire.dns.RecordSyntaxException;
 import io.postwire.dns.SpfEvaluator;
+import io.postwire.dns.SpfLimits;
 import io.postwire.dns.SpfRecord;
 import io.postwire.dns.SpfResult;
 import io.smallrye.mutiny.Multi;
@@ -27,11 +28,6 @@ import org.xbill.DNS.Type;
  */
 final class SpfCheck {
 
-  /** §4.6.4: at most 10 DNS-querying terms, at most 2 void lookups. */
-  static final int MAX_LOOKUPS = 10;
-
-  static final int MAX_VOID_LOOKUPS = 2;
-
   /** Walking stops here: the record is already far over budget. */
   private static final int WALK_LIMIT = 25;
 
@@ -48,10 +44,9 @@ final class SpfCheck {
     this.egressIps = egressIps;
   }
 
-  /** Lookup counts of a walk. */
+  /** The §4.6.4 counts of a walk. */
   private static final class Walk {
-    int lookups;
-    int voids;
+    final SpfLimits limits = new SpfLimits();
     final CheckResult.Builder check;
 
     Walk(CheckResult.Builder check) {
@@ -119,22 +114,22 @@ final class SpfCheck {
               return walk(domain, record, chain, walk)
                   .chain(
                       () -> {
-                        check.detail("lookups", walk.lookups);
-                        check.detail("voidLookups", walk.voids);
-                        if (walk.lookups > MAX_LOOKUPS) {
+                        check.detail("lookups", walk.limits.terms());
+                        check.detail("voidLookups", walk.limits.voids());
+                        if (walk.limits.tooManyTerms()) {
                           check.error(
                               "spf_too_many_lookups",
-                              walk.lookups
+                              walk.limits.terms()
                                   + " DNS-querying terms counted through include and redirect;"
                                   + " RFC 7208 §4.6.4 allows "
-                                  + MAX_LOOKUPS);
+                                  + SpfLimits.MAX_DNS_TERMS);
                         }
-                        if (walk.voids > MAX_VOID_LOOKUPS) {
+                        if (walk.limits.tooManyVoids()) {
                           check.error(
                               "spf_too_many_void_lookups",
-                              walk.voids
+                              walk.limits.voids()
                                   + " lookups return no answer; RFC 7208 §4.6.4 allows "
-                                  + MAX_VOID_LOOKUPS);
+                                  + SpfLimits.MAX_VOID_LOOKUPS);
                         }
                         return evaluate(domain, check);
                       })
@@ -173,8 +168,7 @@ final class SpfCheck {
     for (SpfRecord.Directive directive : record.directives()) {
       if (directive.mechanism() == SpfRecord.Mechanism.ALL) {
         hasAll = true;
-      } else if (directive.mechanism() != SpfRecord.Mechanism.IP4
-          && directive.mechanism() != SpfRecord.Mechanism.IP6) {
+      } else if (SpfLimits.queriesDns(directive.mechanism())) {
         querying.add(directive);
       }
     }
@@ -192,10 +186,10 @@ final class SpfCheck {
       steps =
           steps.chain(
               () -> {
-                if (walk.lookups > WALK_LIMIT) {
+                if (walk.limits.terms() > WALK_LIMIT) {
                   return Uni.createFrom().voidItem();
                 }
-                walk.lookups++;
+                walk.limits.countTerm();
                 String name = literal(target);
                 return name == null ? Uni.createFrom().voidItem() : follow(name, chain, walk);
               });
@@ -205,10 +199,10 @@ final class SpfCheck {
 
   private Uni<Void> step(
       String domain, SpfRecord.Directive directive, List<String> chain, Walk walk) {
-    if (walk.lookups > WALK_LIMIT) {
+    if (walk.limits.terms() > WALK_LIMIT) {
       return Uni.createFrom().voidItem();
     }
-    walk.lookups++;
+    walk.limits.countTerm();
     String target = directive.domain() == null ? domain : literal(directive.domain());
     switch (directive.mechanism()) {
       case INCLUDE:
@@ -233,9 +227,8 @@ final class SpfCheck {
     return dns.lookup(name, type)
         .invoke(
             outcome -> {
-              if (outcome instanceof LookupOutcome.NxDomain
-                  || outcome instanceof LookupOutcome.NoData) {
-                walk.voids++;
+              if (SpfLimits.isVoid(outcome)) {
+                walk.limits.countVoid();
               } else if (outcome instanceof LookupOutcome.TempError failure) {
                 // the void lookups cannot be counted: the budget verdict is unknown
                 walk.check.temporaryFailure(
@@ -260,9 +253,8 @@ final class SpfCheck {
                 walk.check.temporaryFailure("TXT lookup of " + target + ": " + failure.reason());
                 return Uni.createFrom().voidItem();
               }
-              if (outcome instanceof LookupOutcome.NxDomain
-                  || outcome instanceof LookupOutcome.NoData) {
-                walk.voids++;
+              if (SpfLimits.isVoid(outcome)) {
+                walk.limits.countVoid();
               }
               List<String> spf = new ArrayList<>();
               for (String text : Dns.texts(outcome)) {

@@ -146,34 +146,6 @@ public interface DeliveryConfig {
     Optional<Duration> idleTimeout();
   }
 
-  /** MTA-STS (RFC 8461) for recipient domains. */
-  @WithName("mta-sts")
-  MtaSts mtaSts();
-
-  /** {@code postwire.delivery.mta-sts.*}. */
-  interface MtaSts {
-    /** Whether recipient domains' MTA-STS policies are fetched and honoured. */
-    @WithDefault("true")
-    boolean enabled();
-
-    /** The HTTPS port policies are fetched from (443; tests use a loopback port). */
-    @WithDefault("443")
-    int port();
-
-    /**
-     * Trust anchors (PEM or PKCS#12 file) for the policy fetch and for the MX certificates checked
-     * under an enforced policy; unset = the JDK's.
-     */
-    Optional<String> trustStore();
-
-    /** The PKCS#12 trust store's password. */
-    Optional<String> trustStorePassword();
-
-    /** Connect and read timeout of one policy fetch. */
-    @WithDefault("10s")
-    Duration timeout();
-  }
-
   /** How long an MX host that greeted with 421 is left alone (per replica). */
   HostBackoffConfig hostBackoff();
 

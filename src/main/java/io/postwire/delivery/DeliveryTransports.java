@@ -7,8 +7,9 @@ import io.postwire.delivery.smtp.SmtpClientOptions;
 import io.postwire.delivery.smtp.SmtpReply;
 import io.postwire.delivery.smtp.SmtpResult;
 import io.postwire.dns.Dns;
-import io.postwire.dns.MtaStsFetcher;
 import io.postwire.egress.EgressPolicy;
+import io.postwire.mtasts.MtaStsConfig;
+import io.postwire.mtasts.MtaStsPolicies;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
@@ -42,7 +43,8 @@ public class DeliveryTransports {
   private final Vertx vertx;
   private final Instance<Dns> dns;
   private final EgressPolicy egress;
-  private final MtaStsPolicyStore mtaStsStore;
+  private final MtaStsConfig mtaSts;
+  private final Instance<MtaStsPolicies> mtaStsPolicies;
   private volatile RelayMailClientTransport relayTransport;
   private volatile DirectSmtpTransport direct;
   private volatile MxRouter mxRouter;
@@ -53,9 +55,11 @@ public class DeliveryTransports {
       Vertx vertx,
       Instance<Dns> dns,
       EgressPolicy egress,
-      MtaStsPolicyStore mtaStsStore) {
+      MtaStsConfig mtaSts,
+      Instance<MtaStsPolicies> mtaStsPolicies) {
     this.dns = dns;
-    this.mtaStsStore = mtaStsStore;
+    this.mtaSts = mtaSts;
+    this.mtaStsPolicies = mtaStsPolicies;
     this.egress = egress;
     this.config = config;
     this.relay = relay;
@@ -183,19 +187,7 @@ public class DeliveryTransports {
                       config.hostBackoff().max(),
                       Clock.systemUTC()),
                   TrafficShaping.of(config.shaping(), config.idleTimeout()),
-                  config.mtaSts().enabled()
-                      ? new MtaStsPolicies(
-                          dns.get(),
-                          new MtaStsFetcher(
-                              vertx,
-                              config.mtaSts().port(),
-                              config.mtaSts().timeout(),
-                              config.mtaSts().trustStore(),
-                              config.mtaSts().trustStorePassword(),
-                              egress),
-                          mtaStsStore,
-                          Clock.systemUTC())
-                      : null,
+                  mtaSts.enabled() ? mtaStsPolicies.get() : null,
                   egress,
                   config.maxMxHosts());
         }
@@ -217,13 +209,13 @@ public class DeliveryTransports {
             options.maxQueuedPerHost(),
             limits.maxMessagesPerConnection(),
             config.shaping().maxPools());
-    if (config.mode() == DeliveryConfig.Mode.MX && config.mtaSts().trustStore().isPresent()) {
+    if (config.mode() == DeliveryConfig.Mode.MX && mtaSts.trustStore().isPresent()) {
       options =
           options.withTrustStore(
               trustStore(
-                  "postwire.delivery.mta-sts.trust-store",
-                  config.mtaSts().trustStore().get(),
-                  config.mtaSts().trustStorePassword()));
+                  "postwire.mta-sts.trust-store",
+                  mtaSts.trustStore().get(),
+                  mtaSts.trustStorePassword()));
     }
     return config.commandTimeout().map(options::withTimeouts).orElse(options);
   }

@@ -11,6 +11,7 @@ import io.postwire.dns.MtaStsPolicy;
 import io.postwire.dns.MxHost;
 import io.postwire.dns.MxResult;
 import io.postwire.egress.EgressPolicy;
+import io.postwire.mtasts.MtaStsPolicies;
 import io.smallrye.mutiny.Uni;
 import java.net.InetAddress;
 import java.time.Duration;

@@ -34,4 +34,12 @@ public interface DnsConfig {
   /** The largest answer, in wire bytes, that is used at all; a larger one is a temporary error. */
   @WithDefault("32768")
   int maxAnswerSize();
+
+  /**
+   * This host's name in SPF explanations ({@code %{r}}, RFC 7208 §7.3): the EHLO name, {@code
+   * postwire.delivery.ehlo-name}, read here by name so that {@code dns} needs nothing from {@code
+   * delivery}; {@code postwire} when it is unset.
+   */
+  @WithDefault("${postwire.delivery.ehlo-name:postwire}")
+  String receiverName();
 }

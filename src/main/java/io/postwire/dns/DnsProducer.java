@@ -33,10 +33,10 @@ public class DnsProducer {
 
   @Produces
   @ApplicationScoped
-  SpfEvaluator spf(Dns dns, io.postwire.delivery.DeliveryConfig delivery) {
+  SpfEvaluator spf(Dns dns, DnsConfig config) {
     return new SpfEvaluator(
         dns,
-        delivery.ehloName().orElse("postwire"),
+        config.receiverName(),
         "See https://www.rfc-editor.org/rfc/rfc7208 for %{d}'s SPF policy");
   }
 }

@@ -28,18 +28,6 @@ import org.xbill.DNS.Type;
  */
 public final class SpfEvaluator {
 
-  /** §4.6.4: at most 10 terms that query DNS (include, a, mx, ptr, exists, redirect). */
-  static final int MAX_DNS_TERMS = 10;
-
-  /** §4.6.4: at most 2 lookups that return no answer or NXDOMAIN. */
-  static final int MAX_VOID_LOOKUPS = 2;
-
-  /** §4.6.4: an mx mechanism with more than 10 MX names is a permerror. */
-  static final int MAX_MX_NAMES = 10;
-
-  /** §4.6.4: only the first 10 PTR names are looked at. */
-  static final int MAX_PTR_NAMES = 10;
-
   /**
    * The longest macro expansion built (§7.3): a domain name is at most 253 characters, so anything
    * past a few KB comes from a hostile sender or record; it is a permerror, not a 2 GB string.
@@ -115,7 +103,9 @@ public final class SpfEvaluator {
         .transform(
             outcome ->
                 new SpfResult(
-                    outcome.result(), outcome.explanation(), Math.min(check.terms, MAX_DNS_TERMS)));
+                    outcome.result(),
+                    outcome.explanation(),
+                    Math.min(check.limits.terms(), SpfLimits.MAX_DNS_TERMS)));
   }
 
   /** One result on its way up, with the explanation when it is a fail. */
@@ -137,8 +127,7 @@ public final class SpfEvaluator {
     final String local;
     final String senderDomain;
     final String helo;
-    int terms;
-    int voids;
+    final SpfLimits limits = new SpfLimits();
     String pName;
 
     Check(InetAddress ip, String local, String senderDomain, String helo) {
@@ -153,14 +142,14 @@ public final class SpfEvaluator {
     }
 
     void countTerm() {
-      if (++terms > MAX_DNS_TERMS) {
-        throw new Abort(Result.PERMERROR, "more than " + MAX_DNS_TERMS + " DNS-querying terms");
+      if (!limits.countTerm()) {
+        throw new Abort(Result.PERMERROR, SpfLimits.termsExceeded());
       }
     }
 
     void countVoid() {
-      if (++voids > MAX_VOID_LOOKUPS) {
-        throw new Abort(Result.PERMERROR, "more than " + MAX_VOID_LOOKUPS + " void lookups");
+      if (!limits.countVoid()) {
+        throw new Abort(Result.PERMERROR, SpfLimits.voidsExceeded());
       }
     }
   }
@@ -309,10 +298,7 @@ public final class SpfEvaluator {
   }
 
   private static boolean queriesDns(Directive directive) {
-    return switch (directive.mechanism()) {
-      case ALL, IP4, IP6 -> false;
-      default -> true;
-    };
+    return SpfLimits.queriesDns(directive.mechanism());
   }
 
   /** Whether {@code all}, {@code ip4} or {@code ip6} matches (§5.1, §5.6). */
@@ -386,9 +372,10 @@ public final class SpfEvaluator {
                   hosts.add(stripDot(mx.getTarget().toString()));
                 }
               }
-              if (hosts.size() > MAX_MX_NAMES) {
+              if (hosts.size() > SpfLimits.MAX_MX_NAMES) {
                 throw new Abort(
-                    Result.PERMERROR, "mx:" + target + " has more than " + MAX_MX_NAMES + " names");
+                    Result.PERMERROR,
+                    "mx:" + target + " has more than " + SpfLimits.MAX_MX_NAMES + " names");
               }
               return anyHostMatches(check, hosts, 0, directive);
             });
@@ -460,7 +447,7 @@ public final class SpfEvaluator {
               }
               List<String> names = new ArrayList<>();
               for (Record record : found.records()) {
-                if (record instanceof PTRRecord ptr && names.size() < MAX_PTR_NAMES) {
+                if (record instanceof PTRRecord ptr && names.size() < SpfLimits.MAX_PTR_NAMES) {
                   names.add(stripDot(ptr.getTarget().toString()));
                 }
               }

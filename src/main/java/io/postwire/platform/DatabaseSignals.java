@@ -11,7 +11,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.Optional;
 import java.util.function.Consumer;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -45,17 +44,12 @@ public class DatabaseSignals {
   private final Optional<String> password;
   private PgSubscriber subscriber;
 
-  public DatabaseSignals(
-      Vertx vertx,
-      Pool pool,
-      @ConfigProperty(name = "quarkus.datasource.reactive.url") Optional<String> reactiveUrl,
-      @ConfigProperty(name = "quarkus.datasource.username") Optional<String> username,
-      @ConfigProperty(name = "quarkus.datasource.password") Optional<String> password) {
+  public DatabaseSignals(Vertx vertx, Pool pool, DatasourceConfig datasource) {
     this.vertx = vertx;
     this.pool = pool;
-    this.reactiveUrl = reactiveUrl;
-    this.username = username;
-    this.password = password;
+    this.reactiveUrl = datasource.reactive().url();
+    this.username = datasource.username();
+    this.password = datasource.password();
   }
 
   /** A subscription to one channel; cancelling it stops its handler (UNLISTEN when the last). */

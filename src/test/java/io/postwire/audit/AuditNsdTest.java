@@ -97,34 +97,16 @@ class AuditNsdTest {
 
   @Test
   void tlsRptIsReadFromNsd_rfc8460() {
-    AuditConfig.MtaSts config =
-        new AuditConfig.MtaSts() {
-          @Override
-          public int port() {
-            return 443;
-          }
-
-          @Override
-          public Optional<String> trustStore() {
-            return Optional.empty();
-          }
-
-          @Override
-          public Optional<String> trustStorePassword() {
-            return Optional.empty();
-          }
-
-          @Override
-          public Duration timeout() {
-            return Duration.ofSeconds(2);
-          }
-        };
     MtaStsCheck check =
         new MtaStsCheck(
             dns,
-            vertx,
-            config,
-            io.postwire.egress.EgressPolicy.allowing(List.of("127.0.0.0/8", "::1/128")));
+            new io.postwire.mtasts.MtaStsFetcher(
+                vertx,
+                443,
+                Duration.ofSeconds(2),
+                Optional.empty(),
+                Optional.empty(),
+                io.postwire.egress.EgressPolicy.allowing(List.of("127.0.0.0/8", "::1/128"))));
     assertThat(check.tlsRpt("good.audit.test").await().indefinitely().status()).isEqualTo("pass");
     assertThat(codes(check.tlsRpt("bad.audit.test").await().indefinitely()))
         .containsExactly("tls_rpt_missing");

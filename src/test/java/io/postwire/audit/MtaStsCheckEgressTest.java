@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.postwire.dns.Dns;
 import io.postwire.dns.DnsSettings;
 import io.postwire.egress.EgressPolicy;
+import io.postwire.mtasts.MtaStsFetcher;
 import io.postwire.testing.dns.TestDnsServer;
 import io.vertx.mutiny.core.Vertx;
 import java.net.InetSocketAddress;
@@ -49,38 +50,21 @@ class MtaStsCheckEgressTest {
     server.close();
   }
 
-  static AuditConfig.MtaSts config(int port) {
-    return new AuditConfig.MtaSts() {
-      @Override
-      public int port() {
-        return port;
-      }
-
-      @Override
-      public Optional<String> trustStore() {
-        return Optional.empty();
-      }
-
-      @Override
-      public Optional<String> trustStorePassword() {
-        return Optional.empty();
-      }
-
-      @Override
-      public Duration timeout() {
-        return Duration.ofSeconds(2);
-      }
-    };
-  }
-
   @Test
   void aPolicyHostOnARefusedAddressIsUnreachableAndNeverContacted() throws Exception {
     try (ServerSocketChannel listener = ServerSocketChannel.open()) {
       listener.bind(new InetSocketAddress("127.0.0.2", 0));
       listener.configureBlocking(false);
       int port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
-      MtaStsCheck check =
-          new MtaStsCheck(dns, vertx, config(port), EgressPolicy.allowing(List.of("127.0.0.1/32")));
+      MtaStsFetcher fetcher =
+          new MtaStsFetcher(
+              vertx,
+              port,
+              Duration.ofSeconds(2),
+              Optional.empty(),
+              Optional.empty(),
+              EgressPolicy.allowing(List.of("127.0.0.1/32")));
+      MtaStsCheck check = new MtaStsCheck(dns, fetcher);
       try {
         CheckResult result = check.mtaSts(DOMAIN).await().atMost(Duration.ofSeconds(20));
         Finding finding =
@@ -93,7 +77,7 @@ class MtaStsCheckEgressTest {
             .doesNotContain("127.0.0.2");
         assertThat(listener.accept()).as("no connection reached 127.0.0.2").isNull();
       } finally {
-        check.close();
+        fetcher.close();
       }
     }
   }

@@ -32,9 +32,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.postwire.delivery.smtp.SmtpResult;
 import io.postwire.dns.Dns;
-import io.postwire.dns.MtaStsFetcher;
 import io.postwire.dns.MtaStsPolicy;
 import io.postwire.egress.EgressPolicy;
+import io.postwire.mtasts.MtaStsFetcher;
+import io.postwire.mtasts.MtaStsPolicies;
+import io.postwire.mtasts.MtaStsPolicyStore;
 import io.postwire.testing.Db;
 import io.postwire.testing.smtp.ScriptedSmtpServer;
 import io.quarkus.test.junit.QuarkusTest;
@@ -88,6 +90,8 @@ class MxDeliveryTests {
   @Inject Dns resolver;
 
   @Inject MtaStsPolicyStore policyStore;
+
+  @Inject MtaStsFetcher fetcher;
 
   @Inject Vertx vertx;
 
@@ -748,13 +752,7 @@ class MxDeliveryTests {
    * database shared.
    */
   MtaStsPolicies freshReplicaPolicies() {
-    DeliveryConfig.MtaSts sts = deliveryConfig.mtaSts();
-    return new MtaStsPolicies(
-        resolver,
-        new MtaStsFetcher(
-            vertx, sts.port(), sts.timeout(), sts.trustStore(), sts.trustStorePassword(), egress),
-        policyStore,
-        Clock.systemUTC());
+    return new MtaStsPolicies(resolver, fetcher, policyStore, Clock.systemUTC());
   }
 
   @Test
@@ -777,47 +775,39 @@ class MxDeliveryTests {
     dns.remove("_mta-sts." + STS_STORED, Type.TXT);
     dns.txt("_mta-sts." + STS_STORED, "v=STSv1; id=2");
     MtaStsPolicies restarted = freshReplicaPolicies();
-    try {
-      MtaStsPolicy policy = restarted.policy(STS_STORED).await().atMost(Duration.ofSeconds(20));
-      assertThat(policy).isNotNull();
-      assertThat(policy.mode()).isEqualTo(MtaStsPolicy.Mode.ENFORCE);
-      assertThat(policy.mx()).containsExactly("mx." + STS_STORED);
-      assertThat(fetchesOf(STS_STORED)).isEqualTo(2);
-    } finally {
-      restarted.close();
-    }
+    MtaStsPolicy policy = restarted.policy(STS_STORED).await().atMost(Duration.ofSeconds(20));
+    assertThat(policy).isNotNull();
+    assertThat(policy.mode()).isEqualTo(MtaStsPolicy.Mode.ENFORCE);
+    assertThat(policy.mx()).containsExactly("mx." + STS_STORED);
+    assertThat(fetchesOf(STS_STORED)).isEqualTo(2);
 
     // the record stripped too, and a rogue MX published: still enforced, the rogue untouched
     dns.remove("_mta-sts." + STS_STORED, Type.TXT);
     dns.remove(STS_STORED, Type.MX);
     dns.mx(STS_STORED, 10, "rogue." + STS_STORED).a("rogue." + STS_STORED, STS_ROGUE);
     MtaStsPolicies again = freshReplicaPolicies();
-    try {
-      MxRouter router =
-          new MxRouter(
-              resolver,
-              tx -> {
-                throw new AssertionError("connected to " + tx.host());
-              },
-              deliveryConfig.smtpPort(),
-              new HostBackoff(Duration.ofMinutes(1), Duration.ofMinutes(30), Clock.systemUTC()),
-              TrafficShaping.of(deliveryConfig.shaping(), deliveryConfig.idleTimeout()),
-              again,
-              egress);
-      SmtpResult result =
-          router
-              .deliver(
-                  STS_STORED,
-                  "b@example.org",
-                  List.of("two@" + STS_STORED),
-                  new byte[0],
-                  new byte[] {'x'})
-              .await()
-              .atMost(Duration.ofSeconds(20));
-      assertThat(result.reply("two@" + STS_STORED).enhancedCode()).isEqualTo("4.7.5");
-      assertThat(server(STS_ROGUE).connectionsAccepted()).isZero();
-    } finally {
-      again.close();
-    }
+    MxRouter router =
+        new MxRouter(
+            resolver,
+            tx -> {
+              throw new AssertionError("connected to " + tx.host());
+            },
+            deliveryConfig.smtpPort(),
+            new HostBackoff(Duration.ofMinutes(1), Duration.ofMinutes(30), Clock.systemUTC()),
+            TrafficShaping.of(deliveryConfig.shaping(), deliveryConfig.idleTimeout()),
+            again,
+            egress);
+    SmtpResult result =
+        router
+            .deliver(
+                STS_STORED,
+                "b@example.org",
+                List.of("two@" + STS_STORED),
+                new byte[0],
+                new byte[] {'x'})
+            .await()
+            .atMost(Duration.ofSeconds(20));
+    assertThat(result.reply("two@" + STS_STORED).enhancedCode()).isEqualTo("4.7.5");
+    assertThat(server(STS_ROGUE).connectionsAccepted()).isZero();
   }
 }

@@ -2,16 +2,15 @@ package io.postwire.dkim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.OutputStream;
+import io.postwire.testing.PeerProcess;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -85,19 +84,14 @@ class DkimSignerDkimpyPeersTest {
                 Stream.of(PYTHON.toString(), "-c", VERIFY),
                 records.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()))
             .collect(Collectors.toList());
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    try (OutputStream in = p.getOutputStream()) {
-      in.write(message);
-    }
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new IOException("dkimpy did not finish within 60 s");
-    }
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.exitValue())
-        .as("dkimpy failed (is Debian's python3-dkim installed?):\n%s", out)
+    PeerProcess.Result result =
+        PeerProcess.run("dkimpy", cmd, Map.of(), message, Duration.ofSeconds(60));
+    assertThat(result.exitCode())
+        .as(
+            "dkimpy failed (is Debian's python3-dkim installed?):\n%s%s",
+            result.stdout(), result.stderr())
         .isZero();
-    return out.lines().filter(l -> !l.startsWith("# ")).collect(Collectors.toList());
+    return result.stdout().lines().filter(l -> !l.startsWith("# ")).collect(Collectors.toList());
   }
 
   static Stream<Arguments> shapesAndSigners() {

@@ -2,6 +2,7 @@ package io.postwire.dns;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.postwire.testing.PeerProcess;
 import io.postwire.testing.dns.TestDnsServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -12,7 +13,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -86,20 +86,15 @@ class SpfPyspfCrossCheckTest {
     Path script = Files.createTempFile("pyspf-driver", ".py");
     try {
       Files.writeString(script, DRIVER);
-      Process process =
-          new ProcessBuilder(PYTHON.toString(), script.toString(), Integer.toString(port))
-              .redirectErrorStream(false)
-              .start();
-      process.getOutputStream().write(input.getBytes(StandardCharsets.UTF_8));
-      process.getOutputStream().close();
-      if (!process.waitFor(120, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new AssertionError("pyspf did not finish within 120 s");
-      }
-      String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertThat(process.exitValue()).as("pyspf driver exit; stderr: " + err).isZero();
-      List<String> lines = new ArrayList<>(out.lines().toList());
+      PeerProcess.Result result =
+          PeerProcess.run(
+              "pyspf",
+              List.of(PYTHON.toString(), script.toString(), Integer.toString(port)),
+              Map.of(),
+              input.getBytes(StandardCharsets.UTF_8),
+              Duration.ofSeconds(120));
+      assertThat(result.exitCode()).as("pyspf driver exit; stderr: " + result.stderr()).isZero();
+      List<String> lines = new ArrayList<>(result.stdout().lines().toList());
       return lines;
     } finally {
       Files.deleteIfExists(script);

@@ -3,6 +3,7 @@ package io.postwire.docs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postwire.testing.Api;
+import io.postwire.testing.PeerProcess;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.IOException;
@@ -10,8 +11,10 @@ import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -43,22 +46,21 @@ class WalkthroughTests {
 
   private Result walk() throws IOException, InterruptedException {
     Path output = Files.createTempFile("walkthrough", ".log");
-    try {
-      ProcessBuilder builder =
-          new ProcessBuilder("bash", SCRIPT.toString())
-              .redirectErrorStream(true)
-              .redirectOutput(output.toFile());
-      Map<String, String> env = builder.environment();
-      // loopback by address: no name is looked up, and no proxy stands in between
-      env.put("BASE", "http://127.0.0.1:" + service.getPort());
-      env.put("KEY", Api.ADMIN);
-      env.keySet().removeIf(name -> name.toLowerCase().endsWith("_proxy"));
-      Process process = builder.start();
-      if (!process.waitFor(3, TimeUnit.MINUTES)) {
-        process.destroyForcibly().waitFor();
+    // loopback by address: no name is looked up, and no proxy stands in between
+    Map<String, String> env = new HashMap<>();
+    env.put("BASE", "http://127.0.0.1:" + service.getPort());
+    env.put("KEY", Api.ADMIN);
+    for (String name : System.getenv().keySet()) {
+      if (name.toLowerCase().endsWith("_proxy")) {
+        env.put(name, null); // removed
+      }
+    }
+    try (PeerProcess walk =
+        PeerProcess.start("walkthrough", List.of("bash", SCRIPT.toString()), env, output)) {
+      if (!walk.awaitExit(Duration.ofMinutes(3))) {
         return new Result(-1, "timed out after 3 minutes\n" + read(output));
       }
-      return new Result(process.exitValue(), read(output));
+      return new Result(walk.exitCode(), read(output));
     } finally {
       Files.deleteIfExists(output);
     }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.postwire.delivery.RelayDeliveryTests;
+import io.postwire.testing.PeerProcess;
 import io.postwire.testing.Ports;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTest;
@@ -13,9 +14,7 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -86,7 +84,7 @@ class MessageContentPeersTests {
         """;
 
     static volatile Path received;
-    private Process process;
+    private PeerProcess server;
 
     @Override
     public Map<String, String> start() {
@@ -98,16 +96,13 @@ class MessageContentPeersTests {
         received = dir.resolve("received.jsonl");
         Files.writeString(received, "");
         int port = Ports.free();
-        ProcessBuilder builder =
-            new ProcessBuilder(NODE.toString(), script.toString(), "" + port, received.toString())
-                .redirectErrorStream(true);
-        builder.environment().put("NODE_PATH", MODULES.toString());
-        process = builder.start();
-        String line =
-            new BufferedReader(
-                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))
-                .readLine();
-        assertThat(line).as("smtp-server started").isEqualTo("LISTENING");
+        server =
+            PeerProcess.start(
+                    "smtp-server",
+                    List.of(NODE.toString(), script.toString(), "" + port, received.toString()),
+                    Map.of("NODE_PATH", MODULES.toString()),
+                    dir.resolve("output"))
+                .awaitLog("LISTENING", Duration.ofSeconds(20));
         return Map.of(
             "postwire.delivery.mode", "relay",
             "postwire.relay.host", "127.0.0.1",
@@ -121,8 +116,8 @@ class MessageContentPeersTests {
 
     @Override
     public void stop() {
-      if (process != null) {
-        process.destroyForcibly();
+      if (server != null) {
+        server.close();
       }
     }
   }
@@ -437,28 +432,18 @@ class MessageContentPeersTests {
   /** Runs a peer with JSON lines in and JSON lines out. */
   static List<JsonObject> run(List<String> command, List<JsonObject> input) throws Exception {
     assertThat(Path.of(command.get(0))).as("peer program " + command.get(0)).isExecutable();
-    ProcessBuilder builder = new ProcessBuilder(command);
-    builder.environment().put("NODE_PATH", MODULES.toString());
-    Path err = Files.createTempFile("peer", ".err");
-    builder.redirectError(err.toFile());
-    Process p = builder.start();
-    Thread writer =
-        new Thread(
-            () -> {
-              try (var out = p.getOutputStream()) {
-                for (JsonObject j : input) {
-                  out.write((j.encode() + "\n").getBytes(StandardCharsets.UTF_8));
-                }
-              } catch (IOException e) {
-                // the process ended early; its exit code says why
-              }
-            });
-    writer.start();
-    String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("peer finished").isTrue();
-    assertThat(p.exitValue())
-        .as("peer %s failed: %s", command.get(0), Files.readString(err))
-        .isZero();
+    StringBuilder lines = new StringBuilder();
+    for (JsonObject j : input) {
+      lines.append(j.encode()).append('\n');
+    }
+    String stdout =
+        PeerProcess.run(
+                command.get(0),
+                command,
+                Map.of("NODE_PATH", MODULES.toString()),
+                lines.toString().getBytes(StandardCharsets.UTF_8),
+                Duration.ofSeconds(120))
+            .stdoutIfSucceeded();
     List<JsonObject> out = new ArrayList<>();
     for (String line : stdout.split("\n")) {
       if (line.isBlank()) {

@@ -5,6 +5,7 @@ import static io.postwire.delivery.smtp.SmtpTestSupport.fastOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postwire.delivery.smtp.SmtpTransaction.TlsPolicy;
+import io.postwire.testing.PeerProcess;
 import io.postwire.testing.Ports;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -73,17 +75,16 @@ class DirectSmtpTransportNodeSmtpServerTest {
     Path script = Files.writeString(dir.resolve("server.js"), SERVER_JS);
     Path received = dir.resolve("received.jsonl");
     int port = Ports.free();
-    ProcessBuilder builder =
-        new ProcessBuilder(
-                node.toString(), script.toString(), String.valueOf(port), received.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("output").toFile());
-    builder.environment().put("NODE_PATH", modules.toString());
-    Process server = builder.start();
+    PeerProcess server =
+        PeerProcess.start(
+            "smtp-server",
+            List.of(node.toString(), script.toString(), String.valueOf(port), received.toString()),
+            Map.of("NODE_PATH", modules.toString()),
+            dir.resolve("output"));
     Vertx vertx = Vertx.vertx();
     try (DirectSmtpTransport transport =
         new DirectSmtpTransport(vertx, fastOptions().withTimeouts(Duration.ofSeconds(5)))) {
-      awaitOutput(dir.resolve("output"), "LISTENING", server);
+      server.awaitLog("LISTENING", Duration.ofSeconds(20));
       SmtpTransaction tx =
           new SmtpTransaction(
               "localhost",
@@ -110,23 +111,7 @@ class DirectSmtpTransportNodeSmtpServerTest {
           .isEqualTo(MESSAGE.getBytes(StandardCharsets.US_ASCII));
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      server.destroy();
-      server.waitFor(10, TimeUnit.SECONDS);
+      server.close();
     }
-  }
-
-  private static void awaitOutput(Path output, String marker, Process process) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < deadline) {
-      String text = Files.exists(output) ? Files.readString(output) : "";
-      if (text.contains(marker)) {
-        return;
-      }
-      if (!process.isAlive()) {
-        throw new AssertionError("smtp-server exited: " + text);
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("smtp-server did not start");
   }
 }

@@ -4,11 +4,9 @@ import static io.postwire.delivery.smtp.SmtpTestSupport.fastOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postwire.delivery.smtp.SmtpTransaction.TlsPolicy;
+import io.postwire.testing.PeerProcess;
 import io.postwire.testing.Ports;
 import io.vertx.core.Vertx;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +14,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -46,14 +45,10 @@ class DirectSmtpTransportSmtpSinkTest {
     }
     command.addAll(List.of("127.0.0.1:" + port, "10"));
     Path output = dir.resolve("output");
-    Process sink =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(output.toFile())
-            .start();
+    PeerProcess sink = PeerProcess.start("smtp-sink", command, Map.of(), output);
     Vertx vertx = Vertx.vertx();
     try (DirectSmtpTransport transport = new DirectSmtpTransport(vertx, fastOptions())) {
-      awaitListening(port);
+      sink.awaitPort(port, Duration.ofSeconds(10));
       String message =
           "From: sender@example.test\r\nTo: a@example.test\r\nSubject: sink\r\n\r\n"
               + "Body\r\n.a line starting with a dot\r\n";
@@ -76,8 +71,7 @@ class DirectSmtpTransportSmtpSinkTest {
       assertThat(transport.openConnections("sink.example.test")).isEqualTo(1);
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      sink.destroy();
-      sink.waitFor(10, TimeUnit.SECONDS);
+      sink.close();
     }
     String counters = Files.readString(output, StandardCharsets.ISO_8859_1);
     String dumped = Files.readString(dump, StandardCharsets.ISO_8859_1);
@@ -90,17 +84,5 @@ class DirectSmtpTransportSmtpSinkTest {
         .contains("X-Mail-Args: <bounce@example.test>")
         // dot-stuffing undone by the server: the original line comes back (RFC 5321 §4.5.2)
         .contains("Subject: sink\n\nBody\n.a line starting with a dot\n");
-  }
-
-  private static void awaitListening(int port) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (System.nanoTime() < deadline) {
-      try (Socket ignored = new Socket(InetAddress.getLoopbackAddress(), port)) {
-        return;
-      } catch (IOException e) {
-        Thread.sleep(50);
-      }
-    }
-    throw new AssertionError("smtp-sink did not listen on port " + port);
   }
 }

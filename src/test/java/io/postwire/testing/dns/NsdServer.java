@@ -1,5 +1,6 @@
 package io.postwire.testing.dns;
 
+import io.postwire.testing.PeerProcess;
 import io.postwire.testing.Ports;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,8 +11,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Message;
@@ -36,12 +37,12 @@ public final class NsdServer implements AutoCloseable {
   static final Path NSD = Path.of("/usr/sbin/nsd");
 
   private final Path directory;
-  private final Process process;
+  private final PeerProcess nsd;
   private final int port;
 
-  private NsdServer(Path directory, Process process, int port) {
+  private NsdServer(Path directory, PeerProcess nsd, int port) {
     this.directory = directory;
-    this.process = process;
+    this.nsd = nsd;
     this.port = port;
   }
 
@@ -84,7 +85,7 @@ public final class NsdServer implements AutoCloseable {
           .append(directory.resolve("zone.list"))
           .append("\"\n")
           .append("  logfile: \"")
-          .append(directory.resolve("nsd.log"))
+          .append(directory.resolve("nsd.out"))
           .append("\"\n")
           .append("  server-count: 1\n")
           .append("  verbosity: 1\n")
@@ -106,13 +107,20 @@ public final class NsdServer implements AutoCloseable {
       }
       Path conf = directory.resolve("nsd.conf");
       Files.writeString(conf, config);
-      Process process =
-          new ProcessBuilder(NSD.toString(), "-d", "-c", conf.toString())
-              .redirectErrorStream(true)
-              .redirectOutput(directory.resolve("nsd.out").toFile())
-              .start();
-      NsdServer server = new NsdServer(directory, process, port);
-      server.awaitReady(zones.keySet().iterator().next(), Duration.ofSeconds(15));
+      PeerProcess nsd =
+          PeerProcess.start(
+              "nsd",
+              List.of(NSD.toString(), "-d", "-c", conf.toString()),
+              Map.of(),
+              directory.resolve("nsd.out"));
+      NsdServer server = new NsdServer(directory, nsd, port);
+      String zone = zones.keySet().iterator().next();
+      try {
+        nsd.awaitReady("answer for " + zone, Duration.ofSeconds(15), () -> server.answers(zone));
+      } catch (RuntimeException e) {
+        server.close();
+        throw e;
+      }
       return server;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -129,56 +137,23 @@ public final class NsdServer implements AutoCloseable {
     return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
   }
 
-  private void awaitReady(String zone, Duration limit) throws IOException {
-    SimpleResolver probe = new SimpleResolver(address());
-    probe.setTimeout(Duration.ofMillis(200));
-    long deadline = System.nanoTime() + limit.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException("nsd exited: " + log());
-      }
-      try {
-        Message query =
-            Message.newQuery(Record.newRecord(Name.fromString(zone + "."), Type.SOA, DClass.IN));
-        Message answer = probe.send(query);
-        if (answer.getRcode() == Rcode.NOERROR && answer.getSection(1).size() > 0) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // still starting
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    close();
-    throw new IllegalStateException("nsd did not answer within " + limit + ": " + log());
-  }
-
-  private String log() {
+  /** Whether NSD answers the SOA query of {@code zone} with a record. */
+  private boolean answers(String zone) {
     try {
-      Path out = directory.resolve("nsd.out");
-      Path log = directory.resolve("nsd.log");
-      return (Files.exists(out) ? Files.readString(out) : "")
-          + (Files.exists(log) ? Files.readString(log) : "");
-    } catch (IOException e) {
-      return "(no log: " + e.getMessage() + ")";
+      SimpleResolver probe = new SimpleResolver(address());
+      probe.setTimeout(Duration.ofMillis(200));
+      Message query =
+          Message.newQuery(Record.newRecord(Name.fromString(zone + "."), Type.SOA, DClass.IN));
+      Message answer = probe.send(query);
+      return answer.getRcode() == Rcode.NOERROR && answer.getSection(1).size() > 0;
+    } catch (IOException notYet) {
+      return false;
     }
   }
 
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    nsd.close();
     try (Stream<Path> files = Files.walk(directory)) {
       files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException ignored) {

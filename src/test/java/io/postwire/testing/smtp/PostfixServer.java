@@ -1,16 +1,16 @@
 package io.postwire.testing.smtp;
 
+import io.postwire.testing.PeerProcess;
 import io.postwire.testing.Ports;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 /**
  * Postfix from Debian's {@code postfix} package as a receiving MTA for tests: a private
@@ -26,12 +26,12 @@ public final class PostfixServer implements AutoCloseable {
 
   private final Path dir;
   private final int port;
-  private final Process process;
+  private final PeerProcess postfix;
 
-  private PostfixServer(Path dir, int port, Process process) {
+  private PostfixServer(Path dir, int port, PeerProcess postfix) {
     this.dir = dir;
     this.port = port;
-    this.process = process;
+    this.postfix = postfix;
   }
 
   /** Starts Postfix accepting mail for {@code relayDomains} on 127.0.0.1. */
@@ -101,27 +101,22 @@ public final class PostfixServer implements AutoCloseable {
               "postlog unix-dgram n - n - 1 postlogd",
               ""),
           StandardCharsets.US_ASCII);
-      Process process =
-          new ProcessBuilder(POSTFIX, "-c", dir.toString(), "start-fg")
-              .redirectErrorStream(true)
-              .redirectOutput(dir.resolve("postfix.log").toFile())
-              .start();
-      PostfixServer server = new PostfixServer(dir, port, process);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (!server.listening()) {
-        if (!process.isAlive() || System.nanoTime() > deadline) {
-          String log = Files.readString(dir.resolve("postfix.log"));
-          server.close();
-          throw new IllegalStateException("postfix did not start:\n" + log);
-        }
-        Thread.sleep(100);
+      PeerProcess master =
+          PeerProcess.start(
+              "postfix",
+              List.of(POSTFIX, "-c", dir.toString(), "start-fg"),
+              Map.of(),
+              dir.resolve("postfix.log"));
+      PostfixServer server = new PostfixServer(dir, port, master);
+      try {
+        master.awaitPort(port, Duration.ofSeconds(20));
+      } catch (RuntimeException e) {
+        server.close();
+        throw e;
       }
       return server;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
     }
   }
 
@@ -132,65 +127,27 @@ public final class PostfixServer implements AutoCloseable {
 
   /** The queue as {@code postqueue -j} prints it: one JSON object per queued message. */
   public List<String> queue() {
-    try {
-      Process p =
-          new ProcessBuilder(POSTQUEUE, "-c", dir.toString(), "-j")
-              .redirectErrorStream(false)
-              .start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(10, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new IllegalStateException("postqueue did not finish");
-      }
-      return out.lines().filter(l -> !l.isBlank()).toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return PeerProcess.run(
+            "postqueue",
+            List.of(POSTQUEUE, "-c", dir.toString(), "-j"),
+            Map.of(),
+            new byte[0],
+            Duration.ofSeconds(10))
+        .stdout()
+        .lines()
+        .filter(l -> !l.isBlank())
+        .toList();
   }
 
   /** The log Postfix wrote so far. */
   public String log() {
-    try {
-      return Files.readString(dir.resolve("postfix.log"));
-    } catch (IOException e) {
-      return "";
-    }
-  }
-
-  private boolean listening() {
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
+    return postfix.log();
   }
 
   /** Stops master and every Postfix daemon it started, then removes the directory. */
   @Override
   public void close() {
-    List<ProcessHandle> children = process.descendants().toList();
-    process.destroy();
-    try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    for (ProcessHandle child : children) {
-      child.destroy();
-    }
-    for (ProcessHandle child : children) {
-      try {
-        child.onExit().get(5, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        child.destroyForcibly();
-      }
-    }
+    postfix.close();
     try (var walk = Files.walk(dir)) {
       walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException e) {

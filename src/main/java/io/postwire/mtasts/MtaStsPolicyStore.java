@@ -1,4 +1,4 @@
-package io.postwire.delivery;
+package io.postwire.mtasts;
 
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;

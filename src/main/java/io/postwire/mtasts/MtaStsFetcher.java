@@ -1,4 +1,4 @@
-package io.postwire.dns;
+package io.postwire.mtasts;
 
 import io.postwire.egress.EgressPolicy;
 import io.smallrye.mutiny.Uni;
@@ -30,7 +30,7 @@ import java.util.function.Consumer;
  * followed. The body is read as it streams in and the fetch stops at 64 KiB, and one fetch from one
  * address has a deadline from connect to last byte, so neither an endless nor a dripping response
  * holds memory or a delivery. Addresses the {@link EgressPolicy} refuses are never connected to.
- * Shared by the audit and by delivery.
+ * One instance, shared by the audit and by delivery ({@link MtaStsProducer}).
  */
 public final class MtaStsFetcher {
 

@@ -1,7 +1,6 @@
-package io.postwire.delivery;
+package io.postwire.mtasts;
 
 import io.postwire.dns.Dns;
-import io.postwire.dns.MtaStsFetcher;
 import io.postwire.dns.MtaStsPolicy;
 import io.postwire.dns.MtaStsRecord;
 import io.smallrye.mutiny.Uni;
@@ -160,10 +159,5 @@ public final class MtaStsPolicies {
       }
       return c;
     }
-  }
-
-  /** Closes the policy client. */
-  public void close() {
-    fetcher.close();
   }
 }

@@ -1,11 +1,11 @@
-package io.postwire.delivery;
+package io.postwire.mtasts;
 
 import io.postwire.platform.Purge;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Map;
 
-/** The delivery side of housekeeping: stored MTA-STS policies past their max_age. */
+/** The MTA-STS side of housekeeping: stored policies past their max_age. */
 @ApplicationScoped
 public class MtaStsPurge implements Purge {
 

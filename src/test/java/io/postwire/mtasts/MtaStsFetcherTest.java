@@ -1,4 +1,4 @@
-package io.postwire.dns;
+package io.postwire.mtasts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
