@@ -51,7 +51,10 @@ import java.util.concurrent.locks.LockSupport;
  *                                    the same messages rendered as MIME and submitted over SMTP:
  *                                    SESSIONS (default 20) sessions, each reused for many
  *                                    messages (EHLO once, then MAIL/RCPT/DATA, pipelined when the
- *                                    server offers PIPELINING), QUIT; loopback addresses only
+ *                                    server offers PIPELINING), QUIT; loopback addresses only;
+ *                                    with BENCH_SMTP_KEY in the environment each session
+ *                                    authenticates once after EHLO (AUTH PLAIN, user "bench",
+ *                                    that key as the password: Postwire's submission port)
  * json  DIR COUNT FROM_DOMAIN PREFIX writes DIR/PREFIX-i.json (i = 1..COUNT): message i as one
  *                                    POST /v1/messages body, from a@FROM_DOMAIN to
  *                                    r{i}@example.org, subject "PREFIX-i ..." (for curl -d @file)
@@ -610,6 +613,15 @@ public class LoadClient {
       out.flush();
       String ehlo = reply(in);
       expect(ehlo, 250, "EHLO");
+      String key = System.getenv("BENCH_SMTP_KEY");
+      if (key != null && !key.isEmpty()) {
+        String plain =
+            Base64.getEncoder()
+                .encodeToString(("\0bench\0" + key).getBytes(StandardCharsets.UTF_8));
+        write(out, "AUTH PLAIN " + plain + "\r\n");
+        out.flush();
+        expect(reply(in), 235, "AUTH");
+      }
       boolean pipelining =
           ehlo.toUpperCase(java.util.Locale.ROOT).contains("PIPELINING")
               && !"false".equals(System.getProperty("pipelining"));

@@ -2,7 +2,9 @@ package io.postwire.message;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.postwire.domain.DomainNames;
@@ -23,11 +25,14 @@ import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -90,7 +95,8 @@ public class MessageService {
   private enum Endpoint {
     SEND("/v1/messages", 202),
     BATCH("/v1/messages/batch", 200),
-    RAW("/v1/messages/raw", 202);
+    RAW("/v1/messages/raw", 202),
+    SUBMISSION("smtp", 202);
 
     final String path;
     final int storedCode;
@@ -191,6 +197,65 @@ public class MessageService {
             })
         .chain(this::write)
         .map(written -> (MessageViews.Accepted) written.answer());
+  }
+
+  /**
+   * What an SMTP submission gives besides its envelope and bytes: tags and metadata (the {@code
+   * X-Postwire-*} header fields) and an Idempotency-Key, each possibly empty or null.
+   */
+  public record SubmissionOptions(List<String> tags, String metadataJson, String idempotencyKey) {}
+
+  /**
+   * Queues a message as SMTP submission hands it over: as {@link #submitRaw(ApiPrincipal, String,
+   * List, byte[])}, except that the envelope sender is the From address (the client's is not used),
+   * and with tags, metadata and an Idempotency-Key (the same key with the same envelope and bytes
+   * gives the first message's id again, storing nothing). Yields the message id; refusals as there.
+   */
+  public Uni<String> submitRaw(
+      ApiPrincipal caller, List<String> rcptTo, byte[] message, SubmissionOptions options) {
+    return Uni.createFrom()
+        .deferred(
+            () -> {
+              IdempotencyStore.validateKey(options.idempotencyKey());
+              rateLimiter.take(caller.keyId(), 1);
+              return idempotent(
+                  caller,
+                  options.idempotencyKey(),
+                  Endpoint.SUBMISSION,
+                  options.idempotencyKey() == null
+                      ? null
+                      : submissionTree(rcptTo, message, options),
+                  () ->
+                      prepareRaw(
+                          caller,
+                          null,
+                          rcptTo,
+                          null,
+                          null,
+                          () -> message,
+                          message.length,
+                          options.tags(),
+                          options.metadataJson()));
+            })
+        .map(
+            outcome ->
+                json.tree(outcome.body().getBytes(StandardCharsets.UTF_8)).path("id").asText());
+  }
+
+  /** What an Idempotency-Key of a submission stands for: its envelope, options and bytes. */
+  private static JsonNode submissionTree(
+      List<String> rcptTo, byte[] message, SubmissionOptions options) {
+    ObjectNode tree = JsonNodeFactory.instance.objectNode();
+    rcptTo.forEach(tree.putArray("rcptTo")::add);
+    options.tags().forEach(tree.putArray("tags")::add);
+    tree.put("metadata", options.metadataJson());
+    try {
+      tree.put(
+          "sha256", HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(message)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    return tree;
   }
 
   public Uni<SendOutcome> sendBatch(ApiPrincipal caller, String idempotencyKey, byte[] body) {
@@ -482,8 +547,23 @@ public class MessageService {
       String expiresAtText,
       Supplier<byte[]> content,
       int size) {
+    return prepareRaw(
+        caller, mailFromText, rcptTo, sendAtText, expiresAtText, content, size, List.of(), null);
+  }
+
+  /** As above; a null {@code mailFromText} makes the From address the envelope sender. */
+  private Uni<Prepared> prepareRaw(
+      ApiPrincipal caller,
+      String mailFromText,
+      List<String> rcptTo,
+      String sendAtText,
+      String expiresAtText,
+      Supplier<byte[]> content,
+      int size,
+      List<String> tags,
+      String metadataJson) {
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-    Mailbox mailFrom = Mailbox.parse(mailFromText, "mailFrom");
+    Mailbox mailFrom = mailFromText == null ? null : Mailbox.parse(mailFromText, "mailFrom");
     List<Mailbox> rcpts = MessageValidator.mailboxes(rcptTo, "rcptTo");
     if (rcpts.isEmpty()) {
       throw Refusal.field("no_recipients", "rcptTo", "at least one recipient is required");
@@ -498,8 +578,10 @@ public class MessageService {
     List<String> recipients = new ArrayList<>(new LinkedHashSet<>(lower(rcpts)));
     // the envelope sender's scope first: nothing of the message is decoded for a caller who may
     // not send as that domain
-    return checkSender(caller, mailFrom.domain())
-        .chain(() -> parseRaw(content, mailFrom.domain(), now, size))
+    Uni<Void> envelopeScope =
+        mailFrom == null ? Uni.createFrom().voidItem() : checkSender(caller, mailFrom.domain());
+    return envelopeScope
+        .chain(() -> parseRaw(content, mailFrom == null ? null : mailFrom.domain(), now, size))
         .chain(
             raw -> {
               String domain = raw.from().domain();
@@ -507,7 +589,16 @@ public class MessageService {
               Uni<Void> scope =
                   caller.mayUse(domain) ? Uni.createFrom().voidItem() : checkSender(caller, domain);
               return scope.replaceWith(
-                  rawMessage(caller, raw, mailFrom, recipients, sendAt, expiresAt, now));
+                  rawMessage(
+                      caller,
+                      raw,
+                      mailFrom == null ? raw.from() : mailFrom,
+                      recipients,
+                      sendAt,
+                      expiresAt,
+                      now,
+                      tags,
+                      metadataJson));
             });
   }
 
@@ -543,7 +634,9 @@ public class MessageService {
       List<String> recipients,
       Instant sendAt,
       Instant expiresAt,
-      Instant now) {
+      Instant now,
+      List<String> tags,
+      String metadataJson) {
     MessageStore.NewMessage row =
         new MessageStore.NewMessage(
             UUID.randomUUID(),
@@ -554,8 +647,8 @@ public class MessageService {
             raw.subject(),
             raw.messageId(),
             raw.bytes(),
-            List.of(),
-            null,
+            tags,
+            metadataJson,
             sendAt,
             expiresAt,
             now,

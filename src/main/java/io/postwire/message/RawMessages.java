@@ -112,7 +112,10 @@ public final class RawMessages {
     }
   }
 
-  /** Makes a decoded message ready to sign, or refuses it (invalid) naming what is wrong. */
+  /**
+   * Makes a decoded message ready to sign, or refuses it (invalid) naming what is wrong; a missing
+   * Message-ID is made under {@code domainForId}, or the From domain when that is null.
+   */
   public static Raw parse(byte[] decoded, String domainForId, Instant now) {
     byte[] b = crlf(decoded);
     Header header = header(b, 0, b.length, "raw");
@@ -127,7 +130,8 @@ public final class RawMessages {
     ByteArrayOutputStream out = new ByteArrayOutputStream(b.length + 256);
     String messageId = header.first(b, "message-id");
     if (messageId == null || messageId.isBlank()) {
-      messageId = "<" + UUID.randomUUID() + "@" + domainForId + ">";
+      String domain = domainForId == null ? from.domain() : domainForId;
+      messageId = "<" + UUID.randomUUID() + "@" + domain + ">";
       ascii(out, "Message-ID: " + messageId + "\r\n");
     } else {
       messageId = messageId.trim();

@@ -27,6 +27,9 @@ public final class StartupSettings {
   static final String EHLO_NAME = "postwire.delivery.ehlo-name";
   static final String RELAY_HOST = "postwire.relay.host";
   static final String BOOTSTRAP_KEY = "postwire.api.bootstrap-key";
+  static final String SUBMISSION_TLS_PORT = "postwire.submission.implicit-tls-port";
+  static final String SUBMISSION_CERT = "postwire.submission.tls.cert";
+  static final String SUBMISSION_KEY = "postwire.submission.tls.key";
 
   /** What application.properties gives the reactive URL in prod when none is set. */
   static final String UNSET_URL = "postgresql://127.0.0.1:1/unset";
@@ -136,6 +139,24 @@ public final class StartupSettings {
       }
       case "sandbox" -> {}
       default -> problems.add(env(MODE) + " must be mx, relay or sandbox (it is \"" + mode + "\")");
+    }
+
+    boolean tlsCert = value.apply(SUBMISSION_CERT).isPresent();
+    boolean tlsKey = value.apply(SUBMISSION_KEY).isPresent();
+    if (tlsCert != tlsKey) {
+      problems.add(
+          env(SUBMISSION_CERT)
+              + " and "
+              + env(SUBMISSION_KEY)
+              + " go together: the PEM certificate and its private key");
+    } else if (!tlsCert && value.apply(SUBMISSION_TLS_PORT).isPresent()) {
+      problems.add(
+          env(SUBMISSION_TLS_PORT)
+              + " needs "
+              + env(SUBMISSION_CERT)
+              + " and "
+              + env(SUBMISSION_KEY)
+              + " (PEM files)");
     }
 
     value

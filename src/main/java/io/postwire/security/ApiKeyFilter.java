@@ -92,7 +92,8 @@ public class ApiKeyFilter {
     return addressKey(http.remoteAddress().hostAddress());
   }
 
-  static String addressKey(String host) {
+  /** Whom failed lookups from {@code host} are charged to (for IPv6, its /64). */
+  public static String addressKey(String host) {
     if (host != null && host.indexOf(':') >= 0) {
       try {
         byte[] address = InetAddress.getByName(host).getAddress();

@@ -143,6 +143,19 @@ public class SuppressionService {
         .map(rows -> rows.rowCount() > 0);
   }
 
+  /**
+   * Whether {@code address} is suppressed for every domain or for one of {@code domains} (SMTP
+   * submission asks this at RCPT, before it knows the From domain).
+   */
+  public Uni<Boolean> suppressedForAny(String address, Set<String> domains) {
+    return pool.preparedQuery(
+            """
+            select exists (select 1 from suppression where address = $1
+            and (domain is null or domain = any($2)))""")
+        .execute(Tuple.of(address, domains.toArray(String[]::new)))
+        .map(rows -> rows.iterator().next().getBoolean(0));
+  }
+
   /** The domains whose entries the caller may see, or null for all (admin). */
   private static String[] scope(ApiPrincipal caller) {
     return caller.admin() ? null : caller.domains().toArray(String[]::new);

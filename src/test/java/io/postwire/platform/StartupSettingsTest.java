@@ -99,6 +99,23 @@ class StartupSettingsTest {
   }
 
   @Test
+  void submissionTlsNeedsCertificateAndKeyTogether() {
+    Map<String, String> settings = complete();
+    settings.put("postwire.submission.port", "587");
+    assertThat(StartupSettings.problems(of(settings))).isEmpty();
+    settings.put("postwire.submission.implicit-tls-port", "465");
+    assertThat(StartupSettings.problems(of(settings)))
+        .singleElement()
+        .satisfies(p -> assertThat(p).startsWith("POSTWIRE_SUBMISSION_IMPLICIT_TLS_PORT needs"));
+    settings.put("postwire.submission.tls.cert", "/etc/postwire/cert.pem");
+    assertThat(StartupSettings.problems(of(settings)))
+        .singleElement()
+        .satisfies(p -> assertThat(p).contains("POSTWIRE_SUBMISSION_TLS_KEY go together"));
+    settings.put("postwire.submission.tls.key", "/etc/postwire/key.pem");
+    assertThat(StartupSettings.problems(of(settings))).isEmpty();
+  }
+
+  @Test
   void requiresTheRelayHostInRelayModeAndNoEhloNameInSandboxMode() {
     Map<String, String> settings = complete();
     settings.remove("postwire.delivery.ehlo-name");

@@ -18,6 +18,10 @@ import java.util.Map;
  * the foreground as a child process ({@code postfix -c <dir> start-fg}, which needs root). It
  * accepts mail for the given relay domains and keeps it in its queue ({@code defer_transports}), so
  * tests read what arrived with {@code postqueue -j}. A missing program fails the start.
+ *
+ * <p>{@link #startRelayClient} starts it the other way round, as an application's smarthost client:
+ * it accepts mail from loopback and relays all of it to one loopback port, with STARTTLS required
+ * and SASL AUTH (Cyrus's PLAIN/LOGIN client plugins, Debian's {@code libsasl2-modules}).
  */
 public final class PostfixServer implements AutoCloseable {
 
@@ -36,6 +40,53 @@ public final class PostfixServer implements AutoCloseable {
 
   /** Starts Postfix accepting mail for {@code relayDomains} on 127.0.0.1. */
   public static PostfixServer start(String... relayDomains) {
+    return start(
+        dir ->
+            List.of(
+                "relay_domains = " + String.join(", ", relayDomains),
+                "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination",
+                // it only receives: never deliver onwards
+                "defer_transports = smtp, relay"),
+        List.of());
+  }
+
+  /**
+   * Starts Postfix relaying every message it accepts on its smtpd (from loopback, no AUTH) to
+   * {@code [127.0.0.1]:relayPort} as its {@code relayhost}: STARTTLS required ({@code
+   * smtp_tls_security_level = encrypt}) and SASL AUTH with {@code user} and {@code password}.
+   */
+  public static PostfixServer startRelayClient(int relayPort, String user, String password) {
+    return start(
+        dir -> {
+          Path passwords = dir.resolve("sasl_passwd");
+          Files.writeString(
+              passwords,
+              "[127.0.0.1]:" + relayPort + " " + user + ":" + password + "\n",
+              StandardCharsets.US_ASCII);
+          return List.of(
+              "relay_domains =",
+              "smtpd_relay_restrictions = permit_mynetworks, reject",
+              "relayhost = [127.0.0.1]:" + relayPort,
+              "smtp_tls_security_level = encrypt",
+              "smtp_sasl_auth_enable = yes",
+              "smtp_sasl_password_maps = texthash:" + passwords,
+              "smtp_sasl_security_options = noanonymous",
+              "smtp_sasl_tls_security_options = noanonymous",
+              "smtp_tls_loglevel = 1",
+              // one attempt and the log says why; the test does not wait for a retry
+              "minimal_backoff_time = 1s",
+              "maximal_backoff_time = 2s",
+              "queue_run_delay = 1s");
+        },
+        List.of("tlsmgr unix - - n 1000? 1 tlsmgr"));
+  }
+
+  /** The lines of main.cf that differ between the two ways of running Postfix. */
+  private interface Settings {
+    List<String> lines(Path dir) throws IOException;
+  }
+
+  private static PostfixServer start(Settings settings, List<String> moreServices) {
     for (String program : List.of(POSTFIX, POSTQUEUE)) {
       if (!Files.isExecutable(Path.of(program))) {
         throw new IllegalStateException(program + " is missing: install Debian's postfix package");
@@ -52,30 +103,27 @@ public final class PostfixServer implements AutoCloseable {
           dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postfix");
       Files.setOwner(data, postfix);
       int port = Ports.free();
-      Files.writeString(
-          dir.resolve("main.cf"),
-          String.join(
-              "\n",
-              "compatibility_level = 3.6",
-              "queue_directory = " + queue,
-              "data_directory = " + data,
-              "meta_directory = /etc/postfix",
-              "mail_owner = postfix",
-              "setgid_group = postdrop",
-              "inet_interfaces = 127.0.0.1",
-              "inet_protocols = ipv4",
-              "myhostname = postfix.test",
-              "mydestination =",
-              "relay_domains = " + String.join(", ", relayDomains),
-              "mynetworks = 127.0.0.0/8",
-              "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination",
-              // it only receives: never look anything up, never deliver onwards
-              "disable_dns_lookups = yes",
-              "defer_transports = smtp, relay",
-              "maillog_file = /dev/stdout",
-              "smtputf8_enable = no",
-              ""),
-          StandardCharsets.US_ASCII);
+      List<String> main =
+          new java.util.ArrayList<>(
+              List.of(
+                  "compatibility_level = 3.6",
+                  "queue_directory = " + queue,
+                  "data_directory = " + data,
+                  "meta_directory = /etc/postfix",
+                  "mail_owner = postfix",
+                  "setgid_group = postdrop",
+                  "inet_interfaces = 127.0.0.1",
+                  "inet_protocols = ipv4",
+                  "myhostname = postfix.test",
+                  "mydestination =",
+                  "mynetworks = 127.0.0.0/8",
+                  // never look anything up
+                  "disable_dns_lookups = yes",
+                  "maillog_file = /dev/stdout",
+                  "smtputf8_enable = no"));
+      main.addAll(settings.lines(dir));
+      main.add("");
+      Files.writeString(dir.resolve("main.cf"), String.join("\n", main), StandardCharsets.US_ASCII);
       Files.writeString(
           dir.resolve("master.cf"),
           String.join(
@@ -99,6 +147,7 @@ public final class PostfixServer implements AutoCloseable {
               "anvil unix - - n - 1 anvil",
               "scache unix - - n - 1 scache",
               "postlog unix-dgram n - n - 1 postlogd",
+              String.join("\n", moreServices),
               ""),
           StandardCharsets.US_ASCII);
       PeerProcess master =

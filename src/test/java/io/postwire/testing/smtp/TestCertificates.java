@@ -128,6 +128,39 @@ public final class TestCertificates {
     }
   }
 
+  /**
+   * Writes a self-signed certificate for {@code dnsName} and its key as PEM files {@code cert.pem}
+   * and {@code key.pem} (PKCS #8) into {@code dir}.
+   */
+  public static void selfSignedPem(String dnsName, java.nio.file.Path dir) {
+    try {
+      KeyPair keys = rsa();
+      X500Name name = new X500Name("CN=" + dnsName);
+      JcaX509v3CertificateBuilder builder = builder(name, name, keys);
+      builder.addExtension(
+          Extension.subjectAlternativeName,
+          false,
+          new GeneralNames(new GeneralName(GeneralName.dNSName, dnsName)));
+      X509Certificate cert = sign(builder, keys.getPrivate());
+      java.nio.file.Files.writeString(
+          dir.resolve("cert.pem"), pem("CERTIFICATE", cert.getEncoded()));
+      java.nio.file.Files.writeString(
+          dir.resolve("key.pem"), pem("PRIVATE KEY", keys.getPrivate().getEncoded()));
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot write a self-signed certificate", e);
+    }
+  }
+
+  private static String pem(String type, byte[] der) {
+    return "-----BEGIN "
+        + type
+        + "-----\n"
+        + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+        + "\n-----END "
+        + type
+        + "-----\n";
+  }
+
   private static SSLContext context(PrivateKey key, X509Certificate... chain) throws Exception {
     KeyStore store = KeyStore.getInstance("PKCS12");
     store.load(null, null);
