@@ -75,10 +75,18 @@ public class MessageResource {
        "raw":"RnJvbTogYWxpY2VAZXhhbXBsZS5jb20NClRvOiBib2JAZXhhbXBsZS5vcmcNClN1YmplY3Q6IFJhdw0KDQpIZWxsbw0K"}""";
 
   private final MessageService messages;
+  private final RawSends rawSends;
+  private final MessageQueries queries;
   private final CurrentPrincipal current;
 
-  public MessageResource(MessageService messages, CurrentPrincipal current) {
+  public MessageResource(
+      MessageService messages,
+      RawSends rawSends,
+      MessageQueries queries,
+      CurrentPrincipal current) {
     this.messages = messages;
+    this.rawSends = rawSends;
+    this.queries = queries;
     this.current = current;
   }
 
@@ -160,7 +168,7 @@ public class MessageResource {
       description = IDEMPOTENCY_KEY,
       schema = @Schema(type = SchemaType.STRING, maxLength = 255))
   public Uni<Response> raw(HttpServerRequest http, byte[] body) {
-    return messages
+    return rawSends
         .sendRaw(current.get(), idempotencyKey(http), body)
         .map(outcome -> respond(outcome, Response.Status.ACCEPTED));
   }
@@ -169,7 +177,7 @@ public class MessageResource {
   @Path("/{id}")
   @Operation(summary = "A message with its recipients and events")
   public Uni<MessageViews.Message> get(@PathParam("id") String id) {
-    return messages.get(current.get(), id);
+    return queries.get(current.get(), id);
   }
 
   @GET
@@ -190,7 +198,7 @@ public class MessageResource {
       responseCode = "404",
       description = "no such message for this key, or its content was purged by retention")
   public Uni<Response> raw(@PathParam("id") String id) {
-    return messages.raw(current.get(), id).map(bytes -> Response.ok(bytes).type(RFC822).build());
+    return queries.raw(current.get(), id).map(bytes -> Response.ok(bytes).type(RFC822).build());
   }
 
   @GET
@@ -199,14 +207,14 @@ public class MessageResource {
       @QueryParam("status") String status,
       @QueryParam("recipient") String recipient,
       @BeanParam PageRequest page) {
-    return messages.list(current.get(), status, recipient, page);
+    return queries.list(current.get(), status, recipient, page);
   }
 
   @DELETE
   @Path("/{id}")
   @Operation(summary = "Cancel the recipients not yet delivered")
   public Uni<MessageViews.Message> cancel(@PathParam("id") String id) {
-    return messages.cancel(current.get(), id);
+    return queries.cancel(current.get(), id);
   }
 
   /**
@@ -219,10 +227,10 @@ public class MessageResource {
 
   /**
    * A send's answer with the endpoint's status ({@code 202} for messages queued, {@code 200} for a
-   * batch's results): an {@link MessageService.SendOutcome.Accepted} and a {@link
-   * MessageService.SendOutcome.Replayed} alike, as a replay is the first answer again.
+   * batch's results): an {@link SendOutcome.Accepted} and a {@link SendOutcome.Replayed} alike, as
+   * a replay is the first answer again.
    */
-  private static Response respond(MessageService.SendOutcome outcome, Response.Status status) {
+  private static Response respond(SendOutcome outcome, Response.Status status) {
     return Response.status(status).type(MediaType.APPLICATION_JSON).entity(outcome.body()).build();
   }
 }

@@ -4,7 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.postwire.domain.DomainNames;
 import io.postwire.domain.Mailbox;
-import io.postwire.message.MessageService;
+import io.postwire.message.RawSends;
 import io.postwire.platform.Json;
 import io.postwire.platform.ProblemMapper;
 import io.postwire.platform.Refusal;
@@ -46,14 +46,14 @@ public class SubmissionHandler implements SmtpHandler {
   private static final int INLINE_LIMIT = 256 * 1024;
 
   private final ApiKeyService keys;
-  private final MessageService messages;
+  private final RawSends messages;
   private final SuppressionService suppressions;
   private final Json json;
   private final MeterRegistry registry;
 
   public SubmissionHandler(
       ApiKeyService keys,
-      MessageService messages,
+      RawSends messages,
       SuppressionService suppressions,
       Json json,
       MeterRegistry registry) {
@@ -138,8 +138,8 @@ public class SubmissionHandler implements SmtpHandler {
         throw Refusal.field("validation_failed", "X-Postwire-Tag", "1 to 100 characters");
       }
     }
-    MessageService.SubmissionOptions options =
-        new MessageService.SubmissionOptions(
+    RawSends.SubmissionOptions options =
+        new RawSends.SubmissionOptions(
             List.copyOf(extracted.tags()), metadata, extracted.idempotencyKey());
     return messages
         .submitRaw(caller, recipients, extracted.message(), options)

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 class EnqueueRulesTests {
 
-  @Inject MessageService messages;
+  @Inject RawSends messages;
 
   String domain;
   String other;

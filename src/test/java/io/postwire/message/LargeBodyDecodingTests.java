@@ -31,13 +31,13 @@ class LargeBodyDecodingTests {
   @BeforeEach
   void watchDecoding() {
     domain = registerDomain();
-    MessageService.decodingObserver =
+    MessageWrites.decodingObserver =
         step -> steps.add(step + (Context.isOnEventLoopThread() ? "@loop" : "@worker"));
   }
 
   @AfterEach
   void stopWatching() {
-    MessageService.decodingObserver = step -> {};
+    MessageWrites.decodingObserver = step -> {};
   }
 
   @Test

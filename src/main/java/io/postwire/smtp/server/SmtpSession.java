@@ -7,7 +7,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
@@ -20,7 +19,9 @@ import java.util.function.Supplier;
  * commands, RFC 2920), and reading pauses when too much of it waits.
  *
  * <p>ESMTP extensions: PIPELINING, SIZE (RFC 1870), 8BITMIME (RFC 6152), ENHANCEDSTATUSCODES (RFC
- * 2034), STARTTLS (RFC 3207), AUTH PLAIN and LOGIN (RFC 4954).
+ * 2034), STARTTLS (RFC 3207), AUTH PLAIN and LOGIN (RFC 4954). The session holds the state, the
+ * input and the command dispatch; its phases are {@link SmtpAuth}, {@link SmtpStartTls} and {@link
+ * SmtpData}.
  */
 final class SmtpSession {
 
@@ -33,7 +34,7 @@ final class SmtpSession {
   /** Input waiting while the handler decides, beyond which reading pauses. */
   private static final int MAX_WAITING_INPUT = 64 * 1024;
 
-  private enum Mode {
+  enum Mode {
     COMMAND,
     DATA,
     AUTH_PLAIN,
@@ -42,37 +43,38 @@ final class SmtpSession {
     CLOSED
   }
 
-  private final Vertx vertx;
+  final Vertx vertx;
   private final Context context;
-  private final NetSocket socket;
-  private final SmtpSettings settings;
-  private final SmtpHandler handler;
-  private final boolean startTlsAvailable;
+  final NetSocket socket;
+  final SmtpSettings settings;
+  final SmtpHandler handler;
+  final boolean startTlsAvailable;
   private final String clientAddress;
   private final Consumer<String> ended;
+  private final SmtpAuth auth = new SmtpAuth(this);
+  private final SmtpStartTls startTls = new SmtpStartTls(this);
+  private final SmtpData dataPhase = new SmtpData(this);
 
   private byte[] input = new byte[4096];
   private int start;
   private int end;
   private boolean discardingLine;
-  private boolean busy;
+  boolean busy;
   private boolean paused;
 
-  private Mode mode = Mode.COMMAND;
-  private boolean secure;
-  private String helo;
-  private Object identity;
-  private String loginUser;
+  // the session's state, which its phases (AUTH, STARTTLS, DATA) read and change too
+  Mode mode = Mode.COMMAND;
+  boolean secure;
+  String helo;
+  Object identity;
 
-  private String mailFrom;
-  private boolean eightBit;
-  private final List<String> recipients = new ArrayList<>();
-  private DataReader data;
+  String mailFrom;
+  boolean eightBit;
+  final List<String> recipients = new ArrayList<>();
 
-  private int errors;
-  private int commands;
+  int errors;
+  int commands;
   private long idleTimer = -1;
-  private long dataTimer = -1;
   private String outcome = "disconnected";
 
   /**
@@ -139,12 +141,12 @@ final class SmtpSession {
   }
 
   /** Works through the waiting input until it runs out or the handler is deciding. */
-  private void pump() {
+  void pump() {
     while (!busy && mode != Mode.CLOSED && start < end) {
       if (mode == Mode.DATA) {
-        start += data.feed(input, start, end - start);
-        if (data.done()) {
-          endOfData();
+        start += dataPhase.reader().feed(input, start, end - start);
+        if (dataPhase.reader().done()) {
+          dataPhase.endOfData();
         }
         continue;
       }
@@ -184,6 +186,11 @@ final class SmtpSession {
     }
   }
 
+  /** Drops the input waiting (RFC 3207 §4.2: what came in the clear before TLS). */
+  void dropInput() {
+    start = end;
+  }
+
   private int indexOfLf() {
     for (int i = start; i < end; i++) {
       if (input[i] == '\n') {
@@ -195,9 +202,9 @@ final class SmtpSession {
 
   private void line(String line) {
     switch (mode) {
-      case AUTH_PLAIN -> authPlain(line);
-      case AUTH_LOGIN_USER -> authLoginUser(line);
-      case AUTH_LOGIN_PASSWORD -> authLoginPassword(line);
+      case AUTH_PLAIN -> auth.authPlain(line);
+      case AUTH_LOGIN_USER -> auth.authLoginUser(line);
+      case AUTH_LOGIN_PASSWORD -> auth.authLoginPassword(line);
       default -> command(Command.parse(line));
     }
   }
@@ -219,7 +226,7 @@ final class SmtpSession {
       case "HELO" -> hello(c, false);
       case "MAIL" -> mail(c);
       case "RCPT" -> rcpt(c);
-      case "DATA" -> data(c);
+      case "DATA" -> dataPhase.data(c);
       case "RSET" -> {
         if (!c.argument().isEmpty()) {
           error(new Reply(501, "5.5.4", "RSET takes no argument"));
@@ -238,8 +245,8 @@ final class SmtpSession {
                   214,
                   "2.0.0",
                   "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS AUTH"));
-      case "STARTTLS" -> startTls(c);
-      case "AUTH" -> auth(c);
+      case "STARTTLS" -> startTls.startTls(c);
+      case "AUTH" -> auth.auth(c);
       default -> error(new Reply(500, "5.5.2", "Command not recognized"));
     }
   }
@@ -270,7 +277,7 @@ final class SmtpSession {
     reply(new Reply(250, null, lines));
   }
 
-  private boolean authOffered() {
+  boolean authOffered() {
     return secure || settings.plaintextAuth();
   }
 
@@ -368,213 +375,12 @@ final class SmtpSession {
         new Reply(451, "4.3.0", "Cannot check the recipient now; try again later"));
   }
 
-  private void data(Command c) {
-    if (!c.argument().isEmpty()) {
-      error(new Reply(501, "5.5.4", "DATA takes no argument"));
-      return;
-    }
-    if (mailFrom == null) {
-      error(new Reply(503, "5.5.1", "Need MAIL before DATA"));
-      return;
-    }
-    if (recipients.isEmpty()) {
-      // RFC 2920 §3.1: after pipelined RCPTs that all failed
-      error(new Reply(554, "5.5.1", "No valid recipients"));
-      return;
-    }
-    // room for the whole message and a little more, so that one octet over is still told apart
-    data = new DataReader(settings.maxMessageSize() + 1, MAX_TEXT_LINE);
-    mode = Mode.DATA;
-    dataTimer =
-        vertx.setTimer(
-            settings.dataTimeout().toMillis(),
-            id ->
-                close(
-                    new Reply(421, "4.4.2", settings.hostname() + " DATA took too long, closing"),
-                    "timeout"));
-    reply(new Reply(354, null, "End data with <CR><LF>.<CR><LF>"));
-  }
-
-  private void endOfData() {
-    mode = Mode.COMMAND;
-    vertx.cancelTimer(dataTimer);
-    DataReader read = data;
-    data = null;
-    if (read.overflowed() || read.size() > settings.maxMessageSize()) {
-      resetTransaction();
-      reply(
-          new Reply(
-              552,
-              "5.3.4",
-              "Message size exceeds the limit of " + settings.maxMessageSize() + " octets"));
-      return;
-    }
-    if (read.longLine()) {
-      resetTransaction();
-      reply(new Reply(500, "5.5.2", "Line too long (at most 1000 octets with CRLF)"));
-      return;
-    }
-    SmtpHandler.Transaction transaction =
-        new SmtpHandler.Transaction(
-            info(), mailFrom, List.copyOf(recipients), eightBit, read.content());
-    resetTransaction();
-    decide(
-        () -> handler.message(transaction),
-        r -> {
-          if (r.positive()) {
-            // a session that delivers mail may go on: the limit is on sessions that do not
-            commands = 0;
-          }
-          reply(r);
-        },
-        new Reply(451, "4.3.0", "Cannot take the message now; try again later"));
-  }
-
-  private void startTls(Command c) {
-    if (!startTlsAvailable || secure) {
-      error(new Reply(502, "5.5.1", "STARTTLS not available"));
-      return;
-    }
-    if (!c.argument().isEmpty()) {
-      error(new Reply(501, "5.5.4", "STARTTLS takes no argument"));
-      return;
-    }
-    // RFC 3207 §4.2: whatever the client sent after STARTTLS in the clear is dropped
-    start = end;
-    busy = true;
-    socket.write(
-        new Reply(220, "2.0.0", "Ready to start TLS").wire(),
-        written -> {
-          start = end;
-          socket.upgradeToSsl(
-              done -> {
-                if (done.failed()) {
-                  close(null, "tls_failed");
-                  return;
-                }
-                // §4.2: the session starts over, knowing nothing from before TLS
-                secure = true;
-                helo = null;
-                identity = null;
-                resetTransaction();
-                start = end;
-                busy = false;
-                pump();
-              });
-        });
-  }
-
-  private void auth(Command c) {
-    if (helo == null) {
-      error(new Reply(503, "5.5.1", "Send EHLO first"));
-      return;
-    }
-    if (!authOffered()) {
-      error(new Reply(538, "5.7.11", "Encryption required for requested authentication mechanism"));
-      return;
-    }
-    if (identity != null) {
-      error(new Reply(503, "5.5.1", "Already authenticated"));
-      return;
-    }
-    if (mailFrom != null) {
-      error(new Reply(503, "5.5.1", "AUTH not permitted during a mail transaction"));
-      return;
-    }
-    String[] parts = c.argument().split(" ", 2);
-    String mechanism = parts[0].toUpperCase(Locale.ROOT);
-    String initial = parts.length > 1 ? parts[1].strip() : null;
-    switch (mechanism) {
-      case "PLAIN" -> {
-        if (initial == null) {
-          mode = Mode.AUTH_PLAIN;
-          reply(new Reply(334, null, ""));
-        } else {
-          authPlain(initial.equals("=") ? "" : initial);
-        }
-      }
-      case "LOGIN" -> {
-        if (initial == null) {
-          mode = Mode.AUTH_LOGIN_USER;
-          reply(new Reply(334, null, "VXNlcm5hbWU6"));
-        } else {
-          authLoginUser(initial);
-        }
-      }
-      default -> error(new Reply(504, "5.5.4", "Unrecognized authentication type"));
-    }
-  }
-
-  private void authPlain(String line) {
-    mode = Mode.COMMAND;
-    byte[] decoded = saslResponse(line);
-    if (decoded == null) {
-      return;
-    }
-    // authzid NUL authcid NUL passwd (RFC 4616)
-    String text = new String(decoded, StandardCharsets.UTF_8);
-    String[] fields = text.split("\0", -1);
-    if (fields.length != 3) {
-      error(new Reply(501, "5.5.2", "Malformed PLAIN response"));
-      return;
-    }
-    authenticate(fields[1], fields[2]);
-  }
-
-  private void authLoginUser(String line) {
-    byte[] decoded = saslResponse(line);
-    if (decoded == null) {
-      mode = Mode.COMMAND;
-      return;
-    }
-    loginUser = new String(decoded, StandardCharsets.UTF_8);
-    mode = Mode.AUTH_LOGIN_PASSWORD;
-    reply(new Reply(334, null, "UGFzc3dvcmQ6"));
-  }
-
-  private void authLoginPassword(String line) {
-    mode = Mode.COMMAND;
-    byte[] decoded = saslResponse(line);
-    if (decoded == null) {
-      return;
-    }
-    authenticate(loginUser, new String(decoded, StandardCharsets.UTF_8));
-  }
-
-  /** A client's SASL response decoded, or null after answering a cancel or bad base64. */
-  private byte[] saslResponse(String line) {
-    if (line.equals("*")) {
-      reply(new Reply(501, "5.0.0", "Authentication cancelled"));
-      return null;
-    }
-    try {
-      return Base64.getDecoder().decode(line.strip());
-    } catch (IllegalArgumentException e) {
-      error(new Reply(501, "5.5.2", "Cannot decode the response (base64)"));
-      return null;
-    }
-  }
-
-  private void authenticate(String user, String password) {
-    decide(
-        () -> handler.authenticate(info(), user, password),
-        a -> {
-          if (a.identity() != null) {
-            identity = a.identity();
-          } else if (!a.reply().positive()) {
-            errors++;
-          }
-          reply(a.reply());
-        },
-        new Reply(454, "4.7.0", "Temporary authentication failure"));
-  }
-
   /**
    * Waits for the handler's decision (input keeps waiting meanwhile) and goes on with it on the
    * connection's event loop; a failed decision is answered with {@code failure}. This is where a
    * decision meets the socket, so it is subscribed to here, once per decision.
    */
-  private <T> void decide(Supplier<Uni<? extends T>> decision, Consumer<T> then, Reply failure) {
+  <T> void decide(Supplier<Uni<? extends T>> decision, Consumer<T> then, Reply failure) {
     busy = true;
     Uni.createFrom()
         .<T>deferred(decision)
@@ -602,18 +408,18 @@ final class SmtpSession {
                     }));
   }
 
-  private SmtpHandler.SessionInfo info() {
+  SmtpHandler.SessionInfo info() {
     return new SmtpHandler.SessionInfo(clientAddress, helo, secure, identity);
   }
 
-  private void resetTransaction() {
+  void resetTransaction() {
     mailFrom = null;
     eightBit = false;
     recipients.clear();
   }
 
   /** Answers a bad command, and closes the session once it has sent too many. */
-  private void error(Reply r) {
+  void error(Reply r) {
     if (++errors > settings.maxErrors()) {
       close(
           new Reply(421, "4.7.0", settings.hostname() + " Too many errors, closing"),
@@ -623,7 +429,7 @@ final class SmtpSession {
     reply(r);
   }
 
-  private void reply(Reply r) {
+  void reply(Reply r) {
     if (mode != Mode.CLOSED) {
       socket.write(r.wire());
     }
@@ -649,7 +455,7 @@ final class SmtpSession {
   }
 
   /** Sends {@code last} (when given) and closes the connection. */
-  private void close(Reply last, String why) {
+  void close(Reply last, String why) {
     if (mode == Mode.CLOSED) {
       return;
     }
@@ -658,15 +464,15 @@ final class SmtpSession {
       socket.write(last.wire());
     }
     mode = Mode.CLOSED;
-    data = null;
+    dataPhase.drop();
     socket.end();
   }
 
   private void closed() {
     vertx.cancelTimer(idleTimer);
-    vertx.cancelTimer(dataTimer);
+    dataPhase.cancelTimer();
     mode = Mode.CLOSED;
-    data = null;
+    dataPhase.drop();
     ended.accept(outcome);
   }
 }
