@@ -39,6 +39,7 @@ public class RawSends {
 
   private final MessageWrites writes;
   private final MessageStore store;
+  private final EnqueueGroups groups;
   private final MessageValidator validator;
   private final MessageConfig config;
   private final Json json;
@@ -47,12 +48,14 @@ public class RawSends {
   public RawSends(
       MessageWrites writes,
       MessageStore store,
+      EnqueueGroups groups,
       MessageValidator validator,
       MessageConfig config,
       Json json,
       SendRateLimiter rateLimiter) {
     this.writes = writes;
     this.store = store;
+    this.groups = groups;
     this.validator = validator;
     this.config = config;
     this.json = json;
@@ -289,7 +292,8 @@ public class RawSends {
         client ->
             store
                 .insertChecked(client, List.of(row))
-                .map(checked -> accepted(checked.get(0), "rcptTo")));
+                .map(checked -> accepted(checked.get(0), "rcptTo")),
+        () -> groups.enqueue(row).map(checked -> accepted(checked, "rcptTo")));
   }
 
   private static List<String> lower(List<Mailbox> mailboxes) {
