@@ -249,8 +249,9 @@ class SubmissionTests {
       assertThat(
               Db.rows(
                       pool,
-                      "select r.recipient, m.mail_from from delivery r join message m"
-                          + " on m.id = r.message_id where m.id = $1",
+                      """
+                      select r.recipient, m.mail_from from delivery r join message m
+                      on m.id = r.message_id where m.id = $1""",
                       UUID.fromString(id))
                   .stream()
                   .map(r -> r.getString(0) + " " + r.getString(1))
