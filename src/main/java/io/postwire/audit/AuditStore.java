@@ -41,15 +41,17 @@ public class AuditStore {
     return pool.withTransaction(
         conn ->
             conn.preparedQuery(
-                    "insert into domain_audit (domain, checked_at, status, result)"
-                        + " values ($1, $2, $3, $4::text::jsonb)")
+                    """
+                    insert into domain_audit (domain, checked_at, status, result)
+                    values ($1, $2, $3, $4::text::jsonb)""")
                 .execute(Tuple.of(audit.domain(), audit.checkedAt(), audit.status(), result))
                 .chain(
                     () ->
                         conn.preparedQuery(
-                                "delete from domain_audit where domain = $1 and id not in"
-                                    + " (select id from domain_audit where domain = $1"
-                                    + " order by checked_at desc, id desc limit $2)")
+                                """
+                                delete from domain_audit where domain = $1 and id not in
+                                (select id from domain_audit where domain = $1
+                                order by checked_at desc, id desc limit $2)""")
                             .execute(Tuple.of(audit.domain(), keep)))
                 .replaceWithVoid());
   }
@@ -57,8 +59,9 @@ public class AuditStore {
   /** The latest audit of a domain, or null. */
   public Uni<Audit> latest(String domain) {
     return pool.preparedQuery(
-            "select result::text from domain_audit where domain = $1"
-                + " order by checked_at desc, id desc limit 1")
+            """
+            select result::text from domain_audit where domain = $1
+            order by checked_at desc, id desc limit 1""")
         .execute(Tuple.of(domain))
         .map(
             rows -> {
@@ -76,8 +79,9 @@ public class AuditStore {
   /** The latest status of a domain, or null before its first audit. */
   public Uni<String> latestStatus(String domain) {
     return pool.preparedQuery(
-            "select status from domain_audit where domain = $1"
-                + " order by checked_at desc, id desc limit 1")
+            """
+            select status from domain_audit where domain = $1
+            order by checked_at desc, id desc limit 1""")
         .execute(Tuple.of(domain))
         .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString(0));
   }
@@ -99,8 +103,9 @@ public class AuditStore {
   /** Each audited domain's latest status with its time, by domain name. */
   public Uni<Map<String, Latest>> latestAudits() {
     return pool.query(
-            "select distinct on (domain) domain, status, checked_at from domain_audit"
-                + " order by domain, checked_at desc, id desc")
+            """
+            select distinct on (domain) domain, status, checked_at from domain_audit
+            order by domain, checked_at desc, id desc""")
         .execute()
         .map(
             rows -> {
@@ -137,8 +142,9 @@ public class AuditStore {
   /** The active and pending DKIM keys of a domain, by selector. */
   public Uni<List<Key>> keys(String domain) {
     return pool.preparedQuery(
-            "select id, selector, algorithm, status, public_key from dkim_key"
-                + " where domain = $1 and status in ('active', 'pending') order by selector")
+            """
+            select id, selector, algorithm, status, public_key from dkim_key
+            where domain = $1 and status in ('active', 'pending') order by selector""")
         .execute(Tuple.of(domain))
         .map(
             rows -> {
@@ -164,8 +170,9 @@ public class AuditStore {
     return pool.withTransaction(
         conn ->
             conn.preparedQuery(
-                    "update dkim_key set status = 'active', activated_at = now()"
-                        + " where id = $1 and status = 'pending'")
+                    """
+                    update dkim_key set status = 'active', activated_at = now()
+                    where id = $1 and status = 'pending'""")
                 .execute(Tuple.of(key.id()))
                 .chain(
                     activated -> {
@@ -173,9 +180,10 @@ public class AuditStore {
                         return Uni.createFrom().item(false);
                       }
                       return conn.preparedQuery(
-                              "update dkim_key set status = 'retired', retired_at = now()"
-                                  + " where domain = $1 and algorithm = $2 and status = 'active'"
-                                  + " and id <> $3")
+                              """
+                              update dkim_key set status = 'retired', retired_at = now()
+                              where domain = $1 and algorithm = $2 and status = 'active'
+                              and id <> $3""")
                           .execute(Tuple.of(domain, key.algorithm(), key.id()))
                           .map(retired -> true);
                     }));

@@ -2,6 +2,7 @@ package io.postwire.audit;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -86,7 +87,7 @@ public record CheckResult(
           unknown ? Audit.UNKNOWN : statusOf(findings),
           record,
           List.copyOf(findings),
-          java.util.Collections.unmodifiableMap(new LinkedHashMap<>(details)));
+          Collections.unmodifiableMap(new LinkedHashMap<>(details)));
     }
 
     private static String statusOf(List<Finding> findings) {

@@ -4,6 +4,7 @@ import io.postwire.dns.DkimKeyRecord;
 import io.postwire.dns.Dns;
 import io.postwire.dns.RecordSyntaxException;
 import io.smallrye.mutiny.Uni;
+import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.X509EncodedKeySpec;
@@ -185,7 +186,7 @@ final class DkimCheck {
       RSAPublicKey key =
           (RSAPublicKey) KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(spki));
       return key.getModulus().bitLength();
-    } catch (java.security.GeneralSecurityException | ClassCastException e) {
+    } catch (GeneralSecurityException | ClassCastException e) {
       return -1;
     }
   }

@@ -1,5 +1,8 @@
 package io.postwire.delivery;
 
+import java.net.ConnectException;
+import java.nio.channels.ClosedChannelException;
+
 /**
  * Tells a failure of the database (connection lost, statement refused, pool exhausted) from one
  * inside the service: the first leaves a leased row to expire and be claimed again, the second is
@@ -15,8 +18,8 @@ final class DatabaseFailures {
       if (type.startsWith("io.vertx.pgclient.")
           || type.startsWith("io.vertx.sqlclient.")
           || type.startsWith("io.vertx.mutiny.sqlclient.")
-          || t instanceof java.net.ConnectException
-          || t instanceof java.nio.channels.ClosedChannelException) {
+          || t instanceof ConnectException
+          || t instanceof ClosedChannelException) {
         return true;
       }
       if (t.getCause() == t) {

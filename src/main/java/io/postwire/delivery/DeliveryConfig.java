@@ -55,7 +55,7 @@ public interface DeliveryConfig {
    * slow or tarpitting domain cannot stall everyone's mail; its other due deliveries wait a few
    * seconds. Unset = a quarter of {@code concurrency}.
    */
-  java.util.Optional<Integer> maxSlotsPerDomain();
+  Optional<Integer> maxSlotsPerDomain();
 
   /** On shutdown: stop claiming, finish or release in-flight work within this. */
   @WithDefault("20s")

@@ -14,7 +14,9 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -120,42 +122,41 @@ public class DeliveryStore {
    */
   public Uni<List<Claimed>> claim(String owner, int limit, Duration lease, long maxBytes) {
     return pool.preparedQuery(
-            "with cand as (select id, message_id, next_attempt_at from delivery"
-                + " where status in "
-                + DeliveryStatus.PENDING_SQL
-                + " and next_attempt_at <= now()"
-                + " order by next_attempt_at, id limit $1 for update skip locked),"
-                // a message's content counts once, on its first row
-                + " sized as (select cand.id, cand.message_id, cand.next_attempt_at,"
-                + " case when row_number() over (partition by cand.message_id"
-                + " order by cand.next_attempt_at, cand.id) = 1"
-                + " then coalesce(m.size_bytes, 0) else 0 end as cost"
-                + " from cand left join message m on m.id = cand.message_id),"
-                + " run as (select id, message_id,"
-                + " sum(cost) over (order by next_attempt_at, id) as running,"
-                + " row_number() over (order by next_attempt_at, id) as pos from sized),"
-                + " due as (select id from (select id,"
-                + " min(running) over (partition by message_id) as upto,"
-                + " min(pos) over (partition by message_id) as first_pos from run) x"
-                + " where first_pos = 1 or upto <= $4::bigint),"
-                + " c as (update delivery d set lease_owner = $2,"
-                + " next_attempt_at = now() + $3::bigint * interval '1 millisecond', updated_at = now()"
-                + " from due where d.id = due.id"
-                + " returning d.id, d.message_id, d.recipient, d.recipient_domain, d.attempts),"
-                + " r as (select c.*, row_number() over (partition by c.message_id order by c.id) as n"
-                + " from c)"
-                + " select r.id, r.message_id, r.recipient, r.recipient_domain, r.attempts, r.n,"
-                + " m.id as mid, m.domain, m.mail_from, m.signature, m.expires_at,"
-                // what describes the message is read once, on its first row
-                + " case when r.n = 1 then m.content end as content,"
-                + " case when r.n = 1 then exists (select 1 from domain x where x.id = m.domain_id)"
-                + " end as domain_exists,"
-                + " case when r.n = 1 then (select count(*) from delivery p"
-                + " where p.message_id = r.message_id and p.status in "
-                + DeliveryStatus.PENDING_SQL
-                + ")"
-                + " end as pending"
-                + " from r left join message m on m.id = r.message_id order by r.message_id, r.n")
+            // sized: a message's content counts once, on its first row; the final select reads what
+            // describes the message (content, domain_exists, pending) once, on its first row
+            """
+            with cand as (select id, message_id, next_attempt_at from delivery
+            where status in %1$s
+            and next_attempt_at <= now()
+            order by next_attempt_at, id limit $1 for update skip locked),
+            sized as (select cand.id, cand.message_id, cand.next_attempt_at,
+            case when row_number() over (partition by cand.message_id
+            order by cand.next_attempt_at, cand.id) = 1
+            then coalesce(m.size_bytes, 0) else 0 end as cost
+            from cand left join message m on m.id = cand.message_id),
+            run as (select id, message_id,
+            sum(cost) over (order by next_attempt_at, id) as running,
+            row_number() over (order by next_attempt_at, id) as pos from sized),
+            due as (select id from (select id,
+            min(running) over (partition by message_id) as upto,
+            min(pos) over (partition by message_id) as first_pos from run) x
+            where first_pos = 1 or upto <= $4::bigint),
+            c as (update delivery d set lease_owner = $2,
+            next_attempt_at = now() + $3::bigint * interval '1 millisecond', updated_at = now()
+            from due where d.id = due.id
+            returning d.id, d.message_id, d.recipient, d.recipient_domain, d.attempts),
+            r as (select c.*, row_number() over (partition by c.message_id order by c.id) as n
+            from c)
+            select r.id, r.message_id, r.recipient, r.recipient_domain, r.attempts, r.n,
+            m.id as mid, m.domain, m.mail_from, m.signature, m.expires_at,
+            case when r.n = 1 then m.content end as content,
+            case when r.n = 1 then exists (select 1 from domain x where x.id = m.domain_id)
+            end as domain_exists,
+            case when r.n = 1 then (select count(*) from delivery p
+            where p.message_id = r.message_id and p.status in %1$s)
+            end as pending
+            from r left join message m on m.id = r.message_id order by r.message_id, r.n"""
+                .formatted(DeliveryStatus.PENDING_SQL))
         .execute(Tuple.of(limit, owner, lease.toMillis(), maxBytes))
         .map(
             rows -> {
@@ -196,9 +197,10 @@ public class DeliveryStore {
       return Uni.createFrom().item(0);
     }
     return pool.preparedQuery(
-            "update delivery set next_attempt_at = now() + $3::bigint * interval '1 millisecond'"
-                + " where lease_owner = $1 and id = any($2) and status in "
-                + DeliveryStatus.PENDING_SQL)
+            """
+            update delivery set next_attempt_at = now() + $3::bigint * interval '1 millisecond'
+            where lease_owner = $1 and id = any($2) and status in %s"""
+                .formatted(DeliveryStatus.PENDING_SQL))
         .execute(Tuple.of(owner, ids.toArray(Long[]::new), lease.toMillis()))
         .map(rows -> rows.rowCount());
   }
@@ -206,11 +208,12 @@ public class DeliveryStore {
   /** Gives back these rows this worker holds, due again after {@code delay}. */
   public Uni<Integer> release(String owner, Collection<Long> ids, Duration delay) {
     return pool.preparedQuery(
-            "update delivery set lease_owner = null,"
-                + " next_attempt_at = now() + $3::bigint * interval '1 millisecond',"
-                + " updated_at = now()"
-                + " where lease_owner = $1 and id = any($2) and status in "
-                + DeliveryStatus.PENDING_SQL)
+            """
+            update delivery set lease_owner = null,
+            next_attempt_at = now() + $3::bigint * interval '1 millisecond',
+            updated_at = now()
+            where lease_owner = $1 and id = any($2) and status in %s"""
+                .formatted(DeliveryStatus.PENDING_SQL))
         .execute(Tuple.of(owner, ids.toArray(Long[]::new), delay.toMillis()))
         .map(rows -> rows.rowCount());
   }
@@ -218,9 +221,10 @@ public class DeliveryStore {
   /** Gives back every row this worker still holds, due at once (graceful shutdown). */
   public Uni<Integer> releaseAll(String owner) {
     return pool.preparedQuery(
-            "update delivery set lease_owner = null, next_attempt_at = now(), updated_at = now()"
-                + " where lease_owner = $1 and status in "
-                + DeliveryStatus.PENDING_SQL)
+            """
+            update delivery set lease_owner = null, next_attempt_at = now(), updated_at = now()
+            where lease_owner = $1 and status in %s"""
+                .formatted(DeliveryStatus.PENDING_SQL))
         .execute(Tuple.of(owner))
         .map(rows -> rows.rowCount());
   }
@@ -231,12 +235,13 @@ public class DeliveryStore {
    */
   public Uni<String> storeSignature(UUID messageId, String signature) {
     return pool.preparedQuery(
-            "with s as (update message set signature = $2 where id = $1 and signature is null"
-                + " returning signature),"
-                + " e as (insert into event (message_id, type, detail)"
-                + " select $1, 'signed', $3::text::jsonb from s)"
-                + " select coalesce((select signature from s),"
-                + " (select signature from message where id = $1)) as signature")
+            """
+            with s as (update message set signature = $2 where id = $1 and signature is null
+            returning signature),
+            e as (insert into event (message_id, type, detail)
+            select $1, 'signed', $3::text::jsonb from s)
+            select coalesce((select signature from s),
+            (select signature from message where id = $1)) as signature""")
         .execute(Tuple.of(messageId, signature, "{}"))
         .map(rows -> rows.iterator().next().getString("signature"))
         .chain(
@@ -333,15 +338,15 @@ public class DeliveryStore {
   }
 
   /** How many {@code failed_internal} events each of these recipients of a message already has. */
-  public Uni<java.util.Map<String, Integer>> internalFailures(
-      UUID messageId, List<String> recipients) {
+  public Uni<Map<String, Integer>> internalFailures(UUID messageId, List<String> recipients) {
     return pool.preparedQuery(
-            "select recipient, count(*)::int as n from event where message_id = $1"
-                + " and type = 'failed_internal' and recipient = any($2) group by recipient")
+            """
+            select recipient, count(*)::int as n from event where message_id = $1
+            and type = 'failed_internal' and recipient = any($2) group by recipient""")
         .execute(Tuple.of(messageId, recipients.toArray(String[]::new)))
         .map(
             rows -> {
-              java.util.Map<String, Integer> counts = new java.util.HashMap<>();
+              Map<String, Integer> counts = new HashMap<>();
               for (Row r : rows) {
                 counts.put(r.getString("recipient"), r.getInteger("n"));
               }
@@ -352,11 +357,12 @@ public class DeliveryStore {
   /** Counts for the queue-depth gauge: due, deferred (not yet due), leased. */
   public Uni<long[]> depth() {
     return pool.query(
-            "select count(*) filter (where lease_owner is null and next_attempt_at <= now()),"
-                + " count(*) filter (where lease_owner is null and next_attempt_at > now()),"
-                + " count(*) filter (where lease_owner is not null)"
-                + " from delivery where status in "
-                + DeliveryStatus.PENDING_SQL)
+            """
+            select count(*) filter (where lease_owner is null and next_attempt_at <= now()),
+            count(*) filter (where lease_owner is null and next_attempt_at > now()),
+            count(*) filter (where lease_owner is not null)
+            from delivery where status in %s"""
+                .formatted(DeliveryStatus.PENDING_SQL))
         .execute()
         .map(
             rows -> {

@@ -16,7 +16,17 @@ import io.vertx.mutiny.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -79,7 +89,7 @@ public class DeliveryTransports {
 
   /** Fails with every delivery budget that cannot work, each by its setting and variable. */
   static void checkBudgets(DeliveryConfig config) {
-    List<String> problems = new java.util.ArrayList<>();
+    List<String> problems = new ArrayList<>();
     if (config.claimMaxBytes() < 1) {
       problems.add(
           "postwire.delivery.claim-max-bytes (POSTWIRE_DELIVERY_CLAIM_MAX_BYTES) must be at"
@@ -175,7 +185,7 @@ public class DeliveryTransports {
                   new HostBackoff(
                       config.hostBackoff().initial(),
                       config.hostBackoff().max(),
-                      java.time.Clock.systemUTC()),
+                      Clock.systemUTC()),
                   TrafficShaping.of(config.shaping(), config.idleTimeout()),
                   mtaSts.enabled() ? mtaStsPolicies.get() : null,
                   egress,
@@ -211,23 +221,22 @@ public class DeliveryTransports {
   }
 
   /** Loads a PEM or PKCS#12 file of trust anchors (at start-up, off the event loop). */
-  static java.security.KeyStore trustStore(String setting, String path, Optional<String> password) {
-    try (java.io.InputStream in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(path))) {
+  static KeyStore trustStore(String setting, String path, Optional<String> password) {
+    try (InputStream in = Files.newInputStream(Path.of(path))) {
       String lower = path.toLowerCase(Locale.ROOT);
       if (lower.endsWith(".p12") || lower.endsWith(".pfx")) {
-        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(in, password.orElse("").toCharArray());
         return store;
       }
-      java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+      KeyStore store = KeyStore.getInstance("PKCS12");
       store.load(null, null);
       int i = 0;
-      for (java.security.cert.Certificate c :
-          java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+      for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
         store.setCertificateEntry("anchor-" + i++, c);
       }
       return store;
-    } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+    } catch (IOException | GeneralSecurityException e) {
       throw new IllegalStateException(setting + " " + path + " is unusable: " + e.getMessage(), e);
     }
   }

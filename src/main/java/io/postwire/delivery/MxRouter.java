@@ -14,10 +14,14 @@ import io.postwire.egress.EgressPolicy;
 import io.postwire.mtasts.MtaStsPolicies;
 import io.smallrye.mutiny.Uni;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import org.jboss.logging.Logger;
 
 /**
  * Direct delivery to a domain's mail exchangers (RFC 5321 §5.1): MX records by preference (random
@@ -33,8 +37,7 @@ import java.util.Map;
  */
 public class MxRouter {
 
-  private static final org.jboss.logging.Logger LOG =
-      org.jboss.logging.Logger.getLogger(MxRouter.class);
+  private static final Logger LOG = Logger.getLogger(MxRouter.class);
 
   /** At most this many addresses are tried in one attempt, so a long MX list cannot stall it. */
   static final int MAX_ADDRESSES = 6;
@@ -159,7 +162,7 @@ public class MxRouter {
       if (matching.size() < hosts.size()) {
         LOG.infof(
             "MTA-STS (%s) of %s: MX hosts %s do not match its mx patterns %s",
-            policy.mode().name().toLowerCase(java.util.Locale.ROOT),
+            policy.mode().name().toLowerCase(Locale.ROOT),
             domain,
             hosts.stream().filter(h -> !policy.matches(h.host())).map(MxHost::host).toList(),
             policy.mx());
@@ -278,7 +281,7 @@ public class MxRouter {
     String host = hosts.get(hostIndex).host();
     String ip = addresses.get(addressIndex).getHostAddress();
     tried.add(ip);
-    java.util.Optional<java.time.Duration> backedOff = backoff.remaining(ip);
+    Optional<Duration> backedOff = backoff.remaining(ip);
     if (backedOff.isPresent()) {
       // Not connecting at all; should every host be backed off, the hint keeps the retry away
       // until the first of them may be tried again.

@@ -1,5 +1,7 @@
 package io.postwire.dkim;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.postwire.dns.ZoneFile;
 import io.postwire.platform.Refusal;
 import io.quarkus.runtime.StartupEvent;
@@ -21,10 +23,14 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
@@ -41,7 +47,7 @@ public class DkimKeyService implements MessageSigner {
 
   private final Pool pool;
   private final DkimConfig config;
-  private final io.micrometer.core.instrument.Timer signTimer;
+  private final Timer signTimer;
   private volatile MasterKeyCipher cipher;
   private volatile List<MasterKeyCipher> previous = List.of();
   private final Map<String, CachedSigners> signers = new ConcurrentHashMap<>();
@@ -84,12 +90,11 @@ public class DkimKeyService implements MessageSigner {
     }
   }
 
-  public DkimKeyService(
-      Pool pool, DkimConfig config, io.micrometer.core.instrument.MeterRegistry registry) {
+  public DkimKeyService(Pool pool, DkimConfig config, MeterRegistry registry) {
     this.pool = pool;
     this.config = config;
     this.signTimer =
-        io.micrometer.core.instrument.Timer.builder("postwire.dkim.sign.duration")
+        Timer.builder("postwire.dkim.sign.duration")
             .description("Time to DKIM-sign one message with all of its domain's keys")
             .publishPercentileHistogram()
             .register(registry);
@@ -116,7 +121,7 @@ public class DkimKeyService implements MessageSigner {
     return current;
   }
 
-  private static String required(java.util.Optional<String> key) {
+  private static String required(Optional<String> key) {
     return key.filter(k -> !k.isBlank())
         .orElseThrow(
             () ->
@@ -177,7 +182,7 @@ public class DkimKeyService implements MessageSigner {
                 byte[] ad =
                     MasterKeyCipher.associatedData(r.getString("domain"), r.getString("selector"));
                 try {
-                  java.util.Arrays.fill(current.open(sealed, ad), (byte) 0);
+                  Arrays.fill(current.open(sealed, ad), (byte) 0);
                   alreadyCurrent++;
                   continue;
                 } catch (IllegalArgumentException notCurrent) {
@@ -194,7 +199,7 @@ public class DkimKeyService implements MessageSigner {
                   continue;
                 }
                 byte[] resealed = current.seal(plain, ad);
-                java.util.Arrays.fill(plain, (byte) 0);
+                Arrays.fill(plain, (byte) 0);
                 updates.add(
                     Tuple.of(r.getUUID("id"), Buffer.buffer(resealed), Buffer.buffer(sealed)));
               }
@@ -206,8 +211,9 @@ public class DkimKeyService implements MessageSigner {
               return pool.withTransaction(
                       tx ->
                           tx.preparedQuery(
-                                  "update dkim_key set private_key_sealed = $2"
-                                      + " where id = $1 and private_key_sealed = $3")
+                                  """
+                                  update dkim_key set private_key_sealed = $2
+                                  where id = $1 and private_key_sealed = $3""")
                               .executeBatch(updates))
                   .map(
                       result -> {
@@ -267,7 +273,7 @@ public class DkimKeyService implements MessageSigner {
                 byte[] pkcs8 = DkimKeys.encodePrivate(pair.getPrivate());
                 byte[] sealed =
                     cipher().seal(pkcs8, MasterKeyCipher.associatedData(domain, selector));
-                java.util.Arrays.fill(pkcs8, (byte) 0);
+                Arrays.fill(pkcs8, (byte) 0);
                 keys.add(
                     new NewKey(
                         UUID.randomUUID(),
@@ -289,10 +295,11 @@ public class DkimKeyService implements MessageSigner {
           chain.chain(
               () ->
                   tx.preparedQuery(
-                          "insert into dkim_key (id, domain, selector, algorithm, status,"
-                              + " public_key, private_key_sealed, activated_at)"
-                              + " values ($1, $2, $3, $4, $5, $6, $7,"
-                              + " case when $5 = 'active' then now() end)")
+                          """
+                          insert into dkim_key (id, domain, selector, algorithm, status,
+                          public_key, private_key_sealed, activated_at)
+                          values ($1, $2, $3, $4, $5, $6, $7,
+                          case when $5 = 'active' then now() end)""")
                       .execute(
                           Tuple.tuple()
                               .addUUID(key.id())
@@ -341,8 +348,9 @@ public class DkimKeyService implements MessageSigner {
   /** Marks the active key(s) of an algorithm retired (a rotation's new key takes over). */
   public static Uni<Void> retireActive(SqlClient tx, String domain, DkimAlgorithm algorithm) {
     return tx.preparedQuery(
-            "update dkim_key set status = 'retired', retired_at = now()"
-                + " where domain = $1 and algorithm = $2 and status = 'active'")
+            """
+            update dkim_key set status = 'retired', retired_at = now()
+            where domain = $1 and algorithm = $2 and status = 'active'""")
         .execute(Tuple.of(domain, algorithm.wireName()))
         .replaceWithVoid();
   }
@@ -350,12 +358,13 @@ public class DkimKeyService implements MessageSigner {
   /** The keys of a domain, newest first, as the API shows them. */
   public Uni<Map<String, List<KeyView>>> views(List<String> domains) {
     return pool.preparedQuery(
-            "select domain, selector, algorithm, status, public_key, retired_at from dkim_key"
-                + " where domain = any($1) order by created_at desc, selector")
+            """
+            select domain, selector, algorithm, status, public_key, retired_at from dkim_key
+            where domain = any($1) order by created_at desc, selector""")
         .execute(Tuple.of(domains.toArray(String[]::new)))
         .map(
             rows -> {
-              Map<String, List<KeyView>> byDomain = new java.util.HashMap<>();
+              Map<String, List<KeyView>> byDomain = new HashMap<>();
               for (Row r : rows) {
                 byDomain
                     .computeIfAbsent(r.getString("domain"), d -> new ArrayList<>())
@@ -400,8 +409,7 @@ public class DkimKeyService implements MessageSigner {
                         for (DkimSigner signer : list) {
                           headers.append(signer.sign(message, now));
                         }
-                        signTimer.record(
-                            System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+                        signTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
                         return headers.toString();
                       })
                   .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
@@ -414,8 +422,9 @@ public class DkimKeyService implements MessageSigner {
       return Uni.createFrom().item(cached.signers());
     }
     return pool.preparedQuery(
-            "select selector, algorithm, private_key_sealed from dkim_key"
-                + " where domain = $1 and status = 'active' order by algorithm desc")
+            """
+            select selector, algorithm, private_key_sealed from dkim_key
+            where domain = $1 and status = 'active' order by algorithm desc""")
         .execute(Tuple.of(domain))
         .emitOn(Infrastructure.getDefaultWorkerPool())
         .map(
@@ -429,7 +438,7 @@ public class DkimKeyService implements MessageSigner {
                         r.getBuffer("private_key_sealed").getBytes(),
                         MasterKeyCipher.associatedData(domain, selector));
                 PrivateKey key = DkimKeys.decodePrivate(algorithm, pkcs8);
-                java.util.Arrays.fill(pkcs8, (byte) 0);
+                Arrays.fill(pkcs8, (byte) 0);
                 list.add(new DkimSigner(algorithm, domain, selector, key));
               }
               signers.put(domain, new CachedSigners(List.copyOf(list), System.nanoTime()));

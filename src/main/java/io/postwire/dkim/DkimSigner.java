@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.regex.Pattern;
+import org.bouncycastle.jcajce.interfaces.EdDSAPrivateKey;
 
 /**
  * Signs messages with one DKIM key (RFC 6376, RFC 8463): relaxed/relaxed canonicalization, the
@@ -392,7 +393,7 @@ public final class DkimSigner {
       return KeyFactory.getInstance("RSA")
           .generatePublic(new RSAPublicKeySpec(crt.getModulus(), crt.getPublicExponent()));
     }
-    if (k instanceof org.bouncycastle.jcajce.interfaces.EdDSAPrivateKey ed) {
+    if (k instanceof EdDSAPrivateKey ed) {
       return ed.getPublicKey();
     }
     return null;

@@ -2,6 +2,7 @@ package io.postwire.dkim;
 
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -243,7 +244,7 @@ final class RelaxedCanonicalizer {
 
     void put(byte b) {
       if (size == buf.length) {
-        buf = java.util.Arrays.copyOf(buf, buf.length * 2);
+        buf = Arrays.copyOf(buf, buf.length * 2);
       }
       buf[size++] = b;
     }

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * A DKIM public key record, the TXT record at {@code selector._domainkey.domain} (RFC 6376 §3.6.1).
@@ -120,7 +121,7 @@ public record DkimKeyRecord(
 
   @Override
   public int hashCode() {
-    return java.util.Objects.hash(
+    return Objects.hash(
         hashAlgorithms, keyType, notes, Arrays.hashCode(publicKey), serviceTypes, flags);
   }
 

@@ -1,6 +1,7 @@
 package io.postwire.dns;
 
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -160,10 +161,10 @@ public record DmarcRecord(
       try {
         URI parsed = new URI(uri);
         if (parsed.getScheme() == null) {
-          throw new java.net.URISyntaxException(uri, "no scheme");
+          throw new URISyntaxException(uri, "no scheme");
         }
         uris.add(parsed);
-      } catch (java.net.URISyntaxException e) {
+      } catch (URISyntaxException e) {
         problems.add(name + "=" + entry + ": not a URI");
       }
     }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
@@ -21,6 +22,7 @@ import org.xbill.DNS.MXRecord;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
+import org.xbill.DNS.SPFRecord;
 import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.TextParseException;
@@ -232,7 +234,7 @@ public final class Dns {
     for (Record record : outcome.recordsOrEmpty()) {
       if (record instanceof TXTRecord txt) {
         texts.add(joined(txt.getStringsAsByteArrays()));
-      } else if (record instanceof org.xbill.DNS.SPFRecord spf) {
+      } else if (record instanceof SPFRecord spf) {
         texts.add(joined(spf.getStringsAsByteArrays()));
       }
     }
@@ -285,7 +287,7 @@ public final class Dns {
    * dnsjava completes on its own executor, and Hibernate Reactive must be called back on its
    * context.
    */
-  private <T> Uni<T> onCallerContext(java.util.function.Supplier<CompletionStage<T>> query) {
+  private <T> Uni<T> onCallerContext(Supplier<CompletionStage<T>> query) {
     return Uni.createFrom()
         .emitter(
             emitter -> {

@@ -1,5 +1,6 @@
 package io.postwire.dns;
 
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -150,7 +151,7 @@ public record DnsSettings(
     try {
       // getByName never queries DNS for a literal, which the checks above guarantee.
       InetAddress address = InetAddress.getByName(host);
-      if (ipv4 && !(address instanceof java.net.Inet4Address)) {
+      if (ipv4 && !(address instanceof Inet4Address)) {
         throw new UnknownHostException(host);
       }
       return address;

@@ -1,5 +1,7 @@
 package io.postwire.domain;
 
+import io.postwire.dkim.DkimAlgorithm;
+import io.postwire.dkim.DkimKeyService;
 import io.postwire.platform.Json;
 import io.postwire.platform.Page;
 import io.postwire.platform.PageRequest;
@@ -37,7 +39,7 @@ public class DomainResource {
   private final DomainViews views;
   private final CurrentPrincipal current;
   private final Json json;
-  private final io.postwire.dkim.DkimKeyService keys;
+  private final DkimKeyService keys;
 
   /** The body of {@code POST /v1/domains}. */
   public record RegisterRequest(String name, DkimOptions dkim) {
@@ -50,7 +52,7 @@ public class DomainResource {
       DomainViews views,
       CurrentPrincipal current,
       Json json,
-      io.postwire.dkim.DkimKeyService keys) {
+      DkimKeyService keys) {
     this.keys = keys;
     this.domains = domains;
     this.views = views;
@@ -122,12 +124,12 @@ public class DomainResource {
       content =
           @Content(
               mediaType = "application/json",
-              schema = @Schema(implementation = io.postwire.dkim.DkimKeyService.KeyView.class)))
+              schema = @Schema(implementation = DkimKeyService.KeyView.class)))
   public Uni<Response> rotate(@PathParam("name") String name, byte[] body) {
     current.get().requireAdmin();
     RotateRequest request = json.read(body, RotateRequest.class);
-    io.postwire.dkim.DkimAlgorithm algorithm =
-        io.postwire.dkim.DkimKeyService.algorithms(
+    DkimAlgorithm algorithm =
+        DkimKeyService.algorithms(
                 request.algorithm() == null ? List.of() : List.of(request.algorithm()), "algorithm")
             .get(0);
     return domains

@@ -1,5 +1,7 @@
 package io.postwire.domain;
 
+import io.postwire.dkim.DkimAlgorithm;
+import io.postwire.dkim.DkimKeyService;
 import io.postwire.platform.DatabaseSignals;
 import io.postwire.platform.DeliveryStatus;
 import io.postwire.platform.Page;
@@ -18,10 +20,10 @@ import java.util.List;
 public class DomainService {
 
   private final Pool pool;
-  private final io.postwire.dkim.DkimKeyService keys;
+  private final DkimKeyService keys;
   private final ApiKeyService apiKeys;
 
-  public DomainService(Pool pool, io.postwire.dkim.DkimKeyService keys, ApiKeyService apiKeys) {
+  public DomainService(Pool pool, DkimKeyService keys, ApiKeyService apiKeys) {
     this.pool = pool;
     this.keys = keys;
     this.apiKeys = apiKeys;
@@ -33,8 +35,7 @@ public class DomainService {
    */
   public Uni<String> register(String rawName, List<String> algorithmNames) {
     String name = DomainNames.require(rawName, "name");
-    List<io.postwire.dkim.DkimAlgorithm> algorithms =
-        io.postwire.dkim.DkimKeyService.algorithms(algorithmNames, "dkim.algorithms");
+    List<DkimAlgorithm> algorithms = DkimKeyService.algorithms(algorithmNames, "dkim.algorithms");
     return keys.generate(name, algorithms)
         .chain(
             generated ->
@@ -110,27 +111,30 @@ public class DomainService {
     return pool.withTransaction(
             conn ->
                 conn.preparedQuery(
-                        "with failed as (update delivery d set status = 'failed', next_attempt_at = null,"
-                            + " lease_owner = null, updated_at = now(), last_text = 'domain_removed'"
-                            + " from message m where d.message_id = m.id and m.domain = $1"
-                            + " and d.status in "
-                            + DeliveryStatus.PENDING_SQL
-                            + " returning d.message_id, d.recipient)"
-                            + " insert into event (message_id, recipient, type, detail)"
-                            + " select message_id, recipient, 'failed',"
-                            + " '{\"reason\":\"domain_removed\"}'::jsonb from failed")
+                        """
+                        with failed as (update delivery d set status = 'failed', next_attempt_at = null,
+                        lease_owner = null, updated_at = now(), last_text = 'domain_removed'
+                        from message m where d.message_id = m.id and m.domain = $1
+                        and d.status in %s
+                        returning d.message_id, d.recipient)
+                        insert into event (message_id, recipient, type, detail)
+                        select message_id, recipient, 'failed',
+                        '{"reason":"domain_removed"}'::jsonb from failed"""
+                            .formatted(DeliveryStatus.PENDING_SQL))
                     .execute(Tuple.of(name))
                     .chain(
                         () ->
                             conn.preparedQuery(
-                                    "with u as (update api_key set domains = array_remove(domains,"
-                                        + " $1) where $1 = any(domains) returning id)"
-                                        // every replica forgets the old scopes at commit
-                                        + " select "
-                                        + DatabaseSignals.notifyCall(
-                                            DatabaseSignals.API_KEY_REVOKED,
-                                            "'" + ApiKeyService.EVERY_KEY + "'")
-                                        + " from (select count(*) from u) c")
+                                    // every replica forgets the old scopes at commit
+                                    """
+                                    with u as (update api_key set domains = array_remove(domains,
+                                    $1) where $1 = any(domains) returning id)
+                                    select %s
+                                    from (select count(*) from u) c"""
+                                        .formatted(
+                                            DatabaseSignals.notifyCall(
+                                                DatabaseSignals.API_KEY_REVOKED,
+                                                "'" + ApiKeyService.EVERY_KEY + "'")))
                                 .execute(Tuple.of(name)))
                     .chain(
                         () ->

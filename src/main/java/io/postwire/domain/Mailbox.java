@@ -82,7 +82,7 @@ public record Mailbox(String displayName, String localPart, String domain) {
       throw Refusal.field(
           "unsupported_address", field, "address literals ([127.0.0.1]) are not supported");
     }
-    String asciiDomain = io.postwire.domain.DomainNames.normalize(domain);
+    String asciiDomain = DomainNames.normalize(domain);
     if (asciiDomain == null) {
       throw Refusal.field("invalid_address", field, "has no valid domain");
     }

@@ -121,8 +121,9 @@ public class IdempotencyStore {
 
   public Uni<Claim> claim(UUID apiKey, String key, byte[] hash) {
     return pool.preparedQuery(
-            "insert into idempotency_key (api_key_id, key, request_hash) values ($1, $2, $3)"
-                + " on conflict do nothing")
+            """
+            insert into idempotency_key (api_key_id, key, request_hash) values ($1, $2, $3)
+            on conflict do nothing""")
         .execute(Tuple.of(apiKey, key, Buffer.buffer(hash)))
         .chain(
             inserted -> {
@@ -135,10 +136,11 @@ public class IdempotencyStore {
 
   private Uni<Claim> existing(UUID apiKey, String key, byte[] hash) {
     return pool.preparedQuery(
-            "select request_hash, response_code, response_body,"
-                + " created_at < now() - $3::bigint * interval '1 second' as expired,"
-                + " claimed_at < now() - $4::bigint * interval '1 second' as stale"
-                + " from idempotency_key where api_key_id = $1 and key = $2")
+            """
+            select request_hash, response_code, response_body,
+            created_at < now() - $3::bigint * interval '1 second' as expired,
+            claimed_at < now() - $4::bigint * interval '1 second' as stale
+            from idempotency_key where api_key_id = $1 and key = $2""")
         .execute(
             Tuple.of(
                 apiKey, key, config.idempotencyRetention().toSeconds(), STALE_CLAIM.toSeconds()))
@@ -172,11 +174,12 @@ public class IdempotencyStore {
 
   private Uni<Claim> takeOver(UUID apiKey, String key, byte[] hash) {
     return pool.preparedQuery(
-            "update idempotency_key set request_hash = $3, response_code = null,"
-                + " response_body = null, created_at = now(), claimed_at = now()"
-                + " where api_key_id = $1 and key = $2"
-                + " and (created_at < now() - $4::bigint * interval '1 second'"
-                + " or response_code is null and claimed_at < now() - $5::bigint * interval '1 second')")
+            """
+            update idempotency_key set request_hash = $3, response_code = null,
+            response_body = null, created_at = now(), claimed_at = now()
+            where api_key_id = $1 and key = $2
+            and (created_at < now() - $4::bigint * interval '1 second'
+            or response_code is null and claimed_at < now() - $5::bigint * interval '1 second')""")
         .execute(
             Tuple.of(
                 apiKey,
@@ -215,10 +218,11 @@ public class IdempotencyStore {
       keys.add(claim.substring(nul + 1));
     }
     return pool.preparedQuery(
-            "update idempotency_key i set claimed_at = now()"
-                + " from unnest($1::uuid[], $2::text[]) as c(api_key_id, key)"
-                + " where i.api_key_id = c.api_key_id and i.key = c.key"
-                + " and i.response_code is null")
+            """
+            update idempotency_key i set claimed_at = now()
+            from unnest($1::uuid[], $2::text[]) as c(api_key_id, key)
+            where i.api_key_id = c.api_key_id and i.key = c.key
+            and i.response_code is null""")
         .execute(Tuple.of(apiKeys.toArray(UUID[]::new), keys.toArray(String[]::new)))
         .onFailure()
         .recoverWithNull()
@@ -228,8 +232,9 @@ public class IdempotencyStore {
   /** Stores the answer, inside the transaction that stores the message. */
   public Uni<Void> answer(SqlClient tx, UUID apiKey, String key, int status, String body) {
     return tx.preparedQuery(
-            "update idempotency_key set response_code = $3, response_body = $4"
-                + " where api_key_id = $1 and key = $2")
+            """
+            update idempotency_key set response_code = $3, response_body = $4
+            where api_key_id = $1 and key = $2""")
         .execute(Tuple.of(apiKey, key, status, body))
         .replaceWithVoid();
   }
@@ -237,8 +242,9 @@ public class IdempotencyStore {
   /** Forgets a claim whose request was refused, so a corrected retry is processed afresh. */
   public Uni<Void> release(UUID apiKey, String key) {
     return pool.preparedQuery(
-            "delete from idempotency_key where api_key_id = $1 and key = $2"
-                + " and response_code is null")
+            """
+            delete from idempotency_key where api_key_id = $1 and key = $2
+            and response_code is null""")
         .execute(Tuple.of(apiKey, key))
         .replaceWithVoid();
   }

@@ -8,6 +8,7 @@ import io.postwire.security.ApiPrincipal;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 
 /** The read side of messages: one message, its bytes, the list, and cancelling a message. */
@@ -15,7 +16,7 @@ import java.util.UUID;
 public class MessageQueries {
 
   /** The message statuses of API.md, the values {@code GET /v1/messages?status=} may ask for. */
-  private static final Set<String> STATUSES = new java.util.TreeSet<>(MessageStatus.wireNames());
+  private static final Set<String> STATUSES = new TreeSet<>(MessageStatus.wireNames());
 
   private final MessageStore store;
 

@@ -193,10 +193,7 @@ public class MessageResource {
       content =
           @Content(
               mediaType = RFC822,
-              schema =
-                  @Schema(
-                      type = org.eclipse.microprofile.openapi.annotations.enums.SchemaType.STRING,
-                      format = "binary")))
+              schema = @Schema(type = SchemaType.STRING, format = "binary")))
   @APIResponse(
       responseCode = "404",
       description = "no such message for this key, or its content was purged by retention")

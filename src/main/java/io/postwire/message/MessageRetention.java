@@ -26,23 +26,27 @@ public class MessageRetention implements Purge {
   // A message is finished when none of its recipients is still queued or deferred; one that is not
   // keeps its content and rows whatever its age.
   private static final String FINISHED =
-      " and not exists (select 1 from delivery d where d.message_id = m.id"
-          + " and d.status in "
-          + DeliveryStatus.PENDING_SQL
-          + ")";
+      """
+      and not exists (select 1 from delivery d where d.message_id = m.id
+      and d.status in %s)"""
+          .formatted(DeliveryStatus.PENDING_SQL);
 
   private static final String PURGE_MESSAGES =
-      "delete from message where id in (select m.id from message m"
-          + " where m.created_at < now() - $1::bigint * interval '1 second'"
-          + FINISHED
-          + " limit $2)";
+      """
+      delete from message where id in (select m.id from message m
+      where m.created_at < now() - $1::bigint * interval '1 second'
+      %s
+      limit $2)"""
+          .formatted(FINISHED);
 
   private static final String PURGE_CONTENT =
-      "update message set content = null where id in (select m.id from message m"
-          + " where m.content is not null"
-          + " and m.created_at < now() - $1::bigint * interval '1 second'"
-          + FINISHED
-          + " limit $2)";
+      """
+      update message set content = null where id in (select m.id from message m
+      where m.content is not null
+      and m.created_at < now() - $1::bigint * interval '1 second'
+      %s
+      limit $2)"""
+          .formatted(FINISHED);
 
   private final Pool pool;
   private final IdempotencyStore idempotency;

@@ -1,19 +1,28 @@
 package io.postwire.message;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.postwire.domain.DomainNames;
 import io.postwire.platform.Bytea;
 import io.postwire.platform.DeliveryStatus;
 import io.postwire.platform.Page;
+import io.postwire.platform.Refusal;
 import io.postwire.suppression.SuppressionService;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 
@@ -74,25 +83,26 @@ public class MessageStore {
   // A scoped key sees the messages sent under the current registration of its domains, never those
   // of an earlier registration of the same name (API.md, "Domains (additions)"); null = admin.
   private static final String IN_SCOPE =
-      "(%1$s::text[] is null or m.domain_id = any(array(select id from domain"
-          + " where name = any(%1$s))))";
+      """
+      (%1$s::text[] is null or m.domain_id = any(array(select id from domain
+      where name = any(%1$s))))""";
 
   private final Pool pool;
-  private final com.fasterxml.jackson.databind.ObjectMapper mapper;
+  private final ObjectMapper mapper;
 
-  public MessageStore(Pool pool, com.fasterxml.jackson.databind.ObjectMapper mapper) {
+  public MessageStore(Pool pool, ObjectMapper mapper) {
     this.pool = pool;
     this.mapper = mapper;
   }
 
   /** A JSON column's text as a tree, so the API shows objects, not strings. */
-  private com.fasterxml.jackson.databind.JsonNode json(String text) {
+  private JsonNode json(String text) {
     if (text == null) {
       return null;
     }
     try {
       return mapper.readTree(text);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       throw new IllegalStateException("Stored JSON is unreadable", e);
     }
   }
@@ -231,7 +241,7 @@ public class MessageStore {
     String[] fromHeaders = new String[n];
     String[] subjects = new String[n];
     String[] messageIds = new String[n];
-    io.vertx.core.buffer.Buffer[] contents = new io.vertx.core.buffer.Buffer[n];
+    Buffer[] contents = new Buffer[n];
     String[] tags = new String[n];
     String[] metadata = new String[n];
     Integer[] sizes = new Integer[n];
@@ -268,7 +278,7 @@ public class MessageStore {
   private String jsonArray(List<String> values) {
     try {
       return mapper.writeValueAsString(values);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -281,11 +291,12 @@ public class MessageStore {
   public Uni<MessageViews.Message> find(UUID id, String[] domains) {
     Uni<Row> message =
         pool.preparedQuery(
-                "select m.id, m.from_header, m.subject, m.created_at, m.tags, m.metadata::text,"
-                    + " m.send_at, m.expires_at, s.status from message m"
-                    + " join message_status s on s.message_id = m.id"
-                    + " where m.id = $1 and "
-                    + IN_SCOPE.formatted("$2"))
+                """
+                select m.id, m.from_header, m.subject, m.created_at, m.tags, m.metadata::text,
+                m.send_at, m.expires_at, s.status from message m
+                join message_status s on s.message_id = m.id
+                where m.id = $1 and %s"""
+                    .formatted(IN_SCOPE.formatted("$2")))
             .execute(Tuple.of(id, domains))
             .map(rows -> rows.iterator().hasNext() ? rows.iterator().next() : null);
     return message.chain(
@@ -320,9 +331,10 @@ public class MessageStore {
    */
   public Uni<byte[]> raw(UUID id, String[] domains) {
     return pool.preparedQuery(
-            "select m.signature, m.content from message m where m.id = $1"
-                + " and m.content is not null and "
-                + IN_SCOPE.formatted("$2"))
+            """
+            select m.signature, m.content from message m where m.id = $1
+            and m.content is not null and %s"""
+                .formatted(IN_SCOPE.formatted("$2")))
         .execute(Tuple.of(id, domains))
         .map(
             rows -> {
@@ -332,11 +344,9 @@ public class MessageStore {
               Row row = rows.iterator().next();
               String signature = row.getString("signature");
               byte[] head =
-                  signature == null
-                      ? new byte[0]
-                      : signature.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                  signature == null ? new byte[0] : signature.getBytes(StandardCharsets.US_ASCII);
               byte[] content = Bytea.bytes(row.getBuffer("content").getDelegate());
-              byte[] raw = java.util.Arrays.copyOf(head, head.length + content.length);
+              byte[] raw = Arrays.copyOf(head, head.length + content.length);
               System.arraycopy(content, 0, raw, head.length, content.length);
               return raw;
             });
@@ -344,9 +354,10 @@ public class MessageStore {
 
   private Uni<List<MessageViews.Recipient>> recipients(UUID id) {
     return pool.preparedQuery(
-            "select recipient, status, attempts, last_attempt_at, next_attempt_at, last_code,"
-                + " last_enhanced_code, last_text, last_host, bounce_category"
-                + " from delivery where message_id = $1 order by id")
+            """
+            select recipient, status, attempts, last_attempt_at, next_attempt_at, last_code,
+            last_enhanced_code, last_text, last_host, bounce_category
+            from delivery where message_id = $1 order by id""")
         .execute(Tuple.of(id))
         .map(
             rows -> {
@@ -400,21 +411,21 @@ public class MessageStore {
   public Uni<Page<MessageViews.Summary>> list(
       String[] domains, String status, String recipient, int limit, Cursor after) {
     return pool.preparedQuery(
-            "select m.id, m.from_header, m.subject, m.created_at, s.status from message m"
-                + " join message_status s on s.message_id = m.id"
-                + " where "
-                + IN_SCOPE.formatted("$1")
-                + " and ($2::text is null or s.status = $2)"
-                + " and ($3::text is null or exists (select 1 from delivery d"
-                + " where d.message_id = m.id and d.recipient = $3))"
-                + " and ($4::timestamptz is null or (m.created_at, m.id) < ($4, $5))"
-                + " order by m.created_at desc, m.id desc limit $6")
+            """
+            select m.id, m.from_header, m.subject, m.created_at, s.status from message m
+            join message_status s on s.message_id = m.id
+            where %s
+            and ($2::text is null or s.status = $2)
+            and ($3::text is null or exists (select 1 from delivery d
+            where d.message_id = m.id and d.recipient = $3))
+            and ($4::timestamptz is null or (m.created_at, m.id) < ($4, $5))
+            order by m.created_at desc, m.id desc limit $6"""
+                .formatted(IN_SCOPE.formatted("$1")))
         .execute(
             Tuple.tuple()
                 .addArrayOfString(domains)
                 .addString(status)
-                .addString(
-                    recipient == null ? null : io.postwire.domain.DomainNames.address(recipient))
+                .addString(recipient == null ? null : DomainNames.address(recipient))
                 .addOffsetDateTime(after == null ? null : after.createdAt())
                 .addUUID(after == null ? null : after.id())
                 .addInteger(limit + 1))
@@ -447,9 +458,10 @@ public class MessageStore {
     return pool.withTransaction(
         conn ->
             conn.preparedQuery(
-                    "select m.id from message m where m.id = $1 and "
-                        + IN_SCOPE.formatted("$2")
-                        + " for update")
+                    """
+                    select m.id from message m where m.id = $1 and %s
+                    for update"""
+                        .formatted(IN_SCOPE.formatted("$2")))
                 .execute(Tuple.of(id, domains))
                 .chain(
                     rows -> {
@@ -457,13 +469,14 @@ public class MessageStore {
                         return Uni.createFrom().item(false);
                       }
                       return conn.preparedQuery(
-                              "with c as (update delivery set status = 'failed', next_attempt_at = null,"
-                                  + " lease_owner = null, last_text = 'cancelled', updated_at = now()"
-                                  + " where message_id = $1 and status in "
-                                  + DeliveryStatus.PENDING_SQL
-                                  + " returning recipient)"
-                                  + " insert into event (message_id, recipient, type, detail)"
-                                  + " select $1, recipient, 'cancelled', null from c")
+                              """
+                              with c as (update delivery set status = 'failed', next_attempt_at = null,
+                              lease_owner = null, last_text = 'cancelled', updated_at = now()
+                              where message_id = $1 and status in %s
+                              returning recipient)
+                              insert into event (message_id, recipient, type, detail)
+                              select $1, recipient, 'cancelled', null from c"""
+                                  .formatted(DeliveryStatus.PENDING_SQL))
                           .execute(Tuple.of(id))
                           .replaceWith(true);
                     }));
@@ -472,7 +485,7 @@ public class MessageStore {
   /** A position in the newest-first message list. */
   public record Cursor(OffsetDateTime createdAt, UUID id) {
     String encode() {
-      return java.util.Base64.getUrlEncoder()
+      return Base64.getUrlEncoder()
           .withoutPadding()
           .encodeToString((createdAt.toInstant().toString() + "|" + id).getBytes());
     }
@@ -483,11 +496,10 @@ public class MessageStore {
         return null;
       }
       try {
-        String[] parts = new String(java.util.Base64.getUrlDecoder().decode(text)).split("\\|");
+        String[] parts = new String(Base64.getUrlDecoder().decode(text)).split("\\|");
         return new Cursor(utc(Instant.parse(parts[0])), UUID.fromString(parts[1]));
       } catch (RuntimeException e) {
-        throw io.postwire.platform.Refusal.field(
-            "validation_failed", "after", "is not a cursor this API gave");
+        throw Refusal.field("validation_failed", "after", "is not a cursor this API gave");
       }
     }
   }

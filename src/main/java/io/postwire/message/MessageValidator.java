@@ -7,10 +7,12 @@ import io.postwire.platform.Refusal;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.ParseException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -127,8 +129,8 @@ public class MessageValidator {
     return requested;
   }
 
-  private static String ahead(java.time.Duration limit) {
-    if (limit.toDays() > 0 && limit.equals(java.time.Duration.ofDays(limit.toDays()))) {
+  private static String ahead(Duration limit) {
+    if (limit.toDays() > 0 && limit.equals(Duration.ofDays(limit.toDays()))) {
       return limit.toDays() + " days";
     }
     return limit.toSeconds() + " seconds";
@@ -287,7 +289,7 @@ public class MessageValidator {
     for (int i = 0; i < alphabet.length(); i++) {
       BASE64_VALUE[alphabet.charAt(i)] = (byte) i;
     }
-    java.util.Arrays.fill(BASE64_CLASS, (byte) -1);
+    Arrays.fill(BASE64_CLASS, (byte) -1);
     for (char c :
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_".toCharArray()) {
       BASE64_CLASS[c] = 0;
@@ -332,7 +334,7 @@ public class MessageValidator {
     if (len % 4 == 1) {
       throw new IllegalArgumentException("truncated base64");
     }
-    byte[] text = len == n ? clean : java.util.Arrays.copyOf(clean, len);
+    byte[] text = len == n ? clean : Arrays.copyOf(clean, len);
     if (len % 4 == 0 && padding <= 2 && !misplacedPadding && unusedBitsZero(text, padding)) {
       return text;
     }

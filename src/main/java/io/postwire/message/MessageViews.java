@@ -2,6 +2,7 @@ package io.postwire.message;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.postwire.platform.Problem;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +28,7 @@ public final class MessageViews {
       String status,
       OffsetDateTime createdAt,
       List<AcceptedRecipient> recipients,
-      io.postwire.platform.Problem error) {}
+      Problem error) {}
 
   /** A message with its recipients and events. */
   @JsonInclude(JsonInclude.Include.ALWAYS)

@@ -14,6 +14,7 @@ import io.vertx.mutiny.sqlclient.SqlClient;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -133,7 +134,7 @@ public class MessageWrites {
    * Told the step ({@code json}, {@code prepare}, {@code raw}) each time a request body is decoded,
    * on the thread that decodes it: tests check that a large body is decoded off the event loop.
    */
-  static volatile java.util.function.Consumer<String> decodingObserver = step -> {};
+  static volatile Consumer<String> decodingObserver = step -> {};
 
   /** Runs the work under an Idempotency-Key (when given) and stores its answer with it. */
   Uni<SendOutcome> idempotent(

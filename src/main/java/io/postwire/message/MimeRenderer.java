@@ -2,6 +2,7 @@ package io.postwire.message;
 
 import io.postwire.domain.Mailbox;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.mail.MessagingException;
 import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MailDateFormat;
@@ -261,7 +262,7 @@ public class MimeRenderer {
     ByteArrayOutputStream out = new ByteArrayOutputStream(crlf.length + crlf.length / 2 + 16);
     try (OutputStream qp = MimeUtility.encode(out, "quoted-printable")) {
       qp.write(crlf);
-    } catch (IOException | jakarta.mail.MessagingException e) {
+    } catch (IOException | MessagingException e) {
       throw new IllegalStateException("quoted-printable encoding failed", e);
     }
     return out.toByteArray();

@@ -2,18 +2,21 @@ package io.postwire.message;
 
 import io.postwire.domain.Mailbox;
 import io.postwire.platform.Refusal;
+import jakarta.mail.MessagingException;
 import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.MimeUtility;
 import jakarta.mail.internet.ParseException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UnsupportedEncodingException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
@@ -463,17 +466,17 @@ public final class RawMessages {
     ByteArrayOutputStream out = new ByteArrayOutputStream((end - start) * 3 / 2 + 16);
     try (OutputStream qp = MimeUtility.encode(out, "quoted-printable")) {
       qp.write(b, start, end - start);
-    } catch (IOException | jakarta.mail.MessagingException e) {
+    } catch (IOException | MessagingException e) {
       throw new IllegalStateException("quoted-printable encoding failed", e);
     }
     return out.toByteArray();
   }
 
   private static byte[] base64(byte[] b, int start, int end) {
-    byte[] slice = java.util.Arrays.copyOfRange(b, start, end);
+    byte[] slice = Arrays.copyOfRange(b, start, end);
     // the CRLF that ends a top-level body, or is ignored as whitespace inside a part
     byte[] encoded = Base64.getMimeEncoder(76, CRLF).encode(slice);
-    byte[] withEnd = java.util.Arrays.copyOf(encoded, encoded.length + 2);
+    byte[] withEnd = Arrays.copyOf(encoded, encoded.length + 2);
     withEnd[encoded.length] = '\r';
     withEnd[encoded.length + 1] = '\n';
     return withEnd;
@@ -507,7 +510,7 @@ public final class RawMessages {
   private static String decodeForParsing(String header) {
     try {
       return MimeUtility.decodeText(header);
-    } catch (java.io.UnsupportedEncodingException e) {
+    } catch (UnsupportedEncodingException e) {
       return header;
     }
   }

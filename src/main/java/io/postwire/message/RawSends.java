@@ -5,6 +5,8 @@ import static io.postwire.message.MessageWrites.accepted;
 import static io.postwire.message.MessageWrites.decodingObserver;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.postwire.domain.DomainNames;
 import io.postwire.domain.Mailbox;
 import io.postwire.message.MessageWrites.Endpoint;
@@ -17,9 +19,12 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.UUID;
@@ -34,6 +39,7 @@ public class RawSends {
 
   private final MessageWrites writes;
   private final MessageStore store;
+  private final EnqueueGroups groups;
   private final MessageValidator validator;
   private final MessageConfig config;
   private final Json json;
@@ -42,12 +48,14 @@ public class RawSends {
   public RawSends(
       MessageWrites writes,
       MessageStore store,
+      EnqueueGroups groups,
       MessageValidator validator,
       MessageConfig config,
       Json json,
       SendRateLimiter rateLimiter) {
     this.writes = writes;
     this.store = store;
+    this.groups = groups;
     this.validator = validator;
     this.config = config;
     this.json = json;
@@ -136,17 +144,14 @@ public class RawSends {
   /** What an Idempotency-Key of a submission stands for: its envelope, options and bytes. */
   private static JsonNode submissionTree(
       List<String> rcptTo, byte[] message, SubmissionOptions options) {
-    com.fasterxml.jackson.databind.node.ObjectNode tree =
-        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    ObjectNode tree = JsonNodeFactory.instance.objectNode();
     rcptTo.forEach(tree.putArray("rcptTo")::add);
     options.tags().forEach(tree.putArray("tags")::add);
     tree.put("metadata", options.metadataJson());
     try {
       tree.put(
-          "sha256",
-          java.util.HexFormat.of()
-              .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(message)));
-    } catch (java.security.NoSuchAlgorithmException e) {
+          "sha256", HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(message)));
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
     return tree;
@@ -287,7 +292,8 @@ public class RawSends {
         client ->
             store
                 .insertChecked(client, List.of(row))
-                .map(checked -> accepted(checked.get(0), "rcptTo")));
+                .map(checked -> accepted(checked.get(0), "rcptTo")),
+        () -> groups.enqueue(row).map(checked -> accepted(checked, "rcptTo")));
   }
 
   private static List<String> lower(List<Mailbox> mailboxes) {

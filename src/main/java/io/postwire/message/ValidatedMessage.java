@@ -1,8 +1,10 @@
 package io.postwire.message;
 
+import io.postwire.domain.DomainNames;
 import io.postwire.domain.Mailbox;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
@@ -55,10 +57,10 @@ public record ValidatedMessage(
 
   /** Every envelope recipient, without duplicates, in request order. */
   public List<String> envelopeRecipients() {
-    java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>();
+    LinkedHashSet<String> all = new LinkedHashSet<>();
     for (List<Mailbox> list : List.of(to, cc, bcc)) {
       for (Mailbox m : list) {
-        all.add(io.postwire.domain.DomainNames.address(m.address()));
+        all.add(DomainNames.address(m.address()));
       }
     }
     return List.copyOf(all);

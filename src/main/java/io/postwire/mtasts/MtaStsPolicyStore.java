@@ -30,8 +30,9 @@ public class MtaStsPolicyStore {
   /** The policy of {@code domain} that has not expired at {@code now}, or {@code null}. */
   public Uni<Stored> find(String domain, Instant now) {
     return pool.preparedQuery(
-            "select policy_id, policy, expires_at from mta_sts_policy"
-                + " where domain = $1 and expires_at > $2")
+            """
+            select policy_id, policy, expires_at from mta_sts_policy
+            where domain = $1 and expires_at > $2""")
         .execute(Tuple.of(domain, utc(now)))
         .map(
             rows -> {
@@ -53,11 +54,12 @@ public class MtaStsPolicyStore {
    */
   public Uni<Void> save(String domain, Stored policy, Instant fetched) {
     return pool.preparedQuery(
-            "insert into mta_sts_policy (domain, policy_id, policy, fetched_at, expires_at)"
-                + " values ($1, $2, $3, $4, $5) on conflict (domain) do update set"
-                + " policy_id = excluded.policy_id, policy = excluded.policy,"
-                + " fetched_at = excluded.fetched_at, expires_at = excluded.expires_at"
-                + " where mta_sts_policy.fetched_at <= excluded.fetched_at")
+            """
+            insert into mta_sts_policy (domain, policy_id, policy, fetched_at, expires_at)
+            values ($1, $2, $3, $4, $5) on conflict (domain) do update set
+            policy_id = excluded.policy_id, policy = excluded.policy,
+            fetched_at = excluded.fetched_at, expires_at = excluded.expires_at
+            where mta_sts_policy.fetched_at <= excluded.fetched_at""")
         .execute(Tuple.of(domain, policy.id(), policy.text(), utc(fetched), utc(policy.expires())))
         .replaceWithVoid();
   }

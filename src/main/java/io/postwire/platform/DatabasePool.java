@@ -5,7 +5,10 @@ import io.quarkus.reactive.pg.client.PgPoolCreator;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnectOptions;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Builds the reactive pool with bounds on every wait, so a database that does not answer costs a
@@ -35,12 +38,10 @@ public class DatabasePool implements PgPoolCreator {
     input
         .poolOptions()
         .setConnectionTimeout(connectMillis)
-        .setConnectionTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
+        .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS);
     return PgBuilder.pool()
         .with(input.poolOptions())
-        .connectingTo(
-            new java.util.ArrayList<io.vertx.sqlclient.SqlConnectOptions>(
-                input.pgConnectOptionsList()))
+        .connectingTo(new ArrayList<SqlConnectOptions>(input.pgConnectOptionsList()))
         .using(input.vertx())
         .build();
   }

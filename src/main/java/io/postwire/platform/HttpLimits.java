@@ -3,12 +3,17 @@ package io.postwire.platform;
 import io.postwire.security.ApiConfig;
 import io.postwire.security.ApiKeyFilter;
 import io.postwire.security.ApiKeyService;
+import io.quarkus.runtime.configuration.MemorySize;
+import io.quarkus.runtime.configuration.MemorySizeConverter;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.Json;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.lang.ref.WeakReference;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,7 +57,7 @@ public class HttpLimits {
   private final long perKey;
   private final long maxBody;
   private final long bodyTimeoutMs;
-  private final io.vertx.core.Vertx vertx;
+  private final Vertx vertx;
   private final ApiKeyService keys;
   private final AtomicLong inFlight = new AtomicLong();
   private final AtomicLong shed = new AtomicLong();
@@ -62,20 +67,13 @@ public class HttpLimits {
   /** What one admitted send holds, and under which key (its Authorization header). */
   private record Admission(String key, long cost) {}
 
-  public HttpLimits(ApiConfig config, io.vertx.core.Vertx vertx, ApiKeyService keys) {
+  public HttpLimits(ApiConfig config, Vertx vertx, ApiKeyService keys) {
     this.vertx = vertx;
     this.keys = keys;
     this.budget = config.maxInFlightBytes().asLongValue();
-    this.perKey =
-        config
-            .maxInFlightBytesPerKey()
-            .map(io.quarkus.runtime.configuration.MemorySize::asLongValue)
-            .orElse(budget / 2);
+    this.perKey = config.maxInFlightBytesPerKey().map(MemorySize::asLongValue).orElse(budget / 2);
     this.bodyTimeoutMs = Math.max(1, config.bodyTimeout().toMillis());
-    this.maxBody =
-        new io.quarkus.runtime.configuration.MemorySizeConverter()
-            .convert(config.maxRequestSize())
-            .asLongValue();
+    this.maxBody = new MemorySizeConverter().convert(config.maxRequestSize()).asLongValue();
     // The end handler does not run for every way a request can end (a client that hangs up
     // mid-body, a refusal by the HTTP layer): a sweep gives back what such requests held.
     vertx.setPeriodic(1000, id -> sweep());
@@ -115,7 +113,7 @@ public class HttpLimits {
       // the timer holds the request weakly: a timer left running after an early answer (or not
       // cancelled for any reason) must not keep an ended request and its body alive for the
       // whole deadline; a request still uploading is held by its connection
-      java.lang.ref.WeakReference<RoutingContext> request = new java.lang.ref.WeakReference<>(ctx);
+      WeakReference<RoutingContext> request = new WeakReference<>(ctx);
       long timer =
           vertx.setTimer(
               bodyTimeoutMs,
@@ -265,7 +263,7 @@ public class HttpLimits {
   }
 
   private static void cutOff(RoutingContext ctx) {
-    if (ctx.request().version() == io.vertx.core.http.HttpVersion.HTTP_2) {
+    if (ctx.request().version() == HttpVersion.HTTP_2) {
       // other streams share the connection: only this one is cut off
       ctx.response().reset();
     } else {

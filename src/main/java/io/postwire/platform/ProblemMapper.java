@@ -1,7 +1,9 @@
 package io.postwire.platform;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import io.netty.channel.ConnectTimeoutException;
 import io.vertx.core.VertxException;
+import io.vertx.core.impl.NoStackTraceThrowable;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.ClosedConnectionException;
 import jakarta.ws.rs.NotAcceptableException;
@@ -11,6 +13,7 @@ import jakarta.ws.rs.NotSupportedException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import java.net.ConnectException;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
 import org.jboss.logging.Logger;
@@ -136,13 +139,13 @@ public class ProblemMapper {
       if (t instanceof ConnectException
           || t instanceof ClosedConnectionException
           || t instanceof TimeoutException
-          || t instanceof io.netty.channel.ConnectTimeoutException
-          || t instanceof io.vertx.core.impl.NoStackTraceThrowable
+          || t instanceof ConnectTimeoutException
+          || t instanceof NoStackTraceThrowable
               && String.valueOf(t.getMessage()).contains("Timeout")
           || t instanceof VertxException && String.valueOf(t.getMessage()).contains("closed")
           || t instanceof PgException pg && unavailableState(pg.getSqlState())
           // Hibernate Reactive hands PostgreSQL's errors on as JDBC exceptions
-          || t instanceof java.sql.SQLException sql && unavailableState(sql.getSQLState())) {
+          || t instanceof SQLException sql && unavailableState(sql.getSQLState())) {
         return true;
       }
     }

@@ -10,6 +10,7 @@ import jakarta.enterprise.inject.Instance;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.eclipse.microprofile.config.Config;
 import org.flywaydb.core.Flyway;
@@ -58,7 +59,7 @@ public class StartupChecks {
       boolean prod,
       Function<String, Optional<String>> settings,
       Runnable migrate,
-      java.util.function.BooleanSupplier adminKeyExists) {
+      BooleanSupplier adminKeyExists) {
     if (prod) {
       List<String> problems = StartupSettings.problems(settings);
       if (!problems.isEmpty()) {

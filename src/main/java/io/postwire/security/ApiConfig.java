@@ -1,5 +1,6 @@
 package io.postwire.security;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
@@ -25,14 +26,14 @@ public interface ApiConfig {
    * costing the replica its heap.
    */
   @WithDefault("32M")
-  io.quarkus.runtime.configuration.MemorySize maxInFlightBytes();
+  MemorySize maxInFlightBytes();
 
   /**
    * The part of {@link #maxInFlightBytes()} the sends of one API key may hold at once; unset = half
    * of it. A key's first send is always admitted, so one large send still passes; the rest of the
    * budget stays for other keys, however slowly one key's clients upload.
    */
-  Optional<io.quarkus.runtime.configuration.MemorySize> maxInFlightBytesPerKey();
+  Optional<MemorySize> maxInFlightBytesPerKey();
 
   /**
    * How long a client may take to send a request body, from its head to its last byte; a body not

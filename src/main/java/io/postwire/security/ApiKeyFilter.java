@@ -9,6 +9,9 @@ import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.HexFormat;
 import java.util.List;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
@@ -93,11 +96,11 @@ public class ApiKeyFilter {
   public static String addressKey(String host) {
     if (host != null && host.indexOf(':') >= 0) {
       try {
-        byte[] address = java.net.InetAddress.getByName(host).getAddress();
+        byte[] address = InetAddress.getByName(host).getAddress();
         if (address.length == 16) {
-          return java.util.HexFormat.of().formatHex(address, 0, 8) + "::/64";
+          return HexFormat.of().formatHex(address, 0, 8) + "::/64";
         }
-      } catch (java.net.UnknownHostException e) {
+      } catch (UnknownHostException e) {
         return host;
       }
     }

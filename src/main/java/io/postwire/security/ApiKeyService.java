@@ -5,6 +5,7 @@ import io.postwire.platform.DatabaseSignals;
 import io.postwire.platform.Page;
 import io.postwire.platform.Refusal;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -103,7 +104,7 @@ public class ApiKeyService {
                   wait));
     }
     return pool.preparedQuery("select id, name, admin, domains from api_key where key_hash = $1")
-        .execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash)))
+        .execute(Tuple.of(Buffer.buffer(hash)))
         .map(
             rows -> {
               if (!rows.iterator().hasNext()) {
@@ -185,13 +186,14 @@ public class ApiKeyService {
     String token = "pw_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
     UUID id = UUID.randomUUID();
     return pool.preparedQuery(
-            "insert into api_key (id, name, key_hash, admin, domains) values ($1, $2, $3, $4, $5)"
-                + " returning created_at")
+            """
+            insert into api_key (id, name, key_hash, admin, domains) values ($1, $2, $3, $4, $5)
+            returning created_at""")
         .execute(
             Tuple.of(
                 id,
                 name.trim(),
-                io.vertx.core.buffer.Buffer.buffer(hash(token)),
+                Buffer.buffer(hash(token)),
                 admin,
                 normalized.toArray(String[]::new)))
         .map(
@@ -208,8 +210,9 @@ public class ApiKeyService {
   public Uni<Page<ApiKeyView>> list(int limit, String after) {
     UUID cursor = parseCursor(after);
     return pool.preparedQuery(
-            "select id, name, admin, domains, created_at from api_key"
-                + " where ($1::uuid is null or id > $1) order by id limit $2")
+            """
+            select id, name, admin, domains, created_at from api_key
+            where ($1::uuid is null or id > $1) order by id limit $2""")
         .execute(Tuple.of(cursor, limit + 1))
         .map(
             rows -> {
@@ -242,12 +245,14 @@ public class ApiKeyService {
     // One statement: the NOTIFY is delivered to every replica when the delete commits, never
     // before it and never without it.
     return pool.preparedQuery(
-            "with deleted as (delete from api_key where id = $1 returning key_hash)"
-                + " select encode(key_hash, 'base64') as hash,"
-                + " "
-                + DatabaseSignals.notifyCall(
-                    DatabaseSignals.API_KEY_REVOKED, "encode(key_hash, 'base64')")
-                + " from deleted")
+            """
+            with deleted as (delete from api_key where id = $1 returning key_hash)
+            select encode(key_hash, 'base64') as hash,
+            %s
+            from deleted"""
+                .formatted(
+                    DatabaseSignals.notifyCall(
+                        DatabaseSignals.API_KEY_REVOKED, "encode(key_hash, 'base64')")))
         .execute(Tuple.of(uuid))
         .map(
             rows -> {

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.jboss.logging.Logger;
 
 /**
  * What SMTP submission means for Postwire: the password is an API key, recipients are checked
@@ -39,8 +40,7 @@ import java.util.Set;
 @ApplicationScoped
 public class SubmissionHandler implements SmtpHandler {
 
-  private static final org.jboss.logging.Logger LOG =
-      org.jboss.logging.Logger.getLogger(SubmissionHandler.class);
+  private static final Logger LOG = Logger.getLogger(SubmissionHandler.class);
 
   /** Messages larger than this are read on a worker thread, not the event loop. */
   private static final int INLINE_LIMIT = 256 * 1024;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 
+import io.postwire.testing.Api;
 import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -13,6 +14,7 @@ import io.restassured.response.Response;
 import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -39,7 +41,7 @@ class AuditBudgetTests {
   @Inject AuditJob job;
 
   private String registerAudited() {
-    String domain = io.postwire.testing.Api.registerDomain();
+    String domain = Api.registerDomain();
     Db.exec(pool, "delete from dkim_key where domain = $1", domain);
     await()
         .atMost(Duration.ofSeconds(30))
@@ -138,7 +140,7 @@ class AuditBudgetTests {
 
   @Test
   void scheduledRunAuditsSlowDomainsInParallelEachWithinItsTimeout() {
-    List<String> slow = new java.util.ArrayList<>();
+    List<String> slow = new ArrayList<>();
     for (int d = 0; d < 3; d++) {
       String domain = registerAudited();
       slow.add(domain);
@@ -160,8 +162,9 @@ class AuditBudgetTests {
       assertThat(
               Db.count(
                   pool,
-                  "select count(*) from domain_audit where domain = $1 and id > $2"
-                      + " and result::text like '%audit_timeout%'",
+                  """
+                  select count(*) from domain_audit where domain = $1 and id > $2
+                  and result::text like '%audit_timeout%'""",
                   domain,
                   last))
           .as(domain)

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.postwire.dns.Dns;
 import io.postwire.dns.DnsSettings;
 import io.postwire.dns.SpfEvaluator;
+import io.postwire.egress.EgressPolicy;
+import io.postwire.mtasts.MtaStsFetcher;
 import io.postwire.testing.dns.NsdServer;
 import io.vertx.mutiny.core.Vertx;
 import java.time.Duration;
@@ -100,13 +102,13 @@ class AuditNsdTest {
     MtaStsCheck check =
         new MtaStsCheck(
             dns,
-            new io.postwire.mtasts.MtaStsFetcher(
+            new MtaStsFetcher(
                 vertx,
                 443,
                 Duration.ofSeconds(2),
                 Optional.empty(),
                 Optional.empty(),
-                io.postwire.egress.EgressPolicy.allowing(List.of("127.0.0.0/8", "::1/128"))));
+                EgressPolicy.allowing(List.of("127.0.0.0/8", "::1/128"))));
     assertThat(check.tlsRpt("good.audit.test").await().indefinitely().status()).isEqualTo("pass");
     assertThat(codes(check.tlsRpt("bad.audit.test").await().indefinitely()))
         .containsExactly("tls_rpt_missing");

@@ -16,7 +16,9 @@ import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.inject.Inject;
+import java.net.IDN;
 import java.security.KeyPairGenerator;
 import java.time.Duration;
 import java.util.Base64;
@@ -199,7 +201,7 @@ class AuditTests {
    * zones); each test adds the keys it is about.
    */
   private String registerDomain() {
-    String domain = io.postwire.testing.Api.registerDomain();
+    String domain = Api.registerDomain();
     dropGeneratedKeys(domain);
     return domain;
   }
@@ -218,8 +220,9 @@ class AuditTests {
     UUID id = UUID.randomUUID();
     Db.exec(
         pool,
-        "insert into dkim_key (id, domain, selector, algorithm, status, public_key,"
-            + " private_key_sealed) values ($1, $2, $3, 'rsa-sha256', $4, $5, $6)",
+        """
+        insert into dkim_key (id, domain, selector, algorithm, status, public_key,
+        private_key_sealed) values ($1, $2, $3, 'rsa-sha256', $4, $5, $6)""",
         id,
         domain,
         selector,
@@ -482,8 +485,7 @@ class AuditTests {
             .get(0)
             .getLong(0);
     // another replica holds the lock: this one skips the run
-    io.vertx.mutiny.sqlclient.SqlConnection other =
-        pool.getConnection().await().atMost(Duration.ofSeconds(10));
+    SqlConnection other = pool.getConnection().await().atMost(Duration.ofSeconds(10));
     try {
       other
           .query("select pg_advisory_lock(" + AuditJob.LOCK_KEY + ")")
@@ -661,8 +663,9 @@ class AuditTests {
     // another replica's audit, newer than ours: only the database knows of it
     Db.exec(
         pool,
-        "insert into domain_audit (domain, checked_at, status, result)"
-            + " values ($1, now() + interval '1 minute', 'pass', '{}'::jsonb)",
+        """
+        insert into domain_audit (domain, checked_at, status, result)
+        values ($1, now() + interval '1 minute', 'pass', '{}'::jsonb)""",
         domain);
     await()
         .atMost(Duration.ofSeconds(10))
@@ -713,7 +716,7 @@ class AuditTests {
   @Test
   void spfToolQueriesTheALabelOfAUnicodeSenderAndHelo() {
     String unicode = "bücher-" + UUID.randomUUID().toString().substring(0, 8) + ".example";
-    String ascii = java.net.IDN.toASCII(unicode);
+    String ascii = IDN.toASCII(unicode);
     peers.dns.txt(ascii, "v=spf1 ip4:192.0.2.0/24 -all");
     admin()
         .body(Map.of("ip", "192.0.2.77", "sender", "b@" + unicode, "helo", "mta." + unicode))

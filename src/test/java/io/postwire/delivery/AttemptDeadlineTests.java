@@ -45,9 +45,10 @@ class AttemptDeadlineTests {
     if (!MxDeliveryTests.sent.isEmpty()) {
       Db.exec(
           pool,
-          "update delivery set status = 'failed', next_attempt_at = null, lease_owner = null"
-              + " where status in ('queued', 'deferred')"
-              + " and message_id::text = any(string_to_array($1, ','))",
+          """
+          update delivery set status = 'failed', next_attempt_at = null, lease_owner = null
+          where status in ('queued', 'deferred')
+          and message_id::text = any(string_to_array($1, ','))""",
           String.join(",", MxDeliveryTests.sent));
       MxDeliveryTests.sent.clear();
     }
@@ -75,8 +76,9 @@ class AttemptDeadlineTests {
     assertThat(
             Db.count(
                 pool,
-                "select count(*) from delivery where message_id = $1::uuid"
-                    + " and status = 'deferred' and lease_owner is null",
+                """
+                select count(*) from delivery where message_id = $1::uuid
+                and status = 'deferred' and lease_owner is null""",
                 id))
         .isEqualTo(1);
     // the abandoned transaction's connection is closed at once

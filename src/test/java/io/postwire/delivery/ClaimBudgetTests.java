@@ -4,10 +4,12 @@ import static io.postwire.testing.Api.registerDomain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+import io.postwire.testing.Api;
 import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.restassured.RestAssured;
 import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -36,7 +38,7 @@ class ClaimBudgetTests {
 
   @Test
   void readinessSaysTheDeliveryPipelineIsDisabled() {
-    io.restassured.RestAssured.given()
+    RestAssured.given()
         .get("/q/health/ready")
         .then()
         .statusCode(200)
@@ -56,8 +58,9 @@ class ClaimBudgetTests {
     if (!mine.isEmpty()) {
       Db.exec(
           pool,
-          "update delivery set status = 'failed', next_attempt_at = null, lease_owner = null"
-              + " where message_id::text = any(string_to_array($1, ','))",
+          """
+          update delivery set status = 'failed', next_attempt_at = null, lease_owner = null
+          where message_id::text = any(string_to_array($1, ','))""",
           String.join(",", mine));
     }
   }
@@ -71,16 +74,16 @@ class ClaimBudgetTests {
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < sizes.length; i++) {
       String id =
-          io.postwire.testing.Api.queueHeld(
-              domain, List.of("one" + i + "@example.org", "two" + i + "@example.org"));
+          Api.queueHeld(domain, List.of("one" + i + "@example.org", "two" + i + "@example.org"));
       mine.add(id);
       ids.add(id);
       Db.exec(
           pool, "update message set size_bytes = $2::int where id = $1::uuid", id, (int) sizes[i]);
       Db.exec(
           pool,
-          "update delivery set next_attempt_at = timestamptz '2000-01-01 00:00:00+00'"
-              + " + $2::int * interval '1 second' where message_id = $1::uuid",
+          """
+          update delivery set next_attempt_at = timestamptz '2000-01-01 00:00:00+00'
+          + $2::int * interval '1 second' where message_id = $1::uuid""",
           id,
           i);
     }
@@ -109,8 +112,9 @@ class ClaimBudgetTests {
     long left =
         Db.count(
             pool,
-            "select count(*) from delivery where lease_owner is null"
-                + " and message_id::text = any(string_to_array($1, ','))",
+            """
+            select count(*) from delivery where lease_owner is null
+            and message_id::text = any(string_to_array($1, ','))""",
             String.join(",", ids.subList(2, 5)));
     assertThat(left).as("the rows beyond the budget stay unclaimed").isEqualTo(6);
 

@@ -8,10 +8,12 @@ import io.postwire.testing.smtp.TestCertificates;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.Map;
@@ -78,14 +80,14 @@ class DeliveryTransportsTest {
   void budgetsThatCannotWorkStopTheStartNamingEverySetting() {
     DeliveryConfig config =
         (DeliveryConfig)
-            java.lang.reflect.Proxy.newProxyInstance(
+            Proxy.newProxyInstance(
                 DeliveryConfig.class.getClassLoader(),
                 new Class<?>[] {DeliveryConfig.class},
                 (proxy, method, args) ->
                     switch (method.getName()) {
                       case "claimMaxBytes" -> 0L;
-                      case "attemptTimeout" -> java.time.Duration.ZERO;
-                      case "connectionWaitTimeout" -> java.time.Duration.ofSeconds(-1);
+                      case "attemptTimeout" -> Duration.ZERO;
+                      case "connectionWaitTimeout" -> Duration.ofSeconds(-1);
                       case "maxMxHosts" -> 0;
                       default -> throw new UnsupportedOperationException(method.getName());
                     });

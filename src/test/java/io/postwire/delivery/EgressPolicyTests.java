@@ -52,9 +52,10 @@ class EgressPolicyTests {
     if (!MxDeliveryTests.sent.isEmpty()) {
       Db.exec(
           pool,
-          "update delivery set status = 'failed', next_attempt_at = null, lease_owner = null"
-              + " where status in ('queued', 'deferred')"
-              + " and message_id::text = any(string_to_array($1, ','))",
+          """
+          update delivery set status = 'failed', next_attempt_at = null, lease_owner = null
+          where status in ('queued', 'deferred')
+          and message_id::text = any(string_to_array($1, ','))""",
           String.join(",", MxDeliveryTests.sent));
       MxDeliveryTests.sent.clear();
     }

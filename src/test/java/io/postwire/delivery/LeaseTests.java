@@ -5,6 +5,7 @@ import static io.postwire.testing.Api.registerDomain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.postwire.testing.Api;
 import io.postwire.testing.Db;
 import io.postwire.testing.ScriptedRelayResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -44,12 +45,13 @@ class LeaseTests {
   @Test
   void rowsLeftLeasedByACrashedReplicaAreDeliveredAfterTheLeaseExpires() {
     String domain = registerDomain();
-    String id = io.postwire.testing.Api.queueHeld(domain, List.of("crash@example.org"));
+    String id = Api.queueHeld(domain, List.of("crash@example.org"));
     // what a replica killed mid-delivery leaves behind: its lease on the row
     Db.exec(
         pool,
-        "update delivery set lease_owner = 'dead-replica',"
-            + " next_attempt_at = now() + interval '1500 milliseconds' where message_id = $1::uuid",
+        """
+        update delivery set lease_owner = 'dead-replica',
+        next_attempt_at = now() + interval '1500 milliseconds' where message_id = $1::uuid""",
         id);
     assertThat(received("crash@example.org")).isZero();
     await().atMost(Duration.ofSeconds(10)).until(() -> received("crash@example.org") == 1);
@@ -59,8 +61,9 @@ class LeaseTests {
             () ->
                 Db.count(
                         pool,
-                        "select count(*) from delivery where message_id = $1::uuid"
-                            + " and status = 'delivered' and lease_owner is null",
+                        """
+                        select count(*) from delivery where message_id = $1::uuid
+                        and status = 'delivered' and lease_owner is null""",
                         id)
                     == 1);
   }
@@ -82,8 +85,9 @@ class LeaseTests {
       assertThat(
               Db.count(
                   pool,
-                  "select count(*) from delivery where recipient = 'slow@example.org'"
-                      + " and status = 'delivered' and attempts = 1"))
+                  """
+                  select count(*) from delivery where recipient = 'slow@example.org'
+                  and status = 'delivered' and attempts = 1"""))
           .isEqualTo(1);
     } finally {
       ScriptedRelayResource.server.slowDataEnd(Duration.ZERO);

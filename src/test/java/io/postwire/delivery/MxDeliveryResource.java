@@ -1,13 +1,26 @@
 package io.postwire.delivery;
 
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import io.postwire.testing.PendingDeliveries;
 import io.postwire.testing.dns.TestDnsServer;
 import io.postwire.testing.smtp.ScriptedSmtpServer;
 import io.postwire.testing.smtp.TestCertificates;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * MX mode against loopback: an in-JVM authoritative DNS server as the service's only resolver and
@@ -46,10 +59,9 @@ public class MxDeliveryResource implements QuarkusTestResourceLifecycleManager {
   public static final Map<String, String> policies = new ConcurrentHashMap<>();
 
   /** Policy fetches served, by policy host. */
-  public static final Map<String, java.util.concurrent.atomic.AtomicInteger> fetches =
-      new ConcurrentHashMap<>();
+  public static final Map<String, AtomicInteger> fetches = new ConcurrentHashMap<>();
 
-  private com.sun.net.httpserver.HttpsServer https;
+  private HttpsServer https;
 
   /** Recipient domains under these suffixes get the shaping rules of the profile. */
   public static final String SHAPED_SUFFIX = ".shaped.example.net";
@@ -66,7 +78,7 @@ public class MxDeliveryResource implements QuarkusTestResourceLifecycleManager {
 
   @Override
   public Map<String, String> start() {
-    io.postwire.testing.PendingDeliveries.retire();
+    PendingDeliveries.retire();
     dns = TestDnsServer.start();
     ScriptedSmtpServer main = ScriptedSmtpServer.start(loopback(MAIN));
     servers.put(MAIN, main);
@@ -98,33 +110,26 @@ public class MxDeliveryResource implements QuarkusTestResourceLifecycleManager {
     server(STS_MX)
         .starttls(ca.serverContext("mx." + STS_ENFORCE, "mx." + STS_ROTATED, "mx." + STS_STORED));
     String caFile = pem(ca);
-    String[] policyHosts =
-        java.util.Arrays.stream(domains).map(d -> "mta-sts." + d).toArray(String[]::new);
+    String[] policyHosts = Arrays.stream(domains).map(d -> "mta-sts." + d).toArray(String[]::new);
     try {
-      https =
-          com.sun.net.httpserver.HttpsServer.create(
-              new java.net.InetSocketAddress(loopback(MAIN), 0), 16);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      https = HttpsServer.create(new InetSocketAddress(loopback(MAIN), 0), 16);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
     https.setHttpsConfigurator(
-        new com.sun.net.httpserver.HttpsConfigurator(
+        new HttpsConfigurator(
             ca.serverContext(
-                policyHosts[0], java.util.Arrays.copyOfRange(policyHosts, 1, policyHosts.length))));
+                policyHosts[0], Arrays.copyOfRange(policyHosts, 1, policyHosts.length))));
     https.createContext(
         "/.well-known/mta-sts.txt",
         exchange -> {
           String host = exchange.getRequestHeaders().getFirst("Host");
           String name = host == null ? "" : host.replaceFirst(":\\d+$", "");
-          fetches
-              .computeIfAbsent(name, k -> new java.util.concurrent.atomic.AtomicInteger())
-              .incrementAndGet();
+          fetches.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
           String policy = policies.get(name);
-          byte[] body =
-              (policy == null ? "not found" : policy)
-                  .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+          byte[] body = (policy == null ? "not found" : policy).getBytes(StandardCharsets.UTF_8);
           exchange.sendResponseHeaders(policy == null ? 404 : 200, body.length);
-          try (java.io.OutputStream out = exchange.getResponseBody()) {
+          try (OutputStream out = exchange.getResponseBody()) {
             out.write(body);
           }
         });
@@ -155,13 +160,12 @@ public class MxDeliveryResource implements QuarkusTestResourceLifecycleManager {
 
   static String pem(TestCertificates ca) {
     try {
-      java.nio.file.Path file = java.nio.file.Files.createTempFile("mx-test-ca", ".pem");
+      Path file = Files.createTempFile("mx-test-ca", ".pem");
       file.toFile().deleteOnExit();
-      java.nio.file.Files.writeString(
+      Files.writeString(
           file,
           "-----BEGIN CERTIFICATE-----\n"
-              + java.util.Base64.getMimeEncoder(
-                      64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+              + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
                   .encodeToString(ca.caCertificate().getEncoded())
               + "\n-----END CERTIFICATE-----\n");
       return file.toString();

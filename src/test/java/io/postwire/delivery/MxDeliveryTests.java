@@ -30,6 +30,10 @@ import static io.postwire.testing.Api.registerDomain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.postwire.delivery.smtp.SmtpResult;
+import io.postwire.dns.Dns;
+import io.postwire.dns.MtaStsPolicy;
+import io.postwire.egress.EgressPolicy;
 import io.postwire.mtasts.MtaStsFetcher;
 import io.postwire.mtasts.MtaStsPolicies;
 import io.postwire.mtasts.MtaStsPolicyStore;
@@ -38,16 +42,28 @@ import io.postwire.testing.smtp.ScriptedSmtpServer;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.stream.Collectors;
+import org.hamcrest.Matchers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.xbill.DNS.Type;
 
 /**
  * MX mode end to end through the service (RFC 5321 §5.1, RFC 7505): submitted over REST, routed
@@ -71,17 +87,17 @@ class MxDeliveryTests {
 
   @Inject Pool pool;
 
-  @Inject io.postwire.dns.Dns resolver;
+  @Inject Dns resolver;
 
   @Inject MtaStsPolicyStore policyStore;
 
   @Inject MtaStsFetcher fetcher;
 
-  @Inject io.vertx.mutiny.core.Vertx vertx;
+  @Inject Vertx vertx;
 
   @Inject DeliveryConfig deliveryConfig;
 
-  @Inject io.postwire.egress.EgressPolicy egress;
+  @Inject EgressPolicy egress;
 
   /** A fresh recipient domain whose one MX host is the main scripted server. */
   String recipientDomainServedByMain() {
@@ -91,16 +107,17 @@ class MxDeliveryTests {
   }
 
   /** Messages this class sent; their unfinished rows must not outlive it (the queue is shared). */
-  static final List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+  static final List<String> sent = new CopyOnWriteArrayList<>();
 
   @AfterEach
   void finishWhatIsLeft() {
     if (!sent.isEmpty()) {
       Db.exec(
           pool,
-          "update delivery set status = 'failed', next_attempt_at = null, lease_owner = null"
-              + " where status in ('queued', 'deferred')"
-              + " and message_id::text = any(string_to_array($1, ','))",
+          """
+          update delivery set status = 'failed', next_attempt_at = null, lease_owner = null
+          where status in ('queued', 'deferred')
+          and message_id::text = any(string_to_array($1, ','))""",
           String.join(",", sent));
       sent.clear();
     }
@@ -197,7 +214,7 @@ class MxDeliveryTests {
     String to = recipientDomain();
     dns.mx(to, 10, "a." + to).a("a." + to, EQUAL_A);
     dns.mx(to, 10, "b." + to).a("b." + to, EQUAL_B);
-    List<String> ids = new java.util.ArrayList<>();
+    List<String> ids = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
       ids.add(send(from, List.of("u" + i + "@" + to), Map.of()));
     }
@@ -243,12 +260,12 @@ class MxDeliveryTests {
 
   @Test
   void logsEveryBounceAndDeferralUnderTheOutcomesCategory() {
-    List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
-    java.util.logging.Handler capture =
-        new java.util.logging.Handler() {
+    List<String> lines = new CopyOnWriteArrayList<>();
+    Handler capture =
+        new Handler() {
           @Override
-          public void publish(java.util.logging.LogRecord record) {
-            if (record.getLevel().intValue() >= java.util.logging.Level.INFO.intValue()) {
+          public void publish(LogRecord record) {
+            if (record.getLevel().intValue() >= Level.INFO.intValue()) {
               lines.add(
                   record.getParameters() == null
                       ? record.getMessage()
@@ -262,8 +279,7 @@ class MxDeliveryTests {
           @Override
           public void close() {}
         };
-    java.util.logging.Logger category =
-        java.util.logging.Logger.getLogger("io.postwire.delivery.outcomes");
+    Logger category = Logger.getLogger("io.postwire.delivery.outcomes");
     category.addHandler(capture);
     try {
       String from = registerDomain();
@@ -350,9 +366,9 @@ class MxDeliveryTests {
         .get("/v1/suppressions/" + gone)
         .then()
         .statusCode(200)
-        .body("items.domain", org.hamcrest.Matchers.contains(from))
-        .body("items.reason", org.hamcrest.Matchers.contains("hard_bounce"))
-        .body("items.detail", org.hamcrest.Matchers.contains("permanent failure"));
+        .body("items.domain", Matchers.contains(from))
+        .body("items.reason", Matchers.contains("hard_bounce"))
+        .body("items.detail", Matchers.contains("permanent failure"));
 
     assertThat(busyR.get("nextAttemptAt")).isNotNull();
     assertThat(lastResponse(busyR).get("code")).isEqualTo(450);
@@ -371,7 +387,7 @@ class MxDeliveryTests {
   }
 
   static String dkimSignature(ScriptedSmtpServer.Received received) {
-    String text = new String(received.data(), java.nio.charset.StandardCharsets.US_ASCII);
+    String text = new String(received.data(), StandardCharsets.US_ASCII);
     int start = text.indexOf("DKIM-Signature:");
     assertThat(start).as("a DKIM-Signature field").isGreaterThanOrEqualTo(0);
     int end = text.indexOf("\r\n", start);
@@ -401,9 +417,9 @@ class MxDeliveryTests {
             .asByteArray();
 
     byte[] received = firstReceived(MAIN, rcpt).data();
-    assertThat(new String(raw, java.nio.charset.StandardCharsets.ISO_8859_1))
+    assertThat(new String(raw, StandardCharsets.ISO_8859_1))
         .startsWith("DKIM-Signature:")
-        .isEqualTo(new String(received, java.nio.charset.StandardCharsets.ISO_8859_1));
+        .isEqualTo(new String(received, StandardCharsets.ISO_8859_1));
     assertThat(raw).isEqualTo(received);
   }
 
@@ -576,7 +592,7 @@ class MxDeliveryTests {
     String to = "d" + UUID.randomUUID().toString().substring(0, 8) + SHAPED_SUFFIX;
     dns.mx(to, 10, "mx." + to).a("mx." + to, SHAPED);
     server(SHAPED).slowDataEnd(Duration.ofMillis(300));
-    List<String> ids = new java.util.ArrayList<>();
+    List<String> ids = new ArrayList<>();
     for (int i = 0; i < 12; i++) {
       ids.add(send(from, List.of("s" + i + "@" + to), Map.of()));
     }
@@ -588,9 +604,8 @@ class MxDeliveryTests {
     Map<Integer, Long> perConnection =
         server(SHAPED).messages().stream()
             .collect(
-                java.util.stream.Collectors.groupingBy(
-                    ScriptedSmtpServer.Received::connection,
-                    java.util.stream.Collectors.counting()));
+                Collectors.groupingBy(
+                    ScriptedSmtpServer.Received::connection, Collectors.counting()));
     assertThat(perConnection.values()).allMatch(n -> n <= 3);
     assertThat(perConnection.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(12);
   }
@@ -601,7 +616,7 @@ class MxDeliveryTests {
     String to = "d" + UUID.randomUUID().toString().substring(0, 8) + RATED_SUFFIX;
     dns.mx(to, 10, "mx." + to).a("mx." + to, RATED);
     Instant before = Instant.now();
-    List<String> ids = new java.util.ArrayList<>();
+    List<String> ids = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
       ids.add(send(from, List.of("q" + i + "@" + to), Map.of()));
     }
@@ -639,7 +654,7 @@ class MxDeliveryTests {
     }
     text.append("max_age: 86400\n");
     policies.put("mta-sts." + domain, text.toString());
-    dns.remove("_mta-sts." + domain, org.xbill.DNS.Type.TXT);
+    dns.remove("_mta-sts." + domain, Type.TXT);
     dns.txt("_mta-sts." + domain, "v=STSv1; id=" + id);
   }
 
@@ -737,7 +752,7 @@ class MxDeliveryTests {
    * database shared.
    */
   MtaStsPolicies freshReplicaPolicies() {
-    return new MtaStsPolicies(resolver, fetcher, policyStore, java.time.Clock.systemUTC());
+    return new MtaStsPolicies(resolver, fetcher, policyStore, Clock.systemUTC());
   }
 
   @Test
@@ -757,19 +772,18 @@ class MxDeliveryTests {
     // the policy host is gone (404) and a new id is published: the fetch fails, and a replica
     // that never saw the policy still enforces the stored one (RFC 8461 §5.1)
     policies.remove("mta-sts." + STS_STORED);
-    dns.remove("_mta-sts." + STS_STORED, org.xbill.DNS.Type.TXT);
+    dns.remove("_mta-sts." + STS_STORED, Type.TXT);
     dns.txt("_mta-sts." + STS_STORED, "v=STSv1; id=2");
     MtaStsPolicies restarted = freshReplicaPolicies();
-    io.postwire.dns.MtaStsPolicy policy =
-        restarted.policy(STS_STORED).await().atMost(Duration.ofSeconds(20));
+    MtaStsPolicy policy = restarted.policy(STS_STORED).await().atMost(Duration.ofSeconds(20));
     assertThat(policy).isNotNull();
-    assertThat(policy.mode()).isEqualTo(io.postwire.dns.MtaStsPolicy.Mode.ENFORCE);
+    assertThat(policy.mode()).isEqualTo(MtaStsPolicy.Mode.ENFORCE);
     assertThat(policy.mx()).containsExactly("mx." + STS_STORED);
     assertThat(fetchesOf(STS_STORED)).isEqualTo(2);
 
     // the record stripped too, and a rogue MX published: still enforced, the rogue untouched
-    dns.remove("_mta-sts." + STS_STORED, org.xbill.DNS.Type.TXT);
-    dns.remove(STS_STORED, org.xbill.DNS.Type.MX);
+    dns.remove("_mta-sts." + STS_STORED, Type.TXT);
+    dns.remove(STS_STORED, Type.MX);
     dns.mx(STS_STORED, 10, "rogue." + STS_STORED).a("rogue." + STS_STORED, STS_ROGUE);
     MtaStsPolicies again = freshReplicaPolicies();
     MxRouter router =
@@ -779,12 +793,11 @@ class MxDeliveryTests {
               throw new AssertionError("connected to " + tx.host());
             },
             deliveryConfig.smtpPort(),
-            new HostBackoff(
-                Duration.ofMinutes(1), Duration.ofMinutes(30), java.time.Clock.systemUTC()),
+            new HostBackoff(Duration.ofMinutes(1), Duration.ofMinutes(30), Clock.systemUTC()),
             TrafficShaping.of(deliveryConfig.shaping(), deliveryConfig.idleTimeout()),
             again,
             egress);
-    io.postwire.delivery.smtp.SmtpResult result =
+    SmtpResult result =
         router
             .deliver(
                 STS_STORED,

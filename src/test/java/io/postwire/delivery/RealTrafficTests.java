@@ -11,6 +11,7 @@ import static org.hamcrest.Matchers.hasItem;
 
 import io.postwire.dkim.JdkimVerifier;
 import io.postwire.platform.DatabaseSignals;
+import io.postwire.testing.Api;
 import io.postwire.testing.Db;
 import io.postwire.testing.GreenMailResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -188,7 +189,7 @@ class RealTrafficTests {
             + "MIME-Version: 1.0\nContent-Type: text/plain; charset=\"utf-8\"\n"
             + "Content-Transfer-Encoding: 8bit\n\nGrüße aus Köln\nZeile zwei — 日本語\n";
     admin()
-        .body(io.postwire.testing.Api.rawMessage("bounce@" + domain, "bob@example.org", raw))
+        .body(Api.rawMessage("bounce@" + domain, "bob@example.org", raw))
         .post("/v1/messages/raw")
         .then()
         .statusCode(202);
@@ -218,8 +219,9 @@ class RealTrafficTests {
     for (int failures = 1; failures <= 5; failures++) {
       Db.exec(
           pool,
-          "update delivery set next_attempt_at = now() where message_id = $1::uuid"
-              + " and status in ('queued', 'deferred')",
+          """
+          update delivery set next_attempt_at = now() where message_id = $1::uuid
+          and status in ('queued', 'deferred')""",
           id);
       Db.exec(pool, "select pg_notify('" + DatabaseSignals.DELIVERY + "', '')");
       long expected = failures;
@@ -229,8 +231,9 @@ class RealTrafficTests {
               () ->
                   Db.count(
                           pool,
-                          "select count(*) from event where message_id = $1::uuid"
-                              + " and type = 'failed_internal'",
+                          """
+                          select count(*) from event where message_id = $1::uuid
+                          and type = 'failed_internal'""",
                           id)
                       == expected);
       if (failures < 5) {

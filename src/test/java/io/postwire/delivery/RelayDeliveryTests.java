@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.postwire.dkim.JdkimVerifier;
+import io.postwire.testing.Api;
 import io.postwire.testing.GreenMailResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -23,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.hamcrest.Matchers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -172,12 +174,11 @@ public class RelayDeliveryTests {
                 admin()
                     .get("/v1/messages/" + id)
                     .then()
-                    .body("status", org.hamcrest.Matchers.equalTo("delivered"))
-                    .body("recipients[0].lastResponse.code", org.hamcrest.Matchers.equalTo(250))
+                    .body("status", Matchers.equalTo("delivered"))
+                    .body("recipients[0].lastResponse.code", Matchers.equalTo(250))
                     .body(
                         "events.type",
-                        org.hamcrest.Matchers.hasItems(
-                            "queued", "signed", "attempt", "delivered")));
+                        Matchers.hasItems("queued", "signed", "attempt", "delivered")));
   }
 
   @Test
@@ -217,7 +218,7 @@ public class RelayDeliveryTests {
             + domain
             + ">\nTo: bob@example.org\nSubject: raw\n\nhello raw\n";
     admin()
-        .body(io.postwire.testing.Api.rawMessage("bounce@" + domain, "bob@example.org", raw))
+        .body(Api.rawMessage("bounce@" + domain, "bob@example.org", raw))
         .post("/v1/messages/raw")
         .then()
         .statusCode(202);

@@ -54,16 +54,18 @@ class ShutdownTests {
     assertThat(
             Db.count(
                 pool,
-                "select count(*) from delivery d join message m on m.id = d.message_id"
-                    + " where m.domain = $1 and d.lease_owner is not null",
+                """
+                select count(*) from delivery d join message m on m.id = d.message_id
+                where m.domain = $1 and d.lease_owner is not null""",
                 domain))
         .isZero();
     assertThat(
             Db.count(
                 pool,
-                "select count(*) from delivery d join message m on m.id = d.message_id"
-                    + " where m.domain = $1 and (d.status = 'delivered'"
-                    + " or d.status = 'queued' and d.next_attempt_at <= now())",
+                """
+                select count(*) from delivery d join message m on m.id = d.message_id
+                where m.domain = $1 and (d.status = 'delivered'
+                or d.status = 'queued' and d.next_attempt_at <= now())""",
                 domain))
         .isEqualTo(5);
     ScriptedRelayResource.server.slowDataEnd(Duration.ZERO);

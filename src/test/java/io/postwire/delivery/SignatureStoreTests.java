@@ -3,6 +3,7 @@ package io.postwire.delivery;
 import static io.postwire.testing.Api.registerDomain;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.postwire.testing.Api;
 import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,8 +33,7 @@ class SignatureStoreTests {
 
   private UUID queued() {
     return UUID.fromString(
-        io.postwire.testing.Api.queueHeld(
-            registerDomain(), List.of("one@example.org", "two@example.net")));
+        Api.queueHeld(registerDomain(), List.of("one@example.org", "two@example.net")));
   }
 
   @Test
@@ -45,7 +46,9 @@ class SignatureStoreTests {
     assertThat(
             Db.count(
                 pool,
-                "select count(*) from event where message_id = $1::uuid" + " and type = 'signed'",
+                """
+                select count(*) from event where message_id = $1::uuid
+                and type = 'signed'""",
                 id.toString()))
         .isEqualTo(1);
   }
@@ -65,7 +68,7 @@ class SignatureStoreTests {
           store.storeSignature(id, "loser").subscribeAsCompletionStage();
       waitUntilBlocked(id);
       tx.commit().await().atMost(Duration.ofSeconds(10));
-      assertThat(racing.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("winner");
+      assertThat(racing.get(10, TimeUnit.SECONDS)).isEqualTo("winner");
     } finally {
       conn.close().await().atMost(Duration.ofSeconds(10));
     }
@@ -78,8 +81,9 @@ class SignatureStoreTests {
       long waiting =
           Db.count(
               pool,
-              "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-                  + " and query like '%update message set signature = $2%'");
+              """
+              select count(*) from pg_stat_activity where wait_event_type = 'Lock'
+              and query like '%update message set signature = $2%'""");
       if (waiting > 0) {
         return;
       }

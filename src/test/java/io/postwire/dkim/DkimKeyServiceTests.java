@@ -5,9 +5,12 @@ import static io.postwire.testing.Api.uniqueDomain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.postwire.testing.Api;
 import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import jakarta.inject.Inject;
@@ -15,12 +18,22 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.assertj.core.api.Assertions;
+import org.assertj.core.data.TemporalUnitOffset;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.hamcrest.Matchers;
 import org.junit.jupiter.api.Test;
 
 /** DKIM keys of the service: sealed at rest, usable after a restart, never logged. */
@@ -28,7 +41,7 @@ import org.junit.jupiter.api.Test;
 class DkimKeyServiceTests {
 
   @Inject Pool pool;
-  @Inject io.micrometer.core.instrument.MeterRegistry registry;
+  @Inject MeterRegistry registry;
 
   @ConfigProperty(name = "postwire.dkim.master-key")
   String masterKey;
@@ -82,7 +95,7 @@ class DkimKeyServiceTests {
   void masterKeyRotation_signsWithThePreviousKeyUntilTheRekeyReSealsUnderTheNewOne() {
     String domain = register(List.of("rsa-sha256", "ed25519-sha256"));
     byte[] raw = new byte[32];
-    new java.security.SecureRandom().nextBytes(raw);
+    new SecureRandom().nextBytes(raw);
     String newKey = Base64.getEncoder().encodeToString(raw);
     byte[] message =
         String.format(new String(MESSAGE, StandardCharsets.US_ASCII), domain)
@@ -125,13 +138,10 @@ class DkimKeyServiceTests {
         .post("/v1/admin/rekey")
         .then()
         .statusCode(200)
-        .body("resealed", org.hamcrest.Matchers.equalTo(0))
-        .body("current", org.hamcrest.Matchers.greaterThanOrEqualTo(1))
-        .body("unreadable", org.hamcrest.Matchers.equalTo(unreadable));
-    io.postwire.testing.Api.as(io.postwire.testing.Api.scopedKey(domain))
-        .post("/v1/admin/rekey")
-        .then()
-        .statusCode(403);
+        .body("resealed", Matchers.equalTo(0))
+        .body("current", Matchers.greaterThanOrEqualTo(1))
+        .body("unreadable", Matchers.equalTo(unreadable));
+    Api.as(Api.scopedKey(domain)).post("/v1/admin/rekey").then().statusCode(403);
   }
 
   /**
@@ -184,7 +194,7 @@ class DkimKeyServiceTests {
   @Test
   void keysSurviveARestart_aFreshServiceSignsWithTheStoredKey() throws Exception {
     String domain = register(List.of("rsa-sha256"));
-    Map<String, String> records = new java.util.HashMap<>();
+    Map<String, String> records = new HashMap<>();
     List<Map<String, Object>> keys =
         admin().get("/v1/domains/" + domain).then().extract().path("dkimKeys");
     @SuppressWarnings("unchecked")
@@ -253,14 +263,14 @@ class DkimKeyServiceTests {
         .post("/v1/domains/" + domain + "/dkim-keys")
         .then()
         .statusCode(201)
-        .body("status", org.hamcrest.Matchers.equalTo("pending"))
-        .body("dnsRecord.name", org.hamcrest.Matchers.endsWith("._domainkey." + domain));
+        .body("status", Matchers.equalTo("pending"))
+        .body("dnsRecord.name", Matchers.endsWith("._domainkey." + domain));
     admin()
         .body(Map.of("algorithm", "rsa-sha256", "activate", true))
         .post("/v1/domains/" + domain + "/dkim-keys")
         .then()
         .statusCode(201)
-        .body("status", org.hamcrest.Matchers.equalTo("active"));
+        .body("status", Matchers.equalTo("active"));
     assertThat(
             Db.count(
                 pool,
@@ -273,13 +283,13 @@ class DkimKeyServiceTests {
                 "select count(*) from dkim_key where domain = $1 and status = 'active'",
                 domain))
         .isEqualTo(1);
-    String scoped = io.postwire.testing.Api.scopedKey(domain);
-    io.postwire.testing.Api.as(scoped)
+    String scoped = Api.scopedKey(domain);
+    Api.as(scoped)
         .body(Map.of("algorithm", "rsa-sha256"))
         .post("/v1/domains/" + domain + "/dkim-keys")
         .then()
         .statusCode(403)
-        .body("code", org.hamcrest.Matchers.equalTo("forbidden"));
+        .body("code", Matchers.equalTo("forbidden"));
   }
 
   @Test
@@ -295,15 +305,14 @@ class DkimKeyServiceTests {
             .extract()
             .path("selector");
 
-    io.restassured.path.json.JsonPath view =
+    JsonPath view =
         admin().get("/v1/domains/" + domain).then().statusCode(200).extract().jsonPath();
 
     String retired = "dkimKeys.find { it.selector == '" + old + "' }";
     assertThat(view.getString(retired + ".status")).isEqualTo("retired");
-    java.time.OffsetDateTime retiredAt =
-        java.time.OffsetDateTime.parse(view.getString(retired + ".retiredAt"));
-    assertThat(retiredAt).isCloseTo(java.time.OffsetDateTime.now(), within(60));
-    assertThat(java.time.OffsetDateTime.parse(view.getString(retired + ".keepPublishedUntil")))
+    OffsetDateTime retiredAt = OffsetDateTime.parse(view.getString(retired + ".retiredAt"));
+    assertThat(retiredAt).isCloseTo(OffsetDateTime.now(), within(60));
+    assertThat(OffsetDateTime.parse(view.getString(retired + ".keepPublishedUntil")))
         .isEqualTo(retiredAt.plusDays(7));
     assertThat(view.getString("dkimKeys.find { it.selector == '" + fresh + "' }.retiredAt"))
         .isNull();
@@ -322,33 +331,34 @@ class DkimKeyServiceTests {
     // eight days on, the record may go; the key is still listed
     Db.exec(
         pool,
-        "update dkim_key set retired_at = now() - interval '8 days'"
-            + " where domain = $1 and selector = $2",
+        """
+        update dkim_key set retired_at = now() - interval '8 days'
+        where domain = $1 and selector = $2""",
         domain,
         old);
-    io.restassured.path.json.JsonPath later =
+    JsonPath later =
         admin().get("/v1/domains/" + domain).then().statusCode(200).extract().jsonPath();
     assertThat(later.getList("dkimKeys.selector")).contains(old);
     assertThat(later.getList("dnsRecords.findAll { it.purpose == 'dkim' }.name"))
         .containsExactly(fresh + "._domainkey." + domain);
   }
 
-  private static org.assertj.core.data.TemporalUnitOffset within(long seconds) {
-    return org.assertj.core.api.Assertions.within(seconds, java.time.temporal.ChronoUnit.SECONDS);
+  private static TemporalUnitOffset within(long seconds) {
+    return Assertions.within(seconds, ChronoUnit.SECONDS);
   }
 
   /** RFC 1035 §3.3.14: a TXT record is character-strings of at most 255 octets each. */
   @Test
   void everyTxtValueComesWholeAndAsAZoneFileLineOfStringsUpTo255Octets() {
     String domain = register(List.of("rsa-sha256", "ed25519-sha256"));
-    io.restassured.path.json.JsonPath view =
+    JsonPath view =
         admin().get("/v1/domains/" + domain).then().statusCode(200).extract().jsonPath();
 
     List<Map<String, Object>> records = view.getList("dnsRecords");
     assertThat(records)
         .extracting(r -> r.get("purpose"))
         .contains("dkim", "spf", "dmarc", "mta-sts", "tls-rpt");
-    List<Map<String, Object>> published = new java.util.ArrayList<>(records);
+    List<Map<String, Object>> published = new ArrayList<>(records);
     published.addAll(view.getList("dkimKeys.dnsRecord"));
     for (Map<String, Object> record : published) {
       String name = (String) record.get("name");
@@ -356,8 +366,7 @@ class DkimKeyServiceTests {
       String line = (String) record.get("zoneFileLine");
       String prefix = name + ". 3600 IN TXT ";
       assertThat(line).as(name).startsWith(prefix);
-      java.util.regex.Matcher strings =
-          java.util.regex.Pattern.compile("\"([^\"]*)\"").matcher(line.substring(prefix.length()));
+      Matcher strings = Pattern.compile("\"([^\"]*)\"").matcher(line.substring(prefix.length()));
       StringBuilder joined = new StringBuilder();
       int count = 0;
       while (strings.find()) {

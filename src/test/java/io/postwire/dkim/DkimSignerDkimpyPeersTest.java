@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Both algorithms verified by dkimpy (Debian's python3-dkim, with python3-nacl for Ed25519). The
@@ -125,7 +126,7 @@ class DkimSignerDkimpyPeersTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @org.junit.jupiter.params.provider.ValueSource(strings = {"rsa-sha256", "ed25519-sha256"})
+  @ValueSource(strings = {"rsa-sha256", "ed25519-sha256"})
   void dkimpyRejectsATamperedHeader(String alg) throws Exception {
     byte[] message = TestMessages.simple();
     String signed =

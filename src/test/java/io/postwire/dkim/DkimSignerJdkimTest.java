@@ -5,13 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.apache.james.jdkim.exceptions.PermFailException;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * rsa-sha256 signatures (RFC 6376 §3.3.1, relaxed/relaxed §3.4.2 and §3.4.4) checked by Apache
@@ -58,7 +62,7 @@ class DkimSignerJdkimTest {
     byte[] tampered = TestMessages.concat("", signed);
     // Append a non-empty line: that changes the canonical body whatever it was.
     byte[] extra = "tampered\r\n".getBytes(StandardCharsets.US_ASCII);
-    byte[] longer = java.util.Arrays.copyOf(tampered, tampered.length + extra.length);
+    byte[] longer = Arrays.copyOf(tampered, tampered.length + extra.length);
     System.arraycopy(extra, 0, longer, tampered.length, extra.length);
     assertThat(jdkim.accepts(longer)).isFalse();
   }
@@ -90,7 +94,7 @@ class DkimSignerJdkimTest {
    * body is read, so each is signed once more than it occurs.
    */
   @ParameterizedTest(name = "{0}")
-  @org.junit.jupiter.params.provider.ValueSource(
+  @ValueSource(
       strings = {
         "Reply-To: evil@example.com",
         "Sender: evil@example.com",
@@ -178,7 +182,7 @@ class DkimSignerJdkimTest {
    * body-hash mismatch here.
    */
   @ParameterizedTest
-  @org.junit.jupiter.params.provider.ValueSource(strings = {"", "\r\n", "\r\n \t\r\n\r\n"})
+  @ValueSource(strings = {"", "\r\n", "\r\n \t\r\n\r\n"})
   void emptyBodyHashesTheEmptyStringRfc6376Section3_4_4(String body) throws Exception {
     byte[] message =
         ("From: a@example.org\r\nTo: b@example.net\r\nSubject: empty\r\n\r\n" + body)
@@ -188,8 +192,8 @@ class DkimSignerJdkimTest {
     assertThat(field.replace("\r\n ", "")).contains("bh=" + emptySha256 + ";");
     try {
       jdkim.verify(TestMessages.concat(field, message));
-      org.junit.jupiter.api.Assertions.fail("jDKIM 0.5 was expected to hash a CRLF");
-    } catch (org.apache.james.jdkim.exceptions.PermFailException e) {
+      Assertions.fail("jDKIM 0.5 was expected to hash a CRLF");
+    } catch (PermFailException e) {
       assertThat(e.getMessage()).contains("bodyhash");
     }
   }

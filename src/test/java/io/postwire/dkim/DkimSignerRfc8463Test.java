@@ -6,9 +6,11 @@ import io.postwire.dkim.DkimSigner.Tag;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import org.bouncycastle.jcajce.interfaces.EdDSAPrivateKey;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -81,7 +83,7 @@ class DkimSignerRfc8463Test {
     PrivateKey key = rfcKey();
     PrivateKey decoded =
         DkimKeys.decodePrivate(DkimAlgorithm.ED25519_SHA256, DkimKeys.encodePrivate(key));
-    var bcKey = (org.bouncycastle.jcajce.interfaces.EdDSAPrivateKey) decoded;
+    var bcKey = (EdDSAPrivateKey) decoded;
     assertThat(DkimKeys.dnsRecordValue(DkimAlgorithm.ED25519_SHA256, bcKey.getPublicKey()))
         .isEqualTo("v=DKIM1; k=ed25519; p=" + PUBLIC);
   }
@@ -90,7 +92,7 @@ class DkimSignerRfc8463Test {
   void productionPathOnTheRfcMessageGivesTheSameBodyHash() throws Exception {
     DkimSigner signer =
         new DkimSigner(DkimAlgorithm.ED25519_SHA256, "football.example.com", "brisbane", rfcKey());
-    String field = signer.sign(MESSAGE, java.time.Instant.ofEpochSecond(1528637909));
+    String field = signer.sign(MESSAGE, Instant.ofEpochSecond(1528637909));
     assertThat(field.replace("\r\n ", " ")).contains(" bh=" + BH + ";");
   }
 }

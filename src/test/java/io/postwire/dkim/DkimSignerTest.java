@@ -8,6 +8,7 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -102,7 +103,7 @@ class DkimSignerTest {
   void ed25519SignaturesAre64BytesRfc8463Section3() {
     String field = edSigner.sign(TestMessages.simple(), Instant.now());
     assertThat(field).contains("a=ed25519-sha256;");
-    assertThat(java.util.Base64.getDecoder().decode(tag(field, "b"))).hasSize(64);
+    assertThat(Base64.getDecoder().decode(tag(field, "b"))).hasSize(64);
   }
 
   @ParameterizedTest

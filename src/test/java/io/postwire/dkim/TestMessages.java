@@ -1,6 +1,7 @@
 package io.postwire.dkim;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -175,7 +176,7 @@ final class TestMessages {
   }
 
   static byte[] withoutFinalCrlf(byte[] m) {
-    return java.util.Arrays.copyOf(m, m.length - 2);
+    return Arrays.copyOf(m, m.length - 2);
   }
 
   /** About {@code bytes} bytes of base64 in 76-character lines, joined by CRLF. */
@@ -208,7 +209,7 @@ final class TestMessages {
 
   static byte[] concat(String header, byte[] message) {
     byte[] h = header.getBytes(StandardCharsets.US_ASCII);
-    byte[] out = java.util.Arrays.copyOf(h, h.length + message.length);
+    byte[] out = Arrays.copyOf(h, h.length + message.length);
     System.arraycopy(message, 0, out, h.length, message.length);
     return out;
   }

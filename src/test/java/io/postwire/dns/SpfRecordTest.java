@@ -8,6 +8,7 @@ import io.postwire.dns.SpfRecord.Directive;
 import io.postwire.dns.SpfRecord.Mechanism;
 import io.postwire.dns.SpfRecord.Qualifier;
 import java.time.Duration;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -22,9 +23,9 @@ class SpfRecordTest {
     assertThat(record.directives())
         .extracting(Directive::qualifier, Directive::mechanism)
         .containsExactly(
-            org.assertj.core.groups.Tuple.tuple(Qualifier.PASS, Mechanism.MX),
-            org.assertj.core.groups.Tuple.tuple(Qualifier.PASS, Mechanism.A),
-            org.assertj.core.groups.Tuple.tuple(Qualifier.FAIL, Mechanism.ALL));
+            Tuple.tuple(Qualifier.PASS, Mechanism.MX),
+            Tuple.tuple(Qualifier.PASS, Mechanism.A),
+            Tuple.tuple(Qualifier.FAIL, Mechanism.ALL));
     Directive a = record.directives().get(1);
     assertThat(a.domain()).hasToString("colo.example.com");
     assertThat(a.cidr4()).isEqualTo(28);

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasSize;
 
+import io.postwire.testing.Api;
 import io.quarkus.test.junit.QuarkusTest;
 import java.net.IDN;
 import java.util.List;
@@ -52,7 +53,7 @@ class IdnTests {
     as(key).get("/v1/domains/" + domain[0]).then().statusCode(200).body("name", equalTo(domain[1]));
     String raw = "From: s@" + domain[1] + "\r\nTo: b@example.org\r\nSubject: Raw\r\n\r\nHi\r\n";
     as(key)
-        .body(io.postwire.testing.Api.rawMessage("bounce@" + domain[0], "b@" + domain[0], raw))
+        .body(Api.rawMessage("bounce@" + domain[0], "b@" + domain[0], raw))
         .post("/v1/messages/raw")
         .then()
         .statusCode(202)
@@ -98,7 +99,7 @@ class IdnTests {
 
   @Test
   void theRecipientFilterFindsAUnicodeRecipient() {
-    String sender = io.postwire.testing.Api.registerDomain();
+    String sender = Api.registerDomain();
     String recipient = "b@" + idn()[0];
     String id =
         admin()

@@ -12,16 +12,19 @@ import io.postwire.platform.Refusal;
 import io.postwire.security.ApiPrincipal;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
+import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -92,9 +95,9 @@ class EnqueueRulesTests {
   @Test
   void aSubmissionOverTheSizeLimitIsRefusedAsTooLarge() {
     byte[] huge = new byte[11 * 1024 * 1024];
-    java.util.Arrays.fill(huge, (byte) 'x');
+    Arrays.fill(huge, (byte) 'x');
     ApiPrincipal admin = new ApiPrincipal(ApiPrincipal.BOOTSTRAP_ID, "admin", true, Set.of());
-    org.assertj.core.api.Assertions.assertThatThrownBy(
+    Assertions.assertThatThrownBy(
             () ->
                 messages
                     .submitRaw(admin, "bounce@" + domain, List.of(fresh()), huge)
@@ -174,7 +177,7 @@ class EnqueueRulesTests {
         : r.statusCode() + " " + r.path("code");
   }
 
-  private static io.restassured.specification.RequestSpecification caller(String key) {
+  private static RequestSpecification caller(String key) {
     return key == null ? admin() : as(key);
   }
 

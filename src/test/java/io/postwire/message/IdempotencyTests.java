@@ -6,9 +6,12 @@ import static io.postwire.testing.Api.registerDomain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.postwire.testing.Api;
 import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
@@ -21,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /** {@code Idempotency-Key} as API.md specifies it. */
@@ -114,14 +118,14 @@ class IdempotencyTests {
   void scopesKeysToTheApiKey() {
     String domain = registerDomain();
     String key = "shared-" + UUID.randomUUID();
-    String scoped = io.postwire.testing.Api.scopedKey(domain);
+    String scoped = Api.scopedKey(domain);
     admin()
         .header("Idempotency-Key", key)
         .body(message(domain, "b@example.org"))
         .post("/v1/messages")
         .then()
         .statusCode(202);
-    io.postwire.testing.Api.as(scoped)
+    Api.as(scoped)
         .header("Idempotency-Key", key)
         .body(message(domain, "c@example.org"))
         .post("/v1/messages")
@@ -153,29 +157,28 @@ class IdempotencyTests {
   void aSlowRequestKeepsItsClaimAndOnlyADeadOneIsTakenOver() {
     UUID apiKey = UUID.randomUUID();
     byte[] hash =
-        IdempotencyStore.requestHash(
-            "/v1/messages",
-            com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode());
+        IdempotencyStore.requestHash("/v1/messages", JsonNodeFactory.instance.objectNode());
     assertThat(store.claim(apiKey, "slow", hash).await().indefinitely().owned()).isTrue();
     // the request has been running for ten minutes, its replica alive
     Db.exec(
         pool,
-        "update idempotency_key set created_at = now() - interval '10 minutes',"
-            + " claimed_at = now() - interval '10 minutes' where api_key_id = $1",
+        """
+        update idempotency_key set created_at = now() - interval '10 minutes',
+        claimed_at = now() - interval '10 minutes' where api_key_id = $1""",
         apiKey);
     store.heartbeat().await().indefinitely();
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> store.claim(apiKey, "slow", hash).await().indefinitely())
+    Assertions.assertThatThrownBy(() -> store.claim(apiKey, "slow", hash).await().indefinitely())
         .hasMessageContaining("still being processed");
     store.finished(apiKey, "slow");
 
     // a claim whose replica died: nobody refreshes it
     Db.exec(
         pool,
-        "insert into idempotency_key (api_key_id, key, request_hash, created_at, claimed_at)"
-            + " values ($1, 'dead', $2, now() - interval '1 minute', now() - interval '1 minute')",
+        """
+        insert into idempotency_key (api_key_id, key, request_hash, created_at, claimed_at)
+        values ($1, 'dead', $2, now() - interval '1 minute', now() - interval '1 minute')""",
         apiKey,
-        io.vertx.core.buffer.Buffer.buffer(hash));
+        Buffer.buffer(hash));
     store.heartbeat().await().indefinitely();
     assertThat(store.claim(apiKey, "dead", hash).await().indefinitely().owned()).isTrue();
     store.finished(apiKey, "dead");

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.Context;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -85,7 +86,7 @@ class LargeBodyDecodingTests {
 
   private Map<String, Object> withAttachment(int size) {
     byte[] content = new byte[size];
-    java.util.Arrays.fill(content, (byte) 'x');
+    Arrays.fill(content, (byte) 'x');
     return Map.of(
         "from",
         "a@" + domain,

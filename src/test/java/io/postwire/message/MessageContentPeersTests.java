@@ -9,6 +9,7 @@ import static io.postwire.testing.MailPeers.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.postwire.delivery.RelayDeliveryTests;
 import io.postwire.testing.MailPeers;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -24,6 +25,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -132,7 +135,7 @@ class MessageContentPeersTests {
         .post("/v1/domains")
         .then()
         .statusCode(201);
-    records = io.postwire.delivery.RelayDeliveryTests.keyRecords(domain);
+    records = RelayDeliveryTests.keyRecords(domain);
   }
 
   @Test
@@ -197,7 +200,7 @@ class MessageContentPeersTests {
   @Test
   void rawMessagesWrittenByPythonAndNodemailerArriveIntact() throws Exception {
     byte[] pdf = new byte[60_000];
-    new java.util.Random(3).nextBytes(pdf);
+    new Random(3).nextBytes(pdf);
     List<JsonObject> specs = new ArrayList<>();
     String[] texts = {
       "Hi Bob,\nsee you tomorrow.\n", "Grüße aus Köln\nZeile zwei — 日本語\n\n.\nFrom here on 😀\n"
@@ -280,7 +283,7 @@ class MessageContentPeersTests {
   }
 
   /** Waits for these cases at the relay; decodes them with Python, verifies with both peers. */
-  private Map<String, JsonObject> receiveAndDecode(java.util.Set<String> cases) throws Exception {
+  private Map<String, JsonObject> receiveAndDecode(Set<String> cases) throws Exception {
     Map<String, JsonObject> byCase = new HashMap<>();
     await()
         .atMost(Duration.ofSeconds(60))

@@ -14,29 +14,52 @@ import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.notNullValue;
 
 import io.postwire.platform.DatabaseSignals;
+import io.postwire.platform.Housekeeping;
+import io.postwire.testing.Api;
 import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import io.restassured.specification.RequestSpecification;
 import io.vertx.mutiny.pgclient.PgConnection;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.inject.Inject;
+import jakarta.mail.Session;
+import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.MimeUtility;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.hamcrest.Matchers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The messages API in sandbox mode: every success path and the refusals of API.md. */
 @QuarkusTest
@@ -44,7 +67,7 @@ class MessageResourceTests {
 
   @Inject Pool pool;
 
-  @Inject io.postwire.platform.Housekeeping housekeeping;
+  @Inject Housekeeping housekeeping;
 
   String domain;
 
@@ -89,7 +112,7 @@ class MessageResourceTests {
         .then()
         .body("from", equalTo("Sender <sender@" + domain + ">"))
         .body("subject", equalTo("Hello"))
-        .body("events.type", org.hamcrest.Matchers.hasItems("queued", "delivered"))
+        .body("events.type", Matchers.hasItems("queued", "delivered"))
         .body("events.find { it.type == 'delivered' }.detail.sandbox", equalTo(true));
   }
 
@@ -196,7 +219,7 @@ class MessageResourceTests {
   @Test
   void refusesAnythingButJsonWith415() {
     given()
-        .header("Authorization", "Bearer " + io.postwire.testing.Api.ADMIN)
+        .header("Authorization", "Bearer " + Api.ADMIN)
         .contentType("text/plain")
         .body("hello")
         .post("/v1/messages")
@@ -346,7 +369,7 @@ class MessageResourceTests {
     return id;
   }
 
-  private static byte[] raw(io.restassured.specification.RequestSpecification caller, String id) {
+  private static byte[] raw(RequestSpecification caller, String id) {
     return caller
         .get("/v1/messages/" + id + "/raw")
         .then()
@@ -356,10 +379,8 @@ class MessageResourceTests {
         .asByteArray();
   }
 
-  private static jakarta.mail.internet.MimeMessage parse(byte[] raw) throws Exception {
-    return new jakarta.mail.internet.MimeMessage(
-        jakarta.mail.Session.getInstance(new java.util.Properties()),
-        new java.io.ByteArrayInputStream(raw));
+  private static MimeMessage parse(byte[] raw) throws Exception {
+    return new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(raw));
   }
 
   @Test
@@ -376,16 +397,16 @@ class MessageResourceTests {
     byte[] raw = raw(admin(), id);
 
     // the stored signature, then the stored content: the DATA of every SMTP transaction
-    io.vertx.mutiny.sqlclient.Row row =
+    Row row =
         Db.rows(pool, "select signature, content from message where id = $1::uuid", id).get(0);
     String signature = row.getString("signature");
     assertThat(signature).startsWith("DKIM-Signature:");
-    java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream expected = new ByteArrayOutputStream();
     expected.write(signature.getBytes(StandardCharsets.US_ASCII));
     expected.write(row.getBuffer("content").getBytes());
     assertThat(raw).isEqualTo(expected.toByteArray());
 
-    jakarta.mail.internet.MimeMessage mime = parse(raw);
+    MimeMessage mime = parse(raw);
     assertThat(mime.getSubject()).isEqualTo(subject);
     assertThat(((String) mime.getContent()).replace("\r\n", "\n").strip()).isEqualTo(text);
     assertThat(mime.getHeader("DKIM-Signature")).isNotEmpty();
@@ -408,11 +429,9 @@ class MessageResourceTests {
     assertThat(text.split("\r\n", -1))
         .as("RFC 5322 §2.1.1: no line over 998 octets")
         .allSatisfy(line -> assertThat(line.length()).isLessThanOrEqualTo(998));
-    jakarta.mail.internet.MimeMessage mime = parse(raw);
+    MimeMessage mime = parse(raw);
     assertThat(mime.getSubject()).isEqualTo(subject);
-    assertThat(
-            jakarta.mail.internet.MimeUtility.decodeText(
-                jakarta.mail.internet.MimeUtility.unfold(mime.getHeader("X-Campaign", null))))
+    assertThat(MimeUtility.decodeText(MimeUtility.unfold(mime.getHeader("X-Campaign", null))))
         .isEqualTo(campaign);
   }
 
@@ -457,7 +476,7 @@ class MessageResourceTests {
         .statusCode(422)
         .body("code", equalTo("validation_failed"))
         .body("errors[0].field", equalTo("raw"))
-        .body("errors[0].message", org.hamcrest.Matchers.containsStringIgnoringCase("base64"));
+        .body("errors[0].message", Matchers.containsStringIgnoringCase("base64"));
   }
 
   @Test
@@ -466,7 +485,7 @@ class MessageResourceTests {
     body.put("sendAt", Instant.now().plus(Duration.ofHours(1)).toString());
     String id = admin().body(body).post("/v1/messages").then().statusCode(202).extract().path("id");
 
-    jakarta.mail.internet.MimeMessage mime = parse(raw(admin(), id));
+    MimeMessage mime = parse(raw(admin(), id));
 
     assertThat(mime.getHeader("DKIM-Signature")).isNull();
     assertThat(mime.getSubject()).isEqualTo("Hello");
@@ -526,8 +545,7 @@ class MessageResourceTests {
     // never holds such a body; the client may then see its connection closed (RFC 9110 §15.5.14)
     String answer = postDeclaring(17 * 1024 * 1024, "Bearer pw_test_bootstrap_key");
     assertThat(answer).startsWith("HTTP/1.1 413");
-    assertThat(answer.toLowerCase(java.util.Locale.ROOT))
-        .contains("content-type: application/problem+json");
+    assertThat(answer.toLowerCase(Locale.ROOT)).contains("content-type: application/problem+json");
     assertThat(answer).contains("\"code\":\"payload_too_large\"");
     assertThat(messagesFrom(domain)).isZero();
   }
@@ -548,9 +566,7 @@ class MessageResourceTests {
 
   /** Sends the head of a POST declaring {@code length} bytes and a few of them; the answer. */
   private static String postDeclaring(long length, String authorization) throws Exception {
-    try (java.net.Socket socket =
-        new java.net.Socket(
-            java.net.InetAddress.getLoopbackAddress(), io.restassured.RestAssured.port)) {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), RestAssured.port)) {
       socket.setSoTimeout(10_000);
       String head =
           "POST /v1/messages HTTP/1.1\r\nHost: localhost\r\n"
@@ -610,7 +626,7 @@ class MessageResourceTests {
         .statusCode(200)
         .body("status", equalTo("failed"))
         .body("recipients[0].status", equalTo("failed"))
-        .body("events.type", org.hamcrest.Matchers.hasItem("cancelled"));
+        .body("events.type", Matchers.hasItem("cancelled"));
   }
 
   @Test
@@ -777,7 +793,7 @@ class MessageResourceTests {
         .statusCode(200);
     String unregistered = "unregistered-" + domain;
     ExecutorService threads = Executors.newFixedThreadPool(16);
-    List<Future<io.restassured.response.Response>> answers = new ArrayList<>();
+    List<Future<Response>> answers = new ArrayList<>();
     for (int i = 0; i < 60; i++) {
       int n = i;
       Map<String, Object> body =
@@ -800,7 +816,7 @@ class MessageResourceTests {
     }
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < answers.size(); i++) {
-      io.restassured.response.Response r = answers.get(i).get(30, TimeUnit.SECONDS);
+      Response r = answers.get(i).get(30, TimeUnit.SECONDS);
       switch (i % 3) {
         case 0 -> {
           assertThat(r.statusCode()).isEqualTo(202);
@@ -847,7 +863,7 @@ class MessageResourceTests {
     Map<String, Object> refused = new HashMap<>(message(domain, "nul@example.org"));
     refused.put("metadata", Map.of("k", "a\u0000b"));
     ExecutorService threads = Executors.newFixedThreadPool(16);
-    List<Future<io.restassured.response.Response>> answers = new ArrayList<>();
+    List<Future<Response>> answers = new ArrayList<>();
     for (int i = 0; i < 48; i++) {
       Map<String, Object> body = i % 16 == 5 ? refused : message(domain, "ok" + i + "@example.org");
       answers.add(threads.submit(() -> admin().body(body).post("/v1/messages")));
@@ -902,7 +918,7 @@ class MessageResourceTests {
     String raw = "From: Raw <raw@" + domain + ">\nTo: bob@example.org\nSubject: raw\n\nhello\n";
     String id =
         admin()
-            .body(io.postwire.testing.Api.rawMessage("bounce@" + domain, "bob@example.org", raw))
+            .body(Api.rawMessage("bounce@" + domain, "bob@example.org", raw))
             .post("/v1/messages/raw")
             .then()
             .statusCode(202)
@@ -945,8 +961,8 @@ class MessageResourceTests {
   }
 
   /** RFC 5322 §3.5 and RFC 2045 §2.7: no NUL in a header or a 7bit body; PostgreSQL stores none. */
-  @org.junit.jupiter.params.ParameterizedTest
-  @org.junit.jupiter.params.provider.CsvSource({
+  @ParameterizedTest
+  @CsvSource({
     "subject, subject",
     "text, text",
     "html, html",
@@ -1055,7 +1071,7 @@ class MessageResourceTests {
         .statusCode(422)
         .body("code", equalTo("unsupported_address"))
         .body("errors[0].field", equalTo("to[0]"))
-        .body("errors[0].message", org.hamcrest.Matchers.containsString("address literals"));
+        .body("errors[0].message", Matchers.containsString("address literals"));
     Map<String, Object> utf8 = new HashMap<>(message(domain, "jörg@example.org"));
     assertProblem(utf8, 422, "unsupported_address", "to[0]");
     assertThat(messagesFrom(domain)).isZero();
@@ -1068,7 +1084,7 @@ class MessageResourceTests {
     body.put("headers", Map.of("Sender", "Zoë Assistant <assistant@bücher.example>"));
     String id = admin().body(body).post("/v1/messages").then().statusCode(202).extract().path("id");
     String sender =
-        java.util.Arrays.stream(content(id).split("\r\n"))
+        Arrays.stream(content(id).split("\r\n"))
             .filter(line -> line.startsWith("Sender: "))
             .findFirst()
             .orElseThrow();
@@ -1120,28 +1136,25 @@ class MessageResourceTests {
   @Test
   void refusesABodyWithoutContentTypeWith415AfterAuthentication() throws Exception {
     String json = "{\"from\":\"s@" + domain + "\",\"to\":[\"b@example.org\"],\"text\":\"x\"}";
-    assertThat(postWithoutContentType("/v1/messages", io.postwire.testing.Api.ADMIN, json))
+    assertThat(postWithoutContentType("/v1/messages", Api.ADMIN, json))
         .startsWith("415 ")
         .contains("\"code\":\"unsupported_media_type\"");
     assertThat(postWithoutContentType("/v1/messages", "pw_wrong", json)).startsWith("401 ");
-    assertThat(postWithoutContentType("/v1/messages/batch", io.postwire.testing.Api.ADMIN, "[]"))
-        .startsWith("415 ");
+    assertThat(postWithoutContentType("/v1/messages/batch", Api.ADMIN, "[]")).startsWith("415 ");
     assertThat(messagesFrom(domain)).isZero();
   }
 
   /** "status body" of a POST with no Content-Type header (rest-assured always sends one). */
   private static String postWithoutContentType(String path, String key, String body)
       throws Exception {
-    java.net.http.HttpResponse<String> response =
-        java.net.http.HttpClient.newHttpClient()
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
             .send(
-                java.net.http.HttpRequest.newBuilder(
-                        java.net.URI.create(
-                            "http://localhost:" + io.restassured.RestAssured.port + path))
+                HttpRequest.newBuilder(URI.create("http://localhost:" + RestAssured.port + path))
                     .header("Authorization", "Bearer " + key)
-                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+                    .POST(HttpRequest.BodyPublishers.ofString(body))
                     .build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
+                HttpResponse.BodyHandlers.ofString());
     assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
     return response.statusCode() + " " + response.body();
   }

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.notNullValue;
 
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Transaction;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -67,8 +69,9 @@ class DatabaseOutageTests {
       session.query("alter role current_user nologin").execute().await().atMost(WAIT);
       session
           .query(
-              "select pg_terminate_backend(pid) from pg_stat_activity where pid <>"
-                  + " pg_backend_pid() and usename = current_user and datname = current_database()")
+              """
+              select pg_terminate_backend(pid) from pg_stat_activity where pid <>
+              pg_backend_pid() and usename = current_user and datname = current_database()""")
           .execute()
           .await()
           .atMost(WAIT);
@@ -90,12 +93,12 @@ class DatabaseOutageTests {
       session.close().await().atMost(WAIT);
     }
     // every pool finds its ended sessions and logs in again
-    org.awaitility.Awaitility.await()
+    Awaitility.await()
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(
             () -> {
               admin().get("/v1/domains/" + domain).then().statusCode(200);
-              io.restassured.RestAssured.given().get("/q/health/ready").then().statusCode(200);
+              RestAssured.given().get("/q/health/ready").then().statusCode(200);
             });
   }
 }

@@ -4,13 +4,23 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
+import io.postwire.testing.Api;
+import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import io.vertx.mutiny.sqlclient.Pool;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.List;
+import org.assertj.core.api.Assertions;
+import org.awaitility.Awaitility;
+import org.hamcrest.Matchers;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 class HealthTests {
 
-  @jakarta.inject.Inject io.vertx.mutiny.sqlclient.Pool pool;
+  @Inject Pool pool;
 
   /**
    * The test profile's DNS server, 127.0.0.1:5353, has nobody listening here: every lookup fails
@@ -18,31 +28,28 @@ class HealthTests {
    */
   @Test
   void anUnreachableDnsServerMakesEveryCheckUnknown_andWellnessStaysUp() {
-    String domain = io.postwire.testing.Api.registerDomain();
-    org.awaitility.Awaitility.await()
-        .atMost(java.time.Duration.ofSeconds(30))
+    String domain = Api.registerDomain();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
         .until(
             () ->
-                io.postwire.testing.Db.count(
-                        pool, "select count(*) from domain_audit where domain = $1", domain)
-                    > 0);
-    io.restassured.path.json.JsonPath audit =
-        io.postwire.testing.Api.admin()
+                Db.count(pool, "select count(*) from domain_audit where domain = $1", domain) > 0);
+    JsonPath audit =
+        Api.admin()
             .get("/v1/domains/" + domain + "/audit")
             .then()
             .statusCode(200)
             .extract()
             .jsonPath();
-    org.assertj.core.api.Assertions.assertThat(audit.getList("checks.name"))
+    Assertions.assertThat(audit.getList("checks.name"))
         .containsExactly("spf", "dkim", "dmarc", "mx", "mta-sts", "tls-rpt");
-    org.assertj.core.api.Assertions.assertThat(audit.getList("checks.status"))
+    Assertions.assertThat(audit.getList("checks.status"))
         .as(audit.prettify())
         .containsOnly("unknown");
-    for (java.util.List<String> codes :
-        audit.<java.util.List<String>>getList("checks.findings.code")) {
-      org.assertj.core.api.Assertions.assertThat(codes).containsExactly("dns_temporary_failure");
+    for (List<String> codes : audit.<List<String>>getList("checks.findings.code")) {
+      Assertions.assertThat(codes).containsExactly("dns_temporary_failure");
     }
-    org.assertj.core.api.Assertions.assertThat(audit.getString("status")).isEqualTo("unknown");
+    Assertions.assertThat(audit.getString("status")).isEqualTo("unknown");
     // every domain of this profile resolves through the same absent server: none fails
     given().get("/q/health/well").then().statusCode(200).body("status", equalTo("UP"));
     given()
@@ -73,26 +80,17 @@ class HealthTests {
 
   @Test
   void metricsCarryTheNamesOfApiMd() {
-    String domain = io.postwire.testing.Api.registerDomain();
+    String domain = Api.registerDomain();
     String id =
-        io.postwire.testing.Api.send(io.postwire.testing.Api.message(domain, "m@example.org"))
-            .then()
-            .statusCode(202)
-            .extract()
-            .path("id");
-    org.awaitility.Awaitility.await()
-        .atMost(java.time.Duration.ofSeconds(10))
+        Api.send(Api.message(domain, "m@example.org")).then().statusCode(202).extract().path("id");
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
         .until(
             () ->
                 "delivered"
-                    .equals(
-                        io.postwire.testing.Api.admin()
-                            .get("/v1/messages/" + id)
-                            .then()
-                            .extract()
-                            .path("status")));
+                    .equals(Api.admin().get("/v1/messages/" + id).then().extract().path("status")));
     String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
-    org.assertj.core.api.Assertions.assertThat(metrics)
+    Assertions.assertThat(metrics)
         .contains("postwire_messages_accepted_total")
         .contains("postwire_deliveries_total{outcome=\"delivered\"")
         .contains("postwire_queue_depth{state=\"due\"")
@@ -108,6 +106,6 @@ class HealthTests {
         .get("/q/openapi?format=json")
         .then()
         .statusCode(200)
-        .body("paths", org.hamcrest.Matchers.hasKey("/v1/messages"));
+        .body("paths", Matchers.hasKey("/v1/messages"));
   }
 }

@@ -142,9 +142,10 @@ class HousekeepingTests {
     for (String domain : new String[] {expired, valid}) {
       Db.exec(
           pool,
-          "insert into mta_sts_policy (domain, policy_id, policy, fetched_at, expires_at)"
-              + " values ($1, 'id1', 'version: STSv1', now() - interval '2 days',"
-              + " now() + $2::int * interval '1 day')",
+          """
+          insert into mta_sts_policy (domain, policy_id, policy, fetched_at, expires_at)
+          values ($1, 'id1', 'version: STSv1', now() - interval '2 days',
+          now() + $2::int * interval '1 day')""",
           domain,
           domain.equals(expired) ? -1 : 1);
     }

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -45,7 +46,7 @@ class JsonUtf8Test {
       @ForAll @Size(max = 12) byte[] bytes,
       @ForAll @IntRange(max = 20) int after) {
     byte[] b = new byte[before + bytes.length + after];
-    java.util.Arrays.fill(b, (byte) 'a');
+    Arrays.fill(b, (byte) 'a');
     System.arraycopy(bytes, 0, b, before, bytes.length);
     assertThat(Json.isUtf8(b)).isEqualTo(jdk(b));
   }
@@ -61,7 +62,7 @@ class JsonUtf8Test {
       for (int i = 0; i < bad.length; i++) {
         b[i] = (byte) bad[i];
       }
-      assertThat(Json.isUtf8(b)).as("%s", java.util.Arrays.toString(bad)).isFalse();
+      assertThat(Json.isUtf8(b)).as("%s", Arrays.toString(bad)).isFalse();
     }
     assertThat(Json.isUtf8("Grüße — 日本語 😀".getBytes(StandardCharsets.UTF_8))).isTrue();
   }

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 
+import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import jakarta.inject.Inject;
 import java.io.BufferedReader;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * Retry-After before their bodies are read; the room comes back when a send ends or its connection
  * closes.
  */
-@io.quarkus.test.junit.QuarkusTest
+@QuarkusTest
 class LoadSheddingTests {
 
   @Inject HttpLimits limits;

@@ -10,6 +10,8 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.inject.Inject;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -179,9 +181,10 @@ class OpenApiTests {
     String check =
         Db.rows(
                 pool,
-                "select pg_get_constraintdef(c.oid) from pg_constraint c"
-                    + " where c.conrelid = 'delivery'::regclass and c.contype = 'c'"
-                    + " and pg_get_constraintdef(c.oid) like '%status%'")
+                """
+                select pg_get_constraintdef(c.oid) from pg_constraint c
+                where c.conrelid = 'delivery'::regclass and c.contype = 'c'
+                and pg_get_constraintdef(c.oid) like '%status%'""")
             .get(0)
             .getString(0);
     assertThat(literals(check, "ARRAY\\[|,")).containsExactlyElementsOf(DeliveryStatus.wireNames());
@@ -228,8 +231,7 @@ class OpenApiTests {
   void everyReferenceNamesASchemaOfTheDocument() {
     Map<String, Object> schemas = doc.getMap("components.schemas");
     String text = doc.prettify();
-    java.util.regex.Matcher refs =
-        java.util.regex.Pattern.compile("\"#/components/schemas/([^\"]+)\"").matcher(text);
+    Matcher refs = Pattern.compile("\"#/components/schemas/([^\"]+)\"").matcher(text);
     int seen = 0;
     while (refs.find()) {
       assertThat(schemas)
@@ -360,7 +362,7 @@ class OpenApiTests {
 
   @Test
   void theReferenceInDocsNamesEveryOperationAndEveryValue() throws Exception {
-    String reference = java.nio.file.Files.readString(java.nio.file.Path.of("docs/api.md"));
+    String reference = Files.readString(Path.of("docs/api.md"));
     Map<String, Map<String, Object>> paths = doc.getMap("paths");
     paths.forEach(
         (path, ops) ->

@@ -3,6 +3,8 @@ package io.postwire.platform;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -60,9 +62,7 @@ class StartupSettingsTest {
   void theProdPlaceholderUrlIsTheOneTheCheckTakesForUnset() throws Exception {
     // the placeholder keeps the datasource beans active until the check runs; if the two drift
     // apart, a prod start without a URL would try to connect instead of saying what is missing
-    String properties =
-        java.nio.file.Files.readString(
-            java.nio.file.Path.of("src/main/resources/application.properties"));
+    String properties = Files.readString(Path.of("src/main/resources/application.properties"));
     assertThat(properties)
         .contains("%prod.quarkus.datasource.reactive.url=" + StartupSettings.UNSET_URL + "\n")
         .contains("quarkus.flyway.migrate-at-start=false");

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 
+import io.postwire.testing.Api;
 import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -143,9 +144,10 @@ class AccessMatrixTests {
   long storedRows() {
     return Db.count(
         pool,
-        "select (select count(*) from message) + (select count(*) from delivery)"
-            + " + (select count(*) from idempotency_key) + (select count(*) from domain)"
-            + " + (select count(*) from api_key)");
+        """
+        select (select count(*) from message) + (select count(*) from delivery)
+        + (select count(*) from idempotency_key) + (select count(*) from domain)
+        + (select count(*) from api_key)""");
   }
 
   static void assertProblem(Response response, String call, int status, String code) {
@@ -177,8 +179,7 @@ class AccessMatrixTests {
             response, call.name() + " with key of length " + bad.length(), 401, "unauthorized");
       }
     }
-    for (String scheme :
-        List.of("Basic " + BASIC_CREDENTIALS, "bearer", "Token " + io.postwire.testing.Api.ADMIN)) {
+    for (String scheme : List.of("Basic " + BASIC_CREDENTIALS, "bearer", "Token " + Api.ADMIN)) {
       Response response =
           given().header("Authorization", scheme).contentType(ContentType.JSON).get("/v1/domains");
       assertProblem(response, "GET /v1/domains with Authorization: " + scheme, 401, "unauthorized");
@@ -187,8 +188,7 @@ class AccessMatrixTests {
   }
 
   static final String BASIC_CREDENTIALS =
-      Base64.getEncoder()
-          .encodeToString(("x:" + io.postwire.testing.Api.ADMIN).getBytes(StandardCharsets.UTF_8));
+      Base64.getEncoder().encodeToString(("x:" + Api.ADMIN).getBytes(StandardCharsets.UTF_8));
 
   @Test
   void aScopedKeyCannotSendAsAnotherRegisteredDomain() {

@@ -11,6 +11,7 @@ import io.quarkus.test.junit.TestProfile;
 import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.inject.Inject;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.net.URI;
 import java.net.URL;
 import java.net.http.HttpClient;
@@ -188,7 +189,7 @@ class HostileInputTests {
     HttpResponse<String> response;
     try {
       response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       // the server may close the connection after answering 413 to a body it will not read
       histogram.computeIfAbsent("closed", k -> new AtomicInteger()).incrementAndGet();
       if (!probe.mustRefuse() || probe.body() == null || probe.body().length < 1_000_000) {

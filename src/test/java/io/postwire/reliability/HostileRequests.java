@@ -3,8 +3,10 @@ package io.postwire.reliability;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.postwire.reliability.HostileInputTests.Probe;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,7 +72,7 @@ final class HostileRequests {
     many.put("to", recipients);
     cases.add(json("10000-recipients", "/v1/messages", many, true));
     byte[] fifty = new byte[50 * 1024 * 1024];
-    java.util.Arrays.fill(fifty, (byte) 'a');
+    Arrays.fill(fifty, (byte) 'a');
     byte[] head =
         ("{\"from\":\"a@" + domain + "\",\"to\":[\"b@example.org\"],\"text\":\"")
             .getBytes(StandardCharsets.US_ASCII);
@@ -439,8 +441,7 @@ final class HostileRequests {
   }
 
   private Probe hostilePath(Random r) {
-    String junk =
-        java.net.URLEncoder.encode(randomString(r, 1 + r.nextInt(30)), StandardCharsets.UTF_8);
+    String junk = URLEncoder.encode(randomString(r, 1 + r.nextInt(30)), StandardCharsets.UTF_8);
     String path =
         switch (r.nextInt(8)) {
           case 0 -> "/v1/messages/" + junk;

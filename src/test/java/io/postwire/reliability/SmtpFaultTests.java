@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.postwire.delivery.DeliveryPipeline;
+import io.postwire.testing.PendingDeliveries;
 import io.postwire.testing.smtp.ScriptedSmtpServer;
 import io.postwire.testing.smtp.ScriptedSmtpServer.Phase;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
@@ -45,7 +46,7 @@ class SmtpFaultTests {
   public static class FrontResource implements QuarkusTestResourceLifecycleManager {
     @Override
     public Map<String, String> start() {
-      io.postwire.testing.PendingDeliveries.retire();
+      PendingDeliveries.retire();
       front = new SmtpFront();
       return Map.of(
           "postwire.delivery.mode", "relay",

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.postwire.delivery.DeliveryPipeline;
+import io.postwire.testing.PendingDeliveries;
 import io.postwire.testing.smtp.ScriptedSmtpServer;
 import io.postwire.testing.smtp.TestCertificates;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
@@ -40,7 +41,7 @@ class SmtpTlsFaultTests {
   public static class BrokenTlsRelay implements QuarkusTestResourceLifecycleManager {
     @Override
     public Map<String, String> start() {
-      io.postwire.testing.PendingDeliveries.retire();
+      PendingDeliveries.retire();
       server =
           ScriptedSmtpServer.start()
               .starttls(TestCertificates.selfSignedServerContext("relay.test"))

@@ -108,8 +108,9 @@ class KeyRevocationTests {
   @Test
   void oneListenConnectionServesEveryChannel() {
     String listeners =
-        "select count(*) from pg_stat_activity where datname = current_database()"
-            + " and pid <> pg_backend_pid() and query like 'LISTEN \"postwire_%'";
+        """
+        select count(*) from pg_stat_activity where datname = current_database()
+        and pid <> pg_backend_pid() and query like 'LISTEN "postwire_%'""";
     await().atMost(Duration.ofSeconds(5)).until(() -> Db.count(pool, listeners) >= 1);
     assertThat(Db.count(pool, listeners)).isEqualTo(1);
   }

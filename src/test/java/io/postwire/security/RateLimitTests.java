@@ -8,10 +8,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 
+import io.postwire.testing.Api;
 import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.restassured.RestAssured;
 import io.restassured.response.Response;
 import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.inject.Inject;
@@ -96,7 +98,7 @@ class RateLimitTests {
   }
 
   static double refusalsCounted() {
-    String metrics = io.restassured.RestAssured.get("/q/metrics").then().extract().asString();
+    String metrics = RestAssured.get("/q/metrics").then().extract().asString();
     return metrics
         .lines()
         .filter(l -> l.startsWith("postwire_api_rate_limited_total"))
@@ -132,13 +134,13 @@ class RateLimitTests {
     String raw = "From: s@" + domain + "\nTo: r@example.org\nSubject: raw\n\nbody\n";
     for (int i = 0; i < 3; i++) {
       as(key)
-          .body(io.postwire.testing.Api.rawMessage("s@" + domain, "r@example.org", raw))
+          .body(Api.rawMessage("s@" + domain, "r@example.org", raw))
           .post("/v1/messages/raw")
           .then()
           .statusCode(202);
     }
     as(key)
-        .body(io.postwire.testing.Api.rawMessage("s@" + domain, "r@example.org", raw))
+        .body(Api.rawMessage("s@" + domain, "r@example.org", raw))
         .post("/v1/messages/raw")
         .then()
         .statusCode(429);

@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -117,7 +118,7 @@ final class SmtpWire implements AutoCloseable {
   boolean closedByServer() throws IOException {
     try {
       return in.readLine() == null;
-    } catch (java.net.SocketException e) {
+    } catch (SocketException e) {
       return true;
     }
   }

@@ -3,6 +3,8 @@ package io.postwire.submission;
 import io.postwire.testing.GreenMailResource;
 import io.postwire.testing.Ports;
 import io.postwire.testing.smtp.TestCertificates;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -41,8 +43,8 @@ public class SubmissionResource extends GreenMailResource {
       config.put("postwire.submission.idle-timeout", "3s");
       config.put("postwire.submission.max-errors", "5");
       return config;
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 }

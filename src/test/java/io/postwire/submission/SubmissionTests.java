@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.postwire.delivery.RelayDeliveryTests;
 import io.postwire.dkim.JdkimVerifier;
+import io.postwire.smtp.server.SmtpHandler;
 import io.postwire.testing.Api;
 import io.postwire.testing.Db;
 import io.postwire.testing.GreenMailResource;
@@ -14,6 +15,9 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Transaction;
+import jakarta.activation.DataHandler;
 import jakarta.inject.Inject;
 import jakarta.mail.Message;
 import jakarta.mail.Multipart;
@@ -23,14 +27,17 @@ import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeMultipart;
+import jakarta.mail.util.ByteArrayDataSource;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Random;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -143,10 +150,9 @@ class SubmissionTests {
     body.setText("see attached", "UTF-8");
     MimeBodyPart file = new MimeBodyPart();
     byte[] binary = new byte[3000];
-    new java.util.Random(7).nextBytes(binary);
+    new Random(7).nextBytes(binary);
     file.setDataHandler(
-        new jakarta.activation.DataHandler(
-            new jakarta.mail.util.ByteArrayDataSource(binary, "application/octet-stream")));
+        new DataHandler(new ByteArrayDataSource(binary, "application/octet-stream")));
     file.setFileName("data.bin");
     mixed.addBodyPart(body);
     mixed.addBodyPart(file);
@@ -243,8 +249,9 @@ class SubmissionTests {
       assertThat(
               Db.rows(
                       pool,
-                      "select r.recipient, m.mail_from from delivery r join message m"
-                          + " on m.id = r.message_id where m.id = $1",
+                      """
+                      select r.recipient, m.mail_from from delivery r join message m
+                      on m.id = r.message_id where m.id = $1""",
                       UUID.fromString(id))
                   .stream()
                   .map(r -> r.getString(0) + " " + r.getString(1))
@@ -275,8 +282,7 @@ class SubmissionTests {
   @Test
   void unknownKeysFromOneAddressMeetTheFailedLookupLimit() {
     // the limiter of the API (postwire.api.failed-auth-rate, burst 20), for an address of its own
-    io.postwire.smtp.server.SmtpHandler.SessionInfo from =
-        new io.postwire.smtp.server.SmtpHandler.SessionInfo("192.0.2.77", "c", true, null);
+    SmtpHandler.SessionInfo from = new SmtpHandler.SessionInfo("192.0.2.77", "c", true, null);
     List<String> replies = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
       var outcome =
@@ -299,9 +305,9 @@ class SubmissionTests {
       c.secure();
       assertThat(c.command("AUTH LOGIN")).isEqualTo("334 VXNlcm5hbWU6");
       assertThat(c.command("*")).startsWith("501 5.0.0");
-      String user = java.util.Base64.getEncoder().encodeToString("me".getBytes());
+      String user = Base64.getEncoder().encodeToString("me".getBytes());
       assertThat(c.command("AUTH LOGIN " + user)).isEqualTo("334 UGFzc3dvcmQ6");
-      assertThat(c.command(java.util.Base64.getEncoder().encodeToString(key.getBytes())))
+      assertThat(c.command(Base64.getEncoder().encodeToString(key.getBytes())))
           .startsWith("235 2.7.0");
     }
   }
@@ -615,8 +621,8 @@ class SubmissionTests {
     String domain = Api.registerDomain();
     String key = Api.scopedKey(domain);
     Duration wait = Duration.ofSeconds(10);
-    io.vertx.mutiny.sqlclient.SqlConnection holder = pool.getConnection().await().atMost(wait);
-    io.vertx.mutiny.sqlclient.Transaction tx = holder.begin().await().atMost(wait);
+    SqlConnection holder = pool.getConnection().await().atMost(wait);
+    Transaction tx = holder.begin().await().atMost(wait);
     try (SmtpWire c = SmtpWire.connect(port())) {
       c.login(key);
       holder.query("lock table message in access exclusive mode").execute().await().atMost(wait);

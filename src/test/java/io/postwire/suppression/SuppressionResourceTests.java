@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.hamcrest.Matchers;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -126,7 +127,7 @@ class SuppressionResourceTests {
         .get("/v1/suppressions?domain=" + domainB)
         .then()
         .statusCode(200)
-        .body("items", org.hamcrest.Matchers.empty());
+        .body("items", Matchers.empty());
     as(scopedKey(registerDomain()))
         .get("/v1/suppressions/" + address)
         .then()
@@ -155,14 +156,14 @@ class SuppressionResourceTests {
             .get("/v1/suppressions?limit=2&address=" + address)
             .then()
             .statusCode(200)
-            .body("items", org.hamcrest.Matchers.hasSize(2))
+            .body("items", Matchers.hasSize(2))
             .extract()
             .path("next");
     admin()
         .get("/v1/suppressions?limit=2&address=" + address + "&after=" + next)
         .then()
         .statusCode(200)
-        .body("items", org.hamcrest.Matchers.hasSize(1))
+        .body("items", Matchers.hasSize(1))
         .body("next", nullValue());
   }
 

@@ -5,6 +5,10 @@ import static io.restassured.RestAssured.given;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -76,7 +80,7 @@ public final class Api {
                 "text",
                 "x",
                 "sendAt",
-                java.time.Instant.now().plus(java.time.Duration.ofHours(1)).toString()))
+                Instant.now().plus(Duration.ofHours(1)).toString()))
         .post("/v1/messages")
         .then()
         .statusCode(202)
@@ -92,8 +96,7 @@ public final class Api {
         "rcptTo",
         List.of(rcptTo),
         "raw",
-        java.util.Base64.getEncoder()
-            .encodeToString(rfc5322.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        Base64.getEncoder().encodeToString(rfc5322.getBytes(StandardCharsets.UTF_8)));
   }
 
   public static Response send(Object body) {

@@ -24,8 +24,9 @@ public final class PendingDeliveries {
     try (Connection c = DriverManager.getConnection(url, "postgres", "postgres");
         Statement s = c.createStatement()) {
       s.executeUpdate(
-          "update delivery set status = 'failed', next_attempt_at = null, lease_owner = null,"
-              + " last_text = 'retired by the test suite' where status in ('queued', 'deferred')");
+          """
+          update delivery set status = 'failed', next_attempt_at = null, lease_owner = null,
+          last_text = 'retired by the test suite' where status in ('queued', 'deferred')""");
     } catch (SQLException e) {
       if ("42P01".equals(e.getSQLState())) {
         return; // the schema is not migrated yet: this is the first application of the run

@@ -14,11 +14,15 @@ import io.postwire.testing.TestVertx;
 import io.postwire.testing.smtp.ScriptedSmtpServer;
 import io.postwire.testing.smtp.ScriptedSmtpServer.Phase;
 import io.postwire.testing.smtp.TestCertificates;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.subscription.Cancellable;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -123,7 +127,7 @@ class DirectSmtpTransportTest {
   }
 
   private static byte[] concat(byte[] a, byte[] b) {
-    byte[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    byte[] all = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, all, a.length, b.length);
     return all;
   }
@@ -322,7 +326,7 @@ class DirectSmtpTransportTest {
       assertThat(result.reply("a@example.test").code()).isEqualTo(250);
       assertThat(result.ip()).isEqualTo(v6.address());
       assertThat(v6.messages()).hasSize(1);
-    } catch (java.net.UnknownHostException e) {
+    } catch (UnknownHostException e) {
       throw new AssertionError(e);
     }
   }
@@ -605,7 +609,7 @@ class DirectSmtpTransportTest {
         new DirectSmtpTransport(VERTX.get(), fastOptions().withPool(3, 100, 1000, 10));
     try (limited) {
       List<SmtpResult> results =
-          io.smallrye.mutiny.Multi.createFrom()
+          Multi.createFrom()
               .range(0, 50)
               .onItem()
               .transformToUniAndMerge(
@@ -634,7 +638,7 @@ class DirectSmtpTransportTest {
     try (limited) {
       // five MX names, one address: receivers count connections per client IP
       List<SmtpResult> results =
-          io.smallrye.mutiny.Multi.createFrom()
+          Multi.createFrom()
               .range(0, 20)
               .onItem()
               .transformToUniAndMerge(
@@ -668,7 +672,7 @@ class DirectSmtpTransportTest {
   void holdsTheRatePerAddressAcrossHostNames() {
     SmtpTransaction t = tx(server, TlsPolicy.NONE, "r@example.test");
     HostLimits onePerMinute = new HostLimits(10, 100, 1, Duration.ofSeconds(60));
-    java.util.function.Function<String, SmtpTransaction> via =
+    Function<String, SmtpTransaction> via =
         host ->
             new SmtpTransaction(
                 host, t.address(), t.port(), t.tls(), t.mailFrom(), t.recipients(), t.message());
@@ -700,7 +704,7 @@ class DirectSmtpTransportTest {
             fastOptions().withPool(1, 10, 100, 10).withQueueTimeout(Duration.ofMillis(300)));
     try (one) {
       List<SmtpResult> results =
-          io.smallrye.mutiny.Multi.createFrom()
+          Multi.createFrom()
               .range(0, 2)
               .onItem()
               .transformToUniAndMerge(
@@ -779,7 +783,7 @@ class DirectSmtpTransportTest {
         new DirectSmtpTransport(VERTX.get(), fastOptions().withPool(1, 1, 100, 10));
     try (tiny) {
       List<SmtpResult> results =
-          io.smallrye.mutiny.Multi.createFrom()
+          Multi.createFrom()
               .range(0, 3)
               .onItem()
               .transformToUniAndMerge(

@@ -2,9 +2,11 @@ package io.postwire.smtp.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import java.util.Map;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -23,7 +25,7 @@ class CommandProperties {
             .ofMaxLength(30);
     Arbitrary<String> domain =
         Arbitraries.strings().withChars("abcdefxyz0129-.").ofMinLength(1).ofMaxLength(30);
-    return net.jqwik.api.Combinators.combine(local, domain).as((l, d) -> l + "@" + d);
+    return Combinators.combine(local, domain).as((l, d) -> l + "@" + d);
   }
 
   @Property
@@ -57,7 +59,7 @@ class CommandProperties {
 
   @Test
   void repliesCarryTheEnhancedCodeOnEveryLine() {
-    assertThat(new Reply(250, "2.0.0", java.util.List.of("one", "two")).wire())
+    assertThat(new Reply(250, "2.0.0", List.of("one", "two")).wire())
         .isEqualTo("250-2.0.0 one\r\n250 2.0.0 two\r\n");
     assertThat(new Reply(550, "5.7.1", "no\r\nInjected: x").wire())
         .isEqualTo("550 5.7.1 no  Injected: x\r\n");

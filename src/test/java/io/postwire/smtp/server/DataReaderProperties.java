@@ -10,6 +10,7 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
@@ -47,8 +48,7 @@ class DataReaderProperties {
     // bytes weighted towards the ones that matter: CR, LF and dots
     Arbitrary<Byte> special = Arbitraries.of((byte) '\r', (byte) '\n', (byte) '.');
     Arbitrary<Byte> any = Arbitraries.bytes();
-    return Arbitraries.frequencyOf(
-            net.jqwik.api.Tuple.of(3, special), net.jqwik.api.Tuple.of(2, any))
+    return Arbitraries.frequencyOf(Tuple.of(3, special), Tuple.of(2, any))
         .list()
         .ofMaxSize(300)
         .map(

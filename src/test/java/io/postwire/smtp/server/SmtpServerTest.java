@@ -17,6 +17,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -80,7 +81,7 @@ class SmtpServerTest {
             new SmtpServer.Listen("127.0.0.1", 0, false, null, 2, 10),
             new SimpleMeterRegistry(),
             "test.smtp",
-            new java.util.concurrent.atomic.AtomicInteger(),
+            new AtomicInteger(),
             SmtpServer.newClientCounts());
     server.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }

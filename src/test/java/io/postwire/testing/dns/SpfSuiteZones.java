@@ -1,5 +1,6 @@
 package io.postwire.testing.dns;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -95,7 +96,7 @@ public final class SpfSuiteZones {
     if (value instanceof String text) {
       List<String> parts = new ArrayList<>();
       // longer texts are split like a zone file would have to
-      byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
       if (bytes.length <= 255) {
         return List.of(text);
       }

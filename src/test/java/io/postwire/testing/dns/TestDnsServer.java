@@ -1,6 +1,7 @@
 package io.postwire.testing.dns;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -12,8 +13,10 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,6 +36,7 @@ import org.xbill.DNS.Master;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.NSRecord;
 import org.xbill.DNS.Name;
+import org.xbill.DNS.NameTooLongException;
 import org.xbill.DNS.OPTRecord;
 import org.xbill.DNS.PTRRecord;
 import org.xbill.DNS.Rcode;
@@ -198,7 +202,7 @@ public final class TestDnsServer implements AutoCloseable {
   }
 
   private static byte[] characterStrings(String... strings) {
-    java.io.ByteArrayOutputStream rdata = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream rdata = new ByteArrayOutputStream();
     for (String string : strings) {
       byte[] bytes = string.getBytes(StandardCharsets.UTF_8);
       if (bytes.length > 255) {
@@ -282,7 +286,7 @@ public final class TestDnsServer implements AutoCloseable {
       try {
         DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
         udp.receive(packet);
-        byte[] query = java.util.Arrays.copyOf(packet.getData(), packet.getLength());
+        byte[] query = Arrays.copyOf(packet.getData(), packet.getLength());
         Message request = new Message(query);
         Message response = answer(request);
         if (response == null) {
@@ -421,7 +425,7 @@ public final class TestDnsServer implements AutoCloseable {
           List<Record> wildcard =
               records.get(Name.concatenate(Name.fromConstantString("*"), ancestor));
           return wildcard != null && !wildcard.isEmpty() ? wildcard : null;
-        } catch (org.xbill.DNS.NameTooLongException e) {
+        } catch (NameTooLongException e) {
           return null;
         }
       }
@@ -471,7 +475,7 @@ public final class TestDnsServer implements AutoCloseable {
               : Name.concatenate(Name.fromString("ns"), zone);
       return new SOARecord(
           zone, DClass.IN, negativeTtl, host, host, 1, 3600, 600, 86400, negativeTtl);
-    } catch (TextParseException | org.xbill.DNS.NameTooLongException e) {
+    } catch (TextParseException | NameTooLongException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -493,7 +497,7 @@ public final class TestDnsServer implements AutoCloseable {
     }
     try {
       return InetAddress.getByName(address); // a literal: no lookup happens
-    } catch (java.net.UnknownHostException e) {
+    } catch (UnknownHostException e) {
       throw new IllegalArgumentException("not an IP literal: " + address, e);
     }
   }

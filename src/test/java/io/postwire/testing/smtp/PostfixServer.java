@@ -7,8 +7,11 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -95,8 +98,7 @@ public final class PostfixServer implements AutoCloseable {
     try {
       Path dir = Files.createTempDirectory("postfix-peer");
       // the postfix user must reach its queue and data directories under it
-      Files.setPosixFilePermissions(
-          dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
       Path queue = Files.createDirectories(dir.resolve("queue"));
       Path data = Files.createDirectories(dir.resolve("data"));
       UserPrincipal postfix =
@@ -104,7 +106,7 @@ public final class PostfixServer implements AutoCloseable {
       Files.setOwner(data, postfix);
       int port = Ports.free();
       List<String> main =
-          new java.util.ArrayList<>(
+          new ArrayList<>(
               List.of(
                   "compatibility_level = 3.6",
                   "queue_directory = " + queue,
@@ -198,7 +200,7 @@ public final class PostfixServer implements AutoCloseable {
   public void close() {
     postfix.close();
     try (var walk = Files.walk(dir)) {
-      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException e) {
       // a leftover temporary directory is harmless
     }

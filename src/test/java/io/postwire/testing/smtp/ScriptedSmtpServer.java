@@ -1,5 +1,6 @@
 package io.postwire.testing.smtp;
 
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -308,8 +310,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
   }
 
   private void serve(Socket socket, int number) {
-    java.util.concurrent.atomic.AtomicBoolean counted =
-        new java.util.concurrent.atomic.AtomicBoolean(true);
+    AtomicBoolean counted = new AtomicBoolean(true);
     try {
       socket.setSoTimeout(120_000);
       new Session(socket, number, counted).run();
@@ -338,14 +339,13 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     private String user;
     private String mailFrom;
     private final List<String> recipients = new ArrayList<>();
-    private final java.util.concurrent.atomic.AtomicBoolean counted;
+    private final AtomicBoolean counted;
 
-    Session(Socket socket, int number, java.util.concurrent.atomic.AtomicBoolean counted)
-        throws IOException {
+    Session(Socket socket, int number, AtomicBoolean counted) throws IOException {
       this.socket = socket;
       this.number = number;
       this.counted = counted;
-      this.in = new java.io.BufferedInputStream(socket.getInputStream());
+      this.in = new BufferedInputStream(socket.getInputStream());
       this.out = socket.getOutputStream();
     }
 
@@ -571,7 +571,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
       ssl.startHandshake();
       sockets.add(ssl);
       socket = ssl;
-      in = new java.io.BufferedInputStream(ssl.getInputStream());
+      in = new BufferedInputStream(ssl.getInputStream());
       out = ssl.getOutputStream();
       secure = true;
       // RFC 3207 §4.2: the client must forget everything it learned before TLS.

@@ -1,6 +1,8 @@
 package io.postwire.testing.smtp;
 
 import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
@@ -8,6 +10,7 @@ import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Base64;
 import java.util.Date;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.KeyManagerFactory;
@@ -132,7 +135,7 @@ public final class TestCertificates {
    * Writes a self-signed certificate for {@code dnsName} and its key as PEM files {@code cert.pem}
    * and {@code key.pem} (PKCS #8) into {@code dir}.
    */
-  public static void selfSignedPem(String dnsName, java.nio.file.Path dir) {
+  public static void selfSignedPem(String dnsName, Path dir) {
     try {
       KeyPair keys = rsa();
       X500Name name = new X500Name("CN=" + dnsName);
@@ -142,10 +145,8 @@ public final class TestCertificates {
           false,
           new GeneralNames(new GeneralName(GeneralName.dNSName, dnsName)));
       X509Certificate cert = sign(builder, keys.getPrivate());
-      java.nio.file.Files.writeString(
-          dir.resolve("cert.pem"), pem("CERTIFICATE", cert.getEncoded()));
-      java.nio.file.Files.writeString(
-          dir.resolve("key.pem"), pem("PRIVATE KEY", keys.getPrivate().getEncoded()));
+      Files.writeString(dir.resolve("cert.pem"), pem("CERTIFICATE", cert.getEncoded()));
+      Files.writeString(dir.resolve("key.pem"), pem("PRIVATE KEY", keys.getPrivate().getEncoded()));
     } catch (Exception e) {
       throw new IllegalStateException("cannot write a self-signed certificate", e);
     }
@@ -155,7 +156,7 @@ public final class TestCertificates {
     return "-----BEGIN "
         + type
         + "-----\n"
-        + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
         + "\n-----END "
         + type
         + "-----\n";
