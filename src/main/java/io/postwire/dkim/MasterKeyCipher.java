@@ -1,10 +1,10 @@
 package io.postwire.dkim;
 
+import io.postwire.platform.MasterKeys;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.Locale;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
@@ -23,7 +23,7 @@ public final class MasterKeyCipher {
   /** The layout version written as the first byte; bump it when the layout changes. */
   static final byte VERSION = 1;
 
-  static final int KEY_BYTES = 32;
+  static final int KEY_BYTES = MasterKeys.KEY_BYTES;
   static final int NONCE_BYTES = 12;
   static final int TAG_BITS = 128;
   private static final int OVERHEAD = 1 + NONCE_BYTES + TAG_BITS / 8;
@@ -38,27 +38,7 @@ public final class MasterKeyCipher {
    *     message never contains the key
    */
   public MasterKeyCipher(String masterKeyBase64) {
-    if (masterKeyBase64 == null || masterKeyBase64.isBlank()) {
-      throw new IllegalArgumentException(
-          "the DKIM master key is missing: set it to the base64 of 32 random bytes");
-    }
-    byte[] raw;
-    try {
-      raw = Base64.getDecoder().decode(masterKeyBase64.strip());
-    } catch (IllegalArgumentException e) {
-      // The decoder's message quotes the offending character: do not pass it on.
-      throw new IllegalArgumentException(
-          "the DKIM master key is not valid base64: it must be the base64 of 32 random bytes");
-    }
-    if (raw.length != KEY_BYTES) {
-      int length = raw.length;
-      Arrays.fill(raw, (byte) 0);
-      throw new IllegalArgumentException(
-          "the DKIM master key decodes to "
-              + length
-              + " bytes; AES-256 needs exactly "
-              + KEY_BYTES);
-    }
+    byte[] raw = MasterKeys.decode(masterKeyBase64);
     this.key = new SecretKeySpec(raw, "AES");
     Arrays.fill(raw, (byte) 0);
   }

@@ -1,8 +1,6 @@
 package io.postwire.domain;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import io.postwire.audit.AuditConfig;
-import io.postwire.audit.AuditService;
 import io.postwire.dkim.DkimKeyService;
 import io.postwire.dns.ZoneFile;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
@@ -21,7 +19,7 @@ public class DomainViews {
 
   private final DomainService domains;
   private final DkimKeyService keys;
-  private final AuditService audits;
+  private final DomainAudits audits;
   private final List<String> egressIps;
 
   /** A domain as the API shows it. */
@@ -60,12 +58,11 @@ public class DomainViews {
   private static final DateTimeFormatter MTA_STS_ID =
       DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
 
-  public DomainViews(
-      DomainService domains, DkimKeyService keys, AuditService audits, AuditConfig auditConfig) {
+  public DomainViews(DomainService domains, DkimKeyService keys, DomainAudits audits) {
     this.domains = domains;
     this.keys = keys;
     this.audits = audits;
-    this.egressIps = auditConfig.egressIps().orElse(List.of());
+    this.egressIps = audits.egressIps();
   }
 
   public Uni<DomainView> register(String name, List<String> algorithms) {
@@ -90,9 +87,7 @@ public class DomainViews {
     Uni<List<Object>> latest =
         page.isEmpty()
             ? Uni.createFrom().item(List.of())
-            : Uni.join()
-                .all(names.stream().map(n -> audits.latest(n).map(a -> (Object) a)).toList())
-                .andFailFast();
+            : Uni.join().all(names.stream().map(audits::latest).toList()).andFailFast();
     return Uni.combine()
         .all()
         .unis(keys.views(names), latest)

@@ -1,6 +1,5 @@
 package io.postwire.platform;
 
-import io.postwire.security.ApiConfig;
 import io.quarkus.reactive.pg.client.PgPoolCreator;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;

@@ -1,8 +1,5 @@
 package io.postwire.platform;
 
-import io.postwire.security.ApiConfig;
-import io.postwire.security.ApiKeyFilter;
-import io.postwire.security.ApiKeyService;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.quarkus.runtime.configuration.MemorySizeConverter;
 import io.vertx.core.Vertx;
@@ -58,7 +55,7 @@ public class HttpLimits {
   private final long maxBody;
   private final long bodyTimeoutMs;
   private final Vertx vertx;
-  private final ApiKeyService keys;
+  private final RequestCredentials credentials;
   private final AtomicLong inFlight = new AtomicLong();
   private final AtomicLong shed = new AtomicLong();
   private final Map<RoutingContext, Admission> admitted = new ConcurrentHashMap<>();
@@ -67,9 +64,9 @@ public class HttpLimits {
   /** What one admitted send holds, and under which key (its Authorization header). */
   private record Admission(String key, long cost) {}
 
-  public HttpLimits(ApiConfig config, Vertx vertx, ApiKeyService keys) {
+  public HttpLimits(ApiConfig config, Vertx vertx, RequestCredentials credentials) {
     this.vertx = vertx;
-    this.keys = keys;
+    this.credentials = credentials;
     this.budget = config.maxInFlightBytes().asLongValue();
     this.perKey = config.maxInFlightBytesPerKey().map(MemorySize::asLongValue).orElse(budget / 2);
     this.bodyTimeoutMs = Math.max(1, config.bodyTimeout().toMillis());
@@ -164,19 +161,19 @@ public class HttpLimits {
    * comes first (API.md), so a caller without one learns nothing but 401. The body stays unread.
    */
   private void refuseTooLarge(RoutingContext ctx) {
-    if (!ApiKeyFilter.needsKey(ctx.normalizedPath())) {
+    if (!credentials.required(ctx.normalizedPath())) {
       problem(ctx, TOO_LARGE);
       return;
     }
     ctx.request().pause();
-    String token = ApiKeyFilter.bearerToken(ctx.request().getHeader("Authorization"));
-    keys.authenticate(token, ApiKeyFilter.client(ctx.request()))
+    credentials
+        .valid(ctx.request())
         .subscribe()
         .with(
-            principal -> {
-              if (principal == null) {
+            valid -> {
+              if (!valid) {
                 ctx.response().putHeader("WWW-Authenticate", "Bearer");
-                problem(ctx, ApiKeyFilter.UNAUTHORIZED);
+                problem(ctx, credentials.unauthorized());
               } else {
                 problem(ctx, TOO_LARGE);
               }

@@ -1,8 +1,8 @@
 package io.postwire.platform;
 
-import io.postwire.dkim.MasterKeyCipher;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -177,7 +177,7 @@ public final class StartupSettings {
   /** Why a master key cannot be used (never quoting it), or empty. */
   static Optional<String> masterKeyProblem(String key) {
     try {
-      new MasterKeyCipher(key);
+      Arrays.fill(MasterKeys.decode(key), (byte) 0);
       return Optional.empty();
     } catch (IllegalArgumentException e) {
       return Optional.of("is not usable: " + e.getMessage());

@@ -1,6 +1,7 @@
 package io.postwire.security;
 
 import io.postwire.domain.DomainNames;
+import io.postwire.platform.ApiConfig;
 import io.postwire.platform.DatabaseSignals;
 import io.postwire.platform.Page;
 import io.postwire.platform.Refusal;

@@ -2,6 +2,7 @@ package io.postwire.security;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.postwire.platform.ApiConfig;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.util.Map;

@@ -2,6 +2,7 @@ package io.postwire.security;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.postwire.platform.ApiConfig;
 import io.postwire.platform.Refusal;
 import io.quarkus.runtime.Startup;
 import jakarta.inject.Inject;

@@ -20,8 +20,12 @@ public interface SubmissionConfig {
   @WithDefault("0.0.0.0")
   String host();
 
-  /** The name in the greeting; {@code postwire.delivery.ehlo-name} when unset. */
-  Optional<String> hostname();
+  /**
+   * The name in the greeting; {@code postwire.delivery.ehlo-name} when unset, then {@code
+   * postwire}.
+   */
+  @WithDefault("${postwire.delivery.ehlo-name:postwire}")
+  String hostname();
 
   Tls tls();
 

@@ -1,7 +1,6 @@
 package io.postwire.submission;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.postwire.delivery.DeliveryConfig;
 import io.postwire.message.MessageConfig;
 import io.postwire.smtp.server.SmtpServer;
 import io.postwire.smtp.server.SmtpSettings;
@@ -31,7 +30,6 @@ public class SubmissionListener {
   private final Vertx vertx;
   private final SubmissionConfig config;
   private final MessageConfig messages;
-  private final DeliveryConfig delivery;
   private final SubmissionHandler handler;
   private final MeterRegistry registry;
   private final List<SmtpServer> servers = new ArrayList<>();
@@ -40,13 +38,11 @@ public class SubmissionListener {
       Vertx vertx,
       SubmissionConfig config,
       MessageConfig messages,
-      DeliveryConfig delivery,
       SubmissionHandler handler,
       MeterRegistry registry) {
     this.vertx = vertx;
     this.config = config;
     this.messages = messages;
-    this.delivery = delivery;
     this.handler = handler;
     this.registry = registry;
   }
@@ -90,7 +86,7 @@ public class SubmissionListener {
 
   SmtpSettings settings() {
     return new SmtpSettings(
-        config.hostname().or(delivery::ehloName).orElse("postwire"),
+        config.hostname(),
         config.maxSize().orElse(messages.maxSize()),
         Math.min(config.maxRecipients(), messages.maxRecipients()),
         config.maxErrors(),

@@ -1,6 +1,6 @@
-package io.postwire.dkim;
+package io.postwire.security;
 
-import io.postwire.security.CurrentPrincipal;
+import io.postwire.dkim.DkimKeyService;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;

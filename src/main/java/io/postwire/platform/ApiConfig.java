@@ -1,4 +1,4 @@
-package io.postwire.security;
+package io.postwire.platform;
 
 import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
