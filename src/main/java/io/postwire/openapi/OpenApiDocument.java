@@ -1,5 +1,9 @@
-package io.postwire.platform;
+package io.postwire.openapi;
 
+import io.postwire.event.EventTypes;
+import io.postwire.platform.DeliveryStatus;
+import io.postwire.platform.MessageStatus;
+import io.postwire.platform.Problem;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,8 +47,7 @@ public class OpenApiDocument implements OASFilter {
   private static final List<String> SUPPRESSION_REASONS =
       List.of("manual", "hard_bounce", "complaint", "unsubscribe");
 
-  private static final List<String> EVENT_TYPES =
-      io.postwire.event.EventTypes.PUBLIC.stream().sorted().toList();
+  private static final List<String> EVENT_TYPES = EventTypes.PUBLIC.stream().sorted().toList();
 
   private static final List<String> WEBHOOK_EVENTS =
       java.util.stream.Stream.concat(java.util.stream.Stream.of("*"), EVENT_TYPES.stream())
