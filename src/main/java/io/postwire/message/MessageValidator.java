@@ -83,8 +83,8 @@ public class MessageValidator {
     Map<String, String> headers = headers(r.headers());
     Mailbox sender = sender(r.headers());
     List<ValidatedMessage.Part> parts = attachments(r.attachments());
-    List<String> tags = tags(r.tags());
-    String metadata = metadata(r);
+    List<String> tags = tags(r.tags(), "tags");
+    String metadata = metadata(r.metadata(), "metadata");
     Instant sendAt = time(r.sendAt(), "sendAt");
     Instant expiresAt = time(r.expiresAt(), "expiresAt");
     return new ValidatedMessage(
@@ -355,34 +355,42 @@ public class MessageValidator {
     return (last & (padding == 2 ? 0x0f : 0x03)) == 0;
   }
 
-  private static List<String> tags(List<String> tags) {
+  /**
+   * Tags as every send path takes them (JSON {@code tags}, the {@code X-Postwire-Tag} header
+   * field): at most 20, each 1 to 100 characters. {@code field} names them in a refusal.
+   */
+  static List<String> tags(List<String> tags, String field) {
     if (tags == null) {
       return List.of();
     }
     if (tags.size() > MAX_TAGS) {
-      throw Refusal.field("validation_failed", "tags", "at most " + MAX_TAGS + " tags");
+      throw Refusal.field("validation_failed", field, "at most " + MAX_TAGS + " tags");
     }
     for (int i = 0; i < tags.size(); i++) {
       String tag = tags.get(i);
       if (tag == null || tag.isBlank() || tag.length() > 100) {
-        throw Refusal.field("validation_failed", "tags[" + i + "]", "1 to 100 characters");
+        throw Refusal.field("validation_failed", field + "[" + i + "]", "1 to 100 characters");
       }
     }
     return List.copyOf(tags);
   }
 
-  private String metadata(SendRequest r) {
-    if (r.metadata() == null || r.metadata().isEmpty()) {
+  /**
+   * Metadata as every send path takes it, as its JSON text (null when there is none): at most
+   * 10,000 characters. {@code field} names it in a refusal.
+   */
+  String metadata(Map<String, ?> metadata, String field) {
+    if (metadata == null || metadata.isEmpty()) {
       return null;
     }
     try {
-      String json = mapper.writeValueAsString(r.metadata());
+      String json = mapper.writeValueAsString(metadata);
       if (json.length() > 10_000) {
-        throw Refusal.field("validation_failed", "metadata", "at most 10000 characters as JSON");
+        throw Refusal.field("validation_failed", field, "at most 10000 characters as JSON");
       }
       return json;
     } catch (JsonProcessingException e) {
-      throw Refusal.field("validation_failed", "metadata", "is not valid");
+      throw Refusal.field("validation_failed", field, "is not valid");
     }
   }
 

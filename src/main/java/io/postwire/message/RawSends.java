@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.Supplier;
 
@@ -102,7 +103,8 @@ public class RawSends {
    * What an SMTP submission gives besides its envelope and bytes: tags and metadata (the {@code
    * X-Postwire-*} header fields) and an Idempotency-Key, each possibly empty or null.
    */
-  public record SubmissionOptions(List<String> tags, String metadataJson, String idempotencyKey) {}
+  public record SubmissionOptions(
+      List<String> tags, Map<String, String> metadata, String idempotencyKey) {}
 
   /**
    * Queues a message as SMTP submission hands it over: as {@link #submitRaw(ApiPrincipal, String,
@@ -116,6 +118,8 @@ public class RawSends {
         .deferred(
             () -> {
               IdempotencyStore.validateKey(options.idempotencyKey());
+              List<String> tags = MessageValidator.tags(options.tags(), "X-Postwire-Tag");
+              String metadataJson = validator.metadata(options.metadata(), "X-Postwire-Metadata");
               rateLimiter.take(caller.keyId(), 1);
               return writes.idempotent(
                   caller,
@@ -123,7 +127,7 @@ public class RawSends {
                   Endpoint.SUBMISSION,
                   options.idempotencyKey() == null
                       ? null
-                      : submissionTree(rcptTo, message, options),
+                      : submissionTree(rcptTo, message, tags, metadataJson),
                   () ->
                       prepareRaw(
                           caller,
@@ -133,8 +137,8 @@ public class RawSends {
                           null,
                           () -> message,
                           message.length,
-                          options.tags(),
-                          options.metadataJson()));
+                          tags,
+                          metadataJson));
             })
         .map(
             outcome ->
@@ -143,11 +147,11 @@ public class RawSends {
 
   /** What an Idempotency-Key of a submission stands for: its envelope, options and bytes. */
   private static JsonNode submissionTree(
-      List<String> rcptTo, byte[] message, SubmissionOptions options) {
+      List<String> rcptTo, byte[] message, List<String> tags, String metadataJson) {
     ObjectNode tree = JsonNodeFactory.instance.objectNode();
     rcptTo.forEach(tree.putArray("rcptTo")::add);
-    options.tags().forEach(tree.putArray("tags")::add);
-    tree.put("metadata", options.metadataJson());
+    tags.forEach(tree.putArray("tags")::add);
+    tree.put("metadata", metadataJson);
     try {
       tree.put(
           "sha256", HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(message)));

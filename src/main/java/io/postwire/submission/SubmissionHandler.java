@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.postwire.domain.DomainNames;
 import io.postwire.domain.Mailbox;
 import io.postwire.message.RawSends;
-import io.postwire.platform.Json;
 import io.postwire.platform.ProblemMapper;
 import io.postwire.platform.Refusal;
 import io.postwire.security.ApiKeyFilter;
@@ -17,7 +16,6 @@ import io.postwire.suppression.SuppressionService;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -48,19 +46,16 @@ public class SubmissionHandler implements SmtpHandler {
   private final ApiKeyService keys;
   private final RawSends messages;
   private final SuppressionService suppressions;
-  private final Json json;
   private final MeterRegistry registry;
 
   public SubmissionHandler(
       ApiKeyService keys,
       RawSends messages,
       SuppressionService suppressions,
-      Json json,
       MeterRegistry registry) {
     this.keys = keys;
     this.messages = messages;
     this.suppressions = suppressions;
-    this.json = json;
     this.registry = registry;
   }
 
@@ -125,22 +120,9 @@ public class SubmissionHandler implements SmtpHandler {
     for (String r : new LinkedHashSet<>(transaction.recipients())) {
       recipients.add(DomainNames.address(r));
     }
-    String metadata = null;
-    if (!extracted.metadata().isEmpty()) {
-      metadata = new String(json.write(extracted.metadata()), StandardCharsets.UTF_8);
-      if (metadata.length() > 10_000) {
-        throw Refusal.field(
-            "validation_failed", "X-Postwire-Metadata", "at most 10000 characters as JSON");
-      }
-    }
-    for (String tag : extracted.tags()) {
-      if (tag.length() > 100) {
-        throw Refusal.field("validation_failed", "X-Postwire-Tag", "1 to 100 characters");
-      }
-    }
     RawSends.SubmissionOptions options =
         new RawSends.SubmissionOptions(
-            List.copyOf(extracted.tags()), metadata, extracted.idempotencyKey());
+            extracted.tags(), extracted.metadata(), extracted.idempotencyKey());
     return messages
         .submitRaw(caller, recipients, extracted.message(), options)
         .map(

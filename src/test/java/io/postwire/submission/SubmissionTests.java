@@ -395,6 +395,39 @@ class SubmissionTests {
   }
 
   @Test
+  void headerTagsAndMetadataMeetTheLimitsOfTheApi() throws Exception {
+    String domain = Api.registerDomain();
+    StringBuilder tags = new StringBuilder();
+    for (int i = 0; i < 21; i++) {
+      tags.append(i == 0 ? "" : ", ").append("t").append(i);
+    }
+    // over 10,000 characters as JSON, in header lines within the 1,000-octet line limit
+    StringBuilder metadata = new StringBuilder();
+    for (int i = 0; i < 12; i++) {
+      metadata.append("X-Postwire-Metadata-k").append(i).append(": ").append("m".repeat(900));
+      metadata.append("\r\n");
+    }
+    try (SmtpWire c = SmtpWire.connect(port())) {
+      c.login(Api.scopedKey(domain));
+      String tooMany =
+          transaction(
+              c,
+              "a@" + domain,
+              List.of("r@example.org"),
+              "From: a@" + domain + "\r\nX-Postwire-Tag: " + tags + "\r\nSubject: t\r\n\r\nx\r\n");
+      assertThat(tooMany).startsWith("554 5.6.0").contains("at most 20 tags");
+      String bigMetadata =
+          transaction(
+              c,
+              "a@" + domain,
+              List.of("r@example.org"),
+              "From: a@" + domain + "\r\n" + metadata + "Subject: t\r\n\r\nx\r\n");
+      assertThat(bigMetadata).startsWith("554 5.6.0").contains("at most 10000 characters");
+    }
+    assertThat(messagesOf(domain)).isZero();
+  }
+
+  @Test
   void suppressedRecipientIsRefusedAtRcpt() throws Exception {
     String domain = Api.registerDomain();
     String address = "gone-" + UUID.randomUUID().toString().substring(0, 8) + "@example.org";
