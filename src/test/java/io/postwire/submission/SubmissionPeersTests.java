@@ -300,37 +300,25 @@ class SubmissionPeersTests {
 
   @Test
   void pythonSmtplibSubmitsOverStartTlsWithAuth() throws Exception {
-    List<JsonObject> specs = messages("smtplib");
-    List<JsonObject> out =
-        run(
-            List.of(
-                PYTHON.toString(),
-                "-c",
-                SMTPLIB_PY,
-                Integer.toString(Submission.port),
-                "starttls",
-                Submission.cert.toString(),
-                "python",
-                key),
-            specs);
-    Map<String, String> replies = new LinkedHashMap<>();
-    for (JsonObject o : out) {
-      replies.put(o.getString("case"), o.getString("reply"));
-    }
-    assertDeliveredIntact("smtplib", specs, replies, decoded(specs));
+    submitWithSmtplib("smtplib", Submission.port, "starttls");
   }
 
   @Test
   void pythonSmtplibSubmitsOverImplicitTlsWithAuth() throws Exception {
-    List<JsonObject> specs = messages("smtplib-tls");
+    submitWithSmtplib("smtplib-tls", Submission.implicitTlsPort, "implicit");
+  }
+
+  /** Python's smtplib submits the messages of {@code client} on {@code port} with AUTH. */
+  private void submitWithSmtplib(String client, int port, String tls) throws Exception {
+    List<JsonObject> specs = messages(client);
     List<JsonObject> out =
         run(
             List.of(
                 PYTHON.toString(),
                 "-c",
                 SMTPLIB_PY,
-                Integer.toString(Submission.implicitTlsPort),
-                "implicit",
+                Integer.toString(port),
+                tls,
                 Submission.cert.toString(),
                 "python",
                 key),
@@ -339,7 +327,7 @@ class SubmissionPeersTests {
     for (JsonObject o : out) {
       replies.put(o.getString("case"), o.getString("reply"));
     }
-    assertDeliveredIntact("smtplib-tls", specs, replies, decoded(specs));
+    assertDeliveredIntact(client, specs, replies, decoded(specs));
   }
 
   @Test
