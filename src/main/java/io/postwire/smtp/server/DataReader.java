@@ -1,6 +1,6 @@
 package io.postwire.smtp.server;
 
-import java.io.ByteArrayOutputStream;
+import java.util.Arrays;
 
 /**
  * Reads a DATA section (RFC 5321 §4.1.1.4, §4.5.2) in pieces as they arrive: it ends at CRLF.CRLF,
@@ -28,7 +28,9 @@ public final class DataReader {
 
   private final int cap;
   private final int maxLine;
-  private final ByteArrayOutputStream out;
+  // the content kept so far: unsynchronized, since every octet of a message passes through emit
+  private byte[] out;
+  private int kept;
   private State state = State.LINE_START;
   private long size;
   private int lineLength;
@@ -42,7 +44,7 @@ public final class DataReader {
   public DataReader(int cap, int maxLine) {
     this.cap = cap;
     this.maxLine = maxLine;
-    this.out = new ByteArrayOutputStream(Math.min(cap, 64 * 1024));
+    this.out = new byte[Math.min(cap, 8 * 1024)];
   }
 
   /**
@@ -126,7 +128,10 @@ public final class DataReader {
   private void emit(byte c) {
     size++;
     if (size <= cap) {
-      out.write(c);
+      if (kept == out.length) {
+        out = Arrays.copyOf(out, (int) Math.min(cap, 2L * out.length));
+      }
+      out[kept++] = c;
     }
   }
 
@@ -152,6 +157,6 @@ public final class DataReader {
 
   /** The content read, its final CRLF included. */
   public byte[] content() {
-    return out.toByteArray();
+    return Arrays.copyOf(out, kept);
   }
 }
