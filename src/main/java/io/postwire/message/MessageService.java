@@ -14,6 +14,7 @@ import io.postwire.platform.ProblemMapper;
 import io.postwire.platform.Refusal;
 import io.postwire.security.ApiPrincipal;
 import io.postwire.security.SendRateLimiter;
+import io.postwire.unsubscribe.UnsubscribeLinks;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.mutiny.sqlclient.SqlClient;
@@ -48,6 +49,7 @@ public class MessageService {
   private final EnqueueGroups groups;
   private final Json json;
   private final SendRateLimiter rateLimiter;
+  private final UnsubscribeLinks unsubscribeLinks;
 
   public MessageService(
       MessageWrites writes,
@@ -57,7 +59,8 @@ public class MessageService {
       MessageConfig config,
       EnqueueGroups groups,
       Json json,
-      SendRateLimiter rateLimiter) {
+      SendRateLimiter rateLimiter,
+      UnsubscribeLinks unsubscribeLinks) {
     this.writes = writes;
     this.store = store;
     this.validator = validator;
@@ -66,6 +69,7 @@ public class MessageService {
     this.groups = groups;
     this.json = json;
     this.rateLimiter = rateLimiter;
+    this.unsubscribeLinks = unsubscribeLinks;
   }
 
   public Uni<SendOutcome> send(ApiPrincipal caller, String idempotencyKey, byte[] body) {
@@ -115,18 +119,20 @@ public class MessageService {
     SendRequest request = json.bind(body, SendRequest.class, "");
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     ValidatedMessage message = validator.validate(request, now);
+    boolean unsubscribe = unsubscribe(request, message);
     String domain = message.from().domain();
     // Within the key's scope, whether the domain is registered and which recipients are
     // suppressed is asked by the insert itself: no round trip before it.
     Uni<Void> scope =
         caller.mayUse(domain) ? Uni.createFrom().voidItem() : writes.checkSender(caller, domain);
+    UUID id = UUID.randomUUID();
     return scope
-        .chain(() -> render(message, now, size))
+        .chain(() -> render(message, id, unsubscribe, now, size))
         .map(
             rendered -> {
               MessageStore.NewMessage row =
                   newMessage(
-                      caller, message, rendered, message.envelopeRecipients(), List.of(), now);
+                      caller, id, message, rendered, message.envelopeRecipients(), List.of(), now);
               return new Prepared(
                   client ->
                       store
@@ -144,6 +150,7 @@ public class MessageService {
   private Uni<Prepared> prepareBatch(ApiPrincipal caller, JsonNode items) {
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     List<Object> outcomes = new ArrayList<>();
+    Set<Integer> unsubscribing = new HashSet<>();
     Set<String> outOfScope = new LinkedHashSet<>();
     for (int i = 0; i < items.size(); i++) {
       try {
@@ -152,6 +159,9 @@ public class MessageService {
         // holds less while it waits for the database
         ((ArrayNode) items).set(i, NullNode.getInstance());
         ValidatedMessage message = validator.validate(request, now);
+        if (unsubscribe(request, message)) {
+          unsubscribing.add(i);
+        }
         if (!caller.mayUse(message.from().domain())) {
           outOfScope.add(message.from().domain());
         }
@@ -180,10 +190,18 @@ public class MessageService {
                   if (!caller.mayUse(domain)) {
                     senderAllowed(caller, domain, registered.contains(domain));
                   }
-                  MimeRenderer.Rendered rendered = checkedRender(message, now);
+                  UUID id = UUID.randomUUID();
+                  MimeRenderer.Rendered rendered =
+                      checkedRender(message, id, unsubscribing.contains(i), now);
                   MessageStore.NewMessage row =
                       newMessage(
-                          caller, message, rendered, message.envelopeRecipients(), List.of(), now);
+                          caller,
+                          id,
+                          message,
+                          rendered,
+                          message.envelopeRecipients(),
+                          List.of(),
+                          now);
                   rows.add(row);
                   slots[i] = row;
                 } catch (Refusal e) {
@@ -227,15 +245,30 @@ public class MessageService {
         });
   }
 
+  /**
+   * Whether the message carries one-click unsubscribe (the request's {@code unsubscribe}, else
+   * {@code postwire.unsubscribe.default}); refused when the message cannot (more than one
+   * recipient, or the server lacks a setting the links need).
+   */
+  private boolean unsubscribe(SendRequest request, ValidatedMessage message) {
+    if (!unsubscribeLinks.requested(request.unsubscribe())) {
+      return false;
+    }
+    validator.checkUnsubscribe(message);
+    unsubscribeLinks.check();
+    return true;
+  }
+
   private MessageStore.NewMessage newMessage(
       ApiPrincipal caller,
+      UUID id,
       ValidatedMessage message,
       MimeRenderer.Rendered rendered,
       List<String> queued,
       List<String> held,
       Instant now) {
     return new MessageStore.NewMessage(
-        UUID.randomUUID(),
+        id,
         caller.keyId(),
         message.from().domain(),
         message.from().address(),
@@ -252,17 +285,25 @@ public class MessageService {
         held);
   }
 
-  private Uni<MimeRenderer.Rendered> render(ValidatedMessage message, Instant now, int bodySize) {
+  private Uni<MimeRenderer.Rendered> render(
+      ValidatedMessage message, UUID id, boolean unsubscribe, Instant now, int bodySize) {
     if (bodySize <= INLINE_DECODE_LIMIT) {
-      return Uni.createFrom().item(() -> checkedRender(message, now));
+      return Uni.createFrom().item(() -> checkedRender(message, id, unsubscribe, now));
     }
     return Uni.createFrom()
-        .item(() -> checkedRender(message, now))
+        .item(() -> checkedRender(message, id, unsubscribe, now))
         .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
   }
 
-  private MimeRenderer.Rendered checkedRender(ValidatedMessage message, Instant now) {
-    MimeRenderer.Rendered rendered = renderer.render(message, Date.from(now));
+  /**
+   * Renders the message {@code id}; with {@code unsubscribe} its List-Unsubscribe fields carry
+   * tokens naming that id, rendered once here and signed with the rest at delivery.
+   */
+  private MimeRenderer.Rendered checkedRender(
+      ValidatedMessage message, UUID id, boolean unsubscribe, Instant now) {
+    MimeRenderer.Rendered rendered =
+        renderer.render(
+            message, Date.from(now), unsubscribe ? unsubscribeLinks.listUnsubscribe(id) : null);
     if (rendered.bytes().length > config.maxSize()) {
       throw writes.tooLarge(rendered.bytes().length);
     }

@@ -106,6 +106,31 @@ public class MessageValidator {
   }
 
   /**
+   * Checks a message that carries one-click unsubscribe: the token in its links names the message,
+   * so the message has exactly one recipient (to, cc and bcc together; SES's list management asks
+   * the same), and the caller's {@code headers} may not set the fields Postwire writes.
+   */
+  public void checkUnsubscribe(ValidatedMessage m) {
+    int count = m.to().size() + m.cc().size() + m.bcc().size();
+    if (count != 1) {
+      throw Refusal.field(
+          "validation_failed",
+          "unsubscribe",
+          "one-click unsubscribe needs exactly one recipient (to, cc and bcc together), not "
+              + count
+              + "; send one message per recipient (POST /v1/messages/batch), or set"
+              + " \"unsubscribe\":false");
+    }
+    for (String name : m.headers().keySet()) {
+      String lower = name.toLowerCase(Locale.ROOT);
+      if (lower.equals("list-unsubscribe") || lower.equals("list-unsubscribe-post")) {
+        throw Refusal.field(
+            "reserved_header", "headers." + name, name + " is set by Postwire with unsubscribe");
+      }
+    }
+  }
+
+  /**
    * The expiry to use: the request's (after now and after sendAt), or the configured default;
    * refused when {@code sendAt} or {@code expiresAt} lies beyond {@code
    * postwire.message.max-ahead}.

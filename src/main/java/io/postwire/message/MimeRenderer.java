@@ -76,6 +76,15 @@ public class MimeRenderer {
   public record Rendered(byte[] bytes, String messageId) {}
 
   public Rendered render(ValidatedMessage m, Date date) {
+    return render(m, date, null);
+  }
+
+  /**
+   * Renders with one-click unsubscribe (RFC 8058 §3.1) when {@code listUnsubscribe} is given: that
+   * {@code List-Unsubscribe} value (ASCII URIs in angle brackets) and {@code List-Unsubscribe-Post:
+   * List-Unsubscribe=One-Click}, both among the fields the DKIM signer signs.
+   */
+  public Rendered render(ValidatedMessage m, Date date, String listUnsubscribe) {
     String messageId = "<" + UUID.randomUUID() + "@" + m.from().domain() + ">";
     Writer out = new Writer(estimate(m));
     out.header("From", addresses(List.of(m.from())));
@@ -96,6 +105,10 @@ public class MimeRenderer {
     }
     out.header("Date", new MailDateFormat().format(date));
     out.header("Message-ID", messageId);
+    if (listUnsubscribe != null) {
+      out.header("List-Unsubscribe", MimeUtility.fold(18, listUnsubscribe));
+      out.header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+    }
     for (Map.Entry<String, String> header : m.headers().entrySet()) {
       out.header(header.getKey(), unstructured(header.getKey(), header.getValue()));
     }

@@ -29,7 +29,14 @@ public record SendRequest(
             examples = "{\"userId\":\"42\"}")
         Map<String, JsonNode> metadata,
     String sendAt,
-    String expiresAt) {
+    String expiresAt,
+    @Schema(
+            description =
+                "one-click unsubscribe (RFC 8058): List-Unsubscribe with an https and a mailto URI"
+                    + " and List-Unsubscribe-Post, DKIM-signed; only for a message with exactly one"
+                    + " recipient (send one message per recipient with the batch endpoint); default"
+                    + " postwire.unsubscribe.default (false)")
+        Boolean unsubscribe) {
 
   /** A file carried by the message; with a {@code contentId} it is an inline part. */
   public record Attachment(String filename, String contentType, String content, String contentId) {}

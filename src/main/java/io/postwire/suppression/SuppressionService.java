@@ -58,6 +58,20 @@ public class SuppressionService {
         .formatted(rows);
   }
 
+  /**
+   * An SQL insert suppressing one address for one sending domain after an unsubscribe (all three
+   * are SQL expressions of the embedding statement); an entry the address already has for that
+   * domain stays as it is. Returns a row only when it wrote one, so the unsubscribe writes its
+   * event with it in one statement.
+   */
+  public static String suppressUnsubscribe(String address, String domain, String detail) {
+    return """
+        insert into suppression (address, domain, reason, detail)
+        values (%s, %s, 'unsubscribe', %s)
+        on conflict (address, (coalesce(domain, ''))) do nothing returning 1"""
+        .formatted(address, domain, detail);
+  }
+
   /** One entry: {@code domain} null means every domain. */
   public record Suppression(
       String address, String domain, String reason, OffsetDateTime createdAt, String detail) {}
