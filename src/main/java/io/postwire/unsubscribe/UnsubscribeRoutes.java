@@ -22,8 +22,8 @@ import org.jsoup.nodes.Entities;
  *   <li>{@code POST /u/<token>} unsubscribes (RFC 8058 §3.2: the body is {@code
  *       List-Unsubscribe=One-Click}, form-urlencoded or multipart; the token alone decides, so any
  *       body within {@value #MAX_BODY} bytes is accepted) → 200, also when done before.
- *   <li>{@code GET /u/<token>} only shows a page whose button makes that POST: link scanners and
- *       prefetchers follow GETs, and must not unsubscribe anyone (§3.2).
+ *   <li>{@code GET /u/<token>} (and {@code HEAD}) only shows a page whose button makes that POST:
+ *       link scanners and prefetchers follow GETs, and must not unsubscribe anyone (§3.2).
  *   <li>A forged or altered token → 404 before any database query.
  * </ul>
  *
@@ -59,11 +59,20 @@ public class UnsubscribeRoutes {
   void install(@Observes Router router) {
     // after the HTTP edge's admission (order Integer.MIN_VALUE), before the REST resources
     String path = UnsubscribeLinks.PATH + ":token";
-    router.route(HttpMethod.GET, path).order(-1000).handler(this::limited).handler(this::page);
+    // HEAD as GET (link checkers send it); neither changes anything
+    router
+        .route(path)
+        .method(HttpMethod.GET)
+        .method(HttpMethod.HEAD)
+        .order(-1001)
+        .handler(this::limited)
+        .handler(this::page);
+    // the rate is checked before the body is read: a route of its own, as a body handler must
+    // come first on its route
+    router.route(HttpMethod.POST, path).order(-1001).handler(this::limited);
     router
         .route(HttpMethod.POST, path)
         .order(-1000)
-        .handler(this::limited)
         .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY))
         .handler(this::unsubscribe);
   }
