@@ -1,0 +1,9 @@
+package io.postwire.inbound.report;
+
+final class AutoReplies {
+  private AutoReplies() {}
+
+  static AutoReply detect(Headers h) {
+    return null;
+  }
+}
