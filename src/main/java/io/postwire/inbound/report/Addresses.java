@@ -10,23 +10,83 @@ final class Addresses {
   /**
    * The address of an RFC 3464 section 2.3.1/2.3.2 field ({@code address-type ";" generic-address})
    * without its type, comments and angle brackets; for the RFC 6533 {@code utf-8} type with {@code
-   * \x{HEX}} escapes undone. Null when empty.
+   * \x{HEX}} escapes undone. The address is taken as one token of the field as written (up to white
+   * space or a comment), never pieced together. Null when empty.
    */
   static String typed(String value) {
     if (value == null) {
       return null;
     }
-    String v = Fields.stripComments(value).strip();
     String type = "";
-    int semi = v.indexOf(';');
+    String v = value;
+    int semi = semicolonOutsideComments(value);
     if (semi >= 0) {
-      type = v.substring(0, semi).strip().toLowerCase(Locale.ROOT);
-      v = v.substring(semi + 1).strip();
+      type = Fields.stripComments(value.substring(0, semi)).strip().toLowerCase(Locale.ROOT);
+      v = value.substring(semi + 1);
     }
-    if (type.equals("utf-8")) {
-      v = unescapeUtf8(v);
+    String token = token(v);
+    if (token != null && type.equals("utf-8")) {
+      token = unescapeUtf8(token);
     }
-    return unbracket(v);
+    return Bytes.cap(token, InboundReports.MAX_SHORT);
+  }
+
+  private static int semicolonOutsideComments(String s) {
+    int depth = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '(') {
+        depth++;
+      } else if (c == ')' && depth > 0) {
+        depth--;
+      } else if (c == ';' && depth == 0) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** The first token after leading white space and comments: {@code <...>} content or a word. */
+  private static String token(String s) {
+    int i = 0;
+    int n = s.length();
+    while (i < n) {
+      char c = s.charAt(i);
+      if (c == ' ' || c == '\t') {
+        i++;
+      } else if (c == '(') {
+        int depth = 0;
+        for (; i < n; i++) {
+          char d = s.charAt(i);
+          if (d == '(') {
+            depth++;
+          } else if (d == ')' && --depth == 0) {
+            i++;
+            break;
+          }
+        }
+      } else {
+        break;
+      }
+    }
+    if (i >= n) {
+      return null;
+    }
+    int end;
+    if (s.charAt(i) == '<') {
+      i++;
+      end = s.indexOf('>', i);
+      if (end < 0) {
+        end = n;
+      }
+    } else {
+      end = i;
+      while (end < n && s.charAt(end) != ' ' && s.charAt(end) != '\t' && s.charAt(end) != '(') {
+        end++;
+      }
+    }
+    String t = s.substring(i, end).strip();
+    return t.isEmpty() ? null : t;
   }
 
   /** The name of an {@code mta-name-type ";" mta-name} field (RFC 3464 2.2.2, 2.3.5). */
