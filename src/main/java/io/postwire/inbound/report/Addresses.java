@@ -72,18 +72,17 @@ final class Addresses {
     if (i >= n) {
       return null;
     }
-    int end;
-    if (s.charAt(i) == '<') {
+    boolean bracketed = s.charAt(i) == '<';
+    if (bracketed) {
       i++;
-      end = s.indexOf('>', i);
-      if (end < 0) {
-        end = n;
+    }
+    int end = i;
+    while (end < n) {
+      char c = s.charAt(end);
+      if (c == ' ' || c == '\t' || (bracketed ? c == '>' : c == '(')) {
+        break;
       }
-    } else {
-      end = i;
-      while (end < n && s.charAt(end) != ' ' && s.charAt(end) != '\t' && s.charAt(end) != '(') {
-        end++;
-      }
+      end++;
     }
     String t = s.substring(i, end).strip();
     return t.isEmpty() ? null : t;
@@ -102,22 +101,25 @@ final class Addresses {
     return Bytes.cap(InboundReports.blankToNull(v), InboundReports.MAX_SHORT);
   }
 
-  /** The value with comments and one pair of angle brackets removed; null when empty. */
+  /**
+   * The address of a path-like field ({@code Return-Path}, {@code Original-Mail-From}): the content
+   * of its first angle brackets, else its first token; never across white space (a folded field is
+   * not pieced together). Null when empty.
+   */
   static String unbracket(String value) {
     if (value == null) {
       return null;
     }
-    String v = Fields.stripComments(value).strip();
-    int lt = v.indexOf('<');
-    if (lt >= 0) {
-      int gt = v.indexOf('>', lt + 1);
-      v = gt > lt ? v.substring(lt + 1, gt) : v.substring(lt + 1);
+    int lt = value.indexOf('<');
+    String t = lt >= 0 ? token(value.substring(lt)) : token(value);
+    if (t != null
+        && t.length() >= 2
+        && t.startsWith("\"")
+        && t.endsWith("\"")
+        && t.indexOf('@') < 0) {
+      t = t.substring(1, t.length() - 1);
     }
-    v = v.strip();
-    if (v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"") && v.indexOf('@') < 0) {
-      v = v.substring(1, v.length() - 1);
-    }
-    return Bytes.cap(InboundReports.blankToNull(v), InboundReports.MAX_SHORT);
+    return Bytes.cap(InboundReports.blankToNull(t), InboundReports.MAX_SHORT);
   }
 
   /** RFC 6533 section 3 {@code \x{HEXPOINT}} escapes decoded; malformed ones left as they are. */
