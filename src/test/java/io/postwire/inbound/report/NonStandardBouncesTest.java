@@ -204,4 +204,29 @@ class NonStandardBouncesTest {
         .extracting(RecipientStatus::finalRecipient)
         .containsExactly("a@x.example", "b@x.example");
   }
+
+  @Test
+  void yahooStyleBounceWithAColonAfterTheReplyCodeIsReadLikeQmail() {
+    DeliveryReport d =
+        parseAs(
+            DeliveryReport.class,
+            """
+            From: MAILER-DAEMON@yahoo.example
+            Subject: Failure Notice
+
+            Sorry, we were unable to deliver your message to the following address.
+
+            <nobody@yahoo.example>:
+            554: delivery error: dd This user doesn't have a yahoo.example account
+            """);
+    assertThat(d.recipients())
+        .containsExactly(
+            new RecipientStatus(
+                "nobody@yahoo.example",
+                null,
+                Action.FAILED,
+                "5.0.0",
+                "554: delivery error: dd This user doesn't have a yahoo.example account",
+                null));
+  }
 }
