@@ -14,6 +14,7 @@ import io.postwire.platform.ProblemMapper;
 import io.postwire.platform.Refusal;
 import io.postwire.security.ApiPrincipal;
 import io.postwire.security.SendRateLimiter;
+import io.postwire.tracking.HtmlTracking;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.mutiny.sqlclient.SqlClient;
@@ -48,6 +49,7 @@ public class MessageService {
   private final EnqueueGroups groups;
   private final Json json;
   private final SendRateLimiter rateLimiter;
+  private final HtmlTracking tracking;
 
   public MessageService(
       MessageWrites writes,
@@ -57,7 +59,8 @@ public class MessageService {
       MessageConfig config,
       EnqueueGroups groups,
       Json json,
-      SendRateLimiter rateLimiter) {
+      SendRateLimiter rateLimiter,
+      HtmlTracking tracking) {
     this.writes = writes;
     this.store = store;
     this.validator = validator;
@@ -66,6 +69,7 @@ public class MessageService {
     this.groups = groups;
     this.json = json;
     this.rateLimiter = rateLimiter;
+    this.tracking = tracking;
   }
 
   public Uni<SendOutcome> send(ApiPrincipal caller, String idempotencyKey, byte[] body) {
@@ -120,13 +124,15 @@ public class MessageService {
     // suppressed is asked by the insert itself: no round trip before it.
     Uni<Void> scope =
         caller.mayUse(domain) ? Uni.createFrom().voidItem() : writes.checkSender(caller, domain);
+    // the id is known before rendering: tracking links name the message
+    UUID id = UUID.randomUUID();
     return scope
-        .chain(() -> render(message, now, size))
+        .chain(() -> render(id, message, now, size))
         .map(
             rendered -> {
               MessageStore.NewMessage row =
                   newMessage(
-                      caller, message, rendered, message.envelopeRecipients(), List.of(), now);
+                      id, caller, message, rendered, message.envelopeRecipients(), List.of(), now);
               return new Prepared(
                   client ->
                       store
@@ -180,10 +186,17 @@ public class MessageService {
                   if (!caller.mayUse(domain)) {
                     senderAllowed(caller, domain, registered.contains(domain));
                   }
-                  MimeRenderer.Rendered rendered = checkedRender(message, now);
+                  UUID id = UUID.randomUUID();
+                  MimeRenderer.Rendered rendered = checkedRender(id, message, now);
                   MessageStore.NewMessage row =
                       newMessage(
-                          caller, message, rendered, message.envelopeRecipients(), List.of(), now);
+                          id,
+                          caller,
+                          message,
+                          rendered,
+                          message.envelopeRecipients(),
+                          List.of(),
+                          now);
                   rows.add(row);
                   slots[i] = row;
                 } catch (Refusal e) {
@@ -228,6 +241,7 @@ public class MessageService {
   }
 
   private MessageStore.NewMessage newMessage(
+      UUID id,
       ApiPrincipal caller,
       ValidatedMessage message,
       MimeRenderer.Rendered rendered,
@@ -235,7 +249,7 @@ public class MessageService {
       List<String> held,
       Instant now) {
     return new MessageStore.NewMessage(
-        UUID.randomUUID(),
+        id,
         caller.keyId(),
         message.from().domain(),
         message.from().address(),
@@ -252,21 +266,45 @@ public class MessageService {
         held);
   }
 
-  private Uni<MimeRenderer.Rendered> render(ValidatedMessage message, Instant now, int bodySize) {
-    if (bodySize <= INLINE_DECODE_LIMIT) {
-      return Uni.createFrom().item(() -> checkedRender(message, now));
+  private Uni<MimeRenderer.Rendered> render(
+      UUID id, ValidatedMessage message, Instant now, int bodySize) {
+    // parsing html for tracking is work for a worker thread too
+    if (bodySize <= INLINE_DECODE_LIMIT && !message.track().any()) {
+      return Uni.createFrom().item(() -> checkedRender(id, message, now));
     }
     return Uni.createFrom()
-        .item(() -> checkedRender(message, now))
+        .item(() -> checkedRender(id, message, now))
         .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
   }
 
-  private MimeRenderer.Rendered checkedRender(ValidatedMessage message, Instant now) {
-    MimeRenderer.Rendered rendered = renderer.render(message, Date.from(now));
+  private MimeRenderer.Rendered checkedRender(UUID id, ValidatedMessage message, Instant now) {
+    MimeRenderer.Rendered rendered = renderer.render(tracked(id, message), Date.from(now));
     if (rendered.bytes().length > config.maxSize()) {
       throw writes.tooLarge(rendered.bytes().length);
     }
     return rendered;
+  }
+
+  /**
+   * The message with its tracking in the html (once per message: every recipient gets the same
+   * bytes); the text part is never touched. The sender's List-Unsubscribe URLs stay untracked.
+   */
+  private ValidatedMessage tracked(UUID id, ValidatedMessage message) {
+    if (!message.track().any() || message.html() == null) {
+      return message;
+    }
+    List<String> unsubscribe = new ArrayList<>();
+    message
+        .headers()
+        .forEach(
+            (name, value) -> {
+              if (name.equalsIgnoreCase("List-Unsubscribe")) {
+                unsubscribe.addAll(HtmlTracking.listUnsubscribeUrls(value));
+              }
+            });
+    return message.withHtml(
+        tracking.rewrite(
+            message.html(), id, message.track().opens(), message.track().clicks(), unsubscribe));
   }
 
   private Uni<Set<String>> registeredAmong(Set<String> names) {

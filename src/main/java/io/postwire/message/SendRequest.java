@@ -29,7 +29,16 @@ public record SendRequest(
             examples = "{\"userId\":\"42\"}")
         Map<String, JsonNode> metadata,
     String sendAt,
-    String expiresAt) {
+    String expiresAt,
+    @Schema(
+            description =
+                "open and click tracking (default off); needs postwire.public-url. The content is"
+                    + " rendered once for every recipient: events name the recipient only when the"
+                    + " message has one")
+        Track track) {
+
+  /** Tracking asked for a send: the open pixel, link rewriting (each default false). */
+  public record Track(Boolean opens, Boolean clicks) {}
 
   /** A file carried by the message; with a {@code contentId} it is an inline part. */
   public record Attachment(String filename, String contentType, String content, String contentId) {}
