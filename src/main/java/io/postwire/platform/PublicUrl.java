@@ -1,6 +1,7 @@
 package io.postwire.platform;
 
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithParentName;
 import java.net.URI;
 import java.util.Optional;
 
@@ -9,10 +10,13 @@ import java.util.Optional;
  * unsubscribe and tracking links. Required only when a send asks for either; without it such a send
  * is refused, never rendered with a link nobody can follow.
  */
-@ConfigMapping(prefix = "postwire")
+// The prefix is the property itself (not "postwire"): a mapping rooted at "postwire" would claim
+// every postwire.* name and refuse those that other mappings or test resources own.
+@ConfigMapping(prefix = "postwire.public-url")
 public interface PublicUrl {
 
   /** The base URL, e.g. {@code https://mail.example.com}; a trailing slash is ignored. */
+  @WithParentName
   Optional<URI> publicUrl();
 
   /** The base URL followed by {@code path} (which starts with a slash), if a base is configured. */
