@@ -37,4 +37,16 @@ class TrackingWithoutPublicUrlTests {
     message.put("track", Map.of("opens", false, "clicks", false));
     Api.send(message).then().statusCode(202);
   }
+
+  @Test
+  void theOpenApiDocumentShowsTheTrackingLinksWithoutAKey() {
+    io.restassured.RestAssured.given()
+        .accept("application/json")
+        .get("/q/openapi")
+        .then()
+        .statusCode(200)
+        .body("paths.'/t/c/{token}'.get.security", equalTo(List.of()))
+        .body("paths.'/t/c/{token}'.head.security", equalTo(List.of()))
+        .body("paths.'/t/o/{token}'.get.security", equalTo(List.of()));
+  }
 }
