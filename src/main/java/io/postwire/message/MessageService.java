@@ -14,6 +14,7 @@ import io.postwire.platform.ProblemMapper;
 import io.postwire.platform.Refusal;
 import io.postwire.security.ApiPrincipal;
 import io.postwire.security.SendRateLimiter;
+import io.postwire.tracking.HtmlTracking;
 import io.postwire.unsubscribe.UnsubscribeLinks;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -50,6 +51,7 @@ public class MessageService {
   private final Json json;
   private final SendRateLimiter rateLimiter;
   private final UnsubscribeLinks unsubscribeLinks;
+  private final HtmlTracking tracking;
 
   public MessageService(
       MessageWrites writes,
@@ -60,7 +62,8 @@ public class MessageService {
       EnqueueGroups groups,
       Json json,
       SendRateLimiter rateLimiter,
-      UnsubscribeLinks unsubscribeLinks) {
+      UnsubscribeLinks unsubscribeLinks,
+      HtmlTracking tracking) {
     this.writes = writes;
     this.store = store;
     this.validator = validator;
@@ -70,6 +73,7 @@ public class MessageService {
     this.json = json;
     this.rateLimiter = rateLimiter;
     this.unsubscribeLinks = unsubscribeLinks;
+    this.tracking = tracking;
   }
 
   public Uni<SendOutcome> send(ApiPrincipal caller, String idempotencyKey, byte[] body) {
@@ -125,6 +129,7 @@ public class MessageService {
     // suppressed is asked by the insert itself: no round trip before it.
     Uni<Void> scope =
         caller.mayUse(domain) ? Uni.createFrom().voidItem() : writes.checkSender(caller, domain);
+    // the id is known before rendering: unsubscribe and tracking links name the message
     UUID id = UUID.randomUUID();
     return scope
         .chain(() -> render(message, id, unsubscribe, now, size))
@@ -287,7 +292,8 @@ public class MessageService {
 
   private Uni<MimeRenderer.Rendered> render(
       ValidatedMessage message, UUID id, boolean unsubscribe, Instant now, int bodySize) {
-    if (bodySize <= INLINE_DECODE_LIMIT) {
+    // parsing html for tracking is work for a worker thread too
+    if (bodySize <= INLINE_DECODE_LIMIT && !message.track().any()) {
       return Uni.createFrom().item(() -> checkedRender(message, id, unsubscribe, now));
     }
     return Uni.createFrom()
@@ -303,11 +309,35 @@ public class MessageService {
       ValidatedMessage message, UUID id, boolean unsubscribe, Instant now) {
     MimeRenderer.Rendered rendered =
         renderer.render(
-            message, Date.from(now), unsubscribe ? unsubscribeLinks.listUnsubscribe(id) : null);
+            tracked(id, message),
+            Date.from(now),
+            unsubscribe ? unsubscribeLinks.listUnsubscribe(id) : null);
     if (rendered.bytes().length > config.maxSize()) {
       throw writes.tooLarge(rendered.bytes().length);
     }
     return rendered;
+  }
+
+  /**
+   * The message with its tracking in the html (once per message: every recipient gets the same
+   * bytes); the text part is never touched. The sender's List-Unsubscribe URLs stay untracked.
+   */
+  private ValidatedMessage tracked(UUID id, ValidatedMessage message) {
+    if (!message.track().any() || message.html() == null) {
+      return message;
+    }
+    List<String> unsubscribe = new ArrayList<>();
+    message
+        .headers()
+        .forEach(
+            (name, value) -> {
+              if (name.equalsIgnoreCase("List-Unsubscribe")) {
+                unsubscribe.addAll(HtmlTracking.listUnsubscribeUrls(value));
+              }
+            });
+    return message.withHtml(
+        tracking.rewrite(
+            message.html(), id, message.track().opens(), message.track().clicks(), unsubscribe));
   }
 
   private Uni<Set<String>> registeredAmong(Set<String> names) {

@@ -3,6 +3,7 @@ package io.postwire.message;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.postwire.domain.Mailbox;
+import io.postwire.platform.PublicUrl;
 import io.postwire.platform.Refusal;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.mail.internet.ContentType;
@@ -48,10 +49,12 @@ public class MessageValidator {
 
   private final MessageConfig config;
   private final ObjectMapper mapper;
+  private final PublicUrl publicUrl;
 
-  public MessageValidator(MessageConfig config, ObjectMapper mapper) {
+  public MessageValidator(MessageConfig config, ObjectMapper mapper, PublicUrl publicUrl) {
     this.config = config;
     this.mapper = mapper;
+    this.publicUrl = publicUrl;
   }
 
   public ValidatedMessage validate(SendRequest r, Instant now) {
@@ -102,7 +105,27 @@ public class MessageValidator {
         tags,
         metadata,
         sendAt,
-        expiresAt(expiresAt, sendAt, now));
+        expiresAt(expiresAt, sendAt, now),
+        track(r.track()));
+  }
+
+  /**
+   * {@code track}: both default off; asking for either needs {@code postwire.public-url}, since the
+   * links must lead somewhere recipients can reach.
+   */
+  private ValidatedMessage.Track track(SendRequest.Track t) {
+    if (t == null) {
+      return ValidatedMessage.Track.NONE;
+    }
+    ValidatedMessage.Track track =
+        new ValidatedMessage.Track(Boolean.TRUE.equals(t.opens()), Boolean.TRUE.equals(t.clicks()));
+    if (track.any() && publicUrl.publicUrl().isEmpty()) {
+      throw Refusal.field(
+          "validation_failed",
+          "track",
+          "tracking needs postwire.public-url (POSTWIRE_PUBLIC_URL) to be set");
+    }
+    return track;
   }
 
   /**

@@ -36,7 +36,16 @@ public record SendRequest(
                     + " and List-Unsubscribe-Post, DKIM-signed; only for a message with exactly one"
                     + " recipient (send one message per recipient with the batch endpoint); default"
                     + " postwire.unsubscribe.default (false)")
-        Boolean unsubscribe) {
+        Boolean unsubscribe,
+    @Schema(
+            description =
+                "open and click tracking (default off); needs postwire.public-url. The content is"
+                    + " rendered once for every recipient: events name the recipient only when the"
+                    + " message has one")
+        Track track) {
+
+  /** Tracking asked for a send: the open pixel, link rewriting (each default false). */
+  public record Track(Boolean opens, Boolean clicks) {}
 
   /** A file carried by the message; with a {@code contentId} it is an inline part. */
   public record Attachment(String filename, String contentType, String content, String contentId) {}

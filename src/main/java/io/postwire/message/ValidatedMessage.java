@@ -28,7 +28,75 @@ public record ValidatedMessage(
     List<String> tags,
     String metadataJson,
     Instant sendAt,
-    Instant expiresAt) {
+    Instant expiresAt,
+    Track track) {
+
+  /** Open and click tracking of a message ({@code "track"} in a send). */
+  public record Track(boolean opens, boolean clicks) {
+    /** No tracking. */
+    public static final Track NONE = new Track(false, false);
+
+    public boolean any() {
+      return opens || clicks;
+    }
+  }
+
+  /** A message without tracking. */
+  public ValidatedMessage(
+      Mailbox from,
+      List<Mailbox> to,
+      List<Mailbox> cc,
+      List<Mailbox> bcc,
+      Mailbox replyTo,
+      Mailbox sender,
+      String subject,
+      String text,
+      String html,
+      Map<String, String> headers,
+      List<Part> attachments,
+      List<String> tags,
+      String metadataJson,
+      Instant sendAt,
+      Instant expiresAt) {
+    this(
+        from,
+        to,
+        cc,
+        bcc,
+        replyTo,
+        sender,
+        subject,
+        text,
+        html,
+        headers,
+        attachments,
+        tags,
+        metadataJson,
+        sendAt,
+        expiresAt,
+        Track.NONE);
+  }
+
+  /** The same message with other html (tracking rewritten into it). */
+  public ValidatedMessage withHtml(String newHtml) {
+    return new ValidatedMessage(
+        from,
+        to,
+        cc,
+        bcc,
+        replyTo,
+        sender,
+        subject,
+        text,
+        newHtml,
+        headers,
+        attachments,
+        tags,
+        metadataJson,
+        sendAt,
+        expiresAt,
+        track);
+  }
 
   /**
    * An attachment or inline part. Its content is kept as it goes out: standard base64 with padding

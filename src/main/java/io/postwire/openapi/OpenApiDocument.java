@@ -183,6 +183,9 @@ public class OpenApiDocument implements OASFilter {
             (path, item) -> {
               if (path.startsWith("/v1/")) {
                 item.getOperations().forEach((method, op) -> refusals(path, method, op));
+              } else {
+                // outside /v1 no key is asked for (tracking links): say so against the default
+                item.getOperations().values().forEach(op -> op.setSecurity(List.of()));
               }
             });
   }

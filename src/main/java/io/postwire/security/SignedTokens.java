@@ -54,7 +54,15 @@ public class SignedTokens {
    * The payload of a token made by {@link #sign} for {@code purpose}; empty when forged or garbled.
    */
   public Optional<byte[]> verify(String purpose, String token) {
-    if (token == null || token.isEmpty() || token.length() > 512) {
+    return verify(purpose, token, 512);
+  }
+
+  /**
+   * As {@link #verify(String, String)}, for purposes whose tokens carry more (a tracked link's
+   * URL): tokens longer than {@code maxLength} characters are refused before decoding.
+   */
+  public Optional<byte[]> verify(String purpose, String token, int maxLength) {
+    if (token == null || token.isEmpty() || token.length() > maxLength) {
       return Optional.empty();
     }
     byte[] raw;
