@@ -362,6 +362,21 @@ class CheckResourceTests {
     assertThat(raw.jsonPath().getInt("score")).isEqualTo(json.jsonPath().getInt("score"));
   }
 
+  @Test
+  void an8bitRawMessageIsCheckedAsItWouldGoOutReEncoded() {
+    String eightBit =
+        "From: Shop <orders@"
+            + domain
+            + ">\nTo: bob@example.org\nSubject: Your order\nMIME-Version: 1.0\n"
+            + "Content-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+            + "<p>Grüße, Bob! <b>Ihre Bestellung ist unterwegs.</p></b>\n";
+    Response raw = checkRaw(raw(eightBit));
+    assertThat(problems(raw)).containsExactlyInAnyOrder("html_invalid", "missing_text_part");
+    Response json =
+        check(message("<p>Grüße, Bob! <b>Ihre Bestellung ist unterwegs.</p></b>", null));
+    assertThat(findings(raw)).isEqualTo(findings(json));
+  }
+
   static List<Object> findings(Response report) {
     return new ArrayList<>(JsonPath.from(report.asString()).getList("findings"));
   }
