@@ -45,8 +45,24 @@ public final class EventTypes {
     return publicName.startsWith(MESSAGE) ? publicName.substring(MESSAGE.length()) : publicName;
   }
 
-  /** The SQL expression of an event's public name, for an event aliased {@code alias}. */
+  /** The prefix of domain events' names, stored as they are shown ({@code domain.paused}). */
+  public static final String DOMAIN = "domain.";
+
+  /**
+   * The SQL expression of an event's public name, for an event aliased {@code alias}: domain events
+   * are stored under their public name, message events under the short one.
+   */
   public static String publicSql(String alias) {
-    return "'" + MESSAGE + "' || " + alias + ".type";
+    return "case when "
+        + alias
+        + ".type like '"
+        + DOMAIN
+        + "%' then "
+        + alias
+        + ".type else '"
+        + MESSAGE
+        + "' || "
+        + alias
+        + ".type end";
   }
 }

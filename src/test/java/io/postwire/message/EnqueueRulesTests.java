@@ -37,6 +37,8 @@ class EnqueueRulesTests {
 
   @Inject RawSends messages;
 
+  @Inject io.vertx.mutiny.sqlclient.Pool pool;
+
   String domain;
   String other;
   String scoped;
@@ -90,6 +92,30 @@ class EnqueueRulesTests {
     suppress(unsubscribed, other);
     assertEveryWay(null, domain, List.of(unsubscribed), "queued [queued]");
     assertEveryWay(null, other, List.of(unsubscribed), "422 recipient_suppressed");
+  }
+
+  @Test
+  void aDomainPausedByTheReputationGuardIsRefusedEveryWayBeforeSuppressions() {
+    String gone = fresh();
+    suppress(gone, null);
+    io.postwire.testing.Db.exec(
+        pool,
+        "update domain set sending_paused_since = now(), sending_paused_reason = 'test'"
+            + " where name = $1",
+        domain);
+    try {
+      assertEveryWay(null, domain, List.of(fresh()), "403 sending_paused");
+      assertEveryWay(scoped, domain, List.of(fresh()), "403 sending_paused");
+      assertEveryWay(null, domain, List.of(gone), "403 sending_paused");
+      // another domain still sends
+      assertEveryWay(null, other, List.of(fresh()), "queued [queued]");
+    } finally {
+      io.postwire.testing.Db.exec(
+          pool,
+          "update domain set sending_paused_since = null, sending_paused_reason = null"
+              + " where name = $1",
+          domain);
+    }
   }
 
   @Test
