@@ -23,7 +23,7 @@ create_domain
 insert_events() {
   psql_app <<SQL
 insert into event (message_id, recipient, type, at, detail, seq)
-select '00000000-0000-0000-0000-' || lpad(to_hex(g % 1000), 12, '0'),
+select ('00000000-0000-0000-0000-' || lpad(to_hex(g % 1000), 12, '0'))::uuid,
        'r' || (g % 5000) || '@rd' || (g % 50) || '.bench.test',
        case when g % 100 < 40 then 'queued' when g % 100 < 75 then 'delivered'
             when g % 100 < 80 then 'deferred' when g % 100 < 83 then 'bounced'
@@ -90,6 +90,8 @@ insert_events "$ROWS"
 log "inserted $ROWS events in $(( $(now_ms) - t0 )) ms"
 FOLD_MS="$(wait_folded)"
 echo "RESULT stats fold: $ROWS events in $FOLD_MS ms = $(( ROWS * 1000 / (FOLD_MS + 1) )) events/s"
-psql_app -c 'analyze stats_hour' >/dev/null
+log "stats_hour: $(psql_app -c "select n_live_tup || ' live, ' || n_dead_tup || ' dead tuples' from pg_stat_user_tables where relname = 'stats_hour'")"
 measure "after $FEW + $ROWS events"
+psql_app -c 'vacuum analyze stats_hour' >/dev/null
+measure "after $FEW + $ROWS events, stats_hour vacuumed"
 echo "RESULT stats totals: $(curl -fsS "$APP_URL/v1/stats?interval=day&domain=bench.test" -H "Authorization: Bearer $BENCH_KEY" | head -c 400)"

@@ -188,7 +188,7 @@ public class StatsFold {
             n -> {},
             e -> {
               failures.increment();
-              LOG.warnf("Folding events into the rollups failed (retried): %s", e.toString());
+              LOG.debugf("Folding events into the rollups failed (retried): %s", e.toString());
             });
   }
 

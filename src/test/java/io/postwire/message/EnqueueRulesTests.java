@@ -10,9 +10,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.postwire.platform.ProblemMapper;
 import io.postwire.platform.Refusal;
 import io.postwire.security.ApiPrincipal;
+import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
+import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -37,7 +39,7 @@ class EnqueueRulesTests {
 
   @Inject RawSends messages;
 
-  @Inject io.vertx.mutiny.sqlclient.Pool pool;
+  @Inject Pool pool;
 
   String domain;
   String other;
@@ -98,7 +100,7 @@ class EnqueueRulesTests {
   void aDomainPausedByTheReputationGuardIsRefusedEveryWayBeforeSuppressions() {
     String gone = fresh();
     suppress(gone, null);
-    io.postwire.testing.Db.exec(
+    Db.exec(
         pool,
         "update domain set sending_paused_since = now(), sending_paused_reason = 'test'"
             + " where name = $1",
@@ -110,7 +112,7 @@ class EnqueueRulesTests {
       // another domain still sends
       assertEveryWay(null, other, List.of(fresh()), "queued [queued]");
     } finally {
-      io.postwire.testing.Db.exec(
+      Db.exec(
           pool,
           "update domain set sending_paused_since = null, sending_paused_reason = null"
               + " where name = $1",
