@@ -53,11 +53,12 @@ public final class EventTypes {
    * are stored under their public name, message events under the short one.
    */
   public static String publicSql(String alias) {
-    return "case when "
+    // starts_with, not LIKE: callers embed this in format strings, where '%' is taken
+    return "case when starts_with("
         + alias
-        + ".type like '"
+        + ".type, '"
         + DOMAIN
-        + "%' then "
+        + "') then "
         + alias
         + ".type else '"
         + MESSAGE
