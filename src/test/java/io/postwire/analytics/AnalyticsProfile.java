@@ -20,6 +20,9 @@ public class AnalyticsProfile implements QuarkusTestProfile {
   public static final String APPLE = "ic.analytics.test";
   public static final String OTHER = "plain.analytics.test";
 
+  /** A recipient domain whose MX lookups time out. */
+  public static final String SLOW = "slow.analytics.test";
+
   @Override
   public Map<String, String> getConfigOverrides() {
     return Map.of(
@@ -47,7 +50,8 @@ public class AnalyticsProfile implements QuarkusTestProfile {
           .mx(GMAIL, 10, "alt1.aspmx.l.google.com")
           .mx(MICROSOFT, 0, "ms-analytics-test.mail.protection.outlook.com")
           .mx(APPLE, 10, "mx01.mail.icloud.com")
-          .mx(OTHER, 10, "mx." + OTHER);
+          .mx(OTHER, 10, "mx." + OTHER)
+          .timeout(SLOW);
       return Map.of(
           "postwire.dns.servers", "127.0.0.1:" + dns.port(), "postwire.dns.timeout", "2s");
     }

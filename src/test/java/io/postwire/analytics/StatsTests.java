@@ -16,6 +16,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
 
 import io.postwire.testing.Api;
+import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -172,6 +173,29 @@ class StatsTests {
         .isEqualTo(Instant.parse((String) day.get("start")).truncatedTo(ChronoUnit.DAYS));
     assertThat(((Number) day.get("bounceRate")).doubleValue()).isEqualTo(0.25);
     assertThat(((Number) day.get("complaintRate")).doubleValue()).isEqualTo(0.0);
+  }
+
+  /**
+   * A recipient domain whose DNS does not answer counts as other for now and is not stored, so it
+   * is looked up again later; a resolved one is stored.
+   */
+  @Test
+  void aTemporaryDnsFailureCountsAsOtherAndIsNotKept() {
+    send(domain, List.of(rcpt(AnalyticsProfile.SLOW), rcpt(GMAIL)), List.of());
+    Map<String, Map<String, Number>> byProvider =
+        awaitTotals(domain, "hour", "provider", t -> count(t, "other", "sent") == 1);
+    assertThat(count(byProvider, "gmail", "sent")).isEqualTo(1);
+    assertThat(
+            Db.count(
+                pool,
+                "select count(*) from recipient_provider where domain = $1",
+                AnalyticsProfile.SLOW))
+        .isZero();
+    assertThat(
+            Db.rows(pool, "select provider from recipient_provider where domain = $1", GMAIL)
+                .get(0)
+                .getString("provider"))
+        .isEqualTo("gmail");
   }
 
   @Test
