@@ -116,6 +116,9 @@ public class DeliveryStore {
    * statement: the content travels once per message, however many of its recipients were claimed. A
    * row whose message is gone comes back with a null message.
    *
+   * <p>Rows of a domain whose sending the reputation guard paused are not claimed: they wait,
+   * neither attempted nor expired, until the domain is resumed.
+   *
    * <p>The claim loads at most {@code maxBytes} of message content (by {@code message.size_bytes}):
    * due rows are taken in order, message by message, until the next message would pass the budget;
    * the first message is always taken, however large. Rows left out stay due for the next claim.
@@ -128,6 +131,8 @@ public class DeliveryStore {
             with cand as (select id, message_id, next_attempt_at from delivery
             where status in %1$s
             and next_attempt_at <= now()
+            and not exists (select 1 from message pm join domain pd on pd.id = pm.domain_id
+            where pm.id = delivery.message_id and pd.sending_paused_since is not null)
             order by next_attempt_at, id limit $1 for update skip locked),
             sized as (select cand.id, cand.message_id, cand.next_attempt_at,
             case when row_number() over (partition by cand.message_id

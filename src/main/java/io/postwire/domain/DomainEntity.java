@@ -18,4 +18,14 @@ public class DomainEntity extends PanacheEntityBase {
 
   @Column(name = "created_at", nullable = false)
   public OffsetDateTime createdAt;
+
+  /**
+   * Why the reputation guard paused the domain's sending; null while it sends (analytics owns it).
+   */
+  @Column(name = "sending_paused_reason", insertable = false, updatable = false)
+  public String sendingPausedReason;
+
+  /** Since when the domain's sending is paused; null while it sends. */
+  @Column(name = "sending_paused_since", insertable = false, updatable = false)
+  public OffsetDateTime sendingPausedSince;
 }

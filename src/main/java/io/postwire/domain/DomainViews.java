@@ -29,7 +29,11 @@ public class DomainViews {
       OffsetDateTime createdAt,
       List<DkimKeyService.KeyView> dkimKeys,
       List<DnsRecord> dnsRecords,
-      Object audit) {}
+      Object audit,
+      SendingPaused sendingPaused) {}
+
+  /** A pause of the reputation guard: why, and since when (API.md, "Domains (additions)"). */
+  public record SendingPaused(String reason, OffsetDateTime since) {}
 
   /**
    * A record the user should publish (named apart from the DKIM key's own record).
@@ -103,7 +107,11 @@ public class DomainViews {
                         domain.createdAt,
                         domainKeys,
                         records(domain, domainKeys),
-                        audit.get(views.size())));
+                        audit.get(views.size()),
+                        domain.sendingPausedSince == null
+                            ? null
+                            : new SendingPaused(
+                                domain.sendingPausedReason, domain.sendingPausedSince)));
               }
               return views;
             });

@@ -52,13 +52,13 @@ public class EventSequencer {
       with o as (select id from event where seq is null order by id limit $1 for update),
       s as (select o.id, nextval('event_seq') as seq from o order by o.id),
       u as (update event e set seq = s.seq from s where e.id = s.id
-      returning e.id, e.seq, e.message_id, e.recipient, e.type),
+      returning e.id, e.seq, e.message_id, e.recipient, e.type, e.domain),
       w as (insert into webhook_delivery (webhook_id, event_id, seq, recipient)
       select h.id, u.id, u.seq, coalesce(u.recipient, '') from u
-      join message m on m.id = u.message_id
+      left join message m on m.id = u.message_id
       join webhook h on h.status = 'active'
       and (h.events = '{*}' or %s = any(h.events))
-      and (cardinality(h.domains) = 0 or m.domain = any(h.domains))
+      and (cardinality(h.domains) = 0 or coalesce(m.domain, u.domain) = any(h.domains))
       where u.type not in %s
       returning 1)
       select (select count(*) from u) as numbered, (select count(*) from w) as queued"""

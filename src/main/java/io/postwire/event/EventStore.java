@@ -17,25 +17,27 @@ import java.util.List;
 public class EventStore {
 
   /**
-   * The columns of an {@link EventView}, for an event {@code e} joined to its message {@code m}.
+   * The columns of an {@link EventView}, for an event {@code e} left-joined to its message {@code
+   * m} (a domain event has none: its domain is its own, it has no tags).
    */
   public static final String COLUMNS =
       "e.uid, e.seq, "
           + EventTypes.publicSql("e")
-          + " as public_type, e.at, e.message_id, m.domain, e.recipient, m.tags,"
+          + " as public_type, e.at, e.message_id, coalesce(m.domain, e.domain) as domain, e.recipient, coalesce(m.tags, '{}') as tags,"
           + " m.metadata::text as metadata, e.detail::text as detail";
 
   // A scoped key sees the events of messages sent under the current registration of its domains
-  // (as GET /v1/messages does); $2 null = admin.
+  // (as GET /v1/messages does), and its domains' own events; $2 null = admin.
   private static final String PAGE =
       "select "
           + COLUMNS
-          + " from event e join message m on m.id = e.message_id"
+          + " from event e left join message m on m.id = e.message_id"
           + " where e.seq > $1 and e.type not in "
           + EventTypes.INTERNAL_SQL
           + " and ($2::text[] is null or m.domain_id = any(array(select id from domain"
-          + " where name = any($2))))"
-          + " and ($3::text[] is null or e.type = any($3)) and ($4::text is null or m.domain = $4)"
+          + " where name = any($2))) or (e.message_id is null and e.domain = any($2)))"
+          + " and ($3::text[] is null or e.type = any($3))"
+          + " and ($4::text is null or coalesce(m.domain, e.domain) = $4)"
           + " order by e.seq limit $5";
 
   private final Pool pool;

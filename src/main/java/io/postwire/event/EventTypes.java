@@ -45,8 +45,25 @@ public final class EventTypes {
     return publicName.startsWith(MESSAGE) ? publicName.substring(MESSAGE.length()) : publicName;
   }
 
-  /** The SQL expression of an event's public name, for an event aliased {@code alias}. */
+  /** The prefix of domain events' names, stored as they are shown ({@code domain.paused}). */
+  public static final String DOMAIN = "domain.";
+
+  /**
+   * The SQL expression of an event's public name, for an event aliased {@code alias}: domain events
+   * are stored under their public name, message events under the short one.
+   */
   public static String publicSql(String alias) {
-    return "'" + MESSAGE + "' || " + alias + ".type";
+    // starts_with, not LIKE: callers embed this in format strings, where '%' is taken
+    return "case when starts_with("
+        + alias
+        + ".type, '"
+        + DOMAIN
+        + "') then "
+        + alias
+        + ".type else '"
+        + MESSAGE
+        + "' || "
+        + alias
+        + ".type end";
   }
 }

@@ -133,9 +133,12 @@ public class MessageService {
                   SendRequest request = json.bind(body, SendRequest.class, "");
                   Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
                   ValidatedMessage message = validator.validate(request, now);
+                  boolean unsubscribe = unsubscribe(request, message);
+                  // rendered as the send renders it: links name an id that is never stored
+                  UUID id = UUID.randomUUID();
                   return writes
                       .checkSender(caller, message.from().domain())
-                      .chain(() -> render(message, now, size))
+                      .chain(() -> render(message, id, unsubscribe, now, size))
                       .map(
                           rendered ->
                               new Preview(rendered.bytes(), message.from(), message.from(), false));

@@ -36,8 +36,9 @@ public class MessageStore {
 
   // Messages from concurrent sends in one statement, so it is atomic without BEGIN/COMMIT: the
   // sender-domain and suppression checks read the snapshot the inserts write into, and a message
-  // is written only if its domain is registered and one of its recipients is not suppressed (for
-  // that domain or for every domain; the condition is the suppression list's own).
+  // is written only if its domain is registered, its sending is not paused by the reputation guard
+  // and one of its recipients is not suppressed (for that domain or for every domain; the condition
+  // is the suppression list's own).
   // Recipients ($15: 1-based message number, $16: address) are written queued first, then
   // suppressed, each group in request order. One row per message tells what happened to it.
   private static final String ENQUEUE_CHECKED =
@@ -50,6 +51,8 @@ public class MessageStore {
       r as (select u.k, u.a, u.o, %1$s as held
       from unnest($15::int[], $16::text[]) with ordinality as u(k, a, o) join t on t.n = u.k),
       c as (select t.n, (select id from domain where name = t.domain) as domain_id,
+      coalesce((select sending_paused_since is not null from domain where name = t.domain),
+      false) as paused,
       exists (select 1 from r where r.k = t.n and not r.held) as deliverable from t),
       m as (insert into message (id, api_key_id, domain, domain_id, mail_from, from_header,
       subject, message_id, content, tags, metadata, size_bytes, send_at, expires_at,
@@ -57,7 +60,8 @@ public class MessageStore {
       select t.id, t.api_key_id, t.domain, c.domain_id, t.mail_from, t.from_header, t.subject,
       t.message_id, t.content, array(select jsonb_array_elements_text(t.tags::jsonb)),
       t.metadata::jsonb, t.size, t.send_at, t.expires_at, t.created_at
-      from t join c on c.n = t.n where c.domain_id is not null and c.deliverable
+      from t join c on c.n = t.n where c.domain_id is not null and not c.paused
+      and c.deliverable
       order by t.n
       returning id),
       d as (insert into delivery (message_id, recipient, recipient_domain, status,
@@ -71,7 +75,7 @@ public class MessageStore {
       select t.id, r.a, case when r.held then 'suppressed' else 'queued' end, t.created_at
       from r join t on t.n = r.k where t.id in (select id from m)
       order by t.n, r.held, r.o returning 1)
-      select c.n, c.domain_id is not null as registered, c.deliverable,
+      select c.n, c.domain_id is not null as registered, c.paused, c.deliverable,
       array(select r.a from r where r.k = c.n and r.held order by r.o) as suppressed,
       (select count(*) from d) as deliveries, (select count(*) from e) as events
       from c order by c.n"""
@@ -143,6 +147,8 @@ public class MessageStore {
   public enum Broken {
     /** Its sender domain is not registered. */
     UNKNOWN_SENDER_DOMAIN,
+    /** Its sender domain's sending is paused by the reputation guard. */
+    SENDING_PAUSED,
     /** Every one of its recipients is suppressed. */
     EVERY_RECIPIENT_SUPPRESSED
   }
@@ -155,11 +161,11 @@ public class MessageStore {
 
   /**
    * Inserts messages (from any callers, each with its own creation time) with a delivery row and an
-   * event per recipient in one statement, each provided its sender domain is registered and at
-   * least one of its recipients is not suppressed; nothing of a message that is not is written, and
-   * its answer names the rule it {@link Broken broke}. These are the enqueue rules of every send:
-   * single, batch and raw. Each message's {@code queued()} holds all its recipients; the answer, in
-   * order, holds each stored message with its suppressed recipients split off.
+   * event per recipient in one statement, each provided its sender domain is registered and not
+   * paused, and at least one of its recipients is not suppressed; nothing of a message that is not
+   * is written, and its answer names the rule it {@link Broken broke}. These are the enqueue rules
+   * of every send: single, batch and raw. Each message's {@code queued()} holds all its recipients;
+   * the answer, in order, holds each stored message with its suppressed recipients split off.
    */
   public Uni<List<Checked>> insertChecked(SqlClient client, List<NewMessage> messages) {
     int n = messages.size();
@@ -200,6 +206,9 @@ public class MessageStore {
   private static Checked checked(NewMessage m, Row row) {
     if (!row.getBoolean("registered")) {
       return new Checked(m, Broken.UNKNOWN_SENDER_DOMAIN);
+    }
+    if (row.getBoolean("paused")) {
+      return new Checked(m, Broken.SENDING_PAUSED);
     }
     if (!row.getBoolean("deliverable")) {
       return new Checked(m, Broken.EVERY_RECIPIENT_SUPPRESSED);

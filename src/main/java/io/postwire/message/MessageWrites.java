@@ -231,6 +231,14 @@ public class MessageWrites {
     }
     throw switch (checked.broke()) {
       case UNKNOWN_SENDER_DOMAIN -> unknownSender(checked.message().domain());
+      case SENDING_PAUSED ->
+          Refusal.forbidden(
+              "sending_paused",
+              "Sending as "
+                  + checked.message().domain()
+                  + " is paused by the reputation guard; an admin resumes it with POST"
+                  + " /v1/domains/{name}/resume",
+              List.of());
       case EVERY_RECIPIENT_SUPPRESSED ->
           Refusal.field(
               "recipient_suppressed",

@@ -244,7 +244,12 @@ public class OpenApiDocument implements OASFilter {
     }
     refusals.put("401", "unauthorized: the API key is missing or unknown");
     if (send) {
-      refusals.put("403", "forbidden_sender_domain: a registered domain outside the key's scope");
+      refusals.put(
+          "403",
+          "forbidden_sender_domain: a registered domain outside the key's scope; sending_paused:"
+              + " the reputation guard paused the domain's sending");
+    } else if (method == PathItem.HttpMethod.GET && path.equals("/v1/stats")) {
+      refusals.put("403", "forbidden: a domain outside the key's scope");
     } else if (adminOnly(path, method)) {
       refusals.put("403", "forbidden: only an admin key may do this");
     } else if (method == PathItem.HttpMethod.POST && path.equals("/v1/webhooks")) {

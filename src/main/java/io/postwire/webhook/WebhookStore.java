@@ -34,13 +34,13 @@ public class WebhookStore {
           + EventTypes.INTERNAL_SQL
           + " and (h.events = '{*}' or "
           + EventTypes.publicSql("e")
-          + " = any(h.events)) and (cardinality(h.domains) = 0 or m.domain = any(h.domains))";
+          + " = any(h.events)) and (cardinality(h.domains) = 0 or coalesce(m.domain, e.domain) = any(h.domains))";
 
   private static final String REPLAY =
       "with a as (update webhook set status = 'active' where id = $1)"
           + " insert into webhook_delivery (webhook_id, event_id, seq, recipient)"
           + " select h.id, e.id, e.seq, coalesce(e.recipient, '') from webhook h"
-          + " join event e on %s join message m on m.id = e.message_id"
+          + " join event e on %s left join message m on m.id = e.message_id"
           + " where h.id = $1 and "
           + MATCHES
           + " on conflict (webhook_id, event_id) do update set status = 'pending', attempts = 0,"
@@ -67,7 +67,7 @@ public class WebhookStore {
       select u.id as delivery_id, u.webhook_id, u.attempts, h.url, h.secret, h.previous_secret,
       h.previous_until > now() as previous_valid, %s
       from u join webhook h on h.id = u.webhook_id join event e on e.id = u.event_id
-      join message m on m.id = e.message_id"""
+      left join message m on m.id = e.message_id"""
           .formatted(EventStore.COLUMNS);
 
   private static final String RECORD =

@@ -10,9 +10,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.postwire.platform.ProblemMapper;
 import io.postwire.platform.Refusal;
 import io.postwire.security.ApiPrincipal;
+import io.postwire.testing.Db;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
+import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -36,6 +38,8 @@ import org.junit.jupiter.api.Test;
 class EnqueueRulesTests {
 
   @Inject RawSends messages;
+
+  @Inject Pool pool;
 
   String domain;
   String other;
@@ -90,6 +94,30 @@ class EnqueueRulesTests {
     suppress(unsubscribed, other);
     assertEveryWay(null, domain, List.of(unsubscribed), "queued [queued]");
     assertEveryWay(null, other, List.of(unsubscribed), "422 recipient_suppressed");
+  }
+
+  @Test
+  void aDomainPausedByTheReputationGuardIsRefusedEveryWayBeforeSuppressions() {
+    String gone = fresh();
+    suppress(gone, null);
+    Db.exec(
+        pool,
+        "update domain set sending_paused_since = now(), sending_paused_reason = 'test'"
+            + " where name = $1",
+        domain);
+    try {
+      assertEveryWay(null, domain, List.of(fresh()), "403 sending_paused");
+      assertEveryWay(scoped, domain, List.of(fresh()), "403 sending_paused");
+      assertEveryWay(null, domain, List.of(gone), "403 sending_paused");
+      // another domain still sends
+      assertEveryWay(null, other, List.of(fresh()), "queued [queued]");
+    } finally {
+      Db.exec(
+          pool,
+          "update domain set sending_paused_since = null, sending_paused_reason = null"
+              + " where name = $1",
+          domain);
+    }
   }
 
   @Test

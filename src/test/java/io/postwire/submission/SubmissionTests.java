@@ -383,6 +383,34 @@ class SubmissionTests {
   }
 
   @Test
+  void aDomainPausedByTheReputationGuardIs550AndNothingIsStored() throws Exception {
+    String paused = Api.registerDomain();
+    Db.exec(
+        pool,
+        "update domain set sending_paused_since = now(), sending_paused_reason = 'test'"
+            + " where name = $1",
+        paused);
+    try (SmtpWire c = SmtpWire.connect(port())) {
+      c.login(Api.ADMIN);
+      assertThat(
+              transaction(
+                  c,
+                  "a@" + paused,
+                  List.of("r@example.org"),
+                  raw("a@" + paused, "r@example.org", "", "x\r\n")))
+          .startsWith("550 5.7.1")
+          .contains("paused");
+    } finally {
+      Db.exec(
+          pool,
+          "update domain set sending_paused_since = null, sending_paused_reason = null"
+              + " where name = $1",
+          paused);
+    }
+    assertThat(messagesOf(paused)).isZero();
+  }
+
+  @Test
   void invalidMessageIs554WithTheReason() throws Exception {
     String domain = Api.registerDomain();
     try (SmtpWire c = SmtpWire.connect(port())) {

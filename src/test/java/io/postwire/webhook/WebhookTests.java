@@ -6,10 +6,13 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 
 import io.postwire.testing.Api;
+import io.postwire.testing.Db;
 import io.postwire.webhook.WebhookReceiver.Answer;
 import io.postwire.webhook.WebhookReceiver.Call;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
+import io.vertx.mutiny.sqlclient.Pool;
+import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,6 +32,8 @@ import org.junit.jupiter.api.Test;
 class WebhookTests {
 
   private static WebhookReceiver receiver;
+
+  @Inject Pool pool;
 
   @BeforeAll
   static void start() throws Exception {
@@ -67,6 +72,34 @@ class WebhookTests {
         .extract()
         .jsonPath()
         .getList("items");
+  }
+
+  @Test
+  void aDomainEventReachesTheWebhooksOfItsDomainOnly() {
+    String domain = Api.registerDomain();
+    String other = Api.registerDomain();
+    String path = path();
+    String otherPath = path();
+    create(path, List.of("domain.paused"), domain);
+    create(otherPath, List.of("*"), other);
+    // as the reputation guard writes it: no message, the domain's own event
+    Db.exec(
+        pool,
+        "insert into event (domain, type, detail) values ($1, 'domain.paused',"
+            + " '{\"reason\":\"test\"}'::jsonb)",
+        domain);
+    await().atMost(Duration.ofSeconds(20)).until(() -> receiver.calls(path).size() == 1);
+    var event = receiver.calls(path).get(0).json();
+    assertThat(event.getString("type")).isEqualTo("domain.paused");
+    assertThat(event.getString("domain")).isEqualTo(domain);
+    assertThat(event.containsKey("messageId")).isTrue();
+    assertThat(event.getString("messageId")).isNull();
+    assertThat(event.getString("recipient")).isNull();
+    assertThat(event.getJsonObject("detail").getString("reason")).isEqualTo("test");
+    send(other, "a@example.org");
+    await().atMost(Duration.ofSeconds(20)).until(() -> receiver.calls(otherPath).size() >= 2);
+    assertThat(receiver.calls(otherPath))
+        .noneMatch(c -> c.json().getString("type").equals("domain.paused"));
   }
 
   @Test
