@@ -46,7 +46,7 @@ public class BounceMailbox implements InboundMailbox {
                 return Uni.createFrom().voidItem();
               }
               return reports
-                  .read(mail.content(), mail.mailFrom())
+                  .read(mail.content())
                   .chain(findings -> reports.apply(delivery, findings));
             });
   }

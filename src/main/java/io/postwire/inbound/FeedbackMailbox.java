@@ -44,7 +44,7 @@ public class FeedbackMailbox implements InboundMailbox {
   @Override
   public Uni<Void> receive(InboundMail mail) {
     return reports
-        .read(mail.content(), mail.mailFrom())
+        .read(mail.content())
         .chain(
             findings ->
                 Multi.createFrom()

@@ -9,8 +9,10 @@ public sealed interface Finding {
 
   /**
    * One per-recipient block of an RFC 3464 report (§2.3) whose {@code Action} is {@code failed} or
-   * {@code delayed}.
+   * {@code delayed}, or what a bounce without a delivery-status part says (read from its text).
    *
+   * @param standard whether it came from an RFC 3464 report (false: from a bounce's text)
+   * @param failed {@code Action: failed} (else delayed)
    * @param finalRecipient the address of {@code Final-Recipient} (type prefix removed), or null
    * @param originalRecipient the address of {@code Original-Recipient}, or null
    * @param status the RFC 3463 {@code Status}
@@ -18,6 +20,7 @@ public sealed interface Finding {
    * @param remoteMta the {@code Remote-MTA} name (type prefix removed), or null
    */
   record Dsn(
+      boolean standard,
       boolean failed,
       String finalRecipient,
       String originalRecipient,
@@ -25,9 +28,6 @@ public sealed interface Finding {
       String diagnosticCode,
       String remoteMta)
       implements Finding {}
-
-  /** A bounce without a delivery-status part, read from its text ({@link TextBounces}). */
-  record TextBounce(TextBounces.Status status) implements Finding {}
 
   /**
    * An RFC 5965 feedback report.
@@ -50,10 +50,9 @@ public sealed interface Finding {
    * An automatic reply (RFC 3834 {@code Auto-Submitted: auto-replied}, {@code X-Autoreply},
    * vacation messages): never a bounce.
    *
-   * @param from the reply's From address, or null
-   * @param subject its Subject, or null
+   * @param reason the field or subject that made it one
    */
-  record AutoReply(String from, String subject) implements Finding {}
+  record AutoReply(String reason) implements Finding {}
 
   /** Nothing the service can act on (a message it cannot read, a DSN saying delivered). */
   record Unrecognized(String why) implements Finding {}

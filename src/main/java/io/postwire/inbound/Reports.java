@@ -19,10 +19,10 @@ import org.jboss.logging.Logger;
 /**
  * What a report means for the delivery it names (API.md "Inbound mail"): a failed DSN bounces the
  * recipient (classified as synchronous bounces are, suppressed as they are), a delayed one is a
- * {@code deferred} event, a text bounce is read by {@link TextBounces}, an auto-reply is an {@code
- * auto_replied} event and never a bounce, a feedback report a {@code complained} event with a
- * {@code complaint} suppression. A DSN whose recipient is not the delivery's is ignored, so a
- * report cannot touch a recipient its address does not name. Reading the message happens on a
+ * {@code deferred} event, a bounce without a report part likewise from its text, an auto-reply is
+ * an {@code auto_replied} event and never a bounce, a feedback report a {@code complained} event
+ * with a {@code complaint} suppression. A DSN whose recipient is not the delivery's is ignored, so
+ * a report cannot touch a recipient its address does not name. Reading the message happens on a
  * worker thread.
  */
 @ApplicationScoped
@@ -45,9 +45,9 @@ public class Reports {
   }
 
   /** The findings of a received message, read on a worker thread. */
-  Uni<List<Finding>> read(byte[] content, String mailFrom) {
+  Uni<List<Finding>> read(byte[] content) {
     return Uni.createFrom()
-        .item(() -> reader.read(content, mailFrom))
+        .item(() -> reader.read(content))
         .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
   }
 
@@ -66,13 +66,9 @@ public class Reports {
     if (finding instanceof Finding.Dsn dsn) {
       return dsn(d, dsn);
     }
-    if (finding instanceof Finding.TextBounce text) {
-      return textBounce(d, text.status());
-    }
     if (finding instanceof Finding.AutoReply reply) {
       ObjectNode detail = mapper.createObjectNode();
-      detail.put("from", printable(reply.from(), 256));
-      detail.put("subject", printable(reply.subject(), 256));
+      detail.put("reason", printable(reply.reason(), 256));
       return counted(
           "auto_reply", store.event(d.id(), d.recipient(), "auto_replied", text(detail)));
     }
@@ -85,13 +81,17 @@ public class Reports {
   }
 
   private Uni<Void> dsn(InboundStore.Delivery d, Finding.Dsn dsn) {
-    if (!sameAddress(dsn.finalRecipient(), d.recipient())
+    // RFC 3464 §2.3.2: Final-Recipient names whom the report is about; another recipient's report
+    // (or a forged one) must not change this delivery. A text bounce that names no address is
+    // about the recipient its VERP address names.
+    boolean unnamed = !dsn.standard() && dsn.finalRecipient() == null;
+    if (!unnamed
+        && !sameAddress(dsn.finalRecipient(), d.recipient())
         && !sameAddress(dsn.originalRecipient(), d.recipient())) {
-      // RFC 3464 §2.3.2: Final-Recipient names whom the report is about; another recipient's
-      // report (or a forged one) must not change this delivery
       metrics.count("ignored");
       return Uni.createFrom().voidItem();
     }
+    String kind = dsn.standard() ? "dsn" : "nonstandard_bounce";
     String status = status(dsn.status(), dsn.failed());
     String diagnostic = printable(dsn.diagnosticCode(), SmtpReply.MAX_TEXT);
     String remoteMta = printable(dsn.remoteMta(), 255);
@@ -102,7 +102,7 @@ public class Reports {
     if (!dsn.failed()) {
       ObjectNode detail = mapper.createObjectNode();
       detail.set("dsn", dsnNode);
-      return counted("dsn", store.event(d.id(), d.recipient(), "deferred", text(detail)));
+      return counted(kind, store.event(d.id(), d.recipient(), "deferred", text(detail)));
     }
     int code = replyCode(diagnostic, status);
     return bounce(
@@ -110,28 +110,7 @@ public class Reports {
         new SmtpReply(code, status, diagnostic == null ? status : diagnostic),
         remoteMta,
         dsnNode,
-        "dsn");
-  }
-
-  private Uni<Void> textBounce(InboundStore.Delivery d, TextBounces.Status status) {
-    String line = printable(status.text(), SmtpReply.MAX_TEXT);
-    ObjectNode dsnNode = mapper.createObjectNode();
-    dsnNode.put("status", status.enhancedCode());
-    dsnNode.put("diagnosticCode", line);
-    dsnNode.putNull("remoteMta");
-    if (!status.permanent()) {
-      ObjectNode detail = mapper.createObjectNode();
-      detail.set("dsn", dsnNode);
-      return counted(
-          "nonstandard_bounce", store.event(d.id(), d.recipient(), "deferred", text(detail)));
-    }
-    String text = line == null ? status.enhancedCode() : line;
-    return bounce(
-        d,
-        new SmtpReply(status.code(), status.enhancedCode(), text),
-        null,
-        dsnNode,
-        "nonstandard_bounce");
+        kind);
   }
 
   private Uni<Void> bounce(
