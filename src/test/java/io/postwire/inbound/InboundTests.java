@@ -416,4 +416,37 @@ class InboundTests {
         .startsWith("250");
     assertThat(recipient(id, rcpt).get("status")).isEqualTo("bounced");
   }
+
+  @SuppressWarnings("unchecked")
+  static List<String> mxFindings(String domain) {
+    List<Map<String, Object>> checks =
+        admin()
+            .post("/v1/domains/" + domain + "/audit")
+            .then()
+            .statusCode(200)
+            .extract()
+            .path("checks");
+    Map<String, Object> mx =
+        checks.stream().filter(c -> "mx".equals(c.get("name"))).findFirst().orElseThrow();
+    return ((List<Map<String, Object>>) mx.get("findings"))
+        .stream().map(f -> (String) f.get("code")).toList();
+  }
+
+  @Test
+  void theAuditFindsAReturnPathWhoseMxDoesNotReachTheListener() {
+    String good = uniqueDomain();
+    String bad = uniqueDomain();
+    for (String d : List.of(good, bad)) {
+      admin()
+          .body(Map.of("name", d, "returnPath", "rp." + d))
+          .post("/v1/domains")
+          .then()
+          .statusCode(201);
+    }
+    dns.mx("rp." + good, 10, "inbound.postwire.test");
+    dns.mx("rp." + bad, 10, "mx.elsewhere.test");
+
+    assertThat(mxFindings(good)).doesNotContain("return_path_mx");
+    assertThat(mxFindings(bad)).contains("return_path_mx");
+  }
 }
