@@ -81,13 +81,7 @@ public class Reports {
   }
 
   private Uni<Void> dsn(InboundStore.Delivery d, Finding.Dsn dsn) {
-    // RFC 3464 §2.3.2: Final-Recipient names whom the report is about; another recipient's report
-    // (or a forged one) must not change this delivery. A text bounce that names no address is
-    // about the recipient its VERP address names.
-    boolean unnamed = !dsn.standard() && dsn.finalRecipient() == null;
-    if (!unnamed
-        && !sameAddress(dsn.finalRecipient(), d.recipient())
-        && !sameAddress(dsn.originalRecipient(), d.recipient())) {
+    if (!concerns(dsn, d.recipient())) {
       metrics.count("ignored");
       return Uni.createFrom().voidItem();
     }
@@ -164,6 +158,20 @@ public class Reports {
       }
     }
     return status.startsWith("5") ? 550 : 450;
+  }
+
+  /**
+   * Whether a report block is about {@code recipient}. RFC 3464 §2.3.2: Final-Recipient names whom
+   * the report is about; another recipient's report (or a forged one) must not change this
+   * delivery. A bounce without a report part that names no address is about the recipient its VERP
+   * address names.
+   */
+  static boolean concerns(Finding.Dsn dsn, String recipient) {
+    if (!dsn.standard() && dsn.finalRecipient() == null) {
+      return true;
+    }
+    return sameAddress(dsn.finalRecipient(), recipient)
+        || sameAddress(dsn.originalRecipient(), recipient);
   }
 
   static boolean sameAddress(String a, String b) {
