@@ -104,7 +104,7 @@ public final class PostfixServer implements AutoCloseable {
                   + status
                   + " User unknown in virtual mailbox table\n"
                   + keptDomain
-                  + " retry:4.4.1 kept for the test\n"
+                  + " relay:[127.0.0.1]:9\n"
                   + returnDomain
                   + " smtp:[127.0.0.1]:"
                   + returnPort
@@ -114,6 +114,11 @@ public final class PostfixServer implements AutoCloseable {
               "relay_domains = " + domain + ", " + keptDomain,
               "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination",
               "transport_maps = texthash:" + transport,
+              // accept first, bounce later: unlisted (error-transport) recipients are not refused
+              // at RCPT
+              "smtpd_reject_unlisted_recipient = no",
+              // kept mail stays in the queue; the smtp transport carries the bounces back
+              "defer_transports = relay",
               "minimal_backoff_time = 1s",
               "maximal_backoff_time = 2s",
               "queue_run_delay = 1s");
