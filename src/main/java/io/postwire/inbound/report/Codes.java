@@ -49,7 +49,8 @@ final class Codes {
 
   /**
    * The first basic reply code 4xx or 5xx in {@code s} that stands alone and is followed by a
-   * space, a hyphen (multi-line reply), a quote or the end; -1 when none.
+   * space, a hyphen (multi-line reply), a colon (as Yahoo writes it), a quote or the end; -1 when
+   * none.
    */
   static int basic(String s) {
     if (s == null) {
@@ -72,7 +73,7 @@ final class Codes {
       }
       if (i + 3 < n) {
         char f = s.charAt(i + 3);
-        if (f != ' ' && f != '-' && f != '\'' && f != '"' && f != '\t') {
+        if (f != ' ' && f != '-' && f != '\'' && f != '"' && f != '\t' && f != ':') {
           continue;
         }
       }

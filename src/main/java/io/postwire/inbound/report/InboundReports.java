@@ -86,7 +86,7 @@ public final class InboundReports {
     }
     return new UnrecognizedMail(
         "no delivery-status or feedback-report part, no bounce text, no auto-reply marker ("
-            + root.type()
+            + Bytes.cap(root.type(), 100)
             + ")");
   }
 

@@ -151,6 +151,10 @@ final class MimeEntity {
   byte[] decodedBody(int max) {
     String cte = headers.first("content-transfer-encoding");
     cte = cte == null ? "" : Fields.stripComments(cte).strip().toLowerCase(Locale.ROOT);
+    if (cte.equals("base64") && !looksLikeBase64(buf, bodyStart, bodyEnd)) {
+      // declared base64 but written as is (some writers do this for message/* parts)
+      cte = "8bit";
+    }
     return switch (cte) {
       case "base64" -> base64(buf, bodyStart, bodyEnd, max);
       case "quoted-printable" -> quotedPrintable(buf, bodyStart, bodyEnd, max);
@@ -158,6 +162,28 @@ final class MimeEntity {
           java.util.Arrays.copyOfRange(
               buf, bodyStart, bodyStart + Math.min(bodyEnd - bodyStart, Math.max(0, max)));
     };
+  }
+
+  /** Whether the range holds only the base64 alphabet, padding and white space. */
+  private static boolean looksLikeBase64(byte[] buf, int from, int to) {
+    for (int i = from; i < to; i++) {
+      int c = buf[i] & 0xff;
+      boolean ok =
+          (c >= 'A' && c <= 'Z')
+              || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9')
+              || c == '+'
+              || c == '/'
+              || c == '='
+              || c == ' '
+              || c == '\t'
+              || c == '\r'
+              || c == '\n';
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The decoded body as text in its declared charset (UTF-8 when absent or unknown). */

@@ -37,6 +37,7 @@ final class TextBounces {
       List.of(
           "this is the qmail-send program",
           "i'm afraid i wasn't able to deliver your message",
+          "sorry, we were unable to deliver your message",
           "this message was created automatically by mail delivery software",
           "a message that you sent could not be delivered",
           "a message that you sent has not yet been delivered",
