@@ -254,8 +254,7 @@ public class DeliveryPipeline {
       String destination = perDomain ? c.recipientDomain() : "";
       // with VERP each recipient has its own envelope sender, so its own transaction; the content
       // and its one stored signature stay the same for all of them
-      String verp =
-          c.message() == null ? null : returnPaths.envelopeSender(c.id(), c.message().returnPath());
+      String verp = c.message() == null ? null : envelopeSender(c);
       groups
           .computeIfAbsent(
               c.messageId() + "|" + destination + (verp == null ? "" : "|" + c.id()),
@@ -264,6 +263,20 @@ public class DeliveryPipeline {
           .add(c);
     }
     return List.copyOf(groups.values());
+  }
+
+  /**
+   * The delivery's own envelope sender (VERP), or null for the message's. Making it cannot fail
+   * once the inbound listener has started (it checks the token key at start-up); should it fail,
+   * the mail still goes, with the message's own sender, and the log says why.
+   */
+  private String envelopeSender(DeliveryStore.Claimed c) {
+    try {
+      return returnPaths.envelopeSender(c.id(), c.message().returnPath());
+    } catch (RuntimeException e) {
+      LOG.warnf("No VERP envelope sender for delivery %d: %s", c.id(), e.getMessage());
+      return null;
+    }
   }
 
   /** How long deliveries over their domain's slot cap wait before they are claimed again. */

@@ -28,10 +28,16 @@ public class InboundListener {
   private final InboundConfig config;
   private final InboundHandler handler;
   private final MeterRegistry registry;
+  private final Verp verp;
   private SmtpServer server;
 
   public InboundListener(
-      Vertx vertx, InboundConfig config, InboundHandler handler, MeterRegistry registry) {
+      Vertx vertx,
+      InboundConfig config,
+      InboundHandler handler,
+      MeterRegistry registry,
+      Verp verp) {
+    this.verp = verp;
     this.vertx = vertx;
     this.config = config;
     this.handler = handler;
@@ -46,6 +52,8 @@ public class InboundListener {
       throw new IllegalStateException(
           "postwire.inbound.port needs postwire.inbound.domain (the default return-path domain)");
     }
+    // VERP tokens are keyed from the DKIM master key: without it no delivery could name itself
+    verp.token(1);
     server =
         new SmtpServer(
             vertx,
