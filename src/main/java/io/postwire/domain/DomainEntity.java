@@ -28,4 +28,8 @@ public class DomainEntity extends PanacheEntityBase {
   /** Since when the domain's sending is paused; null while it sends. */
   @Column(name = "sending_paused_since", insertable = false, updatable = false)
   public OffsetDateTime sendingPausedSince;
+
+  /** The domain's own return-path domain (VERP envelope senders), or null for the default. */
+  @Column(name = "return_path", columnDefinition = "text")
+  public String returnPath;
 }
