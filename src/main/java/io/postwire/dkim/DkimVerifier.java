@@ -29,12 +29,12 @@ import java.util.function.Function;
  * RFC 8301): rsa-sha256 and ed25519-sha256, simple and relaxed canonicalization, the key from DNS.
  * Each signature gets its own verdict with the result names of RFC 8601 §2.7.1.
  *
- * <p>Bounded against hostile mail: at most {@link #MAX_SIGNATURES} signatures are evaluated (the
- * rest are {@code neutral}, with the key never looked up), RSA keys over {@link #MAX_RSA_BITS} bits
- * or with a public exponent over 32 bits are refused, every header field is hashed at most once per
- * signature. An {@code l=} body length is not honoured: the whole body is hashed, so a signature
- * with {@code l=} passes only when nothing was appended after the signed part (RFC 6376 §8.2 shows
- * why appended content must not pass).
+ * <p>Bounded against hostile mail: at most {@link #MAX_SIGNATURES} signatures are evaluated (one
+ * {@code neutral} verdict, with no key looked up, stands for all the rest), RSA keys over {@link
+ * #MAX_RSA_BITS} bits or with a public exponent over 32 bits are refused, every header field is
+ * hashed at most once per signature. An {@code l=} body length is not honoured: the whole body is
+ * hashed, so a signature with {@code l=} passes only when nothing was appended after the signed
+ * part (RFC 6376 §8.2 shows why appended content must not pass).
  */
 public final class DkimVerifier {
 
@@ -163,15 +163,27 @@ public final class DkimVerifier {
       if (!f.name().equals("dkim-signature")) {
         continue;
       }
-      Candidate c = new Candidate(f);
       seen++;
-      if (seen > MAX_SIGNATURES) {
-        readIdentity(message, c);
-        c.judge(Result.NEUTRAL, "not evaluated: more than " + MAX_SIGNATURES + " signatures");
-      } else {
+      if (seen <= MAX_SIGNATURES) {
+        Candidate c = new Candidate(f);
         readTags(message, c);
+        signatures.add(c);
+      } else if (seen == MAX_SIGNATURES + 1) {
+        // One verdict stands for all the rest, so the report stays small however many there are.
+        Candidate c = new Candidate(f);
+        readIdentity(message, c);
+        signatures.add(c);
       }
-      signatures.add(c);
+    }
+    if (seen > MAX_SIGNATURES) {
+      signatures
+          .get(MAX_SIGNATURES)
+          .judge(
+              Result.NEUTRAL,
+              "not evaluated: "
+                  + (seen - MAX_SIGNATURES)
+                  + " signature(s) after the first "
+                  + MAX_SIGNATURES);
     }
     return new Parsed(header, signatures);
   }
