@@ -111,6 +111,32 @@ public class MessageService {
                     writes.offloaded(body, () -> prepareBatch(caller, tree))));
   }
 
+  /**
+   * Renders what {@link #send} would store for this body, with the same validation, sender and
+   * scope refusals and size limit, storing and queuing nothing: the pre-send check. The sender
+   * domain's registration is asked here, as no insert will ask it. {@code size} is the request
+   * body's length: a large one is bound and rendered on a worker thread.
+   */
+  public Uni<Preview> preview(ApiPrincipal caller, JsonNode body, int size) {
+    Uni<Preview> preview =
+        Uni.createFrom()
+            .deferred(
+                () -> {
+                  SendRequest request = json.bind(body, SendRequest.class, "");
+                  Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+                  ValidatedMessage message = validator.validate(request, now);
+                  return writes
+                      .checkSender(caller, message.from().domain())
+                      .chain(() -> render(message, now, size))
+                      .map(
+                          rendered ->
+                              new Preview(rendered.bytes(), message.from(), message.from(), false));
+                });
+    return size <= INLINE_DECODE_LIMIT
+        ? preview
+        : preview.runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+  }
+
   private Uni<Prepared> prepareOne(ApiPrincipal caller, JsonNode body, int size) {
     SendRequest request = json.bind(body, SendRequest.class, "");
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);

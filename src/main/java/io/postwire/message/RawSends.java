@@ -196,6 +196,77 @@ public class RawSends {
       int size,
       List<String> tags,
       String metadataJson) {
+    return checked(caller, mailFromText, rcptTo, sendAtText, expiresAtText, content, size, false)
+        .map(
+            c ->
+                rawMessage(
+                    caller,
+                    c.raw(),
+                    c.mailFrom() == null ? c.raw().from() : c.mailFrom(),
+                    c.recipients(),
+                    c.sendAt(),
+                    c.expiresAt(),
+                    c.now(),
+                    tags,
+                    metadataJson));
+  }
+
+  /**
+   * Prepares what {@code POST /v1/messages/raw} would store for this body (decoded, 8bit parts
+   * re-encoded, CRLF), with the same refusals and size limit, storing and queuing nothing: the
+   * pre-send check. Both sender domains' registration is asked here, as no insert will ask it.
+   */
+  public Uni<Preview> preview(ApiPrincipal caller, JsonNode body, int size) {
+    Uni<Preview> preview =
+        Uni.createFrom()
+            .deferred(
+                () -> {
+                  RawSendRequest request = json.bind(body, RawSendRequest.class, "");
+                  return checked(
+                          caller,
+                          request.mailFrom(),
+                          request.rcptTo(),
+                          request.sendAt(),
+                          request.expiresAt(),
+                          () -> RawMessages.decode(request.raw()),
+                          size,
+                          true)
+                      .map(
+                          c ->
+                              new Preview(
+                                  c.raw().bytes(),
+                                  c.raw().from(),
+                                  c.mailFrom() == null ? c.raw().from() : c.mailFrom(),
+                                  true));
+                });
+    return size <= INLINE_DECODE_LIMIT
+        ? preview
+        : preview.runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+  }
+
+  /** A raw message that passed every check of a raw send, with its envelope. */
+  private record Checked(
+      RawMessages.Raw raw,
+      Mailbox mailFrom,
+      List<String> recipients,
+      Instant sendAt,
+      Instant expiresAt,
+      Instant now) {}
+
+  /**
+   * The checks of a raw send: envelope, times, the envelope sender's scope, the message decoded and
+   * prepared within the size limit, the From domain's scope. {@code askRegistered}: ask whether a
+   * From domain within the key's scope is registered (a send leaves that to its insert).
+   */
+  private Uni<Checked> checked(
+      ApiPrincipal caller,
+      String mailFromText,
+      List<String> rcptTo,
+      String sendAtText,
+      String expiresAtText,
+      Supplier<byte[]> content,
+      int size,
+      boolean askRegistered) {
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     Mailbox mailFrom = mailFromText == null ? null : Mailbox.parse(mailFromText, "mailFrom");
     List<Mailbox> rcpts = MessageValidator.mailboxes(rcptTo, "rcptTo");
@@ -223,20 +294,11 @@ public class RawSends {
               String domain = raw.from().domain();
               // the From domain: registered and suppression are the insert's rules, as for any send
               Uni<Void> scope =
-                  caller.mayUse(domain)
+                  caller.mayUse(domain) && !askRegistered
                       ? Uni.createFrom().voidItem()
                       : writes.checkSender(caller, domain);
               return scope.replaceWith(
-                  rawMessage(
-                      caller,
-                      raw,
-                      mailFrom == null ? raw.from() : mailFrom,
-                      recipients,
-                      sendAt,
-                      expiresAt,
-                      now,
-                      tags,
-                      metadataJson));
+                  new Checked(raw, mailFrom, recipients, sendAt, expiresAt, now));
             });
   }
 

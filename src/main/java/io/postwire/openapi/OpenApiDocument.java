@@ -232,6 +232,9 @@ public class OpenApiDocument implements OASFilter {
   private static void refusals(String path, PathItem.HttpMethod method, Operation op) {
     boolean hasBody = op.getRequestBody() != null;
     boolean send = method == PathItem.HttpMethod.POST && path.startsWith("/v1/messages");
+    // a pre-send check refuses what the send refuses, but keeps no Idempotency-Key and takes no
+    // part of the send rate
+    boolean check = send && path.endsWith("/check");
     Map<String, String> refusals = new LinkedHashMap<>();
     if (hasBody) {
       refusals.put("400", "malformed_json");
@@ -249,7 +252,7 @@ public class OpenApiDocument implements OASFilter {
     if (path.contains("{")) {
       refusals.put("404", "not_found, also for what the key may not see");
     }
-    if (send) {
+    if (send && !check) {
       refusals.put("409", "idempotency_conflict, idempotency_in_progress");
     } else if (method == PathItem.HttpMethod.POST && path.equals("/v1/domains")) {
       refusals.put("409", "domain_exists");
@@ -269,7 +272,7 @@ public class OpenApiDocument implements OASFilter {
     } else if (hasBody || hasQuery) {
       refusals.put("422", "validation_failed, with errors naming each field at fault");
     }
-    if (send) {
+    if (send && !check) {
       refusals.put(
           "429",
           "rate_limited, when postwire.api.rate-limit is set, or after too many unknown API keys"
