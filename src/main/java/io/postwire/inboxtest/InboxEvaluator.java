@@ -2,6 +2,11 @@ package io.postwire.inboxtest;
 
 import com.google.common.net.InetAddresses;
 import com.google.common.net.InternetDomainName;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.postwire.check.ContentChecks;
+import io.postwire.check.Finding;
+import io.postwire.check.SpamReport;
+import io.postwire.check.Spamd;
 import io.postwire.dkim.DkimVerifier;
 import io.postwire.dkim.DkimVerifier.Verdict;
 import io.postwire.dns.DmarcRecord;
@@ -30,7 +35,8 @@ import java.util.function.Function;
  * Evaluates a received message as a receiving server would (API.md, "Pre-send check and inbox
  * test"): SPF {@code check_host()} for the client address and the envelope sender (RFC 7208), every
  * DKIM signature (RFC 6376, through {@link DkimVerifier}), DMARC with identifier alignment and the
- * policy that applies (RFC 7489), and the session's TLS. Lookups go through the service's {@link
+ * policy that applies (RFC 7489), the session's TLS, SpamAssassin's verdict when spamd is
+ * configured, and the pre-send check's content findings. Lookups go through the service's {@link
  * Dns}; parsing and crypto run on the worker pool.
  */
 @ApplicationScoped
@@ -43,17 +49,26 @@ public class InboxEvaluator {
   private final SpfEvaluator spf;
   private final DkimVerifier dkim;
   private final Executor cpu;
+  private final Spamd spamd;
+  private final MeterRegistry meters;
 
   @Inject
-  public InboxEvaluator(Dns dns, SpfEvaluator spf) {
-    this(dns::txt, spf, Infrastructure.getDefaultWorkerPool());
+  public InboxEvaluator(Dns dns, SpfEvaluator spf, Spamd spamd, MeterRegistry meters) {
+    this(dns::txt, spf, spamd, meters, Infrastructure.getDefaultWorkerPool());
   }
 
-  InboxEvaluator(Function<String, Uni<List<String>>> txt, SpfEvaluator spf, Executor cpu) {
+  InboxEvaluator(
+      Function<String, Uni<List<String>>> txt,
+      SpfEvaluator spf,
+      Spamd spamd,
+      MeterRegistry meters,
+      Executor cpu) {
     this.txt = txt;
     this.spf = spf;
     this.dkim = new DkimVerifier(txt, cpu);
     this.cpu = cpu;
+    this.spamd = spamd;
+    this.meters = meters;
   }
 
   /** The report on {@code mail}; DNS failures become temperror results, never a failed Uni. */
@@ -63,9 +78,12 @@ public class InboxEvaluator {
     Uni<List<Verdict>> signatures = dkim.verify(mail.content(), now);
     Uni<String> fromDomain =
         Uni.createFrom().item(() -> fromDomain(mail.content())).runSubscriptionOn(cpu);
+    Uni<List<Finding>> findings =
+        Uni.createFrom().item(() -> findings(mail.content())).runSubscriptionOn(cpu);
+    Uni<SpamReport> spam = spam(mail.content());
     return Uni.combine()
         .all()
-        .unis(spfCheck, signatures, fromDomain)
+        .unis(spfCheck, signatures, fromDomain, findings, spam)
         .asTuple()
         .chain(
             t ->
@@ -80,7 +98,35 @@ public class InboxEvaluator {
                                     ? null
                                     : new InboxReport.Tls(
                                         InboxReport.bounded(mail.tlsProtocol()),
-                                        InboxReport.bounded(mail.tlsCipher())))));
+                                        InboxReport.bounded(mail.tlsCipher())),
+                                t.getItem5(),
+                                t.getItem4())));
+  }
+
+  /** The pre-send check's content findings, the first {@link InboxReport#MAX_FINDINGS}. */
+  private static List<Finding> findings(byte[] content) {
+    List<Finding> all = ContentChecks.check(content);
+    return all.size() <= InboxReport.MAX_FINDINGS
+        ? all
+        : List.copyOf(all.subList(0, InboxReport.MAX_FINDINGS));
+  }
+
+  /**
+   * spamd's verdict, null without one; spamd not answering leaves the report without it (the meter
+   * counts it) rather than failing the whole report.
+   */
+  private Uni<SpamReport> spam(byte[] content) {
+    if (!spamd.configured()) {
+      return Uni.createFrom().nullItem();
+    }
+    return spamd
+        .check(content)
+        .onFailure()
+        .recoverWithItem(
+            failure -> {
+              meters.counter("postwire.inbox.tests.spamd.failures").increment();
+              return null;
+            });
   }
 
   /** The domain SPF checks (RFC 7208 §2.4): the sender's, or the HELO name for the null sender. */

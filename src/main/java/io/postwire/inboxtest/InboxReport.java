@@ -1,6 +1,10 @@
 package io.postwire.inboxtest;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.postwire.check.Finding;
+import io.postwire.check.SpamReport;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * How a receiving server sees one message (API.md, "Pre-send check and inbox test"): what is stored
@@ -12,11 +16,20 @@ import java.util.List;
  * @param dkim one verdict per DKIM-Signature, top to bottom
  * @param dmarc the From domain's DMARC evaluation
  * @param tls the TLS the sending client used, null when it sent in plaintext
+ * @param spam SpamAssassin's verdict when {@code postwire.check.spamd} is set and answered, else
+ *     null
+ * @param findings the pre-send check's content findings on the message as received (at most {@link
+ *     #MAX_FINDINGS})
  */
-public record InboxReport(Spf spf, List<Dkim> dkim, Dmarc dmarc, Tls tls) {
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record InboxReport(
+    Spf spf, List<Dkim> dkim, Dmarc dmarc, Tls tls, SpamReport spam, List<Finding> findings) {
 
   /** The longest reason or name kept in a report. */
   static final int MAX_TEXT = 300;
+
+  /** Findings kept in a report; a message with more has more to fix than a report can list. */
+  static final int MAX_FINDINGS = 50;
 
   /**
    * RFC 7208 {@code check_host()} for the client address.
@@ -25,6 +38,7 @@ public record InboxReport(Spf spf, List<Dkim> dkim, Dmarc dmarc, Tls tls) {
    * @param domain the domain checked: the envelope sender's, or the HELO name for the null sender
    * @param explanation why, when there is something to say
    */
+  @Schema(name = "InboxSpf")
   public record Spf(String result, String domain, String explanation) {}
 
   /**
@@ -36,6 +50,7 @@ public record InboxReport(Spf spf, List<Dkim> dkim, Dmarc dmarc, Tls tls) {
    * @param result pass, fail, neutral, temperror or permerror
    * @param reason why, for anything but a pass
    */
+  @Schema(name = "InboxDkim")
   public record Dkim(
       String domain, String selector, String algorithm, String result, String reason) {}
 
@@ -49,6 +64,8 @@ public record InboxReport(Spf spf, List<Dkim> dkim, Dmarc dmarc, Tls tls) {
    *     organizational domain whose record was used), null without a record
    * @param alignment which identifiers pass and align with the From domain, and in which mode
    */
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  @Schema(name = "InboxDmarc")
   public record Dmarc(String result, String domain, String policy, Alignment alignment) {}
 
   /**
@@ -59,6 +76,7 @@ public record InboxReport(Spf spf, List<Dkim> dkim, Dmarc dmarc, Tls tls) {
    * @param spfMode {@code relaxed} or {@code strict} ({@code aspf=})
    * @param dkimMode {@code relaxed} or {@code strict} ({@code adkim=})
    */
+  @Schema(name = "InboxDmarcAlignment")
   public record Alignment(boolean spf, boolean dkim, String spfMode, String dkimMode) {}
 
   /**
@@ -67,6 +85,7 @@ public record InboxReport(Spf spf, List<Dkim> dkim, Dmarc dmarc, Tls tls) {
    * @param protocol e.g. {@code TLSv1.3}
    * @param cipher the cipher suite
    */
+  @Schema(name = "InboxTls")
   public record Tls(String protocol, String cipher) {}
 
   /** Cuts a text from the network to what a report keeps. */

@@ -1,5 +1,6 @@
 package io.postwire.inboxtest;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.postwire.platform.Json;
 import io.postwire.platform.Refusal;
@@ -35,9 +36,10 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 public class InboxTestResource {
 
   /** The answer to {@code POST /v1/inbox-tests}. */
-  public record Created(UUID id, String address, OffsetDateTime expiresAt) {}
+  public record InboxTestCreated(UUID id, String address, OffsetDateTime expiresAt) {}
 
   /** An inbox test and, once its message arrived, the report. */
+  @JsonInclude(JsonInclude.Include.ALWAYS)
   public record InboxTest(
       UUID id,
       String address,
@@ -94,7 +96,7 @@ public class InboxTestResource {
         .map(
             expiresAt ->
                 Response.created(URI.create("/v1/inbox-tests/" + id))
-                    .entity(new Created(id, address, expiresAt))
+                    .entity(new InboxTestCreated(id, address, expiresAt))
                     .build());
   }
 

@@ -234,6 +234,10 @@ class InboxTestTests {
         .containsEntry("protocol", "TLSv1.3")
         .containsEntry("cipher", "TLS_AES_256_GCM_SHA384");
 
+    // No spamd in this profile; the content findings of the check are there (a plain message).
+    assertThat(shown.getString("report.spam")).isNull();
+    assertThat(shown.getList("report.findings.severity")).doesNotContain("error");
+
     // A second message (unsigned, from elsewhere) changes nothing.
     receive(
         mail(
@@ -279,6 +283,7 @@ class InboxTestTests {
         .containsEntry("spf", false)
         .containsEntry("dkim", false);
     assertThat(shown.getString("report.tls")).isNull();
+    assertThat(shown.getMap("report")).containsKeys("tls", "spam", "findings");
   }
 
   @Test
