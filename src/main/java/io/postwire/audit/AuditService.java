@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.postwire.dns.Dns;
 import io.postwire.dns.DnsTemporaryException;
 import io.postwire.dns.SpfEvaluator;
+import io.postwire.domain.ReturnPathHosts;
 import io.postwire.mtasts.MtaStsFetcher;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -33,6 +34,7 @@ public class AuditService {
   private final MxCheck mx;
   private final MtaStsCheck mtaSts;
   private final AuditGauges gauges;
+  private final ReturnPathHosts returnPaths;
 
   public AuditService(
       AuditStore store,
@@ -41,8 +43,10 @@ public class AuditService {
       SpfEvaluator evaluator,
       AuditGauges gauges,
       MeterRegistry registry,
-      MtaStsFetcher mtaStsFetcher) {
+      MtaStsFetcher mtaStsFetcher,
+      ReturnPathHosts returnPaths) {
     this.store = store;
+    this.returnPaths = returnPaths;
     this.gauges = gauges;
     this.config = config;
     this.registry = registry;
@@ -67,7 +71,9 @@ public class AuditService {
             guarded("spf", spf.run(domain)),
             guarded("dkim", dkim.run(domain)),
             guarded("dmarc", dmarc.run(domain)),
-            guarded("mx", mx.run(domain)),
+            guarded(
+                "mx",
+                store.returnPath(domain).chain(rp -> mx.run(domain, rp, returnPaths.mxHosts()))),
             guarded("mta-sts", mtaSts.mtaSts(domain)),
             guarded("tls-rpt", mtaSts.tlsRpt(domain)))
         .with(CheckResult.class, checks -> checks)

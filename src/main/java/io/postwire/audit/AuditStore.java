@@ -77,6 +77,13 @@ public class AuditStore {
   }
 
   /** The latest status of a domain, or null before its first audit. */
+  /** The domain's own return-path domain, or null (none, or the domain is gone). */
+  public Uni<String> returnPath(String domain) {
+    return pool.preparedQuery("select return_path from domain where name = $1")
+        .execute(Tuple.of(domain))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString(0));
+  }
+
   public Uni<String> latestStatus(String domain) {
     return pool.preparedQuery(
             """

@@ -7,6 +7,7 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /** The MX check (RFC 5321 §5.1, RFC 7505): where replies and bounces to the domain go. */
 final class MxCheck {
@@ -18,7 +19,54 @@ final class MxCheck {
   }
 
   Uni<CheckResult> run(String domain) {
+    return run(domain, null, List.of());
+  }
+
+  /**
+   * The MX check, and when the domain has its own return-path domain, whether that domain's MX
+   * names the inbound listener ({@code expected}, its MX host names): otherwise asynchronous
+   * bounces and complaints for the domain's mail go elsewhere (finding {@code return_path_mx}).
+   */
+  Uni<CheckResult> run(String domain, String returnPath, List<String> expected) {
     CheckResult.Builder check = new CheckResult.Builder("mx");
+    return domainMx(domain, check)
+        .chain(() -> returnPathMx(returnPath, expected, check))
+        .map(v -> check.build());
+  }
+
+  private Uni<Void> returnPathMx(
+      String returnPath, List<String> expected, CheckResult.Builder check) {
+    if (returnPath == null || expected.isEmpty()) {
+      return Uni.createFrom().voidItem();
+    }
+    return dns.mx(returnPath)
+        .invoke(
+            mx -> {
+              List<String> hosts = new ArrayList<>();
+              if (mx instanceof MxResult.Hosts h) {
+                for (MxHost host : h.hosts()) {
+                  String name = host.host().toLowerCase(Locale.ROOT);
+                  hosts.add(name.endsWith(".") ? name.substring(0, name.length() - 1) : name);
+                }
+              }
+              check.detail("returnPath", returnPath);
+              check.detail("returnPathMx", hosts);
+              if (hosts.isEmpty() || !hosts.stream().allMatch(expected::contains)) {
+                check.error(
+                    "return_path_mx",
+                    "The return path "
+                        + returnPath
+                        + " must have an MX naming the inbound listener ("
+                        + String.join(", ", expected)
+                        + "); it has "
+                        + (hosts.isEmpty() ? "none" : String.join(", ", hosts))
+                        + ": bounces and complaints for this domain would not reach Postwire");
+              }
+            })
+        .replaceWithVoid();
+  }
+
+  private Uni<Void> domainMx(String domain, CheckResult.Builder check) {
     return dns.mx(domain)
         .chain(
             mx -> {
@@ -61,7 +109,6 @@ final class MxCheck {
                   .collect()
                   .last()
                   .replaceWithVoid();
-            })
-        .map(v -> check.build());
+            });
   }
 }

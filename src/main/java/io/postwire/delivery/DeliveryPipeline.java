@@ -56,6 +56,7 @@ public class DeliveryPipeline {
   private final DeliveryMetrics metrics;
   private final OutcomeMapping outcomes;
   private final OutcomeWriter writer;
+  private final ReturnPaths returnPaths;
 
   private final String owner = "postwire-" + UUID.randomUUID();
   private final Set<Long> held = ConcurrentHashMap.newKeySet();
@@ -79,7 +80,9 @@ public class DeliveryPipeline {
       MessageSigner signer,
       Vertx vertx,
       DeliveryMetrics metrics,
-      OutcomeMapping outcomes) {
+      OutcomeMapping outcomes,
+      ReturnPaths returnPaths) {
+    this.returnPaths = returnPaths;
     this.config = config;
     this.store = store;
     this.transports = transports;
@@ -249,10 +252,14 @@ public class DeliveryPipeline {
     Map<String, DeliveryGroup> groups = new LinkedHashMap<>();
     for (DeliveryStore.Claimed c : claimed) {
       String destination = perDomain ? c.recipientDomain() : "";
+      // with VERP each recipient has its own envelope sender, so its own transaction; the content
+      // and its one stored signature stay the same for all of them
+      String verp =
+          c.message() == null ? null : returnPaths.envelopeSender(c.id(), c.message().returnPath());
       groups
           .computeIfAbsent(
-              c.messageId() + "|" + destination,
-              k -> new DeliveryGroup(c.messageId(), destination, new ArrayList<>()))
+              c.messageId() + "|" + destination + (verp == null ? "" : "|" + c.id()),
+              k -> new DeliveryGroup(c.messageId(), destination, verp, new ArrayList<>()))
           .rows()
           .add(c);
     }
@@ -386,13 +393,13 @@ public class DeliveryPipeline {
                     case SANDBOX -> Uni.createFrom().item(outcomes.sandbox(group));
                     case RELAY ->
                         transports
-                            .relay(message.mailFrom(), group.recipients(), head, content)
+                            .relay(group.envelopeSender(), group.recipients(), head, content)
                             .map(result -> outcomes.fromSmtp(group, message, result));
                     case MX ->
                         transports
                             .mx(
                                 group.destination(),
-                                message.mailFrom(),
+                                group.envelopeSender(),
                                 group.recipients(),
                                 head,
                                 content)

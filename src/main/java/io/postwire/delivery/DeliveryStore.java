@@ -78,7 +78,8 @@ public class DeliveryStore {
 
   /**
    * What a worker needs of the message itself. {@code pending} counts the message's deliveries
-   * still queued or deferred when it was claimed (this worker's included).
+   * still queued or deferred when it was claimed (this worker's included); {@code returnPath} is
+   * its domain's own return-path domain, or null.
    */
   public record MessageData(
       UUID id,
@@ -88,7 +89,8 @@ public class DeliveryStore {
       String signature,
       Instant expiresAt,
       boolean domainExists,
-      int pending) {}
+      int pending,
+      String returnPath) {}
 
   /** A signature to store with outcomes (first writer wins), and its event. */
   public record Signature(UUID messageId, String value) {}
@@ -152,6 +154,8 @@ public class DeliveryStore {
             case when r.n = 1 then m.content end as content,
             case when r.n = 1 then exists (select 1 from domain x where x.id = m.domain_id)
             end as domain_exists,
+            case when r.n = 1 then (select x.return_path from domain x where x.id = m.domain_id)
+            end as return_path,
             case when r.n = 1 then (select count(*) from delivery p
             where p.message_id = r.message_id and p.status in %1$s)
             end as pending
@@ -176,7 +180,8 @@ public class DeliveryStore {
                               r.getString("signature"),
                               r.getOffsetDateTime("expires_at").toInstant(),
                               r.getBoolean("domain_exists"),
-                              r.getLong("pending").intValue());
+                              r.getLong("pending").intValue(),
+                              r.getString("return_path"));
                 }
                 claimed.add(
                     new Claimed(

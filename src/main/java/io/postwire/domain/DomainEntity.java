@@ -18,4 +18,8 @@ public class DomainEntity extends PanacheEntityBase {
 
   @Column(name = "created_at", nullable = false)
   public OffsetDateTime createdAt;
+
+  /** The domain's own return-path domain (VERP envelope senders), or null for the default. */
+  @Column(name = "return_path", columnDefinition = "text")
+  public String returnPath;
 }

@@ -42,7 +42,7 @@ public class DomainResource {
   private final DkimKeyService keys;
 
   /** The body of {@code POST /v1/domains}. */
-  public record RegisterRequest(String name, DkimOptions dkim) {
+  public record RegisterRequest(String name, DkimOptions dkim, String returnPath) {
     /** Which DKIM algorithms to generate keys for. */
     public record DkimOptions(List<String> algorithms) {}
   }
@@ -89,7 +89,7 @@ public class DomainResource {
             ? List.of()
             : request.dkim().algorithms();
     return views
-        .register(request.name(), algorithms)
+        .register(request.name(), algorithms, request.returnPath())
         .map(
             view ->
                 Response.created(URI.create("/v1/domains/" + view.name())).entity(view).build());

@@ -33,8 +33,9 @@ public class DomainService {
    * Registers a domain with freshly generated DKIM keys (active at once), in one transaction; 409
    * {@code domain_exists} when it already is.
    */
-  public Uni<String> register(String rawName, List<String> algorithmNames) {
+  public Uni<String> register(String rawName, List<String> algorithmNames, String rawReturnPath) {
     String name = DomainNames.require(rawName, "name");
+    String returnPath = returnPath(name, rawReturnPath);
     List<DkimAlgorithm> algorithms = DkimKeyService.algorithms(algorithmNames, "dkim.algorithms");
     return keys.generate(name, algorithms)
         .chain(
@@ -42,8 +43,10 @@ public class DomainService {
                 pool.withTransaction(
                     tx ->
                         tx.preparedQuery(
-                                "insert into domain (name) values ($1) on conflict do nothing")
-                            .execute(Tuple.of(name))
+                                """
+                                insert into domain (name, return_path) values ($1, $2)
+                                on conflict do nothing""")
+                            .execute(Tuple.of(name, returnPath))
                             .chain(
                                 rows -> {
                                   if (rows.rowCount() == 0) {
@@ -53,6 +56,22 @@ public class DomainService {
                                   return keys.insert(tx, name, generated, "active");
                                 })))
         .replaceWith(name);
+  }
+
+  /**
+   * A domain's return path (API.md "Domains (additions)"): the domain itself or a subdomain of it,
+   * so bounces for its mail come back to a name its owner controls; null when not given.
+   */
+  static String returnPath(String domain, String raw) {
+    if (raw == null) {
+      return null;
+    }
+    String returnPath = DomainNames.require(raw, "returnPath");
+    if (!returnPath.equals(domain) && !returnPath.endsWith("." + domain)) {
+      throw Refusal.field(
+          "validation_failed", "returnPath", "must be " + domain + " or a subdomain of it");
+    }
+    return returnPath;
   }
 
   /** The domain if it exists and the caller may see it, else 404. */

@@ -21,12 +21,14 @@ public class DomainViews {
   private final DkimKeyService keys;
   private final DomainAudits audits;
   private final List<String> egressIps;
+  private final ReturnPathHosts returnPaths;
 
   /** A domain as the API shows it. */
   @JsonInclude(JsonInclude.Include.ALWAYS)
   public record DomainView(
       String name,
       OffsetDateTime createdAt,
+      String returnPath,
       List<DkimKeyService.KeyView> dkimKeys,
       List<DnsRecord> dnsRecords,
       Object audit) {}
@@ -34,7 +36,8 @@ public class DomainViews {
   /**
    * A record the user should publish (named apart from the DKIM key's own record).
    *
-   * @param purpose {@code dkim}, {@code spf}, {@code dmarc}, {@code mta-sts} or {@code tls-rpt}
+   * @param purpose {@code dkim}, {@code spf}, {@code dmarc}, {@code mta-sts}, {@code tls-rpt} or
+   *     {@code return-path}
    * @param value the whole text, unsplit
    * @param zoneFileLine the record as a zone file line, the text split into quoted strings of at
    *     most 255 octets
@@ -58,16 +61,21 @@ public class DomainViews {
   private static final DateTimeFormatter MTA_STS_ID =
       DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
 
-  public DomainViews(DomainService domains, DkimKeyService keys, DomainAudits audits) {
+  public DomainViews(
+      DomainService domains,
+      DkimKeyService keys,
+      DomainAudits audits,
+      ReturnPathHosts returnPaths) {
     this.domains = domains;
+    this.returnPaths = returnPaths;
     this.keys = keys;
     this.audits = audits;
     this.egressIps = audits.egressIps();
   }
 
-  public Uni<DomainView> register(String name, List<String> algorithms) {
+  public Uni<DomainView> register(String name, List<String> algorithms, String returnPath) {
     return domains
-        .register(name, algorithms)
+        .register(name, algorithms, returnPath)
         // the first audit runs in the background: the 201 does not wait for the DNS
         .invoke(audits::auditInBackground)
         .chain(this::byName);
@@ -101,6 +109,7 @@ public class DomainViews {
                     new DomainView(
                         domain.name,
                         domain.createdAt,
+                        domain.returnPath,
                         domainKeys,
                         records(domain, domainKeys),
                         audit.get(views.size())));
@@ -151,6 +160,29 @@ public class DomainViews {
     records.add(
         DnsRecord.txt(
             "tls-rpt", "_smtp._tls." + domain, "v=TLSRPTv1; rua=mailto:tls-reports@" + domain));
+    returnPathRecords(domainEntity.returnPath, spf.toString(), records);
     return records;
+  }
+
+  /**
+   * The domain's own return-path domain needs an MX at the inbound listener (bounces and reports
+   * come back there) and an SPF record of its own: receivers check SPF against the envelope
+   * sender's domain (RFC 7208 §2.4), which is now the return path.
+   */
+  private void returnPathRecords(String returnPath, String spf, List<DnsRecord> records) {
+    List<String> hosts = returnPaths.mxHosts();
+    if (returnPath == null || hosts.isEmpty()) {
+      return;
+    }
+    String host = hosts.get(0);
+    records.add(
+        new DnsRecord(
+            "return-path",
+            "MX",
+            returnPath,
+            "10 " + host,
+            returnPath + ". 3600 IN MX 10 " + host + ".",
+            null));
+    records.add(DnsRecord.txt("return-path", returnPath, spf));
   }
 }

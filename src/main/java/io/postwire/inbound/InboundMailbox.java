@@ -30,4 +30,13 @@ public interface InboundMailbox {
    * message) completes normally: it is counted, not refused, so a sender never retries it forever.
    */
   Uni<Void> receive(InboundMail mail);
+
+  /**
+   * The {@code kind} the listener counts in {@code postwire_inbound_messages_total} for each
+   * message this mailbox received (e.g. {@code unsubscribe}, {@code inbox_test}); null when the
+   * mailbox counts its messages itself, by what it found in them.
+   */
+  default String kind() {
+    return "other";
+  }
 }

@@ -58,6 +58,20 @@ public class SuppressionService {
         .formatted(rows);
   }
 
+  /**
+   * An SQL insert suppressing addresses after a complaint (RFC 5965 feedback report), for the
+   * domain that sent the message; an address already on the list for that domain keeps its entry.
+   * {@code rows} is an SQL query of (address, sending domain) rows, as for {@link
+   * #suppressHardBounces}; {@code InboundStore} embeds it so the entry commits with its event.
+   */
+  public static String suppressComplaints(String rows) {
+    return """
+        insert into suppression (address, domain, reason, detail)
+        select x.a, x.d, 'complaint', 'complaint (feedback report)' from (%s) as x(a, d)
+        on conflict (address, (coalesce(domain, ''))) do nothing"""
+        .formatted(rows);
+  }
+
   /** One entry: {@code domain} null means every domain. */
   public record Suppression(
       String address, String domain, String reason, OffsetDateTime createdAt, String detail) {}

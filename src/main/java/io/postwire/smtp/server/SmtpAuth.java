@@ -23,6 +23,10 @@ final class SmtpAuth {
       session.error(new Reply(503, "5.5.1", "Send EHLO first"));
       return;
     }
+    if (!session.settings.authEnabled()) {
+      session.error(new Reply(502, "5.5.1", "AUTH is not available here"));
+      return;
+    }
     if (!session.authOffered()) {
       session.error(
           new Reply(538, "5.7.11", "Encryption required for requested authentication mechanism"));

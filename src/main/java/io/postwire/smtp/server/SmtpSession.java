@@ -278,7 +278,7 @@ final class SmtpSession {
   }
 
   boolean authOffered() {
-    return secure || settings.plaintextAuth();
+    return settings.authEnabled() && (secure || settings.plaintextAuth());
   }
 
   private void mail(Command c) {

@@ -15,6 +15,7 @@ import java.time.Duration;
  * @param dataTimeout how long a DATA section may take from the 354 to its end
  * @param authRequired whether MAIL needs AUTH first (530 5.7.0)
  * @param plaintextAuth whether AUTH is offered before TLS (else 538 5.7.11)
+ * @param authEnabled whether the listener has AUTH at all (an MX listener has not: 502 5.5.1)
  */
 public record SmtpSettings(
     String hostname,
@@ -25,4 +26,30 @@ public record SmtpSettings(
     Duration idleTimeout,
     Duration dataTimeout,
     boolean authRequired,
-    boolean plaintextAuth) {}
+    boolean plaintextAuth,
+    boolean authEnabled) {
+
+  /** Settings of a listener with AUTH (submission). */
+  public SmtpSettings(
+      String hostname,
+      int maxMessageSize,
+      int maxRecipients,
+      int maxErrors,
+      int maxCommands,
+      Duration idleTimeout,
+      Duration dataTimeout,
+      boolean authRequired,
+      boolean plaintextAuth) {
+    this(
+        hostname,
+        maxMessageSize,
+        maxRecipients,
+        maxErrors,
+        maxCommands,
+        idleTimeout,
+        dataTimeout,
+        authRequired,
+        plaintextAuth,
+        true);
+  }
+}
