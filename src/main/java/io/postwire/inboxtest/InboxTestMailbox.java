@@ -1,6 +1,7 @@
 package io.postwire.inboxtest;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.postwire.inbound.InboundConfig;
 import io.postwire.inbound.InboundMail;
 import io.postwire.inbound.InboundMailbox;
 import io.postwire.platform.Json;
@@ -32,7 +33,7 @@ public class InboxTestMailbox implements InboundMailbox {
   /** Larger content is not evaluated (the listener's own limit is far below this). */
   static final int MAX_CONTENT_BYTES = 64 * 1024 * 1024;
 
-  private final InboundDomainSetting inbound;
+  private final InboundConfig inbound;
   private final InboxTestStore store;
   private final InboxEvaluator evaluator;
   private final Json json;
@@ -40,7 +41,7 @@ public class InboxTestMailbox implements InboundMailbox {
   private final Clock clock;
 
   public InboxTestMailbox(
-      InboundDomainSetting inbound,
+      InboundConfig inbound,
       InboxTestStore store,
       InboxEvaluator evaluator,
       Json json,
@@ -51,6 +52,11 @@ public class InboxTestMailbox implements InboundMailbox {
     this.json = json;
     this.meters = meters;
     this.clock = Clock.systemUTC();
+  }
+
+  @Override
+  public String kind() {
+    return "inbox_test";
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.postwire.inboxtest;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.postwire.inbound.InboundConfig;
 import io.postwire.platform.Json;
 import io.postwire.platform.Refusal;
 import io.postwire.security.ApiPrincipal;
@@ -50,14 +51,14 @@ public class InboxTestResource {
 
   private final InboxTestStore store;
   private final InboxTestConfig config;
-  private final InboundDomainSetting inbound;
+  private final InboundConfig inbound;
   private final CurrentPrincipal current;
   private final Json json;
 
   public InboxTestResource(
       InboxTestStore store,
       InboxTestConfig config,
-      InboundDomainSetting inbound,
+      InboundConfig inbound,
       CurrentPrincipal current,
       Json json) {
     this.store = store;
