@@ -84,6 +84,24 @@ public final class PostfixServer implements AutoCloseable {
         List.of("tlsmgr unix - - n 1000? 1 tlsmgr"));
   }
 
+  /**
+   * Starts Postfix relaying every message it accepts from loopback to {@code [127.0.0.1]:relayPort}
+   * as its {@code relayhost}, in plaintext and without AUTH: an ordinary sending MTA as a receiving
+   * server sees one.
+   */
+  public static PostfixServer startPlainRelay(int relayPort) {
+    return start(
+        dir ->
+            List.of(
+                "relay_domains =",
+                "smtpd_relay_restrictions = permit_mynetworks, reject",
+                "relayhost = [127.0.0.1]:" + relayPort,
+                "minimal_backoff_time = 1s",
+                "maximal_backoff_time = 2s",
+                "queue_run_delay = 1s"),
+        List.of());
+  }
+
   /** The lines of main.cf that differ between the two ways of running Postfix. */
   private interface Settings {
     List<String> lines(Path dir) throws IOException;
