@@ -2,6 +2,7 @@ package io.postwire.check;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * The answer of {@code POST /v1/messages/check} (API.md "Pre-send check and inbox test").
@@ -27,11 +28,13 @@ public record CheckReport(
    * {@code unknown}; null when the domain has not been audited yet).
    */
   @JsonInclude(JsonInclude.Include.ALWAYS)
+  @Schema(name = "CheckAuthentication")
   public record Authentication(String spf, String dkim, String dmarc, String audit) {}
 
   /**
    * @param bytes the rendered message's length in octets, before its DKIM signature
    * @param clipsInGmail whether its HTML is over Gmail's 102 KB
    */
+  @Schema(name = "CheckSize")
   public record Size(int bytes, boolean clipsInGmail) {}
 }

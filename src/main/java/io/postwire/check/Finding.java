@@ -1,5 +1,7 @@
 package io.postwire.check;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 /**
  * One thing the pre-send check found (API.md "Pre-send check and inbox test").
  *
@@ -10,6 +12,7 @@ package io.postwire.check;
  * @param message what was found, for people
  * @param fix one line saying what to change
  */
+@Schema(name = "CheckFinding")
 public record Finding(String code, String severity, String field, String message, String fix) {
 
   public static final String ERROR = "error";

@@ -1,6 +1,7 @@
 package io.postwire.check;
 
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
  * What a spam engine said of a message.
@@ -15,5 +16,6 @@ public record SpamReport(
     String engine, double score, double threshold, boolean flagged, List<Rule> rules) {
 
   /** A rule that fired. */
+  @Schema(name = "SpamRule")
   public record Rule(String name, double score, String description) {}
 }

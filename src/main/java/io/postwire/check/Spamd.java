@@ -182,6 +182,8 @@ public class Spamd {
       emitter.complete(parse(reply.getBytes()));
     } catch (SpamdUnavailable e) {
       emitter.fail(e);
+    } catch (RuntimeException e) {
+      emitter.fail(new SpamdUnavailable("spamd's answer cannot be read: " + e));
     }
   }
 
@@ -256,19 +258,24 @@ public class Spamd {
    * report's rule table (a rule's description may continue on indented lines).
    */
   static SpamReport parse(byte[] reply) {
-    int end = headerEnd(reply);
-    if (end < 0) {
-      throw new SpamdUnavailable("spamd's answer ended before its header did");
-    }
-    String[] head = new String(reply, 0, end - 4, StandardCharsets.ISO_8859_1).split("\r\n");
-    Matcher status = STATUS.matcher(head[0]);
+    // a refusal may be the status line alone: read it before looking for the header's end
+    String all = new String(reply, 0, Math.min(reply.length, 1024), StandardCharsets.ISO_8859_1);
+    int firstLine = all.indexOf("\r\n");
+    Matcher status = STATUS.matcher(firstLine < 0 ? all : all.substring(0, firstLine));
     if (!status.matches()) {
-      throw new SpamdUnavailable("spamd's answer is no SPAMD status line: " + printable(head[0]));
+      throw new SpamdUnavailable(
+          "spamd's answer is no SPAMD status line: "
+              + printable(firstLine < 0 ? all : all.substring(0, firstLine)));
     }
     if (!status.group(3).equals("0")) {
       throw new SpamdUnavailable(
           "spamd refused the message: " + status.group(3) + " " + printable(status.group(4)));
     }
+    int end = headerEnd(reply);
+    if (end < 0) {
+      throw new SpamdUnavailable("spamd's answer ended before its header did");
+    }
+    String[] head = new String(reply, 0, end - 4, StandardCharsets.ISO_8859_1).split("\r\n");
     Matcher spam = null;
     for (int i = 1; i < head.length; i++) {
       int colon = head[i].indexOf(':');
