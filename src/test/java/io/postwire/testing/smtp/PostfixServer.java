@@ -102,6 +102,48 @@ public final class PostfixServer implements AutoCloseable {
         List.of());
   }
 
+  /**
+   * Starts Postfix as a receiving MX that accepts mail for {@code domain} and then bounces it (RFC
+   * 3464 DSN, status {@code status}) through its {@code error} transport, as a mailbox provider
+   * does for an unknown user it learns of after accepting. The DSN goes to the envelope sender;
+   * mail for {@code returnDomain} is routed to {@code [127.0.0.1]:returnPort} by the transport map
+   * (Postfix resolves through the system's resolver, which tests never use). Mail for {@code
+   * keptDomain} is accepted and kept in the queue (deferred), never bounced.
+   */
+  public static PostfixServer startBouncing(
+      String domain, String status, String keptDomain, String returnDomain, int returnPort) {
+    return start(
+        dir -> {
+          Path transport = dir.resolve("transport");
+          Files.writeString(
+              transport,
+              domain
+                  + " error:"
+                  + status
+                  + " User unknown in virtual mailbox table\n"
+                  + keptDomain
+                  + " relay:[127.0.0.1]:9\n"
+                  + returnDomain
+                  + " smtp:[127.0.0.1]:"
+                  + returnPort
+                  + "\n",
+              StandardCharsets.US_ASCII);
+          return List.of(
+              "relay_domains = " + domain + ", " + keptDomain,
+              "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination",
+              "transport_maps = texthash:" + transport,
+              // accept first, bounce later: unlisted (error-transport) recipients are not refused
+              // at RCPT
+              "smtpd_reject_unlisted_recipient = no",
+              // kept mail stays in the queue; the smtp transport carries the bounces back
+              "defer_transports = relay",
+              "minimal_backoff_time = 1s",
+              "maximal_backoff_time = 2s",
+              "queue_run_delay = 1s");
+        },
+        List.of());
+  }
+
   /** The lines of main.cf that differ between the two ways of running Postfix. */
   private interface Settings {
     List<String> lines(Path dir) throws IOException;
