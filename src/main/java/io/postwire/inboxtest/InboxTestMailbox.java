@@ -7,6 +7,7 @@ import io.postwire.inbound.InboundMailbox;
 import io.postwire.platform.Json;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -93,9 +94,7 @@ public class InboxTestMailbox implements InboundMailbox {
               }
               return evaluator
                   .evaluate(mail, clock.instant())
-                  .map(
-                      report ->
-                          new String(json.write(report), java.nio.charset.StandardCharsets.UTF_8))
+                  .map(report -> new String(json.write(report), StandardCharsets.UTF_8))
                   .chain(text -> store.saveReport(token, text))
                   .invoke(stored -> count(stored ? "stored" : "duplicate"))
                   .replaceWithVoid();
