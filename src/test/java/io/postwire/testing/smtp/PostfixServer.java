@@ -85,6 +85,24 @@ public final class PostfixServer implements AutoCloseable {
   }
 
   /**
+   * Starts Postfix relaying every message it accepts from loopback to {@code [127.0.0.1]:relayPort}
+   * as its {@code relayhost}, in plaintext and without AUTH: an ordinary sending MTA as a receiving
+   * server sees one.
+   */
+  public static PostfixServer startPlainRelay(int relayPort) {
+    return start(
+        dir ->
+            List.of(
+                "relay_domains =",
+                "smtpd_relay_restrictions = permit_mynetworks, reject",
+                "relayhost = [127.0.0.1]:" + relayPort,
+                "minimal_backoff_time = 1s",
+                "maximal_backoff_time = 2s",
+                "queue_run_delay = 1s"),
+        List.of());
+  }
+
+  /**
    * Starts Postfix as a receiving MX that accepts mail for {@code domain} and then bounces it (RFC
    * 3464 DSN, status {@code status}) through its {@code error} transport, as a mailbox provider
    * does for an unknown user it learns of after accepting. The DSN goes to the envelope sender;
