@@ -23,6 +23,10 @@
 # postwire.webhooks.per-endpoint (4) POSTs in flight to one webhook; the second line is with
 # BENCH_HOOK_PER_ENDPOINT (default 16) in flight to it, the service restarted with that setting.
 #
+# The mail goes to 50 recipients (BENCH_RCPT=distinct: one per message of LoadClient's pool): events
+# reach a webhook in seq order per recipient, so mail to one address has its events sent one at a
+# time; BENCH_RCPT=single sends everything to one address, to see that case.
+#
 # Usage: bench/webhooks.sh [--smoke]
 #   env: N (default 2000), WARM (default 5000), ROUNDS (default 2 pairs), EVENTS (default 10000),
 #        BENCH_HOOK_PER_ENDPOINT (default 16), and bench/lib.sh's
@@ -30,6 +34,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 N="${N:-2000}"; WARM="${WARM:-5000}"; ROUNDS="${ROUNDS:-2}"; EVENTS="${EVENTS:-10000}"
 PER_ENDPOINT="${BENCH_HOOK_PER_ENDPOINT:-16}"
+export BENCH_RCPT="${BENCH_RCPT:-distinct}"
 [[ "${1:-}" == "--smoke" ]] && N=100 && WARM=100 && ROUNDS=1 && EVENTS=200
 [[ -x /usr/sbin/smtp-sink ]] || { echo "/usr/sbin/smtp-sink missing (apt-get install postfix)" >&2; exit 1; }
 
