@@ -46,20 +46,26 @@ public class WebhookStore {
           + " on conflict (webhook_id, event_id) do update set status = 'pending', attempts = 0,"
           + " next_attempt_at = now()";
 
-  // Due rows, oldest seq first, none with an earlier pending row for the same (webhook,
-  // recipient): a later event waits while an earlier one is tried and retried. At most $3 minus
-  // what this replica already has in flight per webhook ($4, $5).
+  // Per active webhook, its due rows in seq order, each taken only if no earlier pending row of the
+  // same (webhook, recipient) exists: a later event waits while an earlier one is tried and
+  // retried. At most $3 minus what this replica already has in flight to that webhook ($4, $5),
+  // and $2 in all, oldest seq first. The walk of a webhook (index webhook_delivery_next) stops
+  // once it has its share, and looks at no more than its first $7 due rows: a claim costs about
+  // what it takes, not the whole backlog (with mail to one address, every row behind the one in
+  // flight waits, and without the bound each claim would read all of them to find nothing).
   private static final String CLAIM =
       """
       with c as (select d.id from webhook_delivery d where d.id in (
-      select x.id from (select d.id, row_number() over (partition by d.webhook_id order by d.seq) n,
-      d.webhook_id from webhook_delivery d join webhook h on h.id = d.webhook_id
-      where h.status = 'active' and d.status = 'pending' and d.next_attempt_at <= now()
-      and (d.lease_until is null or d.lease_until < now())
-      and not exists (select 1 from webhook_delivery p where p.webhook_id = d.webhook_id
-      and p.recipient = d.recipient and p.status = 'pending' and p.seq < d.seq)) x
-      where x.n <= $3 - coalesce((select f.n from unnest($4::uuid[], $5::int[]) as f(w, n)
-      where f.w = x.webhook_id), 0))
+      select x.id from webhook h cross join lateral (
+      select w.id, w.seq from (select d.id, d.seq, d.recipient, d.lease_until
+      from webhook_delivery d where d.webhook_id = h.id and d.status = 'pending'
+      and d.next_attempt_at <= now() order by d.seq limit $7) w
+      where (w.lease_until is null or w.lease_until < now())
+      and not exists (select 1 from webhook_delivery p where p.webhook_id = h.id
+      and p.recipient = w.recipient and p.status = 'pending' and p.seq < w.seq)
+      order by w.seq limit greatest(0, $3 - coalesce((select f.n from
+      unnest($4::uuid[], $5::int[]) as f(w, n) where f.w = h.id), 0))) x
+      where h.status = 'active')
       order by d.seq limit $2 for update skip locked),
       u as (update webhook_delivery d set lease_owner = $1,
       lease_until = now() + make_interval(secs => $6) from c where d.id = c.id
@@ -69,6 +75,9 @@ public class WebhookStore {
       from u join webhook h on h.id = u.webhook_id join event e on e.id = u.event_id
       join message m on m.id = e.message_id"""
           .formatted(EventStore.COLUMNS);
+
+  /** How many due rows of one webhook a claim looks at, at most (see {@link #CLAIM}). */
+  static final int CLAIM_WINDOW = 1000;
 
   private static final String RECORD =
       """
@@ -213,7 +222,13 @@ public class WebhookStore {
         .execute(
             Tuple.from(
                 new Object[] {
-                  owner, limit, perEndpoint, ids, counts, (double) lease.toMillis() / 1000.0
+                  owner,
+                  limit,
+                  perEndpoint,
+                  ids,
+                  counts,
+                  (double) lease.toMillis() / 1000.0,
+                  CLAIM_WINDOW
                 }))
         .map(
             rows -> {
