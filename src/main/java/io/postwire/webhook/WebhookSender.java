@@ -17,11 +17,14 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.mutiny.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.net.ConnectException;
 import java.net.InetAddress;
+import java.net.NoRouteToHostException;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -51,6 +54,9 @@ public class WebhookSender {
 
   /** The most of an answer's body read (and then dropped): nothing in it is used. */
   static final int MAX_RESPONSE_BYTES = 4096;
+
+  /** The most addresses of one name tried for one POST. */
+  static final int MAX_ADDRESSES = 8;
 
   private static final Logger LOG = Logger.getLogger(WebhookSender.class);
 
@@ -100,15 +106,17 @@ public class WebhookSender {
       return;
     }
     long timeout = config.timeout().toMillis();
-    client =
-        vertx
-            .getDelegate()
-            .createHttpClient(
-                new HttpClientOptions()
-                    .setConnectTimeout((int) timeout)
-                    .setVerifyHost(true)
-                    .setForceSni(true)
-                    .setMaxPoolSize(Math.max(1, config.perEndpoint())));
+    HttpClientOptions options =
+        new HttpClientOptions()
+            .setConnectTimeout((int) timeout)
+            .setVerifyHost(true)
+            .setForceSni(true)
+            .setMaxPoolSize(Math.max(1, config.perEndpoint()));
+    // the authorities of an internal PKI, instead of the JDK's
+    config
+        .trustStore()
+        .ifPresent(path -> options.setTrustOptions(new PemTrustOptions().addCertPath(path)));
+    client = vertx.getDelegate().createHttpClient(options);
     pollTimer = vertx.setPeriodic(Math.max(10, config.pollInterval().toMillis()), id -> poll());
     signals.subscribe(
         EventSequencer.WEBHOOKS, payload -> vertx.runOnContext(this::poll), this::poll);
@@ -273,8 +281,43 @@ public class WebhookSender {
                 .item(
                     new Answer(null, null, found.isEmpty() ? "no address" : EgressPolicy.REFUSED));
           }
-          return post(c, uri, bare, permitted.get(0));
+          long timeout = config.timeout().toMillis();
+          return post(c, uri, bare, permitted, 0)
+              .ifNoItem()
+              .after(Duration.ofMillis(timeout))
+              .failWith(() -> new TimeoutException("no answer within " + timeout + " ms"));
         });
+  }
+
+  /**
+   * The POST to {@code addresses[i]}, and when that one refuses the connection or cannot be
+   * reached, to the next (RFC 9110 section 4.3.5: a client may try the addresses of a name in
+   * turn); every try shares the one {@code timeout}. Only a failure to connect moves on: an answer,
+   * or silence after the request was sent, is the endpoint's.
+   */
+  private Uni<Answer> post(Claimed c, URI uri, String host, List<InetAddress> addresses, int i) {
+    Uni<Answer> one = post(c, uri, host, addresses.get(i));
+    if (i + 1 >= Math.min(addresses.size(), MAX_ADDRESSES)) {
+      return one;
+    }
+    return one.onFailure(WebhookSender::notConnected)
+        .recoverWithUni(
+            failure -> {
+              LOG.debugf(
+                  "Webhook %s: %s unreachable (%s), trying the next address",
+                  c.webhookId(), addresses.get(i).getHostAddress(), failure.toString());
+              return post(c, uri, host, addresses, i + 1);
+            });
+  }
+
+  /** Whether the failure is that no connection was made (refused, unreachable, timed out). */
+  static boolean notConnected(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof ConnectException || t instanceof NoRouteToHostException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private Uni<Answer> post(Claimed c, URI uri, String host, InetAddress address) {
@@ -358,9 +401,6 @@ public class WebhookSender {
                           emitter.complete(answer);
                         }
                       });
-            })
-        .ifNoItem()
-        .after(Duration.ofMillis(timeout))
-        .failWith(() -> new TimeoutException("no answer within " + timeout + " ms"));
+            });
   }
 }
