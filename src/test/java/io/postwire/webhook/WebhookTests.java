@@ -190,6 +190,26 @@ class WebhookTests {
   }
 
   @Test
+  void anEndpointThatHangsUntilTheTimeoutHoldsOnlyItsShareWhileAnotherGetsItsEvents() {
+    String domain = Api.registerDomain();
+    String hung = path();
+    String fast = path();
+    create(hung, List.of("message.queued"), domain);
+    create(fast, List.of("message.queued"), domain);
+    // never answers within postwire.webhooks.timeout (2 s in tests): every try ends in a timeout
+    receiver.script(hung, n -> new Answer(200, null, 60_000));
+    // more events than postwire.webhooks.concurrency (16): without the per-endpoint share the
+    // hung endpoint would hold every slot
+    int n = 20;
+    for (int i = 0; i < n; i++) {
+      send(domain, "h" + i + "@example.org");
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> receiver.calls(fast).size() == n);
+    assertThat(receiver.mostAtOnce(hung)).isBetween(1, 4);
+    assertThat(receiver.mostAtOnce(fast)).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
   void retryAfterIsHonoured() {
     String domain = Api.registerDomain();
     String path = path();
