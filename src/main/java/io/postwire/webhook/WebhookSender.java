@@ -5,6 +5,7 @@ import io.postwire.dns.Dns;
 import io.postwire.egress.EgressPolicy;
 import io.postwire.event.EventSequencer;
 import io.postwire.platform.DatabaseSignals;
+import io.postwire.platform.GroupCommit;
 import io.postwire.platform.Json;
 import io.postwire.webhook.WebhookStore.Claimed;
 import io.quarkus.runtime.ShutdownEvent;
@@ -20,6 +21,7 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.mutiny.core.Vertx;
+import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.net.ConnectException;
@@ -35,6 +37,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
@@ -78,6 +81,12 @@ public class WebhookSender {
   private long pollTimer = -1;
   private long backlogTimer = -1;
 
+  /**
+   * Outcomes finishing together are written in one statement: one commit for many tries instead of
+   * one each, the larger part of the sender's database cost at a high event rate.
+   */
+  private final GroupCommit<WebhookStore.Outcome, Boolean> outcomes;
+
   public WebhookSender(
       WebhookStore store,
       WebhookSecrets secrets,
@@ -97,6 +106,22 @@ public class WebhookSender {
     this.json = json;
     this.signals = signals;
     this.vertx = vertx;
+    this.outcomes =
+        new GroupCommit<>(
+            group -> store.record(owner, group),
+            100,
+            1,
+            WebhookSender::refused,
+            GroupCommit.Alone.IN_TURN,
+            (size, e) ->
+                LOG.warnf(
+                    "The database refused %d webhook outcomes written together (%s); writing them"
+                        + " one by one",
+                    size, e.getMessage()),
+            (o, e) ->
+                LOG.errorf(
+                    "The database refused the outcome of webhook delivery %d: %s",
+                    o.deliveryId(), e.getMessage()));
   }
 
   void start(@Observes StartupEvent event) {
@@ -228,9 +253,24 @@ public class WebhookSender {
       }
     }
     metrics.count(attempt);
-    return store
-        .record(c.deliveryId(), owner, state, next, attempt, answer.status(), durationMs, disable)
+    return outcomes
+        .submit(
+            new WebhookStore.Outcome(
+                c.deliveryId(), state, next, attempt, answer.status(), durationMs, disable))
         .replaceWithVoid();
+  }
+
+  /**
+   * Whether the database refused a group's statement for something in it (each outcome is then
+   * written alone, so one cannot cost the others theirs), not for a reason that passes by itself
+   * (SQLSTATE classes 08, 40, 53, 57, 58).
+   */
+  static boolean refused(Throwable e) {
+    if (!(e instanceof PgException pg) || pg.getSqlState() == null) {
+      return false;
+    }
+    String sqlClass = pg.getSqlState().length() < 2 ? "" : pg.getSqlState().substring(0, 2);
+    return !Set.of("08", "40", "53", "57", "58").contains(sqlClass);
   }
 
   /** {@code d} ±20 %. */

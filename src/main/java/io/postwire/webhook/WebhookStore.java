@@ -79,15 +79,23 @@ public class WebhookStore {
   /** How many due rows of one webhook a claim looks at, at most (see {@link #CLAIM}). */
   static final int CLAIM_WINDOW = 1000;
 
+  // The outcomes of several tries in one statement (one commit): each delivery's new state, its
+  // attempt's log line, and its webhook disabled when asked; only rows this replica still leases
+  // ($8). Returns the ids written.
   private static final String RECORD =
       """
-      with d as (update webhook_delivery set status = $3, attempts = attempts + 1,
-      next_attempt_at = coalesce($4, next_attempt_at), lease_owner = null, lease_until = null
-      where id = $1 and lease_owner = $2 returning webhook_id, event_id),
+      with i as (select * from unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[],
+      $5::int[], $6::int[], $7::bool[]) as i(id, state, next_at, attempt, http, duration, disable)),
+      d as (update webhook_delivery d set status = i.state, attempts = d.attempts + 1,
+      next_attempt_at = coalesce(i.next_at, d.next_attempt_at), lease_owner = null,
+      lease_until = null from i where d.id = i.id and d.lease_owner = $8
+      returning d.id, d.webhook_id, d.event_id),
       a as (insert into webhook_attempt (webhook_id, event_uid, status, http_status, duration_ms)
-      select d.webhook_id, e.uid, $5, $6, $7 from d join event e on e.id = d.event_id),
-      g as (update webhook set status = 'disabled' where $8 and id = (select webhook_id from d))
-      select count(*) from d""";
+      select d.webhook_id, e.uid, i.attempt, i.http, i.duration from d join i on i.id = d.id
+      join event e on e.id = d.event_id order by d.id),
+      g as (update webhook set status = 'disabled' where id in
+      (select d.webhook_id from d join i on i.id = d.id where i.disable))
+      select d.id from d""";
 
   private final Pool pool;
   private final EventStore events;
@@ -250,33 +258,52 @@ public class WebhookStore {
             });
   }
 
-  /**
-   * Writes the result of one try: the delivery's new state, the attempt's log line, and the webhook
-   * disabled when {@code disable}. False when the lease was lost meanwhile.
-   */
-  Uni<Boolean> record(
+  /** The result of one try: the delivery's new state and its attempt's log line. */
+  record Outcome(
       long deliveryId,
-      String owner,
       String status,
       Instant nextAttemptAt,
       String attemptStatus,
       Integer httpStatus,
       int durationMs,
-      boolean disable) {
+      boolean disable) {}
+
+  /**
+   * Writes the results of several tries in one statement, and the webhooks disabled where asked;
+   * per outcome, false when the lease was lost meanwhile.
+   */
+  Uni<List<Boolean>> record(String owner, List<Outcome> outcomes) {
+    int n = outcomes.size();
+    Long[] ids = new Long[n];
+    String[] states = new String[n];
+    OffsetDateTime[] next = new OffsetDateTime[n];
+    String[] attempts = new String[n];
+    Integer[] http = new Integer[n];
+    Integer[] durations = new Integer[n];
+    Boolean[] disable = new Boolean[n];
+    for (int i = 0; i < n; i++) {
+      Outcome o = outcomes.get(i);
+      ids[i] = o.deliveryId();
+      states[i] = o.status();
+      next[i] = o.nextAttemptAt() == null ? null : o.nextAttemptAt().atOffset(ZoneOffset.UTC);
+      attempts[i] = o.attemptStatus();
+      http[i] = o.httpStatus();
+      durations[i] = o.durationMs();
+      disable[i] = o.disable();
+    }
     return pool.preparedQuery(RECORD)
         .execute(
-            Tuple.from(
-                new Object[] {
-                  deliveryId,
-                  owner,
-                  status,
-                  nextAttemptAt == null ? null : nextAttemptAt.atOffset(ZoneOffset.UTC),
-                  attemptStatus,
-                  httpStatus,
-                  durationMs,
-                  disable
-                }))
-        .map(rows -> rows.iterator().next().getLong(0) > 0);
+            Tuple.from(new Object[] {ids, states, next, attempts, http, durations, disable, owner}))
+        .map(
+            rows -> {
+              java.util.Set<Long> written = new java.util.HashSet<>();
+              rows.forEach(r -> written.add(r.getLong("id")));
+              List<Boolean> result = new ArrayList<>(n);
+              for (Outcome o : outcomes) {
+                result.add(written.contains(o.deliveryId()));
+              }
+              return result;
+            });
   }
 
   /** Lets go of every lease this replica holds (at shutdown). */
