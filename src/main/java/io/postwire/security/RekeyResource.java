@@ -40,7 +40,8 @@ public class RekeyResource {
    * What a rekey did, in all (the sums of every kind: re-sealed now, already under the current key,
    * opened by no configured key) and per kind ({@code dkimKeys}, {@code webhookSecrets}).
    */
-  public record Report(int resealed, int current, int unreadable, Map<String, Rekeyed> kinds) {}
+  public record RekeyReport(
+      int resealed, int current, int unreadable, Map<String, Rekeyed> kinds) {}
 
   @POST
   @Operation(
@@ -54,8 +55,10 @@ public class RekeyResource {
           "how many secrets were re-sealed, were already current, and open with no key; in all"
               + " and per kind",
       content =
-          @Content(mediaType = "application/json", schema = @Schema(implementation = Report.class)))
-  public Uni<Report> rekey() {
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = RekeyReport.class)))
+  public Uni<RekeyReport> rekey() {
     current.get().requireAdmin();
     Uni<Map<String, Rekeyed>> done = Uni.createFrom().item(new LinkedHashMap<>());
     // one kind after the other: each reads and rewrites its whole table
@@ -64,7 +67,7 @@ public class RekeyResource {
     }
     return done.map(
         map ->
-            new Report(
+            new RekeyReport(
                 map.values().stream().mapToInt(Rekeyed::resealed).sum(),
                 map.values().stream().mapToInt(Rekeyed::current).sum(),
                 map.values().stream().mapToInt(Rekeyed::unreadable).sum(),
