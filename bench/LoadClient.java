@@ -67,7 +67,8 @@ import java.util.concurrent.locks.LockSupport;
  * (so building requests never makes this client the bottleneck) and deterministic given i: 10-40
  * lines of prose (about 1-3 KB), an html alternative with the same lines in {@code <p>} and a link,
  * every third one with non-ASCII text (subject included), every fifth one with a PDF attachment of
- * 20-100 KB. {@code BENCH_MAIL=small} in the environment brings back the earlier shape for
+ * 20-100 KB; all to {@link #TO} unless {@code BENCH_RCPT=distinct} (see {@link #to}). {@code
+ * BENCH_MAIL=small} in the environment brings back the earlier shape for
  * comparison: one line of about 1 KB of text, no html, no attachment.
  *
  * <p>Every run stops after its count or its time limit (rate: SECONDS + 30 s drain; count and
@@ -319,7 +320,7 @@ public class LoadClient {
     byte[][] one = new byte[pool.length][];
     long total = 0;
     for (int i = 0; i < pool.length; i++) {
-      one[i] = json(pool[i], FROM, TO, pool[i].subject()).getBytes(StandardCharsets.UTF_8);
+      one[i] = json(pool[i], FROM, to(i), pool[i].subject()).getBytes(StandardCharsets.UTF_8);
       total += one[i].length;
     }
     if (batch <= 1) {
@@ -343,6 +344,15 @@ public class LoadClient {
       bodies[r] = out.toByteArray();
     }
     return bodies;
+  }
+
+  /**
+   * The recipient of pool message i in the HTTP modes: {@link #TO}, or with {@code
+   * BENCH_RCPT=distinct} in the environment one address per pool message ({@code r<i>@sink.test}),
+   * as mail to many people is (events are ordered per recipient: one address serialises them).
+   */
+  static String to(int i) {
+    return "distinct".equalsIgnoreCase(System.getenv("BENCH_RCPT")) ? "r" + i + "@sink.test" : TO;
   }
 
   static int gcd(int a, int b) {

@@ -39,7 +39,7 @@ import org.jboss.logging.Logger;
  * active key of the From domain (dual signing when a domain has an RSA and an Ed25519 key).
  */
 @ApplicationScoped
-public class DkimKeyService implements MessageSigner {
+public class DkimKeyService implements MessageSigner, MasterKeySealed {
 
   private static final Logger LOG = Logger.getLogger(DkimKeyService.class);
   private static final DateTimeFormatter SELECTOR_DATE = DateTimeFormatter.ofPattern("yyyyMMdd");
@@ -161,12 +161,18 @@ public class DkimKeyService implements MessageSigner {
   /** What a rekey did: keys re-sealed, keys already under the current key, keys none opens. */
   public record Rekeyed(int resealed, int current, int unreadable) {}
 
+  @Override
+  public String kind() {
+    return "dkimKeys";
+  }
+
   /**
    * Master-key rotation: re-seals every stored DKIM private key (whatever its status) that opens
    * only with a previous master key under the current one. A row is replaced only if it still holds
    * the bytes that were read, so a concurrent rotation of the same key is never overwritten; a key
    * no configured master key opens is counted and left as it is.
    */
+  @Override
   public Uni<Rekeyed> rekey() {
     return pool.query("select id, domain, selector, private_key_sealed from dkim_key")
         .execute()

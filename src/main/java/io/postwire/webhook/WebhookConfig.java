@@ -4,6 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /** Webhook settings ({@code postwire.webhooks.*}). */
 @ConfigMapping(prefix = "postwire.webhooks")
@@ -34,6 +35,12 @@ public interface WebhookConfig {
   /** The longest {@code Retry-After} honoured. */
   @WithDefault("10h")
   Duration maxRetryAfter();
+
+  /**
+   * A PEM file of the certificate authorities trusted for https webhook URLs, instead of the JDK's
+   * (an internal PKI); unset = the JDK's.
+   */
+  Optional<String> trustStore();
 
   /** How often each replica looks for due webhook deliveries. */
   @WithDefault("500ms")

@@ -5,6 +5,7 @@ import io.postwire.dns.Dns;
 import io.postwire.egress.EgressPolicy;
 import io.postwire.event.EventSequencer;
 import io.postwire.platform.DatabaseSignals;
+import io.postwire.platform.GroupCommit;
 import io.postwire.platform.Json;
 import io.postwire.webhook.WebhookStore.Claimed;
 import io.quarkus.runtime.ShutdownEvent;
@@ -17,11 +18,15 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.mutiny.core.Vertx;
+import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.net.ConnectException;
 import java.net.InetAddress;
+import java.net.NoRouteToHostException;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,6 +37,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
@@ -51,6 +57,9 @@ public class WebhookSender {
 
   /** The most of an answer's body read (and then dropped): nothing in it is used. */
   static final int MAX_RESPONSE_BYTES = 4096;
+
+  /** The most addresses of one name tried for one POST. */
+  static final int MAX_ADDRESSES = 8;
 
   private static final Logger LOG = Logger.getLogger(WebhookSender.class);
 
@@ -72,6 +81,12 @@ public class WebhookSender {
   private long pollTimer = -1;
   private long backlogTimer = -1;
 
+  /**
+   * Outcomes finishing together are written in one statement: one commit for many tries instead of
+   * one each, the larger part of the sender's database cost at a high event rate.
+   */
+  private final GroupCommit<WebhookStore.Outcome, Boolean> outcomes;
+
   public WebhookSender(
       WebhookStore store,
       WebhookSecrets secrets,
@@ -91,6 +106,22 @@ public class WebhookSender {
     this.json = json;
     this.signals = signals;
     this.vertx = vertx;
+    this.outcomes =
+        new GroupCommit<>(
+            group -> store.record(owner, group),
+            100,
+            1,
+            WebhookSender::refused,
+            GroupCommit.Alone.IN_TURN,
+            (size, e) ->
+                LOG.warnf(
+                    "The database refused %d webhook outcomes written together (%s); writing them"
+                        + " one by one",
+                    size, e.getMessage()),
+            (o, e) ->
+                LOG.errorf(
+                    "The database refused the outcome of webhook delivery %d: %s",
+                    o.deliveryId(), e.getMessage()));
   }
 
   void start(@Observes StartupEvent event) {
@@ -100,15 +131,17 @@ public class WebhookSender {
       return;
     }
     long timeout = config.timeout().toMillis();
-    client =
-        vertx
-            .getDelegate()
-            .createHttpClient(
-                new HttpClientOptions()
-                    .setConnectTimeout((int) timeout)
-                    .setVerifyHost(true)
-                    .setForceSni(true)
-                    .setMaxPoolSize(Math.max(1, config.perEndpoint())));
+    HttpClientOptions options =
+        new HttpClientOptions()
+            .setConnectTimeout((int) timeout)
+            .setVerifyHost(true)
+            .setForceSni(true)
+            .setMaxPoolSize(Math.max(1, config.perEndpoint()));
+    // the authorities of an internal PKI, instead of the JDK's
+    config
+        .trustStore()
+        .ifPresent(path -> options.setTrustOptions(new PemTrustOptions().addCertPath(path)));
+    client = vertx.getDelegate().createHttpClient(options);
     pollTimer = vertx.setPeriodic(Math.max(10, config.pollInterval().toMillis()), id -> poll());
     signals.subscribe(
         EventSequencer.WEBHOOKS, payload -> vertx.runOnContext(this::poll), this::poll);
@@ -220,9 +253,24 @@ public class WebhookSender {
       }
     }
     metrics.count(attempt);
-    return store
-        .record(c.deliveryId(), owner, state, next, attempt, answer.status(), durationMs, disable)
+    return outcomes
+        .submit(
+            new WebhookStore.Outcome(
+                c.deliveryId(), state, next, attempt, answer.status(), durationMs, disable))
         .replaceWithVoid();
+  }
+
+  /**
+   * Whether the database refused a group's statement for something in it (each outcome is then
+   * written alone, so one cannot cost the others theirs), not for a reason that passes by itself
+   * (SQLSTATE classes 08, 40, 53, 57, 58).
+   */
+  static boolean refused(Throwable e) {
+    if (!(e instanceof PgException pg) || pg.getSqlState() == null) {
+      return false;
+    }
+    String sqlClass = pg.getSqlState().length() < 2 ? "" : pg.getSqlState().substring(0, 2);
+    return !Set.of("08", "40", "53", "57", "58").contains(sqlClass);
   }
 
   /** {@code d} ±20 %. */
@@ -273,8 +321,43 @@ public class WebhookSender {
                 .item(
                     new Answer(null, null, found.isEmpty() ? "no address" : EgressPolicy.REFUSED));
           }
-          return post(c, uri, bare, permitted.get(0));
+          long timeout = config.timeout().toMillis();
+          return post(c, uri, bare, permitted, 0)
+              .ifNoItem()
+              .after(Duration.ofMillis(timeout))
+              .failWith(() -> new TimeoutException("no answer within " + timeout + " ms"));
         });
+  }
+
+  /**
+   * The POST to {@code addresses[i]}, and when that one refuses the connection or cannot be
+   * reached, to the next (RFC 9110 section 4.3.5: a client may try the addresses of a name in
+   * turn); every try shares the one {@code timeout}. Only a failure to connect moves on: an answer,
+   * or silence after the request was sent, is the endpoint's.
+   */
+  private Uni<Answer> post(Claimed c, URI uri, String host, List<InetAddress> addresses, int i) {
+    Uni<Answer> one = post(c, uri, host, addresses.get(i));
+    if (i + 1 >= Math.min(addresses.size(), MAX_ADDRESSES)) {
+      return one;
+    }
+    return one.onFailure(WebhookSender::notConnected)
+        .recoverWithUni(
+            failure -> {
+              LOG.debugf(
+                  "Webhook %s: %s unreachable (%s), trying the next address",
+                  c.webhookId(), addresses.get(i).getHostAddress(), failure.toString());
+              return post(c, uri, host, addresses, i + 1);
+            });
+  }
+
+  /** Whether the failure is that no connection was made (refused, unreachable, timed out). */
+  static boolean notConnected(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof ConnectException || t instanceof NoRouteToHostException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private Uni<Answer> post(Claimed c, URI uri, String host, InetAddress address) {
@@ -358,9 +441,6 @@ public class WebhookSender {
                           emitter.complete(answer);
                         }
                       });
-            })
-        .ifNoItem()
-        .after(Duration.ofMillis(timeout))
-        .failWith(() -> new TimeoutException("no answer within " + timeout + " ms"));
+            });
   }
 }

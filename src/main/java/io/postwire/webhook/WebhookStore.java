@@ -46,20 +46,26 @@ public class WebhookStore {
           + " on conflict (webhook_id, event_id) do update set status = 'pending', attempts = 0,"
           + " next_attempt_at = now()";
 
-  // Due rows, oldest seq first, none with an earlier pending row for the same (webhook,
-  // recipient): a later event waits while an earlier one is tried and retried. At most $3 minus
-  // what this replica already has in flight per webhook ($4, $5).
+  // Per active webhook, its due rows in seq order, each taken only if no earlier pending row of the
+  // same (webhook, recipient) exists: a later event waits while an earlier one is tried and
+  // retried. At most $3 minus what this replica already has in flight to that webhook ($4, $5),
+  // and $2 in all, oldest seq first. The walk of a webhook (index webhook_delivery_next) stops
+  // once it has its share, and looks at no more than its first $7 due rows: a claim costs about
+  // what it takes, not the whole backlog (with mail to one address, every row behind the one in
+  // flight waits, and without the bound each claim would read all of them to find nothing).
   private static final String CLAIM =
       """
       with c as (select d.id from webhook_delivery d where d.id in (
-      select x.id from (select d.id, row_number() over (partition by d.webhook_id order by d.seq) n,
-      d.webhook_id from webhook_delivery d join webhook h on h.id = d.webhook_id
-      where h.status = 'active' and d.status = 'pending' and d.next_attempt_at <= now()
-      and (d.lease_until is null or d.lease_until < now())
-      and not exists (select 1 from webhook_delivery p where p.webhook_id = d.webhook_id
-      and p.recipient = d.recipient and p.status = 'pending' and p.seq < d.seq)) x
-      where x.n <= $3 - coalesce((select f.n from unnest($4::uuid[], $5::int[]) as f(w, n)
-      where f.w = x.webhook_id), 0))
+      select x.id from webhook h cross join lateral (
+      select w.id, w.seq from (select d.id, d.seq, d.recipient, d.lease_until
+      from webhook_delivery d where d.webhook_id = h.id and d.status = 'pending'
+      and d.next_attempt_at <= now() order by d.seq limit $7) w
+      where (w.lease_until is null or w.lease_until < now())
+      and not exists (select 1 from webhook_delivery p where p.webhook_id = h.id
+      and p.recipient = w.recipient and p.status = 'pending' and p.seq < w.seq)
+      order by w.seq limit greatest(0, $3 - coalesce((select f.n from
+      unnest($4::uuid[], $5::int[]) as f(w, n) where f.w = h.id), 0))) x
+      where h.status = 'active')
       order by d.seq limit $2 for update skip locked),
       u as (update webhook_delivery d set lease_owner = $1,
       lease_until = now() + make_interval(secs => $6) from c where d.id = c.id
@@ -70,15 +76,26 @@ public class WebhookStore {
       left join message m on m.id = e.message_id"""
           .formatted(EventStore.COLUMNS);
 
+  /** How many due rows of one webhook a claim looks at, at most (see {@link #CLAIM}). */
+  static final int CLAIM_WINDOW = 1000;
+
+  // The outcomes of several tries in one statement (one commit): each delivery's new state, its
+  // attempt's log line, and its webhook disabled when asked; only rows this replica still leases
+  // ($8). Returns the ids written.
   private static final String RECORD =
       """
-      with d as (update webhook_delivery set status = $3, attempts = attempts + 1,
-      next_attempt_at = coalesce($4, next_attempt_at), lease_owner = null, lease_until = null
-      where id = $1 and lease_owner = $2 returning webhook_id, event_id),
+      with i as (select * from unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[],
+      $5::int[], $6::int[], $7::bool[]) as i(id, state, next_at, attempt, http, duration, disable)),
+      d as (update webhook_delivery d set status = i.state, attempts = d.attempts + 1,
+      next_attempt_at = coalesce(i.next_at, d.next_attempt_at), lease_owner = null,
+      lease_until = null from i where d.id = i.id and d.lease_owner = $8
+      returning d.id, d.webhook_id, d.event_id),
       a as (insert into webhook_attempt (webhook_id, event_uid, status, http_status, duration_ms)
-      select d.webhook_id, e.uid, $5, $6, $7 from d join event e on e.id = d.event_id),
-      g as (update webhook set status = 'disabled' where $8 and id = (select webhook_id from d))
-      select count(*) from d""";
+      select d.webhook_id, e.uid, i.attempt, i.http, i.duration from d join i on i.id = d.id
+      join event e on e.id = d.event_id order by d.id),
+      g as (update webhook set status = 'disabled' where id in
+      (select d.webhook_id from d join i on i.id = d.id where i.disable))
+      select d.id from d""";
 
   private final Pool pool;
   private final EventStore events;
@@ -213,7 +230,13 @@ public class WebhookStore {
         .execute(
             Tuple.from(
                 new Object[] {
-                  owner, limit, perEndpoint, ids, counts, (double) lease.toMillis() / 1000.0
+                  owner,
+                  limit,
+                  perEndpoint,
+                  ids,
+                  counts,
+                  (double) lease.toMillis() / 1000.0,
+                  CLAIM_WINDOW
                 }))
         .map(
             rows -> {
@@ -235,33 +258,52 @@ public class WebhookStore {
             });
   }
 
-  /**
-   * Writes the result of one try: the delivery's new state, the attempt's log line, and the webhook
-   * disabled when {@code disable}. False when the lease was lost meanwhile.
-   */
-  Uni<Boolean> record(
+  /** The result of one try: the delivery's new state and its attempt's log line. */
+  record Outcome(
       long deliveryId,
-      String owner,
       String status,
       Instant nextAttemptAt,
       String attemptStatus,
       Integer httpStatus,
       int durationMs,
-      boolean disable) {
+      boolean disable) {}
+
+  /**
+   * Writes the results of several tries in one statement, and the webhooks disabled where asked;
+   * per outcome, false when the lease was lost meanwhile.
+   */
+  Uni<List<Boolean>> record(String owner, List<Outcome> outcomes) {
+    int n = outcomes.size();
+    Long[] ids = new Long[n];
+    String[] states = new String[n];
+    OffsetDateTime[] next = new OffsetDateTime[n];
+    String[] attempts = new String[n];
+    Integer[] http = new Integer[n];
+    Integer[] durations = new Integer[n];
+    Boolean[] disable = new Boolean[n];
+    for (int i = 0; i < n; i++) {
+      Outcome o = outcomes.get(i);
+      ids[i] = o.deliveryId();
+      states[i] = o.status();
+      next[i] = o.nextAttemptAt() == null ? null : o.nextAttemptAt().atOffset(ZoneOffset.UTC);
+      attempts[i] = o.attemptStatus();
+      http[i] = o.httpStatus();
+      durations[i] = o.durationMs();
+      disable[i] = o.disable();
+    }
     return pool.preparedQuery(RECORD)
         .execute(
-            Tuple.from(
-                new Object[] {
-                  deliveryId,
-                  owner,
-                  status,
-                  nextAttemptAt == null ? null : nextAttemptAt.atOffset(ZoneOffset.UTC),
-                  attemptStatus,
-                  httpStatus,
-                  durationMs,
-                  disable
-                }))
-        .map(rows -> rows.iterator().next().getLong(0) > 0);
+            Tuple.from(new Object[] {ids, states, next, attempts, http, durations, disable, owner}))
+        .map(
+            rows -> {
+              java.util.Set<Long> written = new java.util.HashSet<>();
+              rows.forEach(r -> written.add(r.getLong("id")));
+              List<Boolean> result = new ArrayList<>(n);
+              for (Outcome o : outcomes) {
+                result.add(written.contains(o.deliveryId()));
+              }
+              return result;
+            });
   }
 
   /** Lets go of every lease this replica holds (at shutdown). */

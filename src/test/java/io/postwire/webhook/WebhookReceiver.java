@@ -99,15 +99,28 @@ final class WebhookReceiver implements AutoCloseable {
                             list.add(call);
                           }
                           Answer answer = scripts.getOrDefault(path, i -> Answer.ok()).answer(n);
+                          // a call ends when answered or when the client gave up on it (reset)
+                          java.util.concurrent.atomic.AtomicBoolean ended =
+                              new java.util.concurrent.atomic.AtomicBoolean();
+                          Runnable end =
+                              () -> {
+                                if (ended.compareAndSet(false, true)) {
+                                  synchronized (concurrent) {
+                                    concurrent[0]--;
+                                  }
+                                }
+                              };
+                          request.response().closeHandler(v -> end.run());
                           Runnable respond =
                               () -> {
+                                if (ended.get()) {
+                                  return;
+                                }
                                 var response = request.response().setStatusCode(answer.status());
                                 if (answer.retryAfter() != null) {
                                   response.putHeader("Retry-After", answer.retryAfter());
                                 }
-                                synchronized (concurrent) {
-                                  concurrent[0]--;
-                                }
+                                end.run();
                                 response.end("ok");
                               };
                           if (answer.delayMillis() > 0) {

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 
+import io.postwire.dkim.DkimConfig;
+import io.postwire.dkim.DkimKeyService.Rekeyed;
 import io.postwire.testing.Api;
 import io.postwire.testing.Db;
 import io.postwire.webhook.WebhookReceiver.Answer;
@@ -12,13 +14,18 @@ import io.postwire.webhook.WebhookReceiver.Call;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
 import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,6 +41,9 @@ class WebhookTests {
   private static WebhookReceiver receiver;
 
   @Inject Pool pool;
+
+  @ConfigProperty(name = "postwire.dkim.master-key")
+  String masterKey;
 
   @BeforeAll
   static void start() throws Exception {
@@ -208,6 +218,26 @@ class WebhookTests {
   }
 
   @Test
+  void anEndpointThatHangsUntilTheTimeoutHoldsOnlyItsShareWhileAnotherGetsItsEvents() {
+    String domain = Api.registerDomain();
+    String hung = path();
+    String fast = path();
+    create(hung, List.of("message.queued"), domain);
+    create(fast, List.of("message.queued"), domain);
+    // never answers within postwire.webhooks.timeout (2 s in tests): every try ends in a timeout
+    receiver.script(hung, n -> new Answer(200, null, 60_000));
+    // more events than postwire.webhooks.concurrency (16): without the per-endpoint share the
+    // hung endpoint would hold every slot
+    int n = 20;
+    for (int i = 0; i < n; i++) {
+      send(domain, "h" + i + "@example.org");
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> receiver.calls(fast).size() == n);
+    assertThat(receiver.mostAtOnce(hung)).isBetween(1, 4);
+    assertThat(receiver.mostAtOnce(fast)).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
   void retryAfterIsHonoured() {
     String domain = Api.registerDomain();
     String path = path();
@@ -315,6 +345,99 @@ class WebhookTests {
     assertThat(call.signature().split(" ")).hasSize(2);
     assertThat(call.signedWith(old)).isTrue();
     assertThat(call.signedWith(fresh)).isTrue();
+  }
+
+  /** Master-key settings: this key and these previous ones. */
+  static DkimConfig keys(String master, String... previous) {
+    return new DkimConfig() {
+      @Override
+      public Optional<String> masterKey() {
+        return Optional.of(master);
+      }
+
+      @Override
+      public Optional<List<String>> previousMasterKeys() {
+        return previous.length == 0 ? Optional.empty() : Optional.of(List.of(previous));
+      }
+    };
+  }
+
+  @Test
+  void aMasterKeyRekeyReSealsTheSecretsSoTheySignOnceTheOldKeyIsGone() {
+    String domain = Api.registerDomain();
+    String path = path();
+    JsonPath hook = create(path, List.of("message.queued"), domain);
+    String webhook = hook.getString("id");
+    String old = hook.getString("secret");
+    String fresh =
+        admin()
+            .post("/v1/webhooks/" + webhook + "/rotate-secret")
+            .then()
+            .statusCode(200)
+            .extract()
+            .path("secret");
+    byte[] raw = new byte[32];
+    new SecureRandom().nextBytes(raw);
+    String newKey = java.util.Base64.getEncoder().encodeToString(raw);
+    UUID id = UUID.fromString(webhook);
+    byte[] body = "{\"test\":1}".getBytes(StandardCharsets.UTF_8);
+
+    // before the rekey the new master key alone opens neither secret
+    WebhookSecrets newOnly = new WebhookSecrets(keys(newKey), pool);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> newOnly.open(id, sealed(id)[0]))
+        .isInstanceOf(IllegalArgumentException.class);
+    WebhookSecrets rotated = new WebhookSecrets(keys(newKey, masterKey), pool);
+    Rekeyed done = rotated.rekey().await().atMost(Duration.ofSeconds(60));
+    try {
+      assertThat(done.resealed()).isGreaterThanOrEqualTo(2); // this webhook's two secrets
+      assertThat(rotated.rekey().await().atMost(Duration.ofSeconds(60)).resealed()).isZero();
+      // the old key removed from postwire.dkim.previous-master-keys: both still sign, verifiably
+      byte[][] stored = sealed(id);
+      for (int i = 0; i < 2; i++) {
+        String signature =
+            WebhookSecrets.sign(newOnly.open(id, stored[i]), "msg_1", 1_700_000_000L, body);
+        String shown = i == 0 ? fresh : old;
+        Call call = new Call("msg_1", 1_700_000_000L, signature, "{\"test\":1}", 0);
+        assertThat(call.signedWith(shown)).isTrue();
+        assertThat(call.signedWith(i == 0 ? old : fresh)).isFalse();
+      }
+    } finally {
+      // the database is shared with the running service, whose master key is the test one: back
+      new WebhookSecrets(keys(masterKey, newKey), pool)
+          .rekey()
+          .await()
+          .atMost(Duration.ofSeconds(60));
+    }
+    // and the running service signs with both again
+    send(domain, "k@example.org");
+    await().atMost(Duration.ofSeconds(10)).until(() -> receiver.calls(path).size() >= 1);
+    Call call = receiver.calls(path).get(0);
+    assertThat(call.signedWith(fresh)).isTrue();
+    assertThat(call.signedWith(old)).isTrue();
+  }
+
+  /** The webhook's stored secret and previous secret, as sealed. */
+  private byte[][] sealed(UUID id) {
+    Row row = Db.rows(pool, "select secret, previous_secret from webhook where id = $1", id).get(0);
+    return new byte[][] {
+      row.getBuffer("secret").getBytes(), row.getBuffer("previous_secret").getBytes()
+    };
+  }
+
+  @Test
+  void theRekeyEndpointReportsTheWebhookSecretsBesideTheDkimKeys() {
+    String domain = Api.registerDomain();
+    create(path(), List.of("message.queued"), domain);
+    JsonPath report = admin().post("/v1/admin/rekey").then().statusCode(200).extract().jsonPath();
+    assertThat(report.getInt("kinds.webhookSecrets.current")).isGreaterThanOrEqualTo(1);
+    assertThat(report.getInt("kinds.webhookSecrets.resealed")).isZero();
+    assertThat(report.getInt("kinds.dkimKeys.current")).isGreaterThanOrEqualTo(1);
+    for (String field : List.of("resealed", "current", "unreadable")) {
+      assertThat(report.getInt(field))
+          .isEqualTo(
+              report.getInt("kinds.webhookSecrets." + field)
+                  + report.getInt("kinds.dkimKeys." + field));
+    }
   }
 
   @Test
