@@ -115,8 +115,8 @@ public class InboundHandler implements SmtpHandler {
               transaction.data(),
               transaction.session().clientAddress(),
               transaction.session().helo(),
-              null,
-              null,
+              transaction.session().tlsProtocol(),
+              transaction.session().tlsCipher(),
               now);
       String kind = m.kind();
       receipts.add(

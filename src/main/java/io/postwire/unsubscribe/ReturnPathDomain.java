@@ -1,18 +1,30 @@
 package io.postwire.unsubscribe;
 
-import io.smallrye.config.ConfigMapping;
+import io.postwire.inbound.InboundConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
 import java.util.Optional;
 
 /**
- * The default return-path domain ({@code postwire.inbound.domain}), the domain of the unsubscribe
- * mailto address. Only that one property is read here: the inbound listener's own settings live
- * with the listener.
+ * The domain of the unsubscribe mailto address: the default return-path domain ({@code
+ * postwire.inbound.domain}), which the inbound listener takes mail for whatever the sending
+ * domain's own return path is.
  */
-@ConfigMapping(prefix = "postwire.inbound")
+@FunctionalInterface
 public interface ReturnPathDomain {
 
   /**
    * The domain whose MX points at Postwire's inbound listener, e.g. {@code bounces.example.com}.
    */
   Optional<String> domain();
+
+  /** The inbound listener's setting. */
+  @ApplicationScoped
+  class FromInbound {
+    @Produces
+    @ApplicationScoped
+    ReturnPathDomain returnPathDomain(InboundConfig inbound) {
+      return inbound::domain;
+    }
+  }
 }

@@ -28,6 +28,11 @@ public class UnsubscribeMailbox implements InboundMailbox {
   }
 
   @Override
+  public String kind() {
+    return "unsubscribe";
+  }
+
+  @Override
   public boolean accepts(String localPart, String domain) {
     return links.messageOfLocalPart(localPart).isPresent();
   }

@@ -66,5 +66,8 @@ class InboxTestSmtpTests {
     assertThat(shown.getString("report.dmarc.policy")).isEqualTo("quarantine");
     assertThat(shown.getMap("report.dmarc.alignment")).containsEntry("dkim", true);
     assertThat(shown.getList("report.findings.severity", String.class)).doesNotContain("error");
+    // the session was upgraded with STARTTLS, and the report names what was negotiated
+    assertThat(shown.getString("report.tls.protocol")).startsWith("TLSv1.");
+    assertThat(shown.getString("report.tls.cipher")).startsWith("TLS_");
   }
 }

@@ -21,8 +21,22 @@ public interface SmtpHandler {
       boolean eightBit,
       byte[] data) {}
 
-  /** What the engine knows about a session. */
-  record SessionInfo(String clientAddress, String helo, boolean secure, Object identity) {}
+  /**
+   * What the engine knows about a session; {@code tlsProtocol} and {@code tlsCipher} are null while
+   * it is in plaintext.
+   */
+  record SessionInfo(
+      String clientAddress,
+      String helo,
+      boolean secure,
+      Object identity,
+      String tlsProtocol,
+      String tlsCipher) {
+
+    public SessionInfo(String clientAddress, String helo, boolean secure, Object identity) {
+      this(clientAddress, helo, secure, identity, null, null);
+    }
+  }
 
   /** Checks a password (SASL PLAIN or LOGIN) for {@code user}. */
   Uni<Authentication> authenticate(SessionInfo session, String user, String password);

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLSession;
 
 /**
  * One SMTP session (RFC 5321) on one connection: reads commands, answers them in order and hands
@@ -409,7 +410,11 @@ final class SmtpSession {
   }
 
   SmtpHandler.SessionInfo info() {
-    return new SmtpHandler.SessionInfo(clientAddress, helo, secure, identity);
+    SSLSession tls = secure ? socket.sslSession() : null;
+    return tls == null
+        ? new SmtpHandler.SessionInfo(clientAddress, helo, secure, identity)
+        : new SmtpHandler.SessionInfo(
+            clientAddress, helo, true, identity, tls.getProtocol(), tls.getCipherSuite());
   }
 
   void resetTransaction() {
