@@ -30,7 +30,12 @@ public class AuditStore {
     this.json = json;
   }
 
-  /** Stores an audit and drops all but the newest {@code keep} of its domain. */
+  /**
+   * Stores an audit and drops all but the newest {@code keep} of its domain. When its status
+   * differs from the domain's previous audit (or it is the first), the event {@code
+   * domain.audit_changed} ({@code detail: {"previous", "status"}}) is written in the same
+   * transaction, so the change and its event commit together.
+   */
   public Uni<Void> save(Audit audit, int keep) {
     String result;
     try {
@@ -42,8 +47,17 @@ public class AuditStore {
         conn ->
             conn.preparedQuery(
                     """
-                    insert into domain_audit (domain, checked_at, status, result)
-                    values ($1, $2, $3, $4::text::jsonb)""")
+                    with previous as (
+                      select (select status from domain_audit where domain = $1
+                      order by checked_at desc, id desc limit 1) as status),
+                    stored as (
+                      insert into domain_audit (domain, checked_at, status, result)
+                      values ($1, $2, $3, $4::text::jsonb) returning domain)
+                    insert into event (domain, type, detail)
+                    select s.domain, 'domain.audit_changed',
+                    jsonb_build_object('previous', p.status, 'status', $3::text)
+                    from stored s, previous p
+                    where p.status is distinct from $3::text""")
                 .execute(Tuple.of(audit.domain(), audit.checkedAt(), audit.status(), result))
                 .chain(
                     () ->

@@ -19,7 +19,7 @@ public final class EventTypes {
    */
   public static final String INTERNAL_SQL = "('signed', 'attempt', 'failed_internal')";
 
-  /** Every public name (API.md), including those no code writes yet. */
+  /** Every public name (API.md). */
   public static final Set<String> PUBLIC =
       Set.of(
           "message.queued",

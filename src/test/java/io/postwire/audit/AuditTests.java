@@ -472,6 +472,38 @@ class AuditTests {
   }
 
   @Test
+  void aChangeOfStatusIsTheEventDomainAuditChangedAndAnUnchangedOneIsNot() {
+    String domain = registerAudited();
+    audit(domain); // fail: no SPF
+    audit(domain); // fail again: no event
+    peers.dns.zone(domain, goodZone(domain));
+    audit(domain); // warn
+    audit(domain); // warn again: no event
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              JsonPath events =
+                  admin()
+                      .queryParam("types", "domain.audit_changed")
+                      .queryParam("domain", domain)
+                      .queryParam("limit", 100)
+                      .get("/v1/events")
+                      .then()
+                      .statusCode(200)
+                      .extract()
+                      .jsonPath();
+              // the first audit (none → fail) and the change fail → warn; never the repeats
+              assertThat(events.getList("items.detail.status", String.class))
+                  .containsExactly("fail", "warn");
+              assertThat(events.getList("items.detail.previous", String.class))
+                  .containsExactly(null, "fail");
+              assertThat(events.getList("items.domain", String.class)).containsOnly(domain);
+              assertThat(events.getList("items.messageId")).containsOnly((Object) null);
+            });
+  }
+
+  @Test
   void theJobAuditsEveryDomainOnlyWhenItHoldsTheAdvisoryLock() {
     String domain = registerAudited();
     await()
