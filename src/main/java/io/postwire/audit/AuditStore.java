@@ -57,7 +57,7 @@ public class AuditStore {
                     select s.domain, 'domain.audit_changed',
                     jsonb_build_object('previous', p.status, 'status', $3::text)
                     from stored s, previous p
-                    where p.status is distinct from $3::text""")
+                    where p.status is not null and p.status <> $3::text""")
                 .execute(Tuple.of(audit.domain(), audit.checkedAt(), audit.status(), result))
                 .chain(
                     () ->

@@ -11,6 +11,7 @@ import static org.hamcrest.Matchers.hasItem;
 import io.postwire.delivery.RelayDeliveryTests;
 import io.postwire.dkim.JdkimVerifier;
 import io.postwire.inbound.InboundMail;
+import io.postwire.inbound.UnsubscribeMailbox;
 import io.postwire.testing.Api;
 import io.postwire.testing.Db;
 import io.postwire.testing.GreenMailResource;

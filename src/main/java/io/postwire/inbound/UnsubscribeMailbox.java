@@ -1,7 +1,7 @@
-package io.postwire.unsubscribe;
+package io.postwire.inbound;
 
-import io.postwire.inbound.InboundMail;
-import io.postwire.inbound.InboundMailbox;
+import io.postwire.unsubscribe.UnsubscribeLinks;
+import io.postwire.unsubscribe.Unsubscribes;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Optional;
