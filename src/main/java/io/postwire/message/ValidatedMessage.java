@@ -41,42 +41,6 @@ public record ValidatedMessage(
     }
   }
 
-  /** A message without tracking. */
-  public ValidatedMessage(
-      Mailbox from,
-      List<Mailbox> to,
-      List<Mailbox> cc,
-      List<Mailbox> bcc,
-      Mailbox replyTo,
-      Mailbox sender,
-      String subject,
-      String text,
-      String html,
-      Map<String, String> headers,
-      List<Part> attachments,
-      List<String> tags,
-      String metadataJson,
-      Instant sendAt,
-      Instant expiresAt) {
-    this(
-        from,
-        to,
-        cc,
-        bcc,
-        replyTo,
-        sender,
-        subject,
-        text,
-        html,
-        headers,
-        attachments,
-        tags,
-        metadataJson,
-        sendAt,
-        expiresAt,
-        Track.NONE);
-  }
-
   /** The same message with other html (tracking rewritten into it). */
   public ValidatedMessage withHtml(String newHtml) {
     return new ValidatedMessage(

@@ -245,7 +245,8 @@ class MimeRendererTest {
         List.of(),
         null,
         null,
-        Instant.now().plusSeconds(3600));
+        Instant.now().plusSeconds(3600),
+        ValidatedMessage.Track.NONE);
   }
 
   // ---- generators ----

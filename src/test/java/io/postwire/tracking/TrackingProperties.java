@@ -205,7 +205,8 @@ class TrackingProperties {
             List.of(),
             null,
             null,
-            Instant.now().plusSeconds(3600));
+            Instant.now().plusSeconds(3600),
+            ValidatedMessage.Track.NONE);
     byte[] bytes = new MimeRenderer().render(message, new Date()).bytes();
     int line = 0;
     for (int i = 0; i < bytes.length; i++) {

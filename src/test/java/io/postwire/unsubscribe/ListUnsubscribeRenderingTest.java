@@ -45,7 +45,8 @@ class ListUnsubscribeRenderingTest {
         List.of(),
         null,
         null,
-        Instant.now().plusSeconds(3600));
+        Instant.now().plusSeconds(3600),
+        ValidatedMessage.Track.NONE);
   }
 
   @Property(tries = 200)
