@@ -25,7 +25,8 @@
 # not from the load client's start, until the sink counted them all.
 # Usage: bench/e2e.sh [--smoke]
 #   env: N (default 5000), WARM (default 30000), PF_WARM (default 1000), SOURCE_SESSIONS (default 20),
-#        BENCH_DEST_CONCURRENCY (default 10), BENCH_MAIL (small = the 1 KB one-line messages)
+#        BENCH_DEST_CONCURRENCY (default 10), BENCH_MAIL (small = the 1 KB one-line messages),
+#        PW_ONLY (1 = Postwire's run only, no Postfix runs)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 N="${N:-5000}"; SOURCE_SESSIONS="${SOURCE_SESSIONS:-20}"
@@ -43,10 +44,13 @@ WARM=$(( (WARM + 99) / 100 * 100 ))
 log "warm-up: $WARM messages"
 postwire_deliver "$WARM" 600 >/dev/null
 app0="$(proc_cpu_ms "$APP_PID")"; pg0="$(pg_cpu_ms)"
+pg_statements_reset
 read -r PW_RATE PW_MS PW_SIGNED < <(postwire_deliver "$N" 900)
 [[ -n "${PW_RATE:-}" ]] || { log "Postwire did not deliver all $N messages"; exit 1; }
 app1="$(proc_cpu_ms "$APP_PID")"; pg1="$(pg_cpu_ms)"
 echo "RESULT e2e postwire: $N messages in $PW_MS ms = $PW_RATE msg/s ($PW_SIGNED DKIM-signed at the sink), CPU $(( (app1 - app0 + pg1 - pg0) * 1000 / N )) us/msg (service $(( (app1 - app0) * 1000 / N )) + PostgreSQL $(( (pg1 - pg0) * 1000 / N ))), load $(load_avg)"
+pg_statements_top 20 "$N"
+[[ -z "${PW_ONLY:-}" ]] || exit 0
 stop_app
 
 opendkim_cpu() { if [[ -n "${OPENDKIM_PID:-}" ]]; then tree_cpu_ms "$OPENDKIM_PID"; else echo 0; fi; }

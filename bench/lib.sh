@@ -9,6 +9,8 @@
 #                  gets the README's MALLOC_ARENA_MAX=2 unless BENCH_MALLOC_ARENA_MAX says otherwise; empty = glibc's default)
 #   PG_BIN         PostgreSQL server binaries (default: /usr/lib/postgresql/15/bin)
 #   BENCH_PG_OPTS  extra postgres -c options, e.g. "-c synchronous_commit=off" (default: none)
+#   BENCH_PG_STATEMENTS  1 = load pg_stat_statements; the scripts that support it print the
+#                  statements of each measured run by total time (pg_statements_reset/_top)
 #   BENCH_APP_ENV  extra NAME=VALUE settings for the service, e.g. POSTWIRE_DELIVERY_POLL_INTERVAL=50ms
 #   BENCH_DEST_CONCURRENCY  concurrent SMTP deliveries to the sink, the same for Postwire and Postfix
 #                  (default 10: Postwire's postwire.delivery.shaping.default.max-connections)
@@ -84,11 +86,30 @@ start_pg() {
   mkdir -p "$PG_DATA" && chown postgres "$PG_DATA"
   runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DATA" -U postgres -A trust >/dev/null
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w -t 60 \
-    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DATA -c max_connections=100 -c shared_buffers=256MB -c max_wal_size=4GB ${BENCH_PG_OPTS:-}" \
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DATA -c max_connections=100 -c shared_buffers=256MB -c max_wal_size=4GB ${BENCH_PG_STATEMENTS:+-c shared_preload_libraries=pg_stat_statements} ${BENCH_PG_OPTS:-}" \
     start >/dev/null
+  if [[ -n "${BENCH_PG_STATEMENTS:-}" ]]; then
+    psql_admin -d template1 -c "create extension pg_stat_statements" >/dev/null
+  fi
   psql_admin -c "create role postwire login password 'postwire'" >/dev/null
   psql_admin -c "create database postwire owner postwire" >/dev/null
   log "PostgreSQL 15 on 127.0.0.1:$PG_PORT (data $PG_DATA)"
+}
+# With BENCH_PG_STATEMENTS: forget the statistics so far / print the top $1 (default 15) statements
+# since, by total execution time, per message when $2 (messages) is given.
+pg_statements_reset() {
+  [[ -n "${BENCH_PG_STATEMENTS:-}" ]] || return 0
+  psql_admin -d postwire -c "select pg_stat_statements_reset()" >/dev/null
+}
+pg_statements_top() {
+  [[ -n "${BENCH_PG_STATEMENTS:-}" ]] || return 0
+  local per="${2:-1}"
+  psql_admin -d postwire -P pager=off -c "select calls, round(total_exec_time::numeric, 0) as total_ms,
+    round((total_exec_time * 1000 / $per)::numeric, 0) as us_per_msg, rows,
+    round((wal_bytes / $per)::numeric, 0) as wal_b_per_msg,
+    left(regexp_replace(query, '\s+', ' ', 'g'), 110) as query
+    from pg_stat_statements where dbid = (select oid from pg_database where datname = 'postwire')
+    order by total_exec_time desc limit ${1:-15}"
 }
 psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres "$@"; }
 psql_app() { PGPASSWORD=postwire psql -X -q -t -A -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postwire -d postwire "$@"; }

@@ -29,6 +29,10 @@ public class DeliveryStore {
 
   // Outcomes, events, signatures and hard-bounce suppressions in one statement, so they commit
   // together: a hard bounce suppresses the address for the domain that sent the message.
+  // The rows are named twice, joined to the arrays and by "= any" of an array: the second lets the
+  // planner reach them through their primary key whatever its statistics say. With the join alone,
+  // statistics older than the table (a fresh install's first burst, before autovacuum's next
+  // analyze) chose a hash join over the whole of delivery and message for every statement.
   private static final String RECORD =
       """
       with o as (select * from unnest($2::bigint[], $3::text[], $4::timestamptz[],
@@ -44,10 +48,10 @@ public class DeliveryStore {
       last_text = coalesce(o.txt, d.last_text),
       last_host = case when o.code is null then d.last_host else o.host end,
       bounce_category = o.category, updated_at = now()
-      from o where d.id = o.id and d.lease_owner = $1 returning d.id),
+      from o where d.id = o.id and d.id = any($2) and d.lease_owner = $1 returning d.id),
       g as (update message m set signature = x.sig
       from unnest($16::uuid[], $17::text[]) as x(id, sig)
-      where m.id = x.id and m.signature is null returning m.id),
+      where m.id = x.id and m.id = any($16) and m.signature is null returning m.id),
       e as (insert into event (message_id, recipient, type, detail)
       select m, r, t, d::jsonb from (select g.id as m, null::text as r,
       'signed' as t, '{}' as d, 0 as k from g union all
@@ -59,7 +63,7 @@ public class DeliveryStore {
               SuppressionService.suppressHardBounces(
                   """
                   select b.a, m.domain from unnest($15::text[], $18::uuid[]) as b(a, mid)
-                  join message m on m.id = b.mid"""));
+                  join message m on m.id = b.mid and m.id = any($18)"""));
 
   private final Pool pool;
 
@@ -128,7 +132,9 @@ public class DeliveryStore {
   public Uni<List<Claimed>> claim(String owner, int limit, Duration lease, long maxBytes) {
     return pool.preparedQuery(
             // sized: a message's content counts once, on its first row; the final select reads what
-            // describes the message (content, domain_exists, pending) once, on its first row
+            // describes the message (content, domain_exists, pending) once, on its first row;
+            // pending filters the message's rows (found by delivery_message) rather than asking the
+            // partial index delivery_due too, which stale statistics made a bitmap of every due row
             """
             with cand as (select id, message_id, next_attempt_at from delivery
             where status in %1$s
@@ -161,8 +167,8 @@ public class DeliveryStore {
             end as domain_exists,
             case when r.n = 1 then (select x.return_path from domain x where x.id = m.domain_id)
             end as return_path,
-            case when r.n = 1 then (select count(*) from delivery p
-            where p.message_id = r.message_id and p.status in %1$s)
+            case when r.n = 1 then (select count(*) filter (where p.status in %1$s)
+            from delivery p where p.message_id = r.message_id)
             end as pending
             from r left join message m on m.id = r.message_id order by r.message_id, r.n"""
                 .formatted(DeliveryStatus.PENDING_SQL))
