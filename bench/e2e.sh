@@ -43,6 +43,7 @@ create_domain
 WARM=$(( (WARM + 99) / 100 * 100 ))
 log "warm-up: $WARM messages"
 postwire_deliver "$WARM" 600 >/dev/null
+settle
 app0="$(proc_cpu_ms "$APP_PID")"; pg0="$(pg_cpu_ms)"
 pg_statements_reset
 read -r PW_RATE PW_MS PW_SIGNED < <(postwire_deliver "$N" 900)

@@ -49,7 +49,6 @@ echo "RESULT enqueue batch100: max $MAXB msg/s = recipients/s (wrk -t1 -c$BATCH_
 # Each fixed-rate run starts from a settled database: the maximum-rate runs insert about a million
 # rows in a minute, and the autovacuum and checkpoint they trigger would otherwise land in the
 # middle of the next run (at a sustained 50% that maintenance is spread out, not one burst).
-settle() { psql_app -c 'vacuum analyze' >/dev/null; psql_admin -c 'checkpoint' >/dev/null; }
 for pct in 50 90; do
   r1=$(( MAX1 * pct / 100 )); ((r1 > 0)) || r1=1
   settle

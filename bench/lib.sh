@@ -111,6 +111,11 @@ pg_statements_top() {
     from pg_stat_statements where dbid = (select oid from pg_database where datname = 'postwire')
     order by total_exec_time desc limit ${1:-15}"
 }
+# A settled database before a measured run, as one benchmarks PostgreSQL: the warm-up wrote tens of
+# thousands of rows in a minute, faster than autovacuum (one look a minute) analyzes them, so the
+# planner would plan the measured statements with the statistics of near-empty tables, and the
+# vacuum and checkpoint those rows are due would land in the middle of the run.
+settle() { psql_admin -d postwire -c 'vacuum analyze' >/dev/null; psql_admin -c 'checkpoint' >/dev/null; }
 psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres "$@"; }
 psql_app() { PGPASSWORD=postwire psql -X -q -t -A -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postwire -d postwire "$@"; }
 

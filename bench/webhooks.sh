@@ -29,7 +29,8 @@
 #
 # Usage: bench/webhooks.sh [--smoke]
 #   env: N (default 2000), WARM (default 5000), ROUNDS (default 2 pairs), EVENTS (default 10000),
-#        BENCH_HOOK_PER_ENDPOINT (default 16), and bench/lib.sh's
+#        BENCH_HOOK_PER_ENDPOINT (default 16), and bench/lib.sh's (BENCH_PG_STATEMENTS=1: each
+#        round's statements)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 N="${N:-2000}"; WARM="${WARM:-5000}"; ROUNDS="${ROUNDS:-2}"; EVENTS="${EVENTS:-10000}"
@@ -79,9 +80,11 @@ unsubscribe "$HOOK"
 NONE_RATES=(); HOOK_RATES=()
 for ((round = 1; round <= ROUNDS; round++)); do
   for side in none webhook; do
+    settle
     r0="$(received)"
     [[ "$side" == webhook ]] && HOOK="$(subscribe)"
     app0="$(proc_cpu_ms "$APP_PID")"; pg0="$(pg_cpu_ms)"
+    pg_statements_reset
     read -r RATE MS SIGNED < <(postwire_deliver "$N" 900)
     [[ -n "${RATE:-}" ]] || { log "Postwire did not deliver all $N messages"; exit 1; }
     extra=""
@@ -94,6 +97,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
     fi
     app1="$(proc_cpu_ms "$APP_PID")"; pg1="$(pg_cpu_ms)"
     echo "RESULT webhooks e2e round $round $side: $N messages in $MS ms = $RATE msg/s, CPU $(( (app1 - app0 + pg1 - pg0) * 1000 / N )) us/msg (service $(( (app1 - app0) * 1000 / N )) + PostgreSQL $(( (pg1 - pg0) * 1000 / N )))$extra, load $(load_avg)"
+    pg_statements_top 12 "$N"
     if [[ "$side" == webhook ]]; then HOOK_RATES+=("$RATE"); else NONE_RATES+=("$RATE"); fi
   done
 done
@@ -105,6 +109,7 @@ awk -v a="$(median "${HOOK_RATES[@]}")" -v b="$(median "${NONE_RATES[@]}")" -v r
 events_rate() { # LABEL
   local after hook r0 t0 app0 pg0 app1 pg1 end
   after="$(psql_app -c "select coalesce(min(seq), 0) - 1 from (select seq from event where seq is not null and type in ('queued', 'delivered') order by seq desc limit $EVENTS) s")"
+  settle
   hook="$(subscribe)"
   r0="$(received)"
   app0="$(proc_cpu_ms "$APP_PID")"; pg0="$(pg_cpu_ms)"

@@ -46,9 +46,12 @@ public class WebhookStore {
           + " on conflict (webhook_id, event_id) do update set status = 'pending', attempts = 0,"
           + " next_attempt_at = now()";
 
-  // Per active webhook, its due rows in seq order, each taken only if no earlier pending row of the
-  // same (webhook, recipient) exists: a later event waits while an earlier one is tried and
-  // retried. At most $3 minus what this replica already has in flight to that webhook ($4, $5),
+  // Per active webhook, its due rows in seq order, each taken only if it is the earliest pending
+  // row of its (webhook, recipient): a later event waits while an earlier one is tried and
+  // retried. That earliest row is asked for in the order of index webhook_delivery_order, so the
+  // planner reads one entry of it whatever its statistics say (as "not exists (... p.seq < w.seq)"
+  // it walked every pending row of the webhook when the statistics were older than the table). At
+  // most $3 minus what this replica already has in flight to that webhook ($4, $5),
   // and $2 in all, oldest seq first. The walk of a webhook (index webhook_delivery_next) stops
   // once it has its share, and looks at no more than its first $7 due rows: a claim costs about
   // what it takes, not the whole backlog (with mail to one address, every row behind the one in
@@ -61,8 +64,9 @@ public class WebhookStore {
       from webhook_delivery d where d.webhook_id = h.id and d.status = 'pending'
       and d.next_attempt_at <= now() order by d.seq limit $7) w
       where (w.lease_until is null or w.lease_until < now())
-      and not exists (select 1 from webhook_delivery p where p.webhook_id = h.id
-      and p.recipient = w.recipient and p.status = 'pending' and p.seq < w.seq)
+      and (select p.seq from webhook_delivery p where p.webhook_id = h.id
+      and p.recipient = w.recipient and p.status = 'pending'
+      order by p.webhook_id, p.recipient, p.seq limit 1) = w.seq
       order by w.seq limit greatest(0, $3 - coalesce((select f.n from
       unnest($4::uuid[], $5::int[]) as f(w, n) where f.w = h.id), 0))) x
       where h.status = 'active')
@@ -81,14 +85,15 @@ public class WebhookStore {
 
   // The outcomes of several tries in one statement (one commit): each delivery's new state, its
   // attempt's log line, and its webhook disabled when asked; only rows this replica still leases
-  // ($8). Returns the ids written.
+  // ($8). Returns the ids written. The rows are also named by "= any($1)": the planner then reaches
+  // them through the primary key whatever its statistics say (see DeliveryStore's RECORD).
   private static final String RECORD =
       """
       with i as (select * from unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[],
       $5::int[], $6::int[], $7::bool[]) as i(id, state, next_at, attempt, http, duration, disable)),
       d as (update webhook_delivery d set status = i.state, attempts = d.attempts + 1,
       next_attempt_at = coalesce(i.next_at, d.next_attempt_at), lease_owner = null,
-      lease_until = null from i where d.id = i.id and d.lease_owner = $8
+      lease_until = null from i where d.id = i.id and d.id = any($1) and d.lease_owner = $8
       returning d.id, d.webhook_id, d.event_id),
       a as (insert into webhook_attempt (webhook_id, event_uid, status, http_status, duration_ms)
       select d.webhook_id, e.uid, i.attempt, i.http, i.duration from d join i on i.id = d.id
