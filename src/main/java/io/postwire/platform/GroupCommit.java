@@ -7,6 +7,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -47,6 +48,8 @@ public final class GroupCommit<T, R> {
 
   private final ArrayDeque<Entry<T, R>> pending = new ArrayDeque<>();
   private int inFlight;
+  private Consumer<Runnable> linger;
+  private boolean lingering;
 
   private record Entry<T, R>(T item, UniEmitter<? super R> done) {}
 
@@ -76,23 +79,58 @@ public final class GroupCommit<T, R> {
     this.onAloneFailure = onAloneFailure;
   }
 
+  /**
+   * Makes an item that finds a free slot wait for {@code later} to run (a short timer) before its
+   * statement starts, unless a whole group is already waiting, so that items finishing one after
+   * the other still share a statement: for writes whose caller does not wait on them (a webhook
+   * outcome), where fewer statements matter more than a few milliseconds. Call before the first
+   * {@link #submit}.
+   */
+  public GroupCommit<T, R> lingering(Consumer<Runnable> later) {
+    this.linger = later;
+    return this;
+  }
+
   /** Writes {@code item} with whatever else is waiting; answers its own result or failure. */
   public Uni<R> submit(T item) {
     return Uni.createFrom()
         .emitter(
             done -> {
               List<Entry<T, R>> group = null;
+              boolean wait = false;
               synchronized (this) {
                 pending.add(new Entry<>(item, done));
                 if (inFlight < inFlightMax) {
-                  inFlight++;
-                  group = take();
+                  if (linger == null || pending.size() >= maxGroup) {
+                    inFlight++;
+                    group = take();
+                  } else if (!lingering) {
+                    lingering = true;
+                    wait = true;
+                  }
                 }
               }
               if (group != null) {
                 write(group);
+              } else if (wait) {
+                linger.accept(this::lingered);
               }
             });
+  }
+
+  /** The linger is over: what waits (if a finished statement has not taken it) is written. */
+  private void lingered() {
+    List<Entry<T, R>> group = null;
+    synchronized (this) {
+      lingering = false;
+      if (!pending.isEmpty() && inFlight < inFlightMax) {
+        inFlight++;
+        group = take();
+      }
+    }
+    if (group != null) {
+      write(group);
+    }
   }
 
   private List<Entry<T, R>> take() {

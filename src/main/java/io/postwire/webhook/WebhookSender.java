@@ -33,7 +33,9 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -51,6 +53,12 @@ import org.jboss.logging.Logger;
  * same time; a claim takes no row whose recipient has an earlier pending event for that webhook, so
  * events reach a webhook in seq order per recipient. At most {@code concurrency} POSTs are in
  * flight per replica, and at most {@code per-endpoint} to one webhook.
+ *
+ * <p>A claim takes up to twice what may be in flight ({@link #AHEAD}): while one set of POSTs is
+ * under way the next waits here, and the next claim runs once half of a webhook's share is left, so
+ * one statement serves several POSTs instead of one each. A POST's slot is free once its answer is
+ * in; its outcome is written after (with others finishing within {@link #LINGER_MS}), and until
+ * then its row stays pending and leased, so the recipient's next event still waits for it.
  */
 @ApplicationScoped
 public class WebhookSender {
@@ -60,6 +68,12 @@ public class WebhookSender {
 
   /** The most addresses of one name tried for one POST. */
   static final int MAX_ADDRESSES = 8;
+
+  /** Rows held per webhook (and in all) as a multiple of what may be in flight. */
+  static final int AHEAD = 2;
+
+  /** How long a finished POST's outcome waits for others to be written with it. */
+  static final long LINGER_MS = 5;
 
   private static final Logger LOG = Logger.getLogger(WebhookSender.class);
 
@@ -73,13 +87,25 @@ public class WebhookSender {
   private final DatabaseSignals signals;
   private final Vertx vertx;
   private final String owner = "webhooks-" + UUID.randomUUID();
-  private final Map<UUID, Integer> inFlight = new HashMap<>();
-  private int total;
+
+  /** Per webhook: rows claimed and not yet answered (waiting here or in flight). */
+  private final Map<UUID, Integer> held = new HashMap<>();
+
+  /** Per webhook: claimed rows waiting for a free slot, with when they were claimed. */
+  private final Map<UUID, ArrayDeque<Waiting>> waiting = new LinkedHashMap<>();
+
+  /** Per webhook: POSTs in flight. */
+  private final Map<UUID, Integer> sending = new HashMap<>();
+
+  private int totalHeld;
+  private int totalSending;
   private boolean claiming;
   private boolean again;
   private HttpClient client;
   private long pollTimer = -1;
   private long backlogTimer = -1;
+
+  private record Waiting(Claimed claimed, long claimedAt) {}
 
   /**
    * Outcomes finishing together are written in one statement: one commit for many tries instead of
@@ -122,6 +148,7 @@ public class WebhookSender {
                 LOG.errorf(
                     "The database refused the outcome of webhook delivery %d: %s",
                     o.deliveryId(), e.getMessage()));
+    this.outcomes.lingering(write -> vertx.setTimer(LINGER_MS, id -> write.run()));
   }
 
   void start(@Observes StartupEvent event) {
@@ -163,9 +190,9 @@ public class WebhookSender {
     }
   }
 
-  /** Claims what the free slots allow and sends it; runs on one event loop thread. */
+  /** Claims what the free room allows and sends it; runs on one event loop thread. */
   synchronized void poll() {
-    int free = config.concurrency() - total;
+    int free = AHEAD * config.concurrency() - totalHeld;
     if (claiming) {
       again = true;
       return;
@@ -175,18 +202,22 @@ public class WebhookSender {
     }
     claiming = true;
     again = false;
+    long claimedAt = System.nanoTime();
     store
-        .claim(owner, free, Map.copyOf(inFlight), config.perEndpoint(), lease())
+        .claim(owner, free, Map.copyOf(held), AHEAD * config.perEndpoint(), lease())
         .subscribe()
         .with(
             claimed -> {
               synchronized (this) {
                 claiming = false;
                 for (Claimed c : claimed) {
-                  total++;
-                  inFlight.merge(c.webhookId(), 1, Integer::sum);
-                  send(c);
+                  totalHeld++;
+                  held.merge(c.webhookId(), 1, Integer::sum);
+                  waiting
+                      .computeIfAbsent(c.webhookId(), k -> new ArrayDeque<>())
+                      .add(new Waiting(c, claimedAt));
                 }
+                dispatch();
                 if (again || claimed.size() == free) {
                   vertx.runOnContext(this::poll);
                 }
@@ -200,8 +231,43 @@ public class WebhookSender {
             });
   }
 
+  /**
+   * Starts the waiting rows that have a free slot (their webhook's and the replica's). A row that
+   * waited so long that its lease could end before its POST does is let go without a try: once the
+   * lease is over it is claimed again, and no two replicas send it at once.
+   */
+  private synchronized void dispatch() {
+    long now = System.nanoTime();
+    long latestStart = lease().minus(config.timeout()).minusSeconds(5).toNanos();
+    for (var it = waiting.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<UUID, ArrayDeque<Waiting>> e = it.next();
+      ArrayDeque<Waiting> rows = e.getValue();
+      while (!rows.isEmpty()
+          && totalSending < config.concurrency()
+          && sending.getOrDefault(e.getKey(), 0) < config.perEndpoint()) {
+        Waiting w = rows.poll();
+        if (now - w.claimedAt() > latestStart) {
+          release(e.getKey());
+          continue;
+        }
+        totalSending++;
+        sending.merge(e.getKey(), 1, Integer::sum);
+        send(w.claimed());
+      }
+      if (rows.isEmpty()) {
+        it.remove();
+      }
+    }
+  }
+
+  private void release(UUID webhook) {
+    totalHeld--;
+    held.computeIfPresent(webhook, (k, n) -> n > 1 ? n - 1 : null);
+  }
+
+  /** Rows held here may wait for one set of POSTs to that webhook before their own. */
   private Duration lease() {
-    return config.timeout().plusSeconds(30);
+    return config.timeout().multipliedBy(AHEAD).plusSeconds(30);
   }
 
   private void send(Claimed c) {
@@ -209,16 +275,23 @@ public class WebhookSender {
     post(c)
         .onFailure()
         .recoverWithItem(failure -> new Answer(null, null, failure.getMessage()))
-        .chain(answer -> record(c, answer, (int) ((System.nanoTime() - started) / 1_000_000)))
-        .onTermination()
         .invoke(
-            () -> {
+            answer -> {
+              boolean claim;
               synchronized (this) {
-                total--;
-                inFlight.computeIfPresent(c.webhookId(), (k, n) -> n > 1 ? n - 1 : null);
+                totalSending--;
+                sending.computeIfPresent(c.webhookId(), (k, n) -> n > 1 ? n - 1 : null);
+                release(c.webhookId());
+                dispatch();
+                claim =
+                    held.getOrDefault(c.webhookId(), 0) <= config.perEndpoint()
+                        || totalHeld <= config.concurrency();
               }
-              vertx.runOnContext(this::poll);
+              if (claim) {
+                vertx.runOnContext(this::poll);
+              }
             })
+        .chain(answer -> record(c, answer, (int) ((System.nanoTime() - started) / 1_000_000)))
         .subscribe()
         .with(v -> {}, e -> LOG.warnf("Webhook outcome not written: %s", e.toString()));
   }

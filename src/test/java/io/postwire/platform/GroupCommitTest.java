@@ -59,6 +59,43 @@ class GroupCommitTest {
   }
 
   @Test
+  void lingeringWaitsForTheTimerThenWritesEverythingThatArrivedAsOneGroup() throws Exception {
+    Statements s = new Statements();
+    List<Runnable> timers = new ArrayList<>();
+    GroupCommit<Integer, String> commit =
+        commit(s, 3, 1, GroupCommit.Alone.IN_TURN).lingering(timers::add);
+    List<CompletableFuture<String>> results = new ArrayList<>();
+    results.add(submit(commit, 0));
+    results.add(submit(commit, 1));
+    // nothing is written until the timer runs, and one timer serves both
+    assertThat(s.groups).isEmpty();
+    assertThat(timers).hasSize(1);
+    timers.get(0).run();
+    assertThat(s.groups).containsExactly(List.of(0, 1));
+    // while that statement runs, a full group does not linger once the slot is free
+    for (int i = 2; i <= 4; i++) {
+      results.add(submit(commit, i));
+    }
+    assertThat(timers).hasSize(1);
+    s.answer(0);
+    assertThat(s.groups).containsExactly(List.of(0, 1), List.of(2, 3, 4));
+    s.answer(1);
+    // with the slot free again the first item lingers; the group is written once it is full,
+    // before the timer, which then finds nothing left
+    for (int i = 5; i <= 7; i++) {
+      results.add(submit(commit, i));
+    }
+    assertThat(timers).hasSize(2);
+    assertThat(s.groups).containsExactly(List.of(0, 1), List.of(2, 3, 4), List.of(5, 6, 7));
+    timers.get(1).run();
+    assertThat(s.groups).hasSize(3);
+    s.answer(2);
+    for (int i = 0; i <= 7; i++) {
+      assertThat(results.get(i).get()).isEqualTo("r" + i);
+    }
+  }
+
+  @Test
   void writesAtOnceWhenIdleAndGroupsWhatArrivesMeanwhileInOrderAndBounded() throws Exception {
     Statements s = new Statements();
     GroupCommit<Integer, String> commit = commit(s, 3, 1, GroupCommit.Alone.IN_TURN);
