@@ -204,7 +204,7 @@ class WebhookTests {
     String domain = Api.registerDomain();
     String slow = path();
     String fast = path();
-    create(slow, List.of("message.queued"), domain);
+    String slowId = create(slow, List.of("message.queued"), domain).getString("id");
     create(fast, List.of("message.queued"), domain);
     receiver.script(slow, n -> new Answer(200, null, 1500));
     for (int i = 0; i < 12; i++) {
@@ -213,6 +213,15 @@ class WebhookTests {
     // twelve recipients, each one event: all could go at once, but per-endpoint (4) holds
     await().atMost(Duration.ofSeconds(3)).until(() -> receiver.calls(fast).size() == 12);
     assertThat(receiver.calls(slow).size()).isLessThan(12);
+    // the replica holds the next share under its lease while the first is in flight, no more;
+    // the rest stays unleased for any replica
+    long leased =
+        Db.count(
+            pool,
+            "select count(*) from webhook_delivery where webhook_id = $1::uuid"
+                + " and status = 'pending' and lease_until > now()",
+            slowId);
+    assertThat(leased).isBetween(1L, 8L);
     await().atMost(Duration.ofSeconds(15)).until(() -> receiver.calls(slow).size() == 12);
     assertThat(receiver.mostAtOnce(slow)).isBetween(2, 4);
   }
