@@ -44,12 +44,13 @@ WARM=$(( (WARM + 99) / 100 * 100 ))
 log "warm-up: $WARM messages"
 postwire_deliver "$WARM" 600 >/dev/null
 settle
-app0="$(proc_cpu_ms "$APP_PID")"; pg0="$(pg_cpu_ms)"
+app0="$(proc_cpu_ms "$APP_PID")"; pg0="$(pg_cpu_ms)"; read -r ygc0 fgc0 gct0 < <(gc_stat "$APP_PID")
 pg_statements_reset
 read -r PW_RATE PW_MS PW_SIGNED < <(postwire_deliver "$N" 900)
 [[ -n "${PW_RATE:-}" ]] || { log "Postwire did not deliver all $N messages"; exit 1; }
-app1="$(proc_cpu_ms "$APP_PID")"; pg1="$(pg_cpu_ms)"
-echo "RESULT e2e postwire: $N messages in $PW_MS ms = $PW_RATE msg/s ($PW_SIGNED DKIM-signed at the sink), CPU $(( (app1 - app0 + pg1 - pg0) * 1000 / N )) us/msg (service $(( (app1 - app0) * 1000 / N )) + PostgreSQL $(( (pg1 - pg0) * 1000 / N ))), load $(load_avg)"
+app1="$(proc_cpu_ms "$APP_PID")"; pg1="$(pg_cpu_ms)"; read -r ygc1 fgc1 gct1 < <(gc_stat "$APP_PID")
+echo "RESULT e2e postwire collector: $((ygc1 - ygc0)) young and $((fgc1 - fgc0)) full collections, $(( (gct1 - gct0) * 1000 / N )) us/msg"
+echo "RESULT e2e postwire: $N messages in $PW_MS ms = $PW_RATE msg/s ($PW_SIGNED DKIM-signed at the sink), CPU $(( (app1 - app0 + pg1 - pg0) * 1000 / N )) us/msg (service $(( (app1 - app0) * 1000 / N )) + PostgreSQL $(( (pg1 - pg0) * 1000 / N ))), service RSS $(rss_mb "$APP_PID") MB (peak $(peak_rss_mb "$APP_PID") MB), load $(load_avg)"
 pg_statements_top 20 "$N"
 [[ -z "${PW_ONLY:-}" ]] || exit 0
 stop_app

@@ -199,6 +199,11 @@ stop_app() { # stop_app [seconds to wait for a clean exit, default 10]
   wait "$APP_PID" 2>/dev/null || true
 }
 rss_mb() { awk '/VmRSS/ {printf "%d", $2/1024}' "/proc/$1/status"; }
+# The service's collector so far: "<young count> <full count> <total ms>" (jstat; zeros without it).
+gc_stat() {
+  jstat -gcutil "$1" 2>/dev/null | awk 'NR == 2 { printf "%d %d %d\n", $(NF-6), $(NF-4), $NF * 1000 }' || echo "0 0 0"
+}
+peak_rss_mb() { awk '/VmHWM/ {printf "%d", $2/1024}' "/proc/$1/status"; }
 
 api() { # api METHOD PATH [JSON]
   curl -fsS -X "$1" "$APP_URL$2" -H "Authorization: Bearer $BENCH_KEY" \

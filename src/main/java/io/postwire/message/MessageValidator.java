@@ -8,6 +8,7 @@ import io.postwire.platform.Refusal;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.ParseException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -358,14 +359,17 @@ public class MessageValidator {
    * Attachments are the largest part of most requests.
    */
   static byte[] canonicalBase64(String value) {
-    int n = value.length();
-    byte[] clean = new byte[n];
+    // one bulk copy to bytes, then a loop over them (cheaper than charAt per character): anything
+    // beyond ISO-8859-1 becomes '?' and anything beyond ASCII negative, both refused below
+    byte[] raw = value.getBytes(StandardCharsets.ISO_8859_1);
+    int n = raw.length;
+    byte[] clean = raw;
     int len = 0;
     int padding = 0;
     boolean misplacedPadding = false;
     for (int i = 0; i < n; i++) {
-      char c = value.charAt(i);
-      byte kind = c < 128 ? BASE64_CLASS[c] : -1;
+      int c = raw[i];
+      byte kind = c >= 0 ? BASE64_CLASS[c] : -1;
       if (kind < 0) {
         throw new IllegalArgumentException("not base64");
       }

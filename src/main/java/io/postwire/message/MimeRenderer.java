@@ -2,7 +2,6 @@ package io.postwire.message;
 
 import io.postwire.domain.Mailbox;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.mail.MessagingException;
 import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MailDateFormat;
@@ -11,11 +10,11 @@ import jakarta.mail.internet.ParameterList;
 import jakarta.mail.internet.ParseException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Date;
 import java.util.HexFormat;
@@ -38,8 +37,10 @@ import java.util.UUID;
  *
  * <p>Structure: {@code mixed[ related[ alternative[text, html], inline… ], attachment… ]}, each
  * level present only when needed; an html-only message is {@code text/html}. Bcc recipients never
- * appear in any header. Jakarta Mail supplies the RFC 2047, RFC 2231 and quoted-printable encoders;
- * the structure is written here, so every byte is the one intended.
+ * appear in any header. Jakarta Mail supplies the RFC 2047 and RFC 2231 encoders; the structure and
+ * the quoted-printable bodies are written here (in one pass over the bytes: Jakarta Mail's encoding
+ * stream, one call per byte, was the costliest method of the renderer), so every byte is the one
+ * intended.
  */
 @ApplicationScoped
 public class MimeRenderer {
@@ -271,14 +272,57 @@ public class MimeRenderer {
     return true;
   }
 
-  private static byte[] quotedPrintable(byte[] crlf) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(crlf.length + crlf.length / 2 + 16);
-    try (OutputStream qp = MimeUtility.encode(out, "quoted-printable")) {
-      qp.write(crlf);
-    } catch (IOException | MessagingException e) {
-      throw new IllegalStateException("quoted-printable encoding failed", e);
+  /** The longest encoded line, the soft line break's {@code =} included (RFC 2045 section 6.7). */
+  static final int QP_LINE = 76;
+
+  private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
+
+  /**
+   * Quoted-printable (RFC 2045 section 6.7) of text whose line ends are CRLF, in one pass: CRLF
+   * stays a line break; printable ASCII but {@code =} stays as it is, and so do space and tab
+   * unless a line break or the end follows them; everything else is {@code =XX}; a soft line break
+   * ({@code =} CRLF) keeps every line at most {@link #QP_LINE} octets.
+   */
+  static byte[] quotedPrintable(byte[] crlf) {
+    int n = crlf.length;
+    byte[] out = new byte[n + n / 8 + 16];
+    int len = 0;
+    int col = 0;
+    for (int i = 0; i < n; i++) {
+      int b = crlf[i] & 0xff;
+      if (out.length - len < 8) {
+        out = Arrays.copyOf(out, out.length + out.length / 2 + 16);
+      }
+      if (b == '\r' && i + 1 < n && crlf[i + 1] == '\n') {
+        out[len++] = '\r';
+        out[len++] = '\n';
+        col = 0;
+        i++;
+        continue;
+      }
+      boolean literal;
+      if (b == ' ' || b == '\t') {
+        literal = i + 1 < n && !(crlf[i + 1] == '\r' && i + 2 < n && crlf[i + 2] == '\n');
+      } else {
+        literal = b >= 33 && b <= 126 && b != '=';
+      }
+      int width = literal ? 1 : 3;
+      if (col + width > QP_LINE - 1) {
+        out[len++] = '=';
+        out[len++] = '\r';
+        out[len++] = '\n';
+        col = 0;
+      }
+      if (literal) {
+        out[len++] = (byte) b;
+      } else {
+        out[len++] = '=';
+        out[len++] = HEX[b >> 4];
+        out[len++] = HEX[b & 0xf];
+      }
+      col += width;
     }
-    return out.toByteArray();
+    return Arrays.copyOf(out, len);
   }
 
   private static Entity filePart(ValidatedMessage.Part p, boolean inline) {

@@ -357,4 +357,86 @@ class MimeRendererTest {
         Arbitraries.of("application/pdf", "image/png", "text/plain; charset=utf-8");
     return Combinators.combine(name, type, content, cid).as(ValidatedMessage.Part::of);
   }
+
+  /**
+   * The quoted-printable encoder against Jakarta Mail's decoder: any text (generated bodies and
+   * arbitrary Unicode, control characters included) decodes to exactly its bytes; every line is at
+   * most 76 octets and ends in CRLF; only printable ASCII and tab; no line ends in white space.
+   */
+  @Property(tries = 1000)
+  void quotedPrintableDecodesToItsInputInShortPrintableLines(@ForAll("qpText") String text)
+      throws Exception {
+    byte[] input = MimeRenderer.crlfLines(text).getBytes(StandardCharsets.UTF_8);
+    byte[] qp = MimeRenderer.quotedPrintable(input);
+    try (InputStream in = MimeUtility.decode(new ByteArrayInputStream(qp), "quoted-printable")) {
+      assertThat(in.readAllBytes()).isEqualTo(input);
+    }
+    String encoded = new String(qp, StandardCharsets.US_ASCII);
+    for (byte b : qp) {
+      assertThat(b == '\r' || b == '\n' || b == '\t' || (b >= 32 && b <= 126))
+          .as("octet %d", b)
+          .isTrue();
+    }
+    String[] lines = encoded.split("\r\n", -1);
+    for (String line : lines) {
+      assertThat(line.length()).isLessThanOrEqualTo(MimeRenderer.QP_LINE);
+      assertThat(line).doesNotContain("\r").doesNotContain("\n");
+      assertThat(line.endsWith(" ") || line.endsWith("\t")).as(line).isFalse();
+    }
+  }
+
+  @Provide
+  Arbitrary<String> qpText() {
+    return Arbitraries.oneOf(
+        bodies(),
+        Arbitraries.strings().all().ofMaxLength(400),
+        Arbitraries.strings().withChars(" \t=.\r\na\u00ff").ofMaxLength(300));
+  }
+
+  @Example
+  void quotedPrintableExamples() {
+    assertThat(qp("a=b \r\nx\t")).isEqualTo("a=3Db=20\r\nx=09");
+    assertThat(qp("Grüße")).isEqualTo("Gr=C3=BC=C3=9Fe");
+    assertThat(qp("x".repeat(80))).isEqualTo("x".repeat(75) + "=\r\n" + "x".repeat(5));
+    // an escape is never split by a soft line break
+    assertThat(qp("x".repeat(74) + "=")).isEqualTo("x".repeat(74) + "=\r\n=3D");
+  }
+
+  private static String qp(String s) {
+    return new String(
+        MimeRenderer.quotedPrintable(s.getBytes(StandardCharsets.UTF_8)),
+        StandardCharsets.US_ASCII);
+  }
+
+  /**
+   * Attachment base64 as clients write it (standard or URL-safe alphabet, MIME line breaks, spaces,
+   * with or without padding) comes out as exactly the standard encoding of the same bytes; a
+   * character outside the alphabet (non-ASCII included) is refused.
+   */
+  @Property(tries = 500)
+  void canonicalBase64IsTheStandardEncodingOfTheSameBytes(
+      @ForAll byte[] data, @ForAll boolean urlSafe, @ForAll boolean mime, @ForAll boolean pad) {
+    String standard = Base64.getEncoder().encodeToString(data);
+    String written =
+        mime ? Base64.getMimeEncoder().encodeToString(data) : standard.replaceAll("(.{10})", "$1 ");
+    if (urlSafe) {
+      written = written.replace('+', '-').replace('/', '_');
+    }
+    if (!pad) {
+      written = written.replace("=", "");
+    }
+    if (data.length == 0) {
+      return;
+    }
+    assertThat(new String(MessageValidator.canonicalBase64(written), StandardCharsets.US_ASCII))
+        .isEqualTo(standard);
+    for (String foreign : List.of("é", "\u0100", "日", "*", "\u0000")) {
+      String bad =
+          written.substring(0, written.length() / 2)
+              + foreign
+              + written.substring(written.length() / 2);
+      assertThatThrownBy(() -> MessageValidator.canonicalBase64(bad))
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+  }
 }
