@@ -5,6 +5,7 @@
 #   BENCH_DIR      scratch directory (default: a fresh mktemp dir, removed at exit)
 #   BENCH_JAR      the packaged service (default: target/quarkus-app/quarkus-run.jar, built if absent)
 #   BENCH_JAVA     java binary for the service (default: java on PATH)
+#   BENCH_JVM_OPTS_THROUGHPUT  the README's flags for a replica sized for throughput (bench/e2e.sh)
 #   BENCH_JVM_OPTS JVM flags for the service (default: the README's recommended flags; the service also
 #                  gets the README's MALLOC_ARENA_MAX=2 unless BENCH_MALLOC_ARENA_MAX says otherwise; empty = glibc's default)
 #   PG_BIN         PostgreSQL server binaries (default: /usr/lib/postgresql/15/bin)
@@ -22,6 +23,9 @@ PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 BENCH_JAR="${BENCH_JAR:-$BENCH_ROOT/target/quarkus-app/quarkus-run.jar}"
 BENCH_JAVA="${BENCH_JAVA:-java}"
 BENCH_JVM_OPTS="${BENCH_JVM_OPTS:--XX:+UseSerialGC -Xms64m -Xmx256m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError}"
+# The README's flags for a replica sized for throughput ("JVM settings"): a fixed heap with a large
+# young generation, so the collector has no old generation to clean at every turn.
+BENCH_JVM_OPTS_THROUGHPUT="${BENCH_JVM_OPTS_THROUGHPUT:--XX:+UseSerialGC -Xms256m -Xmx256m -Xmn96m -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError}"
 BENCH_KEY="pw_bench_bootstrap_key_0123456789"
 BENCH_MALLOC_ARENA_MAX="${BENCH_MALLOC_ARENA_MAX-2}" # the README's; empty = glibc's default
 BENCH_PIDS=()
@@ -90,6 +94,7 @@ start_pg() {
     start >/dev/null
   if [[ -n "${BENCH_PG_STATEMENTS:-}" ]]; then
     psql_admin -d template1 -c "create extension pg_stat_statements" >/dev/null
+    psql_admin -c "alter system set pg_stat_statements.track_planning = on" -c "select pg_reload_conf()" >/dev/null
   fi
   psql_admin -c "create role postwire login password 'postwire'" >/dev/null
   psql_admin -c "create database postwire owner postwire" >/dev/null
@@ -105,7 +110,8 @@ pg_statements_top() {
   [[ -n "${BENCH_PG_STATEMENTS:-}" ]] || return 0
   local per="${2:-1}"
   psql_admin -d postwire -P pager=off -c "select calls, round(total_exec_time::numeric, 0) as total_ms,
-    round((total_exec_time * 1000 / $per)::numeric, 0) as us_per_msg, rows,
+    round((total_exec_time * 1000 / $per)::numeric, 0) as us_per_msg,
+    round((total_plan_time * 1000 / $per)::numeric, 0) as plan_us_per_msg, rows,
     round((wal_bytes / $per)::numeric, 0) as wal_b_per_msg,
     left(regexp_replace(query, '\s+', ' ', 'g'), 110) as query
     from pg_stat_statements where dbid = (select oid from pg_database where datname = 'postwire')

@@ -83,18 +83,25 @@ public class WebhookStore {
   /** How many due rows of one webhook a claim looks at, at most (see {@link #CLAIM}). */
   static final int CLAIM_WINDOW = 1000;
 
-  // The outcomes of several tries in one statement (one commit): each delivery's new state, its
-  // attempt's log line, and its webhook disabled when asked; only rows this replica still leases
-  // ($8). Returns the ids written. The rows are also named by "= any($1)": the planner then reaches
-  // them through the primary key whatever its statistics say (see DeliveryStore's RECORD).
+  // The outcomes of several tries in one statement (one commit): a delivery to try again gets its
+  // new attempt count and time; a delivered or failed one is deleted (what was tried stays in the
+  // delivery log, and a replay works from the event table), so the table holds only what is still
+  // to send, and the final write touches no index. Each try's log line, and the webhook disabled
+  // when asked; only rows this replica still leases ($8). Returns the ids written. The rows are
+  // also
+  // named by "= any($1)": the planner then reaches them through the primary key whatever its
+  // statistics say (see DeliveryStore's RECORD).
   private static final String RECORD =
       """
       with i as (select * from unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[],
       $5::int[], $6::int[], $7::bool[]) as i(id, state, next_at, attempt, http, duration, disable)),
-      d as (update webhook_delivery d set status = i.state, attempts = d.attempts + 1,
+      r as (update webhook_delivery d set attempts = d.attempts + 1,
       next_attempt_at = coalesce(i.next_at, d.next_attempt_at), lease_owner = null,
       lease_until = null from i where d.id = i.id and d.id = any($1) and d.lease_owner = $8
-      returning d.id, d.webhook_id, d.event_id),
+      and i.state = 'pending' returning d.id, d.webhook_id, d.event_id),
+      f as (delete from webhook_delivery d using i where d.id = i.id and d.id = any($1)
+      and d.lease_owner = $8 and i.state <> 'pending' returning d.id, d.webhook_id, d.event_id),
+      d as (select * from r union all select * from f),
       a as (insert into webhook_attempt (webhook_id, event_uid, status, http_status, duration_ms)
       select d.webhook_id, e.uid, i.attempt, i.http, i.duration from d join i on i.id = d.id
       join event e on e.id = d.event_id order by d.id),

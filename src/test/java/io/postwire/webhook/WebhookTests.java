@@ -224,6 +224,20 @@ class WebhookTests {
     assertThat(leased).isBetween(1L, 8L);
     await().atMost(Duration.ofSeconds(15)).until(() -> receiver.calls(slow).size() == 12);
     assertThat(receiver.mostAtOnce(slow)).isBetween(2, 4);
+    // what was sent leaves the table (its tries stay in the delivery log)
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                Db.count(
+                        pool,
+                        "select count(*) from webhook_delivery where webhook_id = $1::uuid",
+                        slowId)
+                    == 0);
+    assertThat(
+            Db.count(
+                pool, "select count(*) from webhook_attempt where webhook_id = $1::uuid", slowId))
+        .isEqualTo(12);
   }
 
   @Test
