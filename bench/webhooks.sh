@@ -28,12 +28,12 @@
 # time; BENCH_RCPT=single sends everything to one address, to see that case.
 #
 # Usage: bench/webhooks.sh [--smoke]
-#   env: N (default 2000), WARM (default 5000), ROUNDS (default 2 pairs), EVENTS (default 10000),
+#   env: N (default 2000), WARM (default 5000), ROUNDS (default 3 pairs), EVENTS (default 10000),
 #        BENCH_HOOK_PER_ENDPOINT (default 16), and bench/lib.sh's (BENCH_PG_STATEMENTS=1: each
 #        round's statements)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-N="${N:-2000}"; WARM="${WARM:-5000}"; ROUNDS="${ROUNDS:-2}"; EVENTS="${EVENTS:-10000}"
+N="${N:-2000}"; WARM="${WARM:-5000}"; ROUNDS="${ROUNDS:-3}"; EVENTS="${EVENTS:-10000}"
 PER_ENDPOINT="${BENCH_HOOK_PER_ENDPOINT:-16}"
 export BENCH_RCPT="${BENCH_RCPT:-distinct}"
 [[ "${1:-}" == "--smoke" ]] && N=100 && WARM=100 && ROUNDS=1 && EVENTS=200
