@@ -88,4 +88,12 @@ public interface InboundConfig {
   /** How long the DATA section of one message may take. */
   @WithDefault("10m")
   Duration dataTimeout();
+
+  /**
+   * How long a bounce report waits for the delivery attempt it is about to be recorded (a server
+   * may accept a message and send its DSN before the attempt's outcome is written); past it the
+   * report gets 451 and the sender tries again later.
+   */
+  @WithDefault("15s")
+  Duration inFlightWait();
 }

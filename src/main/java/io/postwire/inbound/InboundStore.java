@@ -24,15 +24,22 @@ public class InboundStore {
 
   // A bounce turns a recipient that was delivered, or is still queued or deferred, into bounced
   // (RFC 3464 Action: failed); a recipient already final otherwise keeps its state. The event and
-  // the hard-bounce suppression are written only when the state changed.
+  // the hard-bounce suppression are written only when the state changed. A recipient whose attempt
+  // is in flight (queued or deferred under a live lease: the lease's end is in next_attempt_at) is
+  // left alone and reported: a server may accept a message and send its DSN before the attempt's
+  // outcome is written, and the bounce must come after that outcome, not be overwritten by it.
   private static final String BOUNCE =
       """
       with d as (select d.id, d.message_id, d.recipient, m.domain from delivery d
       join message m on m.id = d.message_id where d.id = $1 and lower(d.recipient) = lower($2)),
+      f as (select x.id from delivery x join d on x.id = d.id
+      where x.status in ('queued', 'deferred') and x.lease_owner is not null
+      and x.next_attempt_at > now()),
       u as (update delivery x set status = 'bounced', bounce_category = $3, last_code = $4,
       last_enhanced_code = $5, last_text = $6, last_host = coalesce($7, x.last_host),
       next_attempt_at = null, lease_owner = null, updated_at = now()
       from d where x.id = d.id and x.status in ('queued', 'deferred', 'delivered')
+      and x.id not in (select id from f)
       returning x.id),
       e as (insert into event (message_id, recipient, type, detail)
       select d.message_id, d.recipient, t.type, t.detail::jsonb from d
@@ -41,7 +48,7 @@ public class InboundStore {
       as t(k, type, detail)
       where c.n > 0 and t.detail is not null order by t.k),
       s as (%s)
-      select count(*) as changed from u"""
+      select count(*) as changed, (select count(*) from f) as in_flight from u"""
           .formatted(
               SuppressionService.suppressHardBounces(
                   "select d.recipient, d.domain from d where $10 and exists (select 1 from u)"));
@@ -137,7 +144,21 @@ public class InboundStore {
                 .addString(detail)
                 .addString(suppressedDetail)
                 .addBoolean(suppressedDetail != null))
-        .map(rows -> rows.iterator().next().getLong("changed") > 0);
+        .map(
+            rows -> {
+              Row r = rows.iterator().next();
+              if (r.getLong("in_flight") > 0) {
+                throw new AttemptInFlight(deliveryId);
+              }
+              return r.getLong("changed") > 0;
+            });
+  }
+
+  /** The delivery a bounce names has an attempt in flight: try again once its outcome is in. */
+  public static final class AttemptInFlight extends RuntimeException {
+    AttemptInFlight(long deliveryId) {
+      super("delivery " + deliveryId + " has an attempt in flight", null, false, false);
+    }
   }
 
   /**

@@ -10,6 +10,7 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -36,8 +37,15 @@ public class Reports {
   private final InboundStore store;
   private final InboundMetrics metrics;
   private final ObjectMapper mapper;
+  private final InboundConfig config;
 
-  public Reports(ReportReader reader, InboundStore store, InboundMetrics metrics, Json json) {
+  public Reports(
+      ReportReader reader,
+      InboundStore store,
+      InboundMetrics metrics,
+      Json json,
+      InboundConfig config) {
+    this.config = config;
     this.reader = reader;
     this.store = store;
     this.metrics = metrics;
@@ -119,18 +127,25 @@ public class Reports {
     detail.set("dsn", dsn);
     String suppressed =
         cls.suppressAddress() ? text(mapper.createObjectNode().put("reason", "hard_bounce")) : null;
+    // an attempt still in flight writes its outcome first (usually within milliseconds); past
+    // the wait the report fails, the listener answers 451 and the sender tries again later
     return counted(
         kind,
-        store.bounce(
-            d.id(),
-            d.recipient(),
-            cls.category(),
-            reply.code(),
-            reply.enhancedCode(),
-            reply.text(),
-            host,
-            text(detail),
-            suppressed));
+        store
+            .bounce(
+                d.id(),
+                d.recipient(),
+                cls.category(),
+                reply.code(),
+                reply.enhancedCode(),
+                reply.text(),
+                host,
+                text(detail),
+                suppressed)
+            .onFailure(InboundStore.AttemptInFlight.class)
+            .retry()
+            .withBackOff(Duration.ofMillis(100), Duration.ofSeconds(1))
+            .expireIn(config.inFlightWait().toMillis()));
   }
 
   private Uni<Void> complaint(InboundStore.Delivery d, Finding.Complaint complaint) {

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.postwire.delivery.MxDeliveryResource;
+import io.postwire.testing.Db;
 import io.postwire.testing.smtp.ScriptedSmtpServer;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -45,7 +46,8 @@ class InboundTests {
           "postwire.inbound.feedback-address", FEEDBACK,
           "postwire.inbound.hostname", "inbound.postwire.test",
           "postwire.inbound.max-recipients", "3",
-          "postwire.inbound.max-size", "100000");
+          "postwire.inbound.max-size", "100000",
+          "postwire.inbound.in-flight-wait", "3s");
     }
 
     @Override
@@ -55,6 +57,7 @@ class InboundTests {
   }
 
   @Inject InboundListener listener;
+  @Inject io.vertx.mutiny.sqlclient.Pool pool;
 
   int port() {
     return listener.port();
@@ -202,6 +205,76 @@ class InboundTests {
                         .<List<Object>>path("items")
                         .size()
                     == 1);
+  }
+
+  @Test
+  void aDsnThatArrivesBeforeTheAttemptsOutcomeWaitsForItThenBounces() throws Exception {
+    String from = registerDomain();
+    String rcpt = "early@" + recipientDomain();
+    String id = delivered(from, rcpt);
+    String verp = envelopeSender(rcpt);
+    // as between a server's 250 and the outcome's write: the attempt holds the row's lease
+    Db.exec(
+        pool,
+        "update delivery set status = 'queued', lease_owner = 'an-attempt',"
+            + " next_attempt_at = now() + interval '1 hour' where message_id = $1::uuid",
+        id);
+    java.util.concurrent.CompletableFuture<String> reply =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return InboundWire.send(
+                    port(),
+                    "",
+                    verp,
+                    TestReports.dsn(
+                        verp, rcpt, "failed", "5.1.1", "550 5.1.1 <" + rcpt + ">: User unknown"));
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    Thread.sleep(1500);
+    // the report waits: nothing is overwritten while the attempt is in flight
+    assertThat(reply).isNotDone();
+    assertThat(recipient(id, rcpt).get("status")).isEqualTo("queued");
+    assertThat(events(id, "bounced")).isEmpty();
+    // the attempt's outcome is written; then the bounce
+    Db.exec(
+        pool,
+        "update delivery set status = 'delivered', lease_owner = null, next_attempt_at = null"
+            + " where message_id = $1::uuid",
+        id);
+    assertThat(reply.get(20, java.util.concurrent.TimeUnit.SECONDS)).startsWith("250");
+    assertThat(recipient(id, rcpt).get("status")).isEqualTo("bounced");
+    assertThat(events(id, "bounced")).hasSize(1);
+  }
+
+  @Test
+  void aDsnForAnAttemptThatStaysInFlightGets451AndChangesNothing() throws Exception {
+    String from = registerDomain();
+    String rcpt = "stuck@" + recipientDomain();
+    String id = delivered(from, rcpt);
+    String verp = envelopeSender(rcpt);
+    Db.exec(
+        pool,
+        "update delivery set status = 'queued', lease_owner = 'an-attempt',"
+            + " next_attempt_at = now() + interval '1 hour' where message_id = $1::uuid",
+        id);
+    String reply =
+        InboundWire.send(
+            port(),
+            "",
+            verp,
+            TestReports.dsn(
+                verp, rcpt, "failed", "5.1.1", "550 5.1.1 <" + rcpt + ">: User unknown"));
+    assertThat(reply).startsWith("451");
+    assertThat(recipient(id, rcpt).get("status")).isEqualTo("queued");
+    assertThat(events(id, "bounced")).isEmpty();
+    Db.exec(
+        pool,
+        "update delivery set status = 'delivered', lease_owner = null, next_attempt_at = null"
+            + " where message_id = $1::uuid",
+        id);
   }
 
   @Test
