@@ -47,7 +47,7 @@ class InboundTests {
           "postwire.inbound.hostname", "inbound.postwire.test",
           "postwire.inbound.max-recipients", "3",
           "postwire.inbound.max-size", "100000",
-          "postwire.inbound.in-flight-wait", "3s");
+          "postwire.inbound.in-flight-wait", "5s");
     }
 
     @Override
@@ -207,28 +207,44 @@ class InboundTests {
                     == 1);
   }
 
+  /** As between a server's 250 and the outcome's write: the attempt holds the row's lease. */
+  void holdAsInFlight(String id) {
+    Db.exec(
+        pool,
+        "update delivery set status = 'queued', lease_owner = 'an-attempt',"
+            + " next_attempt_at = now() + interval '1 hour' where message_id = $1::uuid",
+        id);
+  }
+
+  /** The attempt's outcome is written. */
+  void recordDelivered(String id) {
+    Db.exec(
+        pool,
+        "update delivery set status = 'delivered', lease_owner = null, next_attempt_at = null"
+            + " where message_id = $1::uuid",
+        id);
+  }
+
+  String sendUserUnknown(String verp, String rcpt) throws Exception {
+    return InboundWire.send(
+        port(),
+        "",
+        verp,
+        TestReports.dsn(verp, rcpt, "failed", "5.1.1", "550 5.1.1 <" + rcpt + ">: User unknown"));
+  }
+
   @Test
   void aDsnThatArrivesBeforeTheAttemptsOutcomeWaitsForItThenBounces() throws Exception {
     String from = registerDomain();
     String rcpt = "early@" + recipientDomain();
     String id = delivered(from, rcpt);
     String verp = envelopeSender(rcpt);
-    // as between a server's 250 and the outcome's write: the attempt holds the row's lease
-    Db.exec(
-        pool,
-        "update delivery set status = 'queued', lease_owner = 'an-attempt',"
-            + " next_attempt_at = now() + interval '1 hour' where message_id = $1::uuid",
-        id);
+    holdAsInFlight(id);
     java.util.concurrent.CompletableFuture<String> reply =
         java.util.concurrent.CompletableFuture.supplyAsync(
             () -> {
               try {
-                return InboundWire.send(
-                    port(),
-                    "",
-                    verp,
-                    TestReports.dsn(
-                        verp, rcpt, "failed", "5.1.1", "550 5.1.1 <" + rcpt + ">: User unknown"));
+                return sendUserUnknown(verp, rcpt);
               } catch (Exception e) {
                 throw new IllegalStateException(e);
               }
@@ -238,12 +254,7 @@ class InboundTests {
     assertThat(reply).isNotDone();
     assertThat(recipient(id, rcpt).get("status")).isEqualTo("queued");
     assertThat(events(id, "bounced")).isEmpty();
-    // the attempt's outcome is written; then the bounce
-    Db.exec(
-        pool,
-        "update delivery set status = 'delivered', lease_owner = null, next_attempt_at = null"
-            + " where message_id = $1::uuid",
-        id);
+    recordDelivered(id);
     assertThat(reply.get(20, java.util.concurrent.TimeUnit.SECONDS)).startsWith("250");
     assertThat(recipient(id, rcpt).get("status")).isEqualTo("bounced");
     assertThat(events(id, "bounced")).hasSize(1);
@@ -255,26 +266,11 @@ class InboundTests {
     String rcpt = "stuck@" + recipientDomain();
     String id = delivered(from, rcpt);
     String verp = envelopeSender(rcpt);
-    Db.exec(
-        pool,
-        "update delivery set status = 'queued', lease_owner = 'an-attempt',"
-            + " next_attempt_at = now() + interval '1 hour' where message_id = $1::uuid",
-        id);
-    String reply =
-        InboundWire.send(
-            port(),
-            "",
-            verp,
-            TestReports.dsn(
-                verp, rcpt, "failed", "5.1.1", "550 5.1.1 <" + rcpt + ">: User unknown"));
-    assertThat(reply).startsWith("451");
+    holdAsInFlight(id);
+    assertThat(sendUserUnknown(verp, rcpt)).startsWith("451");
     assertThat(recipient(id, rcpt).get("status")).isEqualTo("queued");
     assertThat(events(id, "bounced")).isEmpty();
-    Db.exec(
-        pool,
-        "update delivery set status = 'delivered', lease_owner = null, next_attempt_at = null"
-            + " where message_id = $1::uuid",
-        id);
+    recordDelivered(id);
   }
 
   @Test
