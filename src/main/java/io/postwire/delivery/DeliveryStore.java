@@ -65,6 +65,51 @@ public class DeliveryStore {
                   select b.a, m.domain from unnest($15::text[], $18::uuid[]) as b(a, mid)
                   join message m on m.id = b.mid and m.id = any($18)"""));
 
+  // cand comes in (next_attempt_at, id) order from the partial index delivery_due_order, so its
+  // scan stops once the limit is locked instead of reading, checking and sorting the whole backlog;
+  // sized: a message's content counts once, on its first row; the final select reads what
+  // describes the message (content, domain_exists, pending) once, on its first row; pending filters
+  // the message's rows (found by delivery_message) rather than asking the partial index of due
+  // rows too, which stale statistics made a bitmap of every due row
+  static final String CLAIM =
+      """
+      with cand as (select id, message_id, next_attempt_at from delivery
+      where status in %1$s
+      and next_attempt_at <= now()
+      and not exists (select 1 from message pm join domain pd on pd.id = pm.domain_id
+      where pm.id = delivery.message_id and pd.sending_paused_since is not null)
+      order by next_attempt_at, id limit $1 for update skip locked),
+      sized as (select cand.id, cand.message_id, cand.next_attempt_at,
+      case when row_number() over (partition by cand.message_id
+      order by cand.next_attempt_at, cand.id) = 1
+      then coalesce(m.size_bytes, 0) else 0 end as cost
+      from cand left join message m on m.id = cand.message_id),
+      run as (select id, message_id,
+      sum(cost) over (order by next_attempt_at, id) as running,
+      row_number() over (order by next_attempt_at, id) as pos from sized),
+      due as (select id from (select id,
+      min(running) over (partition by message_id) as upto,
+      min(pos) over (partition by message_id) as first_pos from run) x
+      where first_pos = 1 or upto <= $4::bigint),
+      c as (update delivery d set lease_owner = $2,
+      next_attempt_at = now() + $3::bigint * interval '1 millisecond', updated_at = now()
+      from due where d.id = due.id
+      returning d.id, d.message_id, d.recipient, d.recipient_domain, d.attempts),
+      r as (select c.*, row_number() over (partition by c.message_id order by c.id) as n
+      from c)
+      select r.id, r.message_id, r.recipient, r.recipient_domain, r.attempts, r.n,
+      m.id as mid, m.domain, m.mail_from, m.signature, m.expires_at,
+      case when r.n = 1 then m.content end as content,
+      case when r.n = 1 then exists (select 1 from domain x where x.id = m.domain_id)
+      end as domain_exists,
+      case when r.n = 1 then (select x.return_path from domain x where x.id = m.domain_id)
+      end as return_path,
+      case when r.n = 1 then (select count(*) filter (where p.status in %1$s)
+      from delivery p where p.message_id = r.message_id)
+      end as pending
+      from r left join message m on m.id = r.message_id order by r.message_id, r.n"""
+          .formatted(DeliveryStatus.PENDING_SQL);
+
   private final Pool pool;
 
   public DeliveryStore(Pool pool) {
@@ -130,48 +175,7 @@ public class DeliveryStore {
    * the first message is always taken, however large. Rows left out stay due for the next claim.
    */
   public Uni<List<Claimed>> claim(String owner, int limit, Duration lease, long maxBytes) {
-    return pool.preparedQuery(
-            // sized: a message's content counts once, on its first row; the final select reads what
-            // describes the message (content, domain_exists, pending) once, on its first row;
-            // pending filters the message's rows (found by delivery_message) rather than asking the
-            // partial index delivery_due too, which stale statistics made a bitmap of every due row
-            """
-            with cand as (select id, message_id, next_attempt_at from delivery
-            where status in %1$s
-            and next_attempt_at <= now()
-            and not exists (select 1 from message pm join domain pd on pd.id = pm.domain_id
-            where pm.id = delivery.message_id and pd.sending_paused_since is not null)
-            order by next_attempt_at, id limit $1 for update skip locked),
-            sized as (select cand.id, cand.message_id, cand.next_attempt_at,
-            case when row_number() over (partition by cand.message_id
-            order by cand.next_attempt_at, cand.id) = 1
-            then coalesce(m.size_bytes, 0) else 0 end as cost
-            from cand left join message m on m.id = cand.message_id),
-            run as (select id, message_id,
-            sum(cost) over (order by next_attempt_at, id) as running,
-            row_number() over (order by next_attempt_at, id) as pos from sized),
-            due as (select id from (select id,
-            min(running) over (partition by message_id) as upto,
-            min(pos) over (partition by message_id) as first_pos from run) x
-            where first_pos = 1 or upto <= $4::bigint),
-            c as (update delivery d set lease_owner = $2,
-            next_attempt_at = now() + $3::bigint * interval '1 millisecond', updated_at = now()
-            from due where d.id = due.id
-            returning d.id, d.message_id, d.recipient, d.recipient_domain, d.attempts),
-            r as (select c.*, row_number() over (partition by c.message_id order by c.id) as n
-            from c)
-            select r.id, r.message_id, r.recipient, r.recipient_domain, r.attempts, r.n,
-            m.id as mid, m.domain, m.mail_from, m.signature, m.expires_at,
-            case when r.n = 1 then m.content end as content,
-            case when r.n = 1 then exists (select 1 from domain x where x.id = m.domain_id)
-            end as domain_exists,
-            case when r.n = 1 then (select x.return_path from domain x where x.id = m.domain_id)
-            end as return_path,
-            case when r.n = 1 then (select count(*) filter (where p.status in %1$s)
-            from delivery p where p.message_id = r.message_id)
-            end as pending
-            from r left join message m on m.id = r.message_id order by r.message_id, r.n"""
-                .formatted(DeliveryStatus.PENDING_SQL))
+    return pool.preparedQuery(CLAIM)
         .execute(Tuple.of(limit, owner, lease.toMillis(), maxBytes))
         .map(
             rows -> {
