@@ -22,7 +22,7 @@ BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 BENCH_JAR="${BENCH_JAR:-$BENCH_ROOT/target/quarkus-app/quarkus-run.jar}"
 BENCH_JAVA="${BENCH_JAVA:-java}"
-BENCH_JVM_OPTS="${BENCH_JVM_OPTS:--XX:+UseSerialGC -Xms64m -Xmx256m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError}"
+BENCH_JVM_OPTS="${BENCH_JVM_OPTS:--XX:+UseSerialGC -Xms64m -Xmx256m -XX:MinHeapFreeRatio=30 -XX:MaxHeapFreeRatio=50 -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError}"
 # The README's flags for a replica sized for throughput ("JVM settings"): a fixed heap with a large
 # young generation, so the collector has no old generation to clean at every turn.
 BENCH_JVM_OPTS_THROUGHPUT="${BENCH_JVM_OPTS_THROUGHPUT:--XX:+UseSerialGC -Xms256m -Xmx256m -Xmn96m -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError}"

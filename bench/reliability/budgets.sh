@@ -17,7 +17,7 @@ FLOODS=${1:-5}
 NAMES=${2:-3000}
 HTTP=18290
 DNS_PORT=${DNS_PORT:-15353}
-README_JVM_FLAGS="-XX:+UseSerialGC -Xms64m -Xmx256m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError"
+README_JVM_FLAGS="-XX:+UseSerialGC -Xms64m -Xmx256m -XX:MinHeapFreeRatio=30 -XX:MaxHeapFreeRatio=50 -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError"
 [ -x /usr/sbin/nsd ] || { log "/usr/sbin/nsd missing (apt-get install nsd)"; exit 1; }
 mkdir -p "$WORK"
 package

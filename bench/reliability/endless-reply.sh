@@ -10,7 +10,7 @@ N=${1:-200}
 SECONDS_UNDER_ATTACK=${2:-60}
 HTTP=18190
 PEER_PORT=${PEER_PORT:-2526}
-README_JVM_FLAGS="-XX:+UseSerialGC -Xms64m -Xmx256m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError"
+README_JVM_FLAGS="-XX:+UseSerialGC -Xms64m -Xmx256m -XX:MinHeapFreeRatio=30 -XX:MaxHeapFreeRatio=50 -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError"
 mkdir -p "$WORK"
 package
 fresh_database
