@@ -443,14 +443,16 @@ public class MimeRenderer {
     }
 
     private void ascii(String s) {
+      // checked first, then written in one call: ByteArrayOutputStream.write(int) takes a lock
+      // for every byte
       for (int i = 0; i < s.length(); i++) {
         char c = s.charAt(i);
         if (c >= 128) {
           throw new UncheckedIOException(
               new IOException("non-ASCII character in a header field: U+" + (int) c));
         }
-        out.write(c);
       }
+      out.writeBytes(s.getBytes(StandardCharsets.US_ASCII));
     }
 
     byte[] bytes() {

@@ -244,15 +244,18 @@ final class SmtpSendMail {
       byte[] bytes = parts[part];
       int end = Math.min(bytes.length, offset + room);
       int run = offset;
+      // a line starts at offset when the last byte before it was LF, and after each LF here; only
+      // those starting with '.' get another (RFC 5321 §4.5.2)
+      boolean lineStart = atLineStart[0];
       for (int i = offset; i < end; i++) {
-        byte b = bytes[i];
-        if (atLineStart[0] && b == '.') {
+        if (lineStart && bytes[i] == '.') {
           add(block, bytes, run, i - run);
           block.addComponent(true, Unpooled.wrappedBuffer(DOT));
           run = i;
         }
-        atLineStart[0] = b == '\n';
+        lineStart = bytes[i] == '\n';
       }
+      atLineStart[0] = lineStart;
       add(block, bytes, run, end - run);
       room -= end - offset;
       if (end == bytes.length) {
