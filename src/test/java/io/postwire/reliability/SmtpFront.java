@@ -25,7 +25,8 @@ final class SmtpFront implements AutoCloseable {
   private volatile ScriptedSmtpServer target;
 
   SmtpFront() {
-    port = Ports.free();
+    // closed and opened again between tests: outside the range outgoing connections draw from
+    port = Ports.freeOutsideEphemeralRange();
   }
 
   int port() {
