@@ -30,16 +30,15 @@ public class InboundStore {
   // outcome is written, and the bounce must come after that outcome, not be overwritten by it.
   private static final String BOUNCE =
       """
-      with d as (select d.id, d.message_id, d.recipient, m.domain from delivery d
+      with d as (select d.id, d.message_id, d.recipient, m.domain,
+      d.status in ('queued', 'deferred') and d.lease_owner is not null
+      and d.next_attempt_at > now() as in_flight from delivery d
       join message m on m.id = d.message_id where d.id = $1 and lower(d.recipient) = lower($2)),
-      f as (select x.id from delivery x join d on x.id = d.id
-      where x.status in ('queued', 'deferred') and x.lease_owner is not null
-      and x.next_attempt_at > now()),
       u as (update delivery x set status = 'bounced', bounce_category = $3, last_code = $4,
       last_enhanced_code = $5, last_text = $6, last_host = coalesce($7, x.last_host),
       next_attempt_at = null, lease_owner = null, updated_at = now()
       from d where x.id = d.id and x.status in ('queued', 'deferred', 'delivered')
-      and x.id not in (select id from f)
+      and not d.in_flight
       returning x.id),
       e as (insert into event (message_id, recipient, type, detail)
       select d.message_id, d.recipient, t.type, t.detail::jsonb from d
@@ -48,7 +47,7 @@ public class InboundStore {
       as t(k, type, detail)
       where c.n > 0 and t.detail is not null order by t.k),
       s as (%s)
-      select count(*) as changed, (select count(*) from f) as in_flight from u"""
+      select count(*) as changed, (select count(*) from d where d.in_flight) as in_flight from u"""
           .formatted(
               SuppressionService.suppressHardBounces(
                   "select d.recipient, d.domain from d where $10 and exists (select 1 from u)"));
