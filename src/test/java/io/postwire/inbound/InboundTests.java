@@ -15,11 +15,14 @@ import io.postwire.testing.smtp.ScriptedSmtpServer;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -57,7 +60,7 @@ class InboundTests {
   }
 
   @Inject InboundListener listener;
-  @Inject io.vertx.mutiny.sqlclient.Pool pool;
+  @Inject Pool pool;
 
   int port() {
     return listener.port();
@@ -233,18 +236,25 @@ class InboundTests {
         TestReports.dsn(verp, rcpt, "failed", "5.1.1", "550 5.1.1 <" + rcpt + ">: User unknown"));
   }
 
-  @Test
-  void aDsnThatArrivesBeforeTheAttemptsOutcomeWaitsForItThenBounces() throws Exception {
-    String from = registerDomain();
-    String rcpt = "early@" + recipientDomain();
-    String id = delivered(from, rcpt);
+  /** A delivered message to {@code localPart}, held as if its attempt were still in flight. */
+  InFlight inFlight(String localPart) throws Exception {
+    String rcpt = localPart + "@" + recipientDomain();
+    String id = delivered(registerDomain(), rcpt);
     String verp = envelopeSender(rcpt);
     holdAsInFlight(id);
-    java.util.concurrent.CompletableFuture<String> reply =
-        java.util.concurrent.CompletableFuture.supplyAsync(
+    return new InFlight(id, rcpt, verp);
+  }
+
+  record InFlight(String id, String rcpt, String verp) {}
+
+  @Test
+  void aDsnThatArrivesBeforeTheAttemptsOutcomeWaitsForItThenBounces() throws Exception {
+    InFlight d = inFlight("early");
+    CompletableFuture<String> reply =
+        CompletableFuture.supplyAsync(
             () -> {
               try {
-                return sendUserUnknown(verp, rcpt);
+                return sendUserUnknown(d.verp(), d.rcpt());
               } catch (Exception e) {
                 throw new IllegalStateException(e);
               }
@@ -252,25 +262,21 @@ class InboundTests {
     Thread.sleep(1500);
     // the report waits: nothing is overwritten while the attempt is in flight
     assertThat(reply).isNotDone();
-    assertThat(recipient(id, rcpt).get("status")).isEqualTo("queued");
-    assertThat(events(id, "bounced")).isEmpty();
-    recordDelivered(id);
-    assertThat(reply.get(20, java.util.concurrent.TimeUnit.SECONDS)).startsWith("250");
-    assertThat(recipient(id, rcpt).get("status")).isEqualTo("bounced");
-    assertThat(events(id, "bounced")).hasSize(1);
+    assertThat(recipient(d.id(), d.rcpt()).get("status")).isEqualTo("queued");
+    assertThat(events(d.id(), "bounced")).isEmpty();
+    recordDelivered(d.id());
+    assertThat(reply.get(20, TimeUnit.SECONDS)).startsWith("250");
+    assertThat(recipient(d.id(), d.rcpt()).get("status")).isEqualTo("bounced");
+    assertThat(events(d.id(), "bounced")).hasSize(1);
   }
 
   @Test
   void aDsnForAnAttemptThatStaysInFlightGets451AndChangesNothing() throws Exception {
-    String from = registerDomain();
-    String rcpt = "stuck@" + recipientDomain();
-    String id = delivered(from, rcpt);
-    String verp = envelopeSender(rcpt);
-    holdAsInFlight(id);
-    assertThat(sendUserUnknown(verp, rcpt)).startsWith("451");
-    assertThat(recipient(id, rcpt).get("status")).isEqualTo("queued");
-    assertThat(events(id, "bounced")).isEmpty();
-    recordDelivered(id);
+    InFlight d = inFlight("stuck");
+    assertThat(sendUserUnknown(d.verp(), d.rcpt())).startsWith("451");
+    assertThat(recipient(d.id(), d.rcpt()).get("status")).isEqualTo("queued");
+    assertThat(events(d.id(), "bounced")).isEmpty();
+    recordDelivered(d.id());
   }
 
   @Test
